@@ -1,0 +1,310 @@
+//! The syntax tree of SCIM filters and PATCH paths.
+//!
+//! The tree keeps what the client wrote (attribute names in their original
+//! case, number literals as written); it is deliberately exhaustive so that a
+//! store translating filters into its own queries gets compiler help when it
+//! matches on it. Names are compared case-insensitively by the consumers
+//! (see [`AttrPath::is`]), never by this crate.
+
+/// A parsed SCIM filter (RFC 7644 §3.4.2.2).
+///
+/// `and` and `or` chains are flat: `a and b and c` is one [`Filter::And`]
+/// with three terms, so that a long chain is a wide tree, never a deep one.
+/// Parentheses are kept as nesting: `(a and b) and c` is an `And` whose first
+/// term is an `And`. Both forms print back ([`std::fmt::Display`]) to text
+/// that parses to an equal value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Filter {
+    /// `attrPath op value`, for example `userName eq "bjensen"`.
+    Compare {
+        /// The attribute compared.
+        path: AttrPath,
+        /// The comparison operator.
+        op: CompareOp,
+        /// The literal on the right-hand side.
+        value: CompValue,
+    },
+    /// `attrPath pr`: the attribute has a non-empty value.
+    Present(AttrPath),
+    /// `attrPath[valFilter]`: some element of a multi-valued complex
+    /// attribute matches the inner filter, whose attribute paths are
+    /// relative to that element.
+    ///
+    /// Microsoft Entra ID's form `emails[type eq "work"].value eq "x"` is
+    /// parsed to the equivalent `emails[type eq "work" and value eq "x"]`.
+    ValuePath(ValuePath),
+    /// `not (filter)`.
+    Not(Box<Self>),
+    /// Two or more terms joined by `and`.
+    And(Vec<Self>),
+    /// Two or more terms joined by `or`.
+    Or(Vec<Self>),
+}
+
+impl Filter {
+    /// Joins two filters with `and`, extending `self` when it is already an
+    /// unparenthesised `and` chain.
+    #[must_use]
+    pub fn and(self, other: Self) -> Self {
+        match self {
+            Self::And(mut terms) => {
+                terms.push(other);
+                Self::And(terms)
+            }
+            first => Self::And(vec![first, other]),
+        }
+    }
+
+    /// Joins two filters with `or`, extending `self` when it is already an
+    /// unparenthesised `or` chain.
+    #[must_use]
+    pub fn or(self, other: Self) -> Self {
+        match self {
+            Self::Or(mut terms) => {
+                terms.push(other);
+                Self::Or(terms)
+            }
+            first => Self::Or(vec![first, other]),
+        }
+    }
+
+    /// Shorthand for a [`Filter::Compare`] term.
+    #[must_use]
+    pub fn compare(path: AttrPath, op: CompareOp, value: impl Into<CompValue>) -> Self {
+        Self::Compare {
+            path,
+            op,
+            value: value.into(),
+        }
+    }
+}
+
+/// An attribute path: an optional schema URI, an attribute name and an
+/// optional sub-attribute, e.g.
+/// `urn:ietf:params:scim:schemas:core:2.0:User:name.givenName`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AttrPath {
+    /// The schema URI prefix without its trailing colon, e.g.
+    /// `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User`.
+    pub uri: Option<String>,
+    /// The attribute name, as written (case preserved).
+    pub name: String,
+    /// The sub-attribute name, as written.
+    pub sub_attr: Option<String>,
+}
+
+impl AttrPath {
+    /// A path to a top-level attribute with no schema URI.
+    ///
+    /// The name is not validated; [`crate::parse_attr_path`] validates.
+    #[must_use]
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            uri: None,
+            name: name.into(),
+            sub_attr: None,
+        }
+    }
+
+    /// The same path with a schema URI prefix.
+    #[must_use]
+    pub fn with_uri(mut self, uri: impl Into<String>) -> Self {
+        self.uri = Some(uri.into());
+        self
+    }
+
+    /// The same path with a sub-attribute.
+    #[must_use]
+    pub fn with_sub_attr(mut self, sub_attr: impl Into<String>) -> Self {
+        self.sub_attr = Some(sub_attr.into());
+        self
+    }
+
+    /// Whether the attribute name equals `name`, ignoring ASCII case (SCIM
+    /// attribute names are case-insensitive).
+    #[must_use]
+    pub fn is(&self, name: &str) -> bool {
+        self.name.eq_ignore_ascii_case(name)
+    }
+}
+
+/// `attrPath[valFilter]`: a filter over the elements of a multi-valued
+/// attribute.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValuePath {
+    /// The multi-valued attribute, e.g. `emails`.
+    pub attr: AttrPath,
+    /// The filter each element is tested against; its paths are relative
+    /// to the element (`type`, `value`).
+    pub filter: Box<Filter>,
+}
+
+/// A comparison operator (RFC 7644 §3.4.2.2, Table 3), without `pr`, which
+/// is [`Filter::Present`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CompareOp {
+    /// `eq`: equal.
+    Eq,
+    /// `ne`: not equal.
+    Ne,
+    /// `co`: contains.
+    Co,
+    /// `sw`: starts with.
+    Sw,
+    /// `ew`: ends with.
+    Ew,
+    /// `gt`: greater than.
+    Gt,
+    /// `lt`: less than.
+    Lt,
+    /// `ge`: greater than or equal.
+    Ge,
+    /// `le`: less than or equal.
+    Le,
+}
+
+impl CompareOp {
+    /// All operators, in the order of RFC 7644 Table 3.
+    pub const ALL: [Self; 9] = [
+        Self::Eq,
+        Self::Ne,
+        Self::Co,
+        Self::Sw,
+        Self::Ew,
+        Self::Gt,
+        Self::Lt,
+        Self::Ge,
+        Self::Le,
+    ];
+
+    /// The operator's keyword in lower case, e.g. `"eq"`.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Eq => "eq",
+            Self::Ne => "ne",
+            Self::Co => "co",
+            Self::Sw => "sw",
+            Self::Ew => "ew",
+            Self::Gt => "gt",
+            Self::Lt => "lt",
+            Self::Ge => "ge",
+            Self::Le => "le",
+        }
+    }
+}
+
+/// The literal on the right-hand side of a comparison: a JSON scalar.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum CompValue {
+    /// `null`.
+    Null,
+    /// `true` or `false`.
+    Bool(bool),
+    /// A JSON number, kept as written.
+    Number(Number),
+    /// A JSON string, with its escapes decoded.
+    String(String),
+}
+
+impl From<&str> for CompValue {
+    fn from(s: &str) -> Self {
+        Self::String(s.to_owned())
+    }
+}
+
+impl From<String> for CompValue {
+    fn from(s: String) -> Self {
+        Self::String(s)
+    }
+}
+
+impl From<bool> for CompValue {
+    fn from(b: bool) -> Self {
+        Self::Bool(b)
+    }
+}
+
+impl From<i64> for CompValue {
+    fn from(n: i64) -> Self {
+        Self::Number(Number::from(n))
+    }
+}
+
+/// A JSON number literal, kept as its text so that no precision is lost and
+/// the canonical form prints it back exactly.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Number(String);
+
+impl Number {
+    /// Parses a JSON number (`-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`).
+    /// Returns `None` when `text` is not exactly one.
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Self> {
+        (crate::parse::number_len(text) == Some(text.len())).then(|| Self(text.to_owned()))
+    }
+
+    pub(crate) fn from_valid(text: &str) -> Self {
+        Self(text.to_owned())
+    }
+
+    /// The number as written.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The value as an `i64` when the literal is an integer in range.
+    #[must_use]
+    pub fn as_i64(&self) -> Option<i64> {
+        self.0.parse().ok()
+    }
+
+    /// The value as the nearest `f64`.
+    #[must_use]
+    pub fn as_f64(&self) -> f64 {
+        // A valid JSON number is always valid `f64` syntax.
+        self.0.parse().unwrap_or(f64::NAN)
+    }
+
+    /// Whether the literal has no fraction and no exponent.
+    #[must_use]
+    pub fn is_integer(&self) -> bool {
+        !self.0.contains(['.', 'e', 'E'])
+    }
+}
+
+impl From<i64> for Number {
+    fn from(n: i64) -> Self {
+        Self(n.to_string())
+    }
+}
+
+/// A PATCH operation's `path` (RFC 7644 §3.5.2):
+/// `attrPath` or `valuePath [subAttr]`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PatchPath {
+    /// `name`, `name.givenName`, or URI-qualified
+    /// `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager`.
+    Attr(AttrPath),
+    /// `members[value eq "2819c223"]`, or with a sub-attribute
+    /// `emails[type eq "work"].value`.
+    Value {
+        /// The multi-valued attribute and the filter selecting elements.
+        value_path: ValuePath,
+        /// The sub-attribute of the selected elements, if any.
+        sub_attr: Option<String>,
+    },
+}
+
+impl PatchPath {
+    /// The attribute the path starts from (`emails` in
+    /// `emails[type eq "work"].value`).
+    #[must_use]
+    pub fn attr(&self) -> &AttrPath {
+        match self {
+            Self::Attr(attr) => attr,
+            Self::Value { value_path, .. } => &value_path.attr,
+        }
+    }
+}
