@@ -1,0 +1,16 @@
+#![doc = include_str!("../README.md")]
+
+pub mod error;
+pub mod eval;
+pub mod patch;
+pub mod project;
+pub mod resource;
+pub mod schema;
+pub mod validate;
+
+pub use error::{Error, ErrorKind, Result};
+pub use resource::{GroupRef, Member, Meta, Resource};
+
+/// The filter and path parser, re-exported so that stores translating
+/// filters need no second dependency.
+pub use scim_filter as filter;

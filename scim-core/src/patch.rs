@@ -1,0 +1,840 @@
+//! The PATCH engine (RFC 7644 §3.5.2): add, replace and remove, applied to
+//! a resource's attributes all together or not at all.
+//!
+//! Beyond the RFC's letter it reads what identity providers send: op names
+//! in any case (`"Replace"`), path-less value maps with plain, dotted
+//! (`name.givenName`) and URN-qualified keys, value-filter paths that name
+//! an element which does not exist yet (`emails[type eq "work"].value`
+//! creates the work e-mail), and remove with a value list (Entra's member
+//! removal removes just those values).
+
+use scim_filter::{AttrPath, CompValue, CompareOp, Filter, PatchPath, ValuePath};
+use serde_json::{Map, Value};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::eval::element_matches;
+use crate::schema::{Attribute, AttributeType, Mutability, ResourceType, Schema};
+use crate::validate::{
+    Strictness, is_empty, keep_one_primary, normalize_single, normalize_value, object_at,
+};
+
+/// The schema URI of a PATCH request body.
+pub const PATCH_OP_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+
+/// A PATCH operation's kind; parsed case-insensitively.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PatchOp {
+    /// `add`.
+    Add,
+    /// `replace`.
+    Replace,
+    /// `remove`.
+    Remove,
+}
+
+/// One operation of a PATCH request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PatchOperation {
+    /// add, replace or remove.
+    pub op: PatchOp,
+    /// The target; `None` means the resource itself.
+    pub path: Option<PatchPath>,
+    /// The value, if the operation has one.
+    pub value: Option<Value>,
+}
+
+/// A parsed PATCH request body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PatchRequest {
+    /// The operations, in order.
+    pub operations: Vec<PatchOperation>,
+}
+
+impl PatchRequest {
+    /// Parses a PATCH body: `{"schemas": [PatchOp], "Operations": [...]}`.
+    /// Member names are matched case-insensitively; a missing `schemas` is
+    /// tolerated.
+    ///
+    /// # Errors
+    ///
+    /// 400 `invalidSyntax` for a body of the wrong shape or an unknown op,
+    /// 400 `invalidPath` for a path that does not parse.
+    pub fn parse(body: &Value) -> Result<Self> {
+        let Some(object) = body.as_object() else {
+            return Err(Error::invalid_syntax("a PATCH body must be a JSON object"));
+        };
+        let member = |name: &str| {
+            object
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v)
+        };
+        if let Some(schemas) = member("schemas") {
+            let ok = schemas.as_array().is_some_and(|s| {
+                s.iter().any(|u| {
+                    u.as_str()
+                        .is_some_and(|u| u.eq_ignore_ascii_case(PATCH_OP_SCHEMA))
+                })
+            });
+            if !ok {
+                return Err(Error::invalid_syntax(format!(
+                    "a PATCH body's schemas must be [\"{PATCH_OP_SCHEMA}\"]"
+                )));
+            }
+        }
+        let Some(Value::Array(ops)) = member("Operations") else {
+            return Err(Error::invalid_syntax(
+                "a PATCH body needs an \"Operations\" array",
+            ));
+        };
+        let operations = ops
+            .iter()
+            .enumerate()
+            .map(|(n, op)| parse_operation(n, op))
+            .collect::<Result<_>>()?;
+        Ok(Self { operations })
+    }
+}
+
+fn parse_operation(n: usize, op: &Value) -> Result<PatchOperation> {
+    let Some(object) = op.as_object() else {
+        return Err(Error::invalid_syntax(format!(
+            "Operations[{n}] must be an object"
+        )));
+    };
+    let member = |name: &str| {
+        object
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    };
+    let kind = match member("op").and_then(Value::as_str) {
+        Some(s) if s.eq_ignore_ascii_case("add") => PatchOp::Add,
+        Some(s) if s.eq_ignore_ascii_case("replace") => PatchOp::Replace,
+        Some(s) if s.eq_ignore_ascii_case("remove") => PatchOp::Remove,
+        Some(s) => {
+            return Err(Error::invalid_syntax(format!(
+                "Operations[{n}].op {s:?} is not add, replace or remove"
+            )));
+        }
+        None => {
+            return Err(Error::invalid_syntax(format!(
+                "Operations[{n}] needs \"op\": add, replace or remove"
+            )));
+        }
+    };
+    let path = match member("path") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if s.trim().is_empty() => None,
+        Some(Value::String(s)) => {
+            Some(scim_filter::parse_path(s).map_err(|e| Error::invalid_path(&e))?)
+        }
+        Some(_) => {
+            return Err(Error::new(
+                ErrorKind::InvalidPath,
+                format!("Operations[{n}].path must be a string"),
+            ));
+        }
+    };
+    let value = member("value").cloned();
+    if kind != PatchOp::Remove && value.is_none() {
+        return Err(Error::invalid_value(format!(
+            "Operations[{n}] ({}) needs a \"value\"",
+            if kind == PatchOp::Add {
+                "add"
+            } else {
+                "replace"
+            }
+        )));
+    }
+    if kind == PatchOp::Remove && path.is_none() {
+        return Err(Error::new(
+            ErrorKind::NoTarget,
+            format!("Operations[{n}] (remove) needs a \"path\""),
+        ));
+    }
+    Ok(PatchOperation {
+        op: kind,
+        path,
+        value,
+    })
+}
+
+/// Applies `operations` in order to a copy of `attributes` and returns it,
+/// leaving `attributes` untouched on error. Unknown attributes are ignored
+/// or refused as `strictness` says.
+///
+/// # Errors
+///
+/// 400 `invalidPath` (a path naming no attribute, when strict, or a filter
+/// on a single-valued attribute), `noTarget` (a filter that matches
+/// nothing and cannot create an element), `invalidValue` (a value of the
+/// wrong type), `mutability` (a read-only attribute, or a change to an
+/// immutable one).
+///
+/// # Examples
+///
+/// ```
+/// use scim_core::patch::{apply, PatchRequest};
+/// use scim_core::schema::ResourceType;
+/// use serde_json::json;
+///
+/// let rtype = ResourceType::user();
+/// let user = json!({"userName": "bjensen", "active": true});
+/// let body = json!({
+///     "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+///     "Operations": [
+///         {"op": "Replace", "path": "active", "value": "False"},
+///         {"op": "Add", "path": "emails[type eq \"work\"].value", "value": "b@example.com"}
+///     ]
+/// });
+/// let request = PatchRequest::parse(&body)?;
+/// let patched = apply(&rtype, user.as_object().unwrap(), &request.operations, Default::default())?;
+/// assert_eq!(patched["active"], false);
+/// assert_eq!(patched["emails"], json!([{"type": "work", "value": "b@example.com"}]));
+/// # Ok::<(), scim_core::Error>(())
+/// ```
+pub fn apply(
+    rtype: &ResourceType,
+    attributes: &Map<String, Value>,
+    operations: &[PatchOperation],
+    strictness: Strictness,
+) -> Result<Map<String, Value>> {
+    let mut doc = attributes.clone();
+    let engine = Engine { rtype, strictness };
+    for (n, op) in operations.iter().enumerate() {
+        engine
+            .operation(&mut doc, op)
+            .map_err(|e| Error::new(e.kind(), format!("Operations[{n}]: {}", e.detail())))?;
+    }
+    Ok(doc)
+}
+
+/// The names of the top-level attributes (and extension URNs) whose values
+/// differ between `before` and `after`, in `after`'s order then the removed
+/// ones.
+#[must_use]
+pub fn changed_attributes(before: &Map<String, Value>, after: &Map<String, Value>) -> Vec<String> {
+    let mut changed: Vec<String> = after
+        .iter()
+        .filter(|(k, v)| before.get(*k) != Some(v))
+        .map(|(k, _)| k.clone())
+        .collect();
+    changed.extend(before.keys().filter(|k| !after.contains_key(*k)).cloned());
+    changed
+}
+
+struct Engine<'a> {
+    rtype: &'a ResourceType,
+    strictness: Strictness,
+}
+
+/// Where an operation lands after its path is resolved.
+struct Target<'a> {
+    extension: Option<&'a Schema>,
+    attr: &'a Attribute,
+    sub: Option<&'a Attribute>,
+}
+
+impl<'a> Engine<'a> {
+    fn operation(&self, doc: &mut Map<String, Value>, op: &PatchOperation) -> Result<()> {
+        match &op.path {
+            None => {
+                let value = op.value.as_ref().unwrap_or(&Value::Null);
+                self.value_map(doc, op.op, value)
+            }
+            Some(PatchPath::Attr(path)) => {
+                if let Some(ext) = self.whole_extension(path) {
+                    return self.extension_op(doc, ext, op.op, op.value.as_ref());
+                }
+                let Some(target) = self.resolve(path, false)? else {
+                    return Ok(());
+                };
+                self.attr_op(doc, &target, op.op, op.value.as_ref(), false)
+            }
+            Some(PatchPath::Value {
+                value_path,
+                sub_attr,
+            }) => self.filtered_op(
+                doc,
+                value_path,
+                sub_attr.as_deref(),
+                op.op,
+                op.value.as_ref(),
+            ),
+        }
+    }
+
+    /// A path like `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User`,
+    /// which the grammar reads as URI `...:2.0` and attribute `User`, naming
+    /// a whole extension.
+    fn whole_extension(&self, path: &AttrPath) -> Option<&'a Schema> {
+        let uri = path.uri.as_deref()?;
+        if path.sub_attr.is_some() {
+            return None;
+        }
+        self.rtype
+            .extensions()
+            .iter()
+            .find(|e| {
+                let id = &e.schema.id;
+                id.len() == uri.len() + 1 + path.name.len()
+                    && id[..uri.len()].eq_ignore_ascii_case(uri)
+                    && id[uri.len() + 1..].eq_ignore_ascii_case(&path.name)
+            })
+            .map(|e| &*e.schema)
+    }
+
+    /// Resolves a path; `None` means "unknown attribute, ignored". In a
+    /// value map (`lenient_read_only`), read-only attributes are skipped
+    /// silently (Okta sends the group's `id` there); on an explicit path
+    /// they are a `mutability` error.
+    fn resolve(&self, path: &AttrPath, lenient_read_only: bool) -> Result<Option<Target<'a>>> {
+        let Some(r) = self.rtype.resolve(path) else {
+            if self.strictness.reject_unknown_attributes {
+                return Err(Error::new(
+                    ErrorKind::InvalidPath,
+                    format!("no attribute {path} in the {} schemas", self.rtype.id()),
+                ));
+            }
+            return Ok(None);
+        };
+        if r.common && !r.attr.is("externalId")
+            || r.attr.mutability == Mutability::ReadOnly
+            || r.sub.is_some_and(|s| s.mutability == Mutability::ReadOnly)
+        {
+            if lenient_read_only {
+                return Ok(None);
+            }
+            return Err(Error::mutability(format!("{path} is read-only")));
+        }
+        Ok(Some(Target {
+            extension: r.extension,
+            attr: r.attr,
+            sub: r.sub,
+        }))
+    }
+
+    /// add/replace with no path: each key of the value map is a path.
+    fn value_map(&self, doc: &mut Map<String, Value>, op: PatchOp, value: &Value) -> Result<()> {
+        let Some(map) = value.as_object() else {
+            return Err(Error::invalid_value(
+                "without a path, the value must be an object of attributes",
+            ));
+        };
+        for (key, v) in map {
+            if key.eq_ignore_ascii_case("schemas") {
+                continue;
+            }
+            if let Some(ext) = self.rtype.extension_schema(key) {
+                self.extension_op(doc, &ext.schema, op, Some(v))?;
+                continue;
+            }
+            let path = match scim_filter::parse_attr_path(key) {
+                Ok(p) => p,
+                Err(e) if self.strictness.reject_unknown_attributes => {
+                    return Err(Error::invalid_path(&e));
+                }
+                Err(_) => continue,
+            };
+            if let Some(ext) = self.whole_extension(&path) {
+                self.extension_op(doc, ext, op, Some(v))?;
+                continue;
+            }
+            if let Some(target) = self.resolve(&path, true)? {
+                self.attr_op(doc, &target, op, Some(v), true)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// An operation on a whole extension: add/replace merge its attributes,
+    /// remove drops the extension.
+    fn extension_op(
+        &self,
+        doc: &mut Map<String, Value>,
+        ext: &'a Schema,
+        op: PatchOp,
+        value: Option<&Value>,
+    ) -> Result<()> {
+        if op == PatchOp::Remove {
+            doc.remove(&ext.id);
+            return Ok(());
+        }
+        match value {
+            Some(Value::Null) => {
+                if op == PatchOp::Replace {
+                    doc.remove(&ext.id);
+                }
+                Ok(())
+            }
+            Some(Value::Object(fields)) => {
+                for (name, v) in fields {
+                    match ext.attribute_named(name) {
+                        Some(attr) if attr.mutability == Mutability::ReadOnly => {}
+                        Some(attr) => {
+                            let target = Target {
+                                extension: Some(ext),
+                                attr,
+                                sub: None,
+                            };
+                            self.attr_op(doc, &target, op, Some(v), true)?;
+                        }
+                        None if self.strictness.reject_unknown_attributes => {
+                            return Err(Error::new(
+                                ErrorKind::InvalidPath,
+                                format!("no attribute {name:?} in {}", ext.id),
+                            ));
+                        }
+                        None => {}
+                    }
+                }
+                Ok(())
+            }
+            _ => Err(Error::invalid_value(format!(
+                "the value for {} must be an object of its attributes",
+                ext.id
+            ))),
+        }
+    }
+
+    /// An operation on `attr` or `attr.sub` (no filter).
+    fn attr_op(
+        &self,
+        doc: &mut Map<String, Value>,
+        target: &Target<'a>,
+        op: PatchOp,
+        value: Option<&Value>,
+        in_value_map: bool,
+    ) -> Result<()> {
+        let attr = target.attr;
+        let container = match target.extension {
+            Some(ext) => {
+                if op == PatchOp::Remove && !doc.contains_key(&ext.id) {
+                    return Ok(());
+                }
+                object_at(doc, &ext.id)
+            }
+            None => &mut *doc,
+        };
+        let result = match target.sub {
+            None => self.whole_attr(container, attr, op, value, in_value_map),
+            Some(sub) => self.sub_attr(container, attr, sub, op, value),
+        };
+        if let Some(ext) = target.extension
+            && doc.get(&ext.id).is_some_and(is_empty)
+        {
+            doc.remove(&ext.id);
+        }
+        result
+    }
+
+    fn whole_attr(
+        &self,
+        container: &mut Map<String, Value>,
+        attr: &Attribute,
+        op: PatchOp,
+        value: Option<&Value>,
+        in_value_map: bool,
+    ) -> Result<()> {
+        let name = &attr.name;
+        let current = container.get(name);
+        if op == PatchOp::Remove {
+            if attr.multi_valued
+                && let Some(value) = value.filter(|v| !v.is_null())
+            {
+                return self.remove_values(container, attr, value);
+            }
+            if attr.mutability == Mutability::Immutable && current.is_some() {
+                return Err(Error::mutability(format!("{name} is immutable")));
+            }
+            container.remove(name);
+            return Ok(());
+        }
+        let value = value.unwrap_or(&Value::Null);
+        let normalized = normalize_value(attr, value, name, self.strictness)?;
+        if attr.mutability == Mutability::Immutable
+            && let Some(current) = current
+            && normalized.as_ref() != Some(current)
+            && !(attr.multi_valued && op == PatchOp::Add)
+        {
+            return Err(Error::mutability(format!(
+                "{name} is immutable and already has a value"
+            )));
+        }
+        let Some(new) = normalized else {
+            // add of nothing changes nothing; replace with null/"" clears.
+            if op == PatchOp::Replace {
+                container.remove(name);
+            }
+            return Ok(());
+        };
+        match (attr.multi_valued, attr.kind, op) {
+            (true, _, PatchOp::Add) => {
+                let Value::Array(new_items) = new else {
+                    unreachable!("BUG: a multi-valued value normalizes to an array")
+                };
+                let slot = container
+                    .entry(name.clone())
+                    .or_insert_with(|| Value::Array(Vec::new()));
+                if !slot.is_array() {
+                    *slot = Value::Array(Vec::new());
+                }
+                let items = slot.as_array_mut().expect("BUG: made an array above");
+                for item in new_items {
+                    if !items.contains(&item) {
+                        let primary = item.get("primary") == Some(&Value::Bool(true));
+                        items.push(item);
+                        if primary {
+                            let last = items.len() - 1;
+                            keep_one_primary(items, last);
+                        }
+                    }
+                }
+            }
+            (false, AttributeType::Complex, _) => {
+                // Sub-attributes given replace theirs; the others stay
+                // (RFC 7644 §3.5.2.1 and §3.5.2.3).
+                let Value::Object(new_fields) = new else {
+                    unreachable!("BUG: a complex value normalizes to an object")
+                };
+                let slot = object_at(container, name);
+                for (k, v) in new_fields {
+                    slot.insert(k, v);
+                }
+            }
+            _ => {
+                let _ = in_value_map;
+                container.insert(name.clone(), new);
+            }
+        }
+        Ok(())
+    }
+
+    /// remove with a value list: just those values (by `value` for complex
+    /// attributes that have one, else by equality).
+    fn remove_values(
+        &self,
+        container: &mut Map<String, Value>,
+        attr: &Attribute,
+        value: &Value,
+    ) -> Result<()> {
+        let Some(doomed) = normalize_value(
+            attr,
+            value,
+            &attr.name,
+            Strictness::default().enforce_canonical(false),
+        )?
+        else {
+            return Ok(());
+        };
+        let doomed = doomed.as_array().cloned().unwrap_or_default();
+        let Some(Value::Array(items)) = container.get_mut(&attr.name) else {
+            return Ok(());
+        };
+        let keyed = attr.kind == AttributeType::Complex && attr.sub_attribute("value").is_some();
+        let fold = attr
+            .sub_attribute("value")
+            .is_some_and(Attribute::ignores_case);
+        items.retain(|item| {
+            !doomed.iter().any(|d| {
+                if keyed {
+                    match (item.get("value"), d.get("value")) {
+                        (Some(Value::String(a)), Some(Value::String(b))) if fold => {
+                            a.eq_ignore_ascii_case(b)
+                        }
+                        (Some(a), Some(b)) => a == b,
+                        _ => false,
+                    }
+                } else {
+                    item == d
+                }
+            })
+        });
+        if items.is_empty() {
+            container.remove(&attr.name);
+        }
+        Ok(())
+    }
+
+    /// An operation on `attr.sub`: of the single complex value, or of every
+    /// element of a multi-valued one.
+    fn sub_attr(
+        &self,
+        container: &mut Map<String, Value>,
+        attr: &Attribute,
+        sub: &Attribute,
+        op: PatchOp,
+        value: Option<&Value>,
+    ) -> Result<()> {
+        let path = format!("{}.{}", attr.name, sub.name);
+        let new = match op {
+            PatchOp::Remove => None,
+            _ => normalize_value(sub, value.unwrap_or(&Value::Null), &path, self.strictness)?,
+        };
+        if attr.multi_valued {
+            let items = match container.get_mut(&attr.name) {
+                Some(Value::Array(items)) => items,
+                _ if new.is_none() => return Ok(()),
+                _ => {
+                    let mut element = Map::new();
+                    element.insert(sub.name.clone(), new.unwrap_or(Value::Null));
+                    container.insert(
+                        attr.name.clone(),
+                        Value::Array(vec![Value::Object(element)]),
+                    );
+                    return Ok(());
+                }
+            };
+            for item in items.iter_mut() {
+                set_field(item, sub, new.clone(), op)?;
+            }
+            items.retain(|i| !is_empty(i));
+            if items.is_empty() {
+                container.remove(&attr.name);
+            }
+            return Ok(());
+        }
+        if new.is_none() && !container.contains_key(&attr.name) {
+            return Ok(());
+        }
+        let slot = container
+            .entry(attr.name.clone())
+            .or_insert_with(|| Value::Object(Map::new()));
+        set_field(slot, sub, new, op)?;
+        if is_empty(slot) {
+            container.remove(&attr.name);
+        }
+        Ok(())
+    }
+
+    /// An operation on `attr[filter]` or `attr[filter].sub`.
+    fn filtered_op(
+        &self,
+        doc: &mut Map<String, Value>,
+        value_path: &ValuePath,
+        sub_name: Option<&str>,
+        op: PatchOp,
+        value: Option<&Value>,
+    ) -> Result<()> {
+        let Some(target) = self.resolve(&value_path.attr, false)? else {
+            return Ok(());
+        };
+        let attr = target.attr;
+        if !attr.multi_valued || attr.kind != AttributeType::Complex || target.sub.is_some() {
+            return Err(Error::new(
+                ErrorKind::InvalidPath,
+                format!(
+                    "{} is not a multi-valued complex attribute; it cannot take a [filter]",
+                    value_path.attr
+                ),
+            ));
+        }
+        let sub = match sub_name {
+            Some(name) => match attr.sub_attribute(name) {
+                Some(sub) if sub.mutability == Mutability::ReadOnly => {
+                    return Err(Error::mutability(format!(
+                        "{}.{} is read-only",
+                        attr.name, sub.name
+                    )));
+                }
+                Some(sub) => Some(sub),
+                None if self.strictness.reject_unknown_attributes => {
+                    return Err(Error::new(
+                        ErrorKind::InvalidPath,
+                        format!("{} has no sub-attribute {name:?}", attr.name),
+                    ));
+                }
+                None => return Ok(()),
+            },
+            None => None,
+        };
+        let container = match target.extension {
+            Some(ext) => object_at(doc, &ext.id),
+            None => &mut *doc,
+        };
+        let result = self.filtered_in(container, attr, &value_path.filter, sub, op, value);
+        if let Some(ext) = target.extension
+            && doc.get(&ext.id).is_some_and(is_empty)
+        {
+            doc.remove(&ext.id);
+        }
+        result
+    }
+
+    fn filtered_in(
+        &self,
+        container: &mut Map<String, Value>,
+        attr: &Attribute,
+        filter: &Filter,
+        sub: Option<&Attribute>,
+        op: PatchOp,
+        value: Option<&Value>,
+    ) -> Result<()> {
+        let mut items = match container.remove(&attr.name) {
+            Some(Value::Array(items)) => items,
+            Some(other) => vec![other],
+            None => Vec::new(),
+        };
+        let outcome = self.filtered_items(&mut items, attr, filter, sub, op, value);
+        items.retain(|i| !is_empty(i));
+        if !items.is_empty() {
+            container.insert(attr.name.clone(), Value::Array(items));
+        }
+        outcome
+    }
+
+    fn filtered_items(
+        &self,
+        items: &mut Vec<Value>,
+        attr: &Attribute,
+        filter: &Filter,
+        sub: Option<&Attribute>,
+        op: PatchOp,
+        value: Option<&Value>,
+    ) -> Result<()> {
+        let mut hits = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            if element_matches(attr, item, filter)? {
+                hits.push(i);
+            }
+        }
+        if op == PatchOp::Remove {
+            // Removing what is not there is a no-op.
+            match sub {
+                Some(sub) => {
+                    for &i in &hits {
+                        set_field(&mut items[i], sub, None, op)?;
+                    }
+                }
+                None => {
+                    for &i in hits.iter().rev() {
+                        items.remove(i);
+                    }
+                }
+            }
+            return Ok(());
+        }
+        let value = value.unwrap_or(&Value::Null);
+        let new_sub = match sub {
+            Some(sub) => Some(normalize_value(
+                sub,
+                value,
+                &format!("{}.{}", attr.name, sub.name),
+                self.strictness,
+            )?),
+            None => None,
+        };
+        let new_element = match sub {
+            Some(_) => None,
+            None => normalize_single(attr, value, &attr.name, self.strictness)?,
+        };
+        if hits.is_empty() {
+            // Upsert: build the element the filter describes.
+            let Some(mut element) = element_from_filter(attr, filter) else {
+                return Err(Error::new(
+                    ErrorKind::NoTarget,
+                    format!(
+                        "no {} value matches the filter, and the filter does not describe one to create (use eq on sub-attributes)",
+                        attr.name
+                    ),
+                ));
+            };
+            match (sub, new_sub, new_element) {
+                (Some(sub), Some(Some(v)), _) => {
+                    element.insert(sub.name.clone(), v);
+                }
+                (None, _, Some(Value::Object(fields))) => element.extend(fields),
+                _ => return Ok(()), // nothing to set
+            }
+            items.push(Value::Object(element));
+            let last = items.len() - 1;
+            keep_one_primary(items, last);
+            return Ok(());
+        }
+        for &i in &hits {
+            match (sub, &new_sub, &new_element) {
+                (Some(sub), Some(v), _) => set_field(&mut items[i], sub, v.clone(), op)?,
+                (None, _, Some(Value::Object(fields))) => {
+                    let item = &mut items[i];
+                    if op == PatchOp::Replace {
+                        // The element becomes the value, keeping what the
+                        // filter pins (its type).
+                        let mut element = element_from_filter(attr, filter).unwrap_or_default();
+                        element.extend(fields.clone());
+                        *item = Value::Object(element);
+                    } else if let Some(obj) = item.as_object_mut() {
+                        obj.extend(fields.clone());
+                    }
+                }
+                (None, _, _) if op == PatchOp::Replace => items[i] = Value::Null,
+                _ => {}
+            }
+        }
+        if let Some(&winner) = hits.last() {
+            keep_one_primary(items, winner);
+        }
+        Ok(())
+    }
+}
+
+/// Sets (or, with `None`, removes) one field of a complex value.
+fn set_field(item: &mut Value, sub: &Attribute, value: Option<Value>, op: PatchOp) -> Result<()> {
+    let Some(obj) = item.as_object_mut() else {
+        return Ok(());
+    };
+    if sub.mutability == Mutability::Immutable
+        && let Some(current) = obj.get(&sub.name)
+        && value.as_ref() != Some(current)
+    {
+        return Err(Error::mutability(format!("{} is immutable", sub.name)));
+    }
+    match value {
+        Some(v) if op != PatchOp::Remove => {
+            obj.insert(sub.name.clone(), v);
+        }
+        _ => {
+            obj.remove(&sub.name);
+        }
+    }
+    Ok(())
+}
+
+/// The element a filter of `eq` terms joined by `and` describes
+/// (`type eq "work"` gives `{"type": "work"}`); `None` for other filters.
+fn element_from_filter(attr: &Attribute, filter: &Filter) -> Option<Map<String, Value>> {
+    let mut element = Map::new();
+    let terms = match filter {
+        Filter::And(terms) => terms.as_slice(),
+        single => std::slice::from_ref(single),
+    };
+    for term in terms {
+        let Filter::Compare {
+            path,
+            op: CompareOp::Eq,
+            value,
+        } = term
+        else {
+            return None;
+        };
+        if path.uri.is_some() || path.sub_attr.is_some() {
+            return None;
+        }
+        let sub = attr.sub_attribute(&path.name)?;
+        let json = match value {
+            CompValue::String(s) => Value::String(s.clone()),
+            CompValue::Bool(b) => Value::Bool(*b),
+            CompValue::Number(n) => serde_json::from_str(n.as_str()).ok()?,
+            CompValue::Null => return None,
+        };
+        let v = normalize_value(
+            sub,
+            &json,
+            &sub.name,
+            Strictness::default().enforce_canonical(false),
+        )
+        .ok()??;
+        element.insert(sub.name.clone(), v);
+    }
+    Some(element)
+}

@@ -1,0 +1,310 @@
+//! Resource types (RFC 7643 §6): an endpoint, a core schema, its
+//! extensions, and how attribute paths resolve against them.
+
+use std::sync::Arc;
+
+use scim_filter::AttrPath;
+
+use super::{Attribute, Schema, common_attributes, find};
+
+/// A schema extension of a resource type.
+#[derive(Debug, Clone)]
+pub struct SchemaExtension {
+    /// The extension schema.
+    pub schema: Arc<Schema>,
+    /// Whether every resource must carry the extension.
+    pub required: bool,
+}
+
+/// A resource type: `User`, `Group`, or one a host defines.
+///
+/// Besides RFC 7643 §6 (id, name, endpoint, schema, extensions) it says
+/// which attribute holds the members of a resource (Group's `members`) and
+/// which one lists the groups a resource belongs to (User's `groups`), so
+/// that stores keep memberships as relations instead of rewriting member
+/// lists, and which attributes identity providers look resources up by, so
+/// that stores can index them.
+#[derive(Debug, Clone)]
+pub struct ResourceType {
+    id: String,
+    name: String,
+    endpoint: String,
+    description: Option<String>,
+    schema: Arc<Schema>,
+    extensions: Vec<SchemaExtension>,
+    members: Option<String>,
+    member_of: Option<String>,
+    lookup: Vec<AttrPath>,
+}
+
+/// An attribute path resolved against a resource type's schemas.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Resolved<'a> {
+    /// The extension the attribute belongs to; `None` for core and common
+    /// attributes.
+    pub(crate) extension: Option<&'a Schema>,
+    /// The attribute.
+    pub(crate) attr: &'a Attribute,
+    /// The sub-attribute, when the path names one.
+    pub(crate) sub: Option<&'a Attribute>,
+    /// Whether it is one of the common attributes `id`, `externalId`, `meta`.
+    pub(crate) common: bool,
+}
+
+impl ResourceType {
+    /// A resource type served at `endpoint` (e.g. `/Users`) with `schema`
+    /// as its core schema. Its id and name are both `id`.
+    #[must_use]
+    pub fn new(id: impl Into<String>, endpoint: impl Into<String>, schema: Arc<Schema>) -> Self {
+        let id = id.into();
+        let mut endpoint = endpoint.into();
+        if !endpoint.starts_with('/') {
+            endpoint.insert(0, '/');
+        }
+        Self {
+            name: id.clone(),
+            id,
+            endpoint,
+            description: None,
+            schema,
+            extensions: Vec::new(),
+            members: None,
+            member_of: None,
+            lookup: Vec::new(),
+        }
+    }
+
+    /// The RFC 7643 User resource type at `/Users`, with the enterprise
+    /// extension (optional), `groups` computed from memberships, and
+    /// `userName`, `externalId` and `emails.value` as lookup attributes.
+    #[must_use]
+    pub fn user() -> Self {
+        Self::new("User", "/Users", Schema::user())
+            .description("User Account")
+            .extension(Schema::enterprise_user(), false)
+            .member_of_attribute("groups")
+            .lookup_attributes(["userName", "externalId", "emails.value"])
+    }
+
+    /// The RFC 7643 Group resource type at `/Groups`, with `members` kept as
+    /// memberships and `displayName` and `externalId` as lookup attributes.
+    #[must_use]
+    pub fn group() -> Self {
+        Self::new("Group", "/Groups", Schema::group())
+            .description("Group")
+            .members_attribute("members")
+            .lookup_attributes(["displayName", "externalId"])
+    }
+
+    /// The same resource type with a description.
+    #[must_use]
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+
+    /// The same resource type with a display name other than its id.
+    #[must_use]
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    /// The same resource type with one more schema extension.
+    #[must_use]
+    pub fn extension(mut self, schema: Arc<Schema>, required: bool) -> Self {
+        self.extensions.push(SchemaExtension { schema, required });
+        self
+    }
+
+    /// Names the multi-valued complex attribute that lists this type's
+    /// members (Group's `members`). Stores keep it as relations.
+    #[must_use]
+    pub fn members_attribute(mut self, name: impl Into<String>) -> Self {
+        self.members = Some(name.into());
+        self
+    }
+
+    /// Names the read-only attribute that lists the groups a resource of
+    /// this type belongs to (User's `groups`), computed from memberships.
+    #[must_use]
+    pub fn member_of_attribute(mut self, name: impl Into<String>) -> Self {
+        self.member_of = Some(name.into());
+        self
+    }
+
+    /// Sets the attributes clients look resources up by (for `eq` filters);
+    /// stores should index them.
+    ///
+    /// # Panics
+    ///
+    /// When a path is not a valid attribute path: the list is the host's
+    /// configuration, written in code.
+    #[must_use]
+    pub fn lookup_attributes<I, S>(mut self, paths: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        self.lookup = paths
+            .into_iter()
+            .map(|p| {
+                scim_filter::parse_attr_path(p.as_ref())
+                    .unwrap_or_else(|e| panic!("invalid lookup attribute path: {e}"))
+            })
+            .collect();
+        self
+    }
+
+    /// The resource type's id, e.g. `User`.
+    #[must_use]
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Its name.
+    #[must_use]
+    pub fn type_name(&self) -> &str {
+        &self.name
+    }
+
+    /// Its endpoint, e.g. `/Users`.
+    #[must_use]
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// Its description.
+    #[must_use]
+    pub fn description_text(&self) -> Option<&str> {
+        self.description.as_deref()
+    }
+
+    /// Its core schema.
+    #[must_use]
+    pub fn schema(&self) -> &Arc<Schema> {
+        &self.schema
+    }
+
+    /// Its schema extensions.
+    #[must_use]
+    pub fn extensions(&self) -> &[SchemaExtension] {
+        &self.extensions
+    }
+
+    /// The extension with URN `uri` (case-insensitively).
+    #[must_use]
+    pub fn extension_schema(&self, uri: &str) -> Option<&SchemaExtension> {
+        self.extensions
+            .iter()
+            .find(|e| e.schema.id.eq_ignore_ascii_case(uri))
+    }
+
+    /// The attribute that lists members, if this type has members.
+    #[must_use]
+    pub fn members(&self) -> Option<&str> {
+        self.members.as_deref()
+    }
+
+    /// The attribute listing the groups a resource belongs to, if any.
+    #[must_use]
+    pub fn member_of(&self) -> Option<&str> {
+        self.member_of.as_deref()
+    }
+
+    /// The attributes clients look resources up by.
+    #[must_use]
+    pub fn lookup(&self) -> &[AttrPath] {
+        &self.lookup
+    }
+
+    /// Whether `name` is the members attribute.
+    pub(crate) fn is_members(&self, name: &str) -> bool {
+        self.members
+            .as_deref()
+            .is_some_and(|m| m.eq_ignore_ascii_case(name))
+    }
+
+    /// Whether `name` is the member-of attribute.
+    pub(crate) fn is_member_of(&self, name: &str) -> bool {
+        self.member_of
+            .as_deref()
+            .is_some_and(|m| m.eq_ignore_ascii_case(name))
+    }
+
+    /// Resolves an attribute path: a URI prefix selects the core schema or
+    /// an extension; without one, core and common attributes come first,
+    /// then the extensions' (clients send `department` unqualified too).
+    pub(crate) fn resolve<'a>(&'a self, path: &AttrPath) -> Option<Resolved<'a>> {
+        self.resolve_parts(path.uri.as_deref(), &path.name, path.sub_attr.as_deref())
+    }
+
+    pub(crate) fn resolve_parts<'a>(
+        &'a self,
+        uri: Option<&str>,
+        name: &str,
+        sub: Option<&str>,
+    ) -> Option<Resolved<'a>> {
+        let (extension, attr, common) = match uri {
+            Some(uri) if self.schema.id.eq_ignore_ascii_case(uri) => {
+                (None, self.schema.attribute_named(name)?, false)
+            }
+            Some(uri) => {
+                let ext = &self.extension_schema(uri)?.schema;
+                (Some(&**ext), ext.attribute_named(name)?, false)
+            }
+            None => {
+                if let Some(attr) = self.schema.attribute_named(name) {
+                    (None, attr, false)
+                } else if let Some(attr) = find(common_attributes(), name) {
+                    (None, attr, true)
+                } else {
+                    self.extensions.iter().find_map(|e| {
+                        e.schema
+                            .attribute_named(name)
+                            .map(|a| (Some(&*e.schema), a, false))
+                    })?
+                }
+            }
+        };
+        let sub = match sub {
+            Some(sub) => Some(attr.sub_attribute(sub)?),
+            None => None,
+        };
+        Some(Resolved {
+            extension,
+            attr,
+            sub,
+            common,
+        })
+    }
+
+    /// The resource type's JSON representation (RFC 7643 §6), with
+    /// `meta.location` under `base`.
+    #[must_use]
+    pub fn to_json(&self, base: &str) -> serde_json::Value {
+        let extensions: Vec<_> = self
+            .extensions
+            .iter()
+            .map(|e| serde_json::json!({"schema": e.schema.id, "required": e.required}))
+            .collect();
+        let mut doc = serde_json::json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"],
+            "id": self.id,
+            "name": self.name,
+            "endpoint": self.endpoint,
+            "schema": self.schema.id,
+        });
+        if let Some(description) = &self.description {
+            doc["description"] = description.as_str().into();
+        }
+        if !extensions.is_empty() {
+            doc["schemaExtensions"] = extensions.into();
+        }
+        doc["meta"] = serde_json::json!({
+            "resourceType": "ResourceType",
+            "location": format!("{base}/ResourceTypes/{}", self.id),
+        });
+        doc
+    }
+}

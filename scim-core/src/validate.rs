@@ -1,0 +1,579 @@
+//! Validation of POST and PUT bodies: lenient input, strict output.
+//!
+//! Input is read the way identity providers send it: attribute names in any
+//! case, `"True"`/`"False"` for booleans, numbers as strings, a bare id for
+//! a complex attribute with a `value` (Entra's `manager`), a single value
+//! for a multi-valued attribute, `null` and `""` meaning "no value",
+//! extension attributes with or without their URN in `schemas`. Output is
+//! canonical: names in the schema's case, typed JSON values, canonical
+//! values in their canonical case, read-only attributes dropped.
+
+use serde_json::{Map, Value};
+
+use crate::error::{Error, Result};
+use crate::resource::parse_datetime;
+use crate::schema::{Attribute, AttributeType, Mutability, ResourceType, Schema};
+
+/// How strictly bodies are checked against the schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Strictness {
+    /// Refuse attributes no schema defines (400 `invalidSyntax`) instead of
+    /// ignoring them. Off by default: identity providers send attributes an
+    /// app never registered, and refusing them fails every sync.
+    pub reject_unknown_attributes: bool,
+    /// Refuse values outside an attribute's `canonicalValues` (400
+    /// `invalidValue`). On by default; values matching one in another case
+    /// are stored in the canonical case either way.
+    pub enforce_canonical_values: bool,
+}
+
+impl Strictness {
+    /// The same, with unknown attributes refused (`true`) or ignored.
+    #[must_use]
+    pub const fn reject_unknown(mut self, reject: bool) -> Self {
+        self.reject_unknown_attributes = reject;
+        self
+    }
+
+    /// The same, with canonical values enforced (`true`) or only
+    /// normalized.
+    #[must_use]
+    pub const fn enforce_canonical(mut self, enforce: bool) -> Self {
+        self.enforce_canonical_values = enforce;
+        self
+    }
+}
+
+impl Default for Strictness {
+    fn default() -> Self {
+        Self {
+            reject_unknown_attributes: false,
+            enforce_canonical_values: true,
+        }
+    }
+}
+
+/// Reads a POST or PUT body into canonical attributes for `rtype`.
+///
+/// `id`, `meta`, `schemas` and read-only attributes are dropped (the server
+/// owns them). The result holds `externalId`, the core attributes, and each
+/// extension's attributes under its URN. Required attributes are not
+/// checked here; see [`check_required`].
+///
+/// # Errors
+///
+/// 400 `invalidSyntax` when the body is not an object (or, when strict, has
+/// unknown attributes); 400 `invalidValue` naming the attribute whose value
+/// has the wrong type or is not allowed.
+///
+/// # Examples
+///
+/// ```
+/// use scim_core::schema::ResourceType;
+/// use scim_core::validate::{normalize, Strictness};
+/// use serde_json::json;
+///
+/// let body = json!({
+///     "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+///     "UserName": "bjensen",
+///     "active": "False",
+///     "emails": {"value": "b@example.com", "type": "Work"},
+///     "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"manager": "26118915"}
+/// });
+/// let attrs = normalize(&ResourceType::user(), &body, Strictness::default())?;
+/// assert_eq!(attrs["userName"], "bjensen");
+/// assert_eq!(attrs["active"], false);
+/// assert_eq!(attrs["emails"], json!([{"value": "b@example.com", "type": "work"}]));
+/// assert_eq!(
+///     attrs["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"]["manager"],
+///     json!({"value": "26118915"})
+/// );
+/// # Ok::<(), scim_core::Error>(())
+/// ```
+pub fn normalize(
+    rtype: &ResourceType,
+    body: &Value,
+    strictness: Strictness,
+) -> Result<Map<String, Value>> {
+    let Some(object) = body.as_object() else {
+        return Err(Error::invalid_syntax(
+            "the request body must be a JSON object",
+        ));
+    };
+    let mut out = Map::new();
+    for (key, value) in object {
+        if key.eq_ignore_ascii_case("schemas") {
+            check_schemas(value)?;
+            continue;
+        }
+        if let Some(ext) = rtype.extension_schema(key) {
+            let ext = &ext.schema;
+            match value {
+                Value::Null => {}
+                Value::Object(fields) => {
+                    for (name, value) in fields {
+                        match ext.attribute_named(name) {
+                            Some(attr) => put(&mut out, Some(ext), attr, value, strictness)?,
+                            None => unknown(strictness, &format!("{}:{name}", ext.id))?,
+                        }
+                    }
+                }
+                _ => {
+                    return Err(Error::invalid_value(format!(
+                        "{} must be an object of the extension's attributes",
+                        ext.id
+                    )));
+                }
+            }
+            continue;
+        }
+        let resolved = if key.len() > 4 && key[..4].eq_ignore_ascii_case("urn:") {
+            scim_filter::parse_attr_path(key)
+                .ok()
+                .filter(|p| p.sub_attr.is_none())
+                .and_then(|p| rtype.resolve(&p))
+        } else {
+            rtype.resolve_parts(None, key, None)
+        };
+        let Some(resolved) = resolved else {
+            unknown(strictness, key)?;
+            continue;
+        };
+        if resolved.common && !resolved.attr.is("externalId") {
+            continue; // id and meta are the server's.
+        }
+        put(
+            &mut out,
+            resolved.extension,
+            resolved.attr,
+            value,
+            strictness,
+        )?;
+    }
+    Ok(out)
+}
+
+fn check_schemas(value: &Value) -> Result<()> {
+    match value {
+        Value::Array(items) if items.iter().all(Value::is_string) => Ok(()),
+        _ => Err(Error::invalid_syntax(
+            "\"schemas\" must be an array of schema URIs",
+        )),
+    }
+}
+
+fn unknown(strictness: Strictness, name: &str) -> Result<()> {
+    if strictness.reject_unknown_attributes {
+        Err(Error::invalid_syntax(format!(
+            "attribute {name:?} is not defined by the resource's schemas"
+        )))
+    } else {
+        Ok(())
+    }
+}
+
+/// Normalizes `value` for `attr` and stores it (or clears it) in `out`,
+/// under the extension's object when `extension` is set. Read-only
+/// attributes are skipped.
+fn put(
+    out: &mut Map<String, Value>,
+    extension: Option<&Schema>,
+    attr: &Attribute,
+    value: &Value,
+    strictness: Strictness,
+) -> Result<()> {
+    if attr.mutability == Mutability::ReadOnly {
+        return Ok(());
+    }
+    let normalized = normalize_value(attr, value, &attr.name, strictness)?;
+    let target = match extension {
+        Some(ext) => {
+            if normalized.is_none() && !out.contains_key(&ext.id) {
+                return Ok(());
+            }
+            object_at(out, &ext.id)
+        }
+        None => out,
+    };
+    match normalized {
+        Some(v) => {
+            target.insert(attr.name.clone(), v);
+        }
+        None => {
+            target.remove(&attr.name);
+        }
+    }
+    if let Some(ext) = extension
+        && out.get(&ext.id).is_some_and(is_empty)
+    {
+        out.remove(&ext.id);
+    }
+    Ok(())
+}
+
+/// The object under `key`, created (or replacing a non-object) if needed.
+pub(crate) fn object_at<'a>(
+    map: &'a mut Map<String, Value>,
+    key: &str,
+) -> &'a mut Map<String, Value> {
+    let entry = map
+        .entry(key.to_owned())
+        .or_insert_with(|| Value::Object(Map::new()));
+    if !entry.is_object() {
+        *entry = Value::Object(Map::new());
+    }
+    entry
+        .as_object_mut()
+        .expect("BUG: the entry was just made an object")
+}
+
+/// Whether a value counts as "no value": `null`, `""`, `[]` or `{}`.
+#[must_use]
+pub fn is_empty(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::String(s) => s.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.is_empty(),
+        _ => false,
+    }
+}
+
+/// Normalizes a value for `attr`: `None` means "no value" (clear it).
+/// `path` names the attribute in error details.
+pub(crate) fn normalize_value(
+    attr: &Attribute,
+    value: &Value,
+    path: &str,
+    strictness: Strictness,
+) -> Result<Option<Value>> {
+    if value.is_null() {
+        return Ok(None);
+    }
+    if !attr.multi_valued {
+        return normalize_single(attr, value, path, strictness);
+    }
+    let items = match value {
+        Value::Array(items) => items.as_slice(),
+        single => std::slice::from_ref(single),
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        if let Some(v) = normalize_single(attr, item, path, strictness)?
+            && !out.contains(&v)
+        {
+            out.push(v);
+        }
+    }
+    if out.is_empty() {
+        return Ok(None);
+    }
+    let last = out.len();
+    keep_one_primary(&mut out, last);
+    Ok(Some(Value::Array(out)))
+}
+
+/// Makes `primary: true` unique: the element at `winner` (or, if it is not
+/// primary, the last primary one) keeps it; the others lose it.
+pub(crate) fn keep_one_primary(items: &mut [Value], winner: usize) {
+    let is_primary = |v: &Value| v.get("primary") == Some(&Value::Bool(true));
+    let keep = if items.get(winner).is_some_and(is_primary) {
+        winner
+    } else {
+        match items.iter().rposition(is_primary) {
+            Some(i) => i,
+            None => return,
+        }
+    };
+    for (i, item) in items.iter_mut().enumerate() {
+        if i != keep
+            && let Some(obj) = item.as_object_mut()
+            && obj.get("primary") == Some(&Value::Bool(true))
+        {
+            obj.remove("primary");
+        }
+    }
+}
+
+/// Normalizes one (non-list) value for `attr`.
+pub(crate) fn normalize_single(
+    attr: &Attribute,
+    value: &Value,
+    path: &str,
+    strictness: Strictness,
+) -> Result<Option<Value>> {
+    let wrong = |expected: &str| {
+        Err(Error::invalid_value(format!(
+            "attribute {path:?} must be {expected}, got {}",
+            brief(value)
+        )))
+    };
+    Ok(Some(match attr.kind {
+        AttributeType::Complex => match value {
+            Value::Object(fields) => {
+                let mut out = Map::new();
+                for (name, v) in fields {
+                    let Some(sub) = attr.sub_attribute(name) else {
+                        unknown(strictness, &format!("{path}.{name}"))?;
+                        continue;
+                    };
+                    if sub.mutability == Mutability::ReadOnly {
+                        continue;
+                    }
+                    let sub_path = format!("{path}.{}", sub.name);
+                    if let Some(v) = normalize_value(sub, v, &sub_path, strictness)? {
+                        out.insert(sub.name.clone(), v);
+                    }
+                }
+                if out.is_empty() {
+                    return Ok(None);
+                }
+                Value::Object(out)
+            }
+            Value::String(_) | Value::Number(_) | Value::Bool(_) => {
+                // A bare value for a complex attribute with a `value`
+                // sub-attribute: Entra sends the manager's id this way.
+                let Some(sub) = attr.sub_attribute("value") else {
+                    return wrong("an object");
+                };
+                let sub_path = format!("{path}.value");
+                match normalize_value(sub, value, &sub_path, strictness)? {
+                    Some(v) => {
+                        let mut out = Map::new();
+                        out.insert(sub.name.clone(), v);
+                        Value::Object(out)
+                    }
+                    None => return Ok(None),
+                }
+            }
+            _ => return wrong("an object"),
+        },
+        AttributeType::String | AttributeType::Reference | AttributeType::Binary => {
+            let text = match value {
+                Value::String(s) => s.clone(),
+                Value::Number(n) => n.to_string(),
+                Value::Bool(b) => b.to_string(),
+                _ => return wrong("a string"),
+            };
+            if text.is_empty() {
+                return Ok(None);
+            }
+            Value::String(canonical(attr, text, path, strictness)?)
+        }
+        AttributeType::Boolean => match value {
+            Value::Bool(b) => Value::Bool(*b),
+            Value::String(s) => match s.trim() {
+                "" => return Ok(None),
+                t if t.eq_ignore_ascii_case("true") => Value::Bool(true),
+                t if t.eq_ignore_ascii_case("false") => Value::Bool(false),
+                _ => return wrong("a boolean (true or false)"),
+            },
+            _ => return wrong("a boolean (true or false)"),
+        },
+        AttributeType::Integer => match value {
+            Value::Number(n) if n.is_i64() || n.is_u64() => value.clone(),
+            Value::Number(n) => match n.as_f64() {
+                Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 =>
+                {
+                    #[allow(
+                        clippy::cast_possible_truncation,
+                        reason = "checked: whole and in range"
+                    )]
+                    Value::from(f as i64)
+                }
+                _ => return wrong("an integer"),
+            },
+            Value::String(s) if s.trim().is_empty() => return Ok(None),
+            Value::String(s) => match s.trim().parse::<i64>() {
+                Ok(i) => Value::from(i),
+                Err(_) => return wrong("an integer"),
+            },
+            _ => return wrong("an integer"),
+        },
+        AttributeType::Decimal => match value {
+            Value::Number(_) => value.clone(),
+            Value::String(s) if s.trim().is_empty() => return Ok(None),
+            Value::String(s) => match s
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .and_then(serde_json::Number::from_f64)
+            {
+                Some(n) => Value::Number(n),
+                None => return wrong("a decimal number"),
+            },
+            _ => return wrong("a decimal number"),
+        },
+        AttributeType::DateTime => match value {
+            Value::String(s) if s.trim().is_empty() => return Ok(None),
+            Value::String(s) if parse_datetime(s).is_some() => Value::String(s.trim().to_owned()),
+            _ => return wrong("a dateTime such as \"2026-01-23T04:56:22Z\""),
+        },
+    }))
+}
+
+/// Maps a string to its canonical value (matching case-insensitively), or
+/// refuses it when canonical values are enforced.
+fn canonical(attr: &Attribute, text: String, path: &str, strictness: Strictness) -> Result<String> {
+    if attr.canonical_values.is_empty() {
+        return Ok(text);
+    }
+    if let Some(c) = attr
+        .canonical_values
+        .iter()
+        .find(|c| c.eq_ignore_ascii_case(&text))
+    {
+        return Ok(c.clone());
+    }
+    if strictness.enforce_canonical_values {
+        return Err(Error::invalid_value(format!(
+            "attribute {path:?} must be one of {}, got {text:?}",
+            attr.canonical_values.join(", ")
+        )));
+    }
+    Ok(text)
+}
+
+/// A short rendering of a value for error details.
+fn brief(value: &Value) -> String {
+    let text = value.to_string();
+    if text.chars().count() > 60 {
+        let cut: String = text.chars().take(57).collect();
+        format!("{cut}...")
+    } else {
+        text
+    }
+}
+
+/// Checks that every required attribute has a value: the core schema's,
+/// those of required extensions, those of extensions present, and required
+/// sub-attributes of the complex values present.
+///
+/// # Errors
+///
+/// 400 `invalidValue` naming every missing attribute.
+pub fn check_required(rtype: &ResourceType, attributes: &Map<String, Value>) -> Result<()> {
+    let mut missing = Vec::new();
+    missing_in(&rtype.schema().attributes, attributes, "", &mut missing);
+    for ext in rtype.extensions() {
+        match attributes.get(&ext.schema.id).and_then(Value::as_object) {
+            Some(values) => missing_in(
+                &ext.schema.attributes,
+                values,
+                &format!("{}:", ext.schema.id),
+                &mut missing,
+            ),
+            None if ext.required => missing.push(ext.schema.id.clone()),
+            None => {}
+        }
+    }
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::invalid_value(format!(
+            "required attribute{} missing: {}",
+            if missing.len() == 1 { " is" } else { "s are" },
+            missing.join(", ")
+        )))
+    }
+}
+
+fn missing_in(
+    attrs: &[Attribute],
+    values: &Map<String, Value>,
+    prefix: &str,
+    missing: &mut Vec<String>,
+) {
+    for attr in attrs {
+        let value = values.get(&attr.name);
+        if attr.required && attr.mutability != Mutability::ReadOnly && value.is_none_or(is_empty) {
+            missing.push(format!("{prefix}{}", attr.name));
+        }
+        if attr.kind != AttributeType::Complex {
+            continue;
+        }
+        let elements = match value {
+            Some(Value::Array(items)) => items.as_slice(),
+            Some(v @ Value::Object(_)) => std::slice::from_ref(v),
+            _ => &[],
+        };
+        for element in elements {
+            if let Some(obj) = element.as_object() {
+                missing_in(
+                    &attr.sub_attributes,
+                    obj,
+                    &format!("{prefix}{}.", attr.name),
+                    missing,
+                );
+            }
+        }
+    }
+}
+
+/// Checks a replacement against the stored attributes: an immutable
+/// attribute that has a value keeps it (a different value is a 400
+/// `mutability` error; an omitted one is carried over).
+///
+/// # Errors
+///
+/// 400 `mutability` naming the attribute.
+pub fn check_immutable(
+    rtype: &ResourceType,
+    old: &Map<String, Value>,
+    new: &mut Map<String, Value>,
+) -> Result<()> {
+    immutable_in(&rtype.schema().attributes, old, new, "")?;
+    for ext in rtype.extensions() {
+        let id = &ext.schema.id;
+        let Some(old_ext) = old.get(id).and_then(Value::as_object) else {
+            continue;
+        };
+        let mut new_ext = new
+            .remove(id)
+            .and_then(|v| match v {
+                Value::Object(m) => Some(m),
+                _ => None,
+            })
+            .unwrap_or_default();
+        immutable_in(
+            &ext.schema.attributes,
+            old_ext,
+            &mut new_ext,
+            &format!("{id}:"),
+        )?;
+        if !new_ext.is_empty() {
+            new.insert(id.clone(), Value::Object(new_ext));
+        }
+    }
+    Ok(())
+}
+
+fn immutable_in(
+    attrs: &[Attribute],
+    old: &Map<String, Value>,
+    new: &mut Map<String, Value>,
+    prefix: &str,
+) -> Result<()> {
+    for attr in attrs
+        .iter()
+        .filter(|a| a.mutability == Mutability::Immutable)
+    {
+        let Some(old_value) = old.get(&attr.name) else {
+            continue;
+        };
+        match new.get(&attr.name) {
+            None => {
+                new.insert(attr.name.clone(), old_value.clone());
+            }
+            Some(v) if v == old_value => {}
+            Some(_) => {
+                return Err(Error::mutability(format!(
+                    "attribute {prefix}{} is immutable and already has a value",
+                    attr.name
+                )));
+            }
+        }
+    }
+    Ok(())
+}
