@@ -1,10 +1,17 @@
 //! The syntax tree of SCIM filters and PATCH paths.
 //!
+//! The tree borrows from the input where it can (`Cow<'a, str>`): names and
+//! strings without escapes are slices of the filter text, so a typical
+//! Entra filter parses without allocating a string. `into_owned` gives a
+//! `'static` tree to keep.
+//!
 //! The tree keeps what the client wrote (attribute names in their original
 //! case, number literals as written); it is deliberately exhaustive so that a
 //! store translating filters into its own queries gets compiler help when it
 //! matches on it. Names are compared case-insensitively by the consumers
 //! (see [`AttrPath::is`]), never by this crate.
+
+use std::borrow::Cow;
 
 /// A parsed SCIM filter (RFC 7644 §3.4.2.2).
 ///
@@ -14,25 +21,25 @@
 /// term is an `And`. Both forms print back ([`std::fmt::Display`]) to text
 /// that parses to an equal value.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Filter {
+pub enum Filter<'a> {
     /// `attrPath op value`, for example `userName eq "bjensen"`.
     Compare {
         /// The attribute compared.
-        path: AttrPath,
+        path: AttrPath<'a>,
         /// The comparison operator.
         op: CompareOp,
         /// The literal on the right-hand side.
-        value: CompValue,
+        value: CompValue<'a>,
     },
     /// `attrPath pr`: the attribute has a non-empty value.
-    Present(AttrPath),
+    Present(AttrPath<'a>),
     /// `attrPath[valFilter]`: some element of a multi-valued complex
     /// attribute matches the inner filter, whose attribute paths are
     /// relative to that element.
     ///
     /// Microsoft Entra ID's form `emails[type eq "work"].value eq "x"` is
     /// parsed to the equivalent `emails[type eq "work" and value eq "x"]`.
-    ValuePath(ValuePath),
+    ValuePath(ValuePath<'a>),
     /// `not (filter)`.
     Not(Box<Self>),
     /// Two or more terms joined by `and`.
@@ -41,7 +48,7 @@ pub enum Filter {
     Or(Vec<Self>),
 }
 
-impl Filter {
+impl<'a> Filter<'a> {
     /// Joins two filters with `and`, extending `self` when it is already an
     /// unparenthesised `and` chain.
     #[must_use]
@@ -70,35 +77,56 @@ impl Filter {
 
     /// Shorthand for a [`Filter::Compare`] term.
     #[must_use]
-    pub fn compare(path: AttrPath, op: CompareOp, value: impl Into<CompValue>) -> Self {
+    pub fn compare(path: AttrPath<'a>, op: CompareOp, value: impl Into<CompValue<'a>>) -> Self {
         Self::Compare {
             path,
             op,
             value: value.into(),
         }
     }
+
+    /// The same tree owning all its strings.
+    #[must_use]
+    pub fn into_owned(self) -> Filter<'static> {
+        match self {
+            Self::Compare { path, op, value } => Filter::Compare {
+                path: path.into_owned(),
+                op,
+                value: value.into_owned(),
+            },
+            Self::Present(path) => Filter::Present(path.into_owned()),
+            Self::ValuePath(vp) => Filter::ValuePath(vp.into_owned()),
+            Self::Not(inner) => Filter::Not(Box::new(inner.into_owned())),
+            Self::And(terms) => Filter::And(terms.into_iter().map(Self::into_owned).collect()),
+            Self::Or(terms) => Filter::Or(terms.into_iter().map(Self::into_owned).collect()),
+        }
+    }
+}
+
+fn own(s: Cow<'_, str>) -> Cow<'static, str> {
+    Cow::Owned(s.into_owned())
 }
 
 /// An attribute path: an optional schema URI, an attribute name and an
 /// optional sub-attribute, e.g.
 /// `urn:ietf:params:scim:schemas:core:2.0:User:name.givenName`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct AttrPath {
+pub struct AttrPath<'a> {
     /// The schema URI prefix without its trailing colon, e.g.
     /// `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User`.
-    pub uri: Option<String>,
+    pub uri: Option<Cow<'a, str>>,
     /// The attribute name, as written (case preserved).
-    pub name: String,
+    pub name: Cow<'a, str>,
     /// The sub-attribute name, as written.
-    pub sub_attr: Option<String>,
+    pub sub_attr: Option<Cow<'a, str>>,
 }
 
-impl AttrPath {
+impl<'a> AttrPath<'a> {
     /// A path to a top-level attribute with no schema URI.
     ///
     /// The name is not validated; [`crate::parse_attr_path`] validates.
     #[must_use]
-    pub fn new(name: impl Into<String>) -> Self {
+    pub fn new(name: impl Into<Cow<'a, str>>) -> Self {
         Self {
             uri: None,
             name: name.into(),
@@ -108,16 +136,26 @@ impl AttrPath {
 
     /// The same path with a schema URI prefix.
     #[must_use]
-    pub fn with_uri(mut self, uri: impl Into<String>) -> Self {
+    pub fn with_uri(mut self, uri: impl Into<Cow<'a, str>>) -> Self {
         self.uri = Some(uri.into());
         self
     }
 
     /// The same path with a sub-attribute.
     #[must_use]
-    pub fn with_sub_attr(mut self, sub_attr: impl Into<String>) -> Self {
+    pub fn with_sub_attr(mut self, sub_attr: impl Into<Cow<'a, str>>) -> Self {
         self.sub_attr = Some(sub_attr.into());
         self
+    }
+
+    /// The same path owning its strings.
+    #[must_use]
+    pub fn into_owned(self) -> AttrPath<'static> {
+        AttrPath {
+            uri: self.uri.map(own),
+            name: own(self.name),
+            sub_attr: self.sub_attr.map(own),
+        }
     }
 
     /// Whether the attribute name equals `name`, ignoring ASCII case (SCIM
@@ -131,12 +169,23 @@ impl AttrPath {
 /// `attrPath[valFilter]`: a filter over the elements of a multi-valued
 /// attribute.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ValuePath {
+pub struct ValuePath<'a> {
     /// The multi-valued attribute, e.g. `emails`.
-    pub attr: AttrPath,
+    pub attr: AttrPath<'a>,
     /// The filter each element is tested against; its paths are relative
     /// to the element (`type`, `value`).
-    pub filter: Box<Filter>,
+    pub filter: Box<Filter<'a>>,
+}
+
+impl ValuePath<'_> {
+    /// The same value path owning its strings.
+    #[must_use]
+    pub fn into_owned(self) -> ValuePath<'static> {
+        ValuePath {
+            attr: self.attr.into_owned(),
+            filter: Box::new(self.filter.into_owned()),
+        }
+    }
 }
 
 /// A comparison operator (RFC 7644 §3.4.2.2, Table 3), without `pr`, which
@@ -196,36 +245,49 @@ impl CompareOp {
 
 /// The literal on the right-hand side of a comparison: a JSON scalar.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum CompValue {
+pub enum CompValue<'a> {
     /// `null`.
     Null,
     /// `true` or `false`.
     Bool(bool),
     /// A JSON number, kept as written.
-    Number(Number),
+    Number(Number<'a>),
     /// A JSON string, with its escapes decoded.
-    String(String),
+    String(Cow<'a, str>),
 }
 
-impl From<&str> for CompValue {
-    fn from(s: &str) -> Self {
-        Self::String(s.to_owned())
+impl CompValue<'_> {
+    /// The same value owning its strings.
+    #[must_use]
+    pub fn into_owned(self) -> CompValue<'static> {
+        match self {
+            Self::Null => CompValue::Null,
+            Self::Bool(b) => CompValue::Bool(b),
+            Self::Number(n) => CompValue::Number(n.into_owned()),
+            Self::String(s) => CompValue::String(own(s)),
+        }
     }
 }
 
-impl From<String> for CompValue {
+impl<'a> From<&'a str> for CompValue<'a> {
+    fn from(s: &'a str) -> Self {
+        Self::String(Cow::Borrowed(s))
+    }
+}
+
+impl From<String> for CompValue<'_> {
     fn from(s: String) -> Self {
-        Self::String(s)
+        Self::String(Cow::Owned(s))
     }
 }
 
-impl From<bool> for CompValue {
+impl From<bool> for CompValue<'_> {
     fn from(b: bool) -> Self {
         Self::Bool(b)
     }
 }
 
-impl From<i64> for CompValue {
+impl From<i64> for CompValue<'_> {
     fn from(n: i64) -> Self {
         Self::Number(Number::from(n))
     }
@@ -234,18 +296,24 @@ impl From<i64> for CompValue {
 /// A JSON number literal, kept as its text so that no precision is lost and
 /// the canonical form prints it back exactly.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Number(String);
+pub struct Number<'a>(Cow<'a, str>);
 
-impl Number {
+impl<'a> Number<'a> {
     /// Parses a JSON number (`-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`).
     /// Returns `None` when `text` is not exactly one.
     #[must_use]
-    pub fn parse(text: &str) -> Option<Self> {
-        (crate::parse::number_len(text) == Some(text.len())).then(|| Self(text.to_owned()))
+    pub fn parse(text: &'a str) -> Option<Self> {
+        (crate::parse::number_len(text) == Some(text.len())).then_some(Self(Cow::Borrowed(text)))
     }
 
-    pub(crate) fn from_valid(text: &str) -> Self {
-        Self(text.to_owned())
+    pub(crate) fn from_valid(text: &'a str) -> Self {
+        Self(Cow::Borrowed(text))
+    }
+
+    /// The same number owning its text.
+    #[must_use]
+    pub fn into_owned(self) -> Number<'static> {
+        Number(own(self.0))
     }
 
     /// The number as written.
@@ -274,37 +342,52 @@ impl Number {
     }
 }
 
-impl From<i64> for Number {
+impl From<i64> for Number<'_> {
     fn from(n: i64) -> Self {
-        Self(n.to_string())
+        Self(Cow::Owned(n.to_string()))
     }
 }
 
 /// A PATCH operation's `path` (RFC 7644 §3.5.2):
 /// `attrPath` or `valuePath [subAttr]`.
 #[derive(Debug, Clone, PartialEq)]
-pub enum PatchPath {
+pub enum PatchPath<'a> {
     /// `name`, `name.givenName`, or URI-qualified
     /// `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager`.
-    Attr(AttrPath),
+    Attr(AttrPath<'a>),
     /// `members[value eq "2819c223"]`, or with a sub-attribute
     /// `emails[type eq "work"].value`.
     Value {
         /// The multi-valued attribute and the filter selecting elements.
-        value_path: ValuePath,
+        value_path: ValuePath<'a>,
         /// The sub-attribute of the selected elements, if any.
-        sub_attr: Option<String>,
+        sub_attr: Option<Cow<'a, str>>,
     },
 }
 
-impl PatchPath {
+impl<'a> PatchPath<'a> {
     /// The attribute the path starts from (`emails` in
     /// `emails[type eq "work"].value`).
     #[must_use]
-    pub fn attr(&self) -> &AttrPath {
+    pub fn attr(&self) -> &AttrPath<'a> {
         match self {
             Self::Attr(attr) => attr,
             Self::Value { value_path, .. } => &value_path.attr,
+        }
+    }
+
+    /// The same path owning its strings.
+    #[must_use]
+    pub fn into_owned(self) -> PatchPath<'static> {
+        match self {
+            Self::Attr(attr) => PatchPath::Attr(attr.into_owned()),
+            Self::Value {
+                value_path,
+                sub_attr,
+            } => PatchPath::Value {
+                value_path: value_path.into_owned(),
+                sub_attr: sub_attr.map(own),
+            },
         }
     }
 }

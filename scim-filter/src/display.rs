@@ -6,7 +6,7 @@ use std::fmt::{self, Display, Formatter, Write};
 
 use crate::ast::{AttrPath, CompValue, CompareOp, Filter, Number, PatchPath, ValuePath};
 
-impl Display for Filter {
+impl Display for Filter<'_> {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         match self {
             Self::Compare { path, op, value } => write!(f, "{path} {op} {value}"),
@@ -16,18 +16,18 @@ impl Display for Filter {
             // A nested chain of the same kind needs parentheses to stay
             // nested; an `or` inside an `and` needs them for precedence.
             Self::And(terms) => join(f, terms, " and ", |t| {
-                matches!(t, Self::And(_) | Self::Or(_))
+                matches!(t, Filter::And(_) | Filter::Or(_))
             }),
-            Self::Or(terms) => join(f, terms, " or ", |t| matches!(t, Self::Or(_))),
+            Self::Or(terms) => join(f, terms, " or ", |t| matches!(t, Filter::Or(_))),
         }
     }
 }
 
 fn join(
     f: &mut Formatter<'_>,
-    terms: &[Filter],
+    terms: &[Filter<'_>],
     separator: &str,
-    needs_parens: impl Fn(&Filter) -> bool,
+    needs_parens: impl Fn(&Filter<'_>) -> bool,
 ) -> fmt::Result {
     for (n, term) in terms.iter().enumerate() {
         if n > 0 {
@@ -42,7 +42,7 @@ fn join(
     Ok(())
 }
 
-impl Display for AttrPath {
+impl Display for AttrPath<'_> {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         if let Some(uri) = &self.uri {
             f.write_str(uri)?;
@@ -57,13 +57,13 @@ impl Display for AttrPath {
     }
 }
 
-impl Display for ValuePath {
+impl Display for ValuePath<'_> {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         write!(f, "{}[{}]", self.attr, self.filter)
     }
 }
 
-impl Display for PatchPath {
+impl Display for PatchPath<'_> {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         match self {
             Self::Attr(attr) => attr.fmt(f),
@@ -87,13 +87,13 @@ impl Display for CompareOp {
     }
 }
 
-impl Display for Number {
+impl Display for Number<'_> {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl Display for CompValue {
+impl Display for CompValue<'_> {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         match self {
             Self::Null => f.write_str("null"),

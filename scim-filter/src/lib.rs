@@ -13,26 +13,26 @@ pub use ast::{AttrPath, CompValue, CompareOp, Filter, Number, PatchPath, ValuePa
 pub use error::{ParseError, ParseErrorKind};
 pub use parse::{MAX_DEPTH, parse_attr_path, parse_filter, parse_path};
 
-impl FromStr for Filter {
+impl FromStr for Filter<'static> {
     type Err = ParseError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        parse_filter(s)
+        parse_filter(s).map(Filter::into_owned)
     }
 }
 
-impl FromStr for PatchPath {
+impl FromStr for PatchPath<'static> {
     type Err = ParseError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        parse_path(s)
+        parse_path(s).map(PatchPath::into_owned)
     }
 }
 
-impl FromStr for AttrPath {
+impl FromStr for AttrPath<'static> {
     type Err = ParseError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        parse_attr_path(s)
+        parse_attr_path(s).map(AttrPath::into_owned)
     }
 }

@@ -29,14 +29,14 @@ where
 }
 
 macro_rules! via_string {
-    ($ty:ty, $what:literal) => {
-        impl Serialize for $ty {
+    ($ty:ident, $what:literal) => {
+        impl Serialize for $ty<'_> {
             fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 serializer.collect_str(self)
             }
         }
 
-        impl<'de> Deserialize<'de> for $ty {
+        impl<'de> Deserialize<'de> for $ty<'static> {
             fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
                 deserializer.deserialize_str(ParseVisitor(PhantomData, $what))
             }

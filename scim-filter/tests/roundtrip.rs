@@ -23,27 +23,28 @@ fn attr_name() -> impl Strategy<Value = String> {
     ]
 }
 
-fn attr_path() -> impl Strategy<Value = AttrPath> {
+fn attr_path() -> impl Strategy<Value = AttrPath<'static>> {
     (
         prop::option::weighted(0.2, prop::sample::select(URIS)),
         attr_name(),
         prop::option::weighted(0.3, attr_name()),
     )
         .prop_map(|(uri, name, sub_attr)| AttrPath {
-            uri: uri.map(str::to_owned),
-            name,
-            sub_attr,
+            uri: uri.map(Into::into),
+            name: name.into(),
+            sub_attr: sub_attr.map(Into::into),
         })
 }
 
-fn comp_value() -> impl Strategy<Value = CompValue> {
+fn comp_value() -> impl Strategy<Value = CompValue<'static>> {
     prop_oneof![
         Just(CompValue::Null),
         any::<bool>().prop_map(CompValue::Bool),
         any::<i64>().prop_map(CompValue::from),
-        "-?(0|[1-9][0-9]{0,6})(\\.[0-9]{1,4})?([eE][+-]?[0-9]{1,3})?"
-            .prop_map(|s| CompValue::Number(Number::parse(&s).expect("a JSON number"))),
-        any::<String>().prop_map(CompValue::String),
+        "-?(0|[1-9][0-9]{0,6})(\\.[0-9]{1,4})?([eE][+-]?[0-9]{1,3})?".prop_map(|s| {
+            CompValue::Number(Number::parse(&s).expect("a JSON number").into_owned())
+        }),
+        any::<String>().prop_map(CompValue::from),
     ]
 }
 
@@ -51,7 +52,7 @@ fn op() -> impl Strategy<Value = CompareOp> {
     prop::sample::select(CompareOp::ALL.to_vec())
 }
 
-fn leaf() -> impl Strategy<Value = Filter> {
+fn leaf() -> impl Strategy<Value = Filter<'static>> {
     prop_oneof![
         3 => (attr_path(), op(), comp_value())
             .prop_map(|(path, op, value)| Filter::Compare { path, op, value }),
@@ -60,7 +61,7 @@ fn leaf() -> impl Strategy<Value = Filter> {
 }
 
 /// Trees without value paths: what may stand inside `[...]`.
-fn val_filter() -> impl Strategy<Value = Filter> {
+fn val_filter() -> impl Strategy<Value = Filter<'static>> {
     leaf().prop_recursive(4, 24, 4, |inner| {
         prop_oneof![
             inner.clone().prop_map(|f| Filter::Not(Box::new(f))),
@@ -70,14 +71,14 @@ fn val_filter() -> impl Strategy<Value = Filter> {
     })
 }
 
-fn value_path() -> impl Strategy<Value = ValuePath> {
+fn value_path() -> impl Strategy<Value = ValuePath<'static>> {
     (attr_path(), val_filter()).prop_map(|(attr, filter)| ValuePath {
         attr,
         filter: Box::new(filter),
     })
 }
 
-fn filter() -> impl Strategy<Value = Filter> {
+fn filter() -> impl Strategy<Value = Filter<'static>> {
     prop_oneof![3 => leaf(), 1 => value_path().prop_map(Filter::ValuePath)].prop_recursive(
         4,
         32,
@@ -92,13 +93,13 @@ fn filter() -> impl Strategy<Value = Filter> {
     )
 }
 
-fn patch_path() -> impl Strategy<Value = PatchPath> {
+fn patch_path() -> impl Strategy<Value = PatchPath<'static>> {
     prop_oneof![
         attr_path().prop_map(PatchPath::Attr),
         (value_path(), prop::option::of(attr_name())).prop_map(|(value_path, sub_attr)| {
             PatchPath::Value {
                 value_path,
-                sub_attr,
+                sub_attr: sub_attr.map(Into::into),
             }
         }),
     ]

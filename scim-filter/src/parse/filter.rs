@@ -1,7 +1,7 @@
 //! `FILTER = attrExp / logExp / valuePath / *1"not" "(" FILTER ")"`, with
 //! precedence `not` > `and` > `or`.
 //!
-//! `and` and `or` chains are parsed in loops, not by recursion, so a chain
+//! `and` and `or` chains are parsed in a loop, not by recursion, so a chain
 //! of any length costs no stack; only parentheses, `not` and brackets
 //! recurse, and they are counted against [`MAX_DEPTH`].
 
@@ -13,51 +13,73 @@ use super::{MAX_DEPTH, PResult, attr_name, attr_path, fail, is_path_end, is_ws, 
 use crate::ast::{AttrPath, CompareOp, Filter, ValuePath};
 use crate::error::ParseErrorKind;
 
-/// A whole filter (an `or` chain) at nesting `depth`. `in_brackets` is set
-/// inside a value filter, where another `[` is not allowed.
-pub(super) fn filter(i: &str, depth: usize, in_brackets: bool) -> PResult<'_, Filter> {
-    chain(i, "or", Filter::Or, |i| {
-        chain(i, "and", Filter::And, |i| unary(i, depth, in_brackets))
-    })
-}
-
-/// `term (keyword term)*`, collected into one flat node when there are two
-/// or more terms.
-fn chain<'a>(
-    i: &'a str,
-    keyword: &'static str,
-    node: fn(Vec<Filter>) -> Filter,
-    mut term: impl FnMut(&'a str) -> PResult<'a, Filter>,
-) -> PResult<'a, Filter> {
-    let (mut i, first) = term(i)?;
-    let Some(mut next) = after_keyword(i, keyword) else {
-        return Ok((i, first));
-    };
-    let mut terms = vec![first];
-    loop {
-        let (rest, t) = term(next)?;
-        terms.push(t);
-        i = rest;
-        match after_keyword(i, keyword) {
-            Some(rest) => next = rest,
-            None => return Ok((i, node(terms))),
+/// A whole filter at nesting `depth`. `in_brackets` is set inside a value
+/// filter, where another `[` is not allowed.
+///
+/// One loop handles both precedence levels: terms joined by `and` collect
+/// into the current group, `or` closes the group. Doing this in one frame
+/// instead of one function per level halves the stack frames a
+/// parenthesis costs, which is most of the parse time of nested input.
+pub(super) fn filter(i: &str, depth: usize, in_brackets: bool) -> PResult<'_, Filter<'_>> {
+    let (mut i, mut last) = unary(i, depth, in_brackets)?;
+    let mut and_terms: Vec<Filter<'_>> = Vec::new();
+    let mut or_terms: Vec<Filter<'_>> = Vec::new();
+    while let Some((keyword, rest)) = next_keyword(i) {
+        let (rest, term) = unary(rest, depth, in_brackets)?;
+        let previous = std::mem::replace(&mut last, term);
+        match keyword {
+            Keyword::And => and_terms.push(previous),
+            Keyword::Or => or_terms.push(close_group(&mut and_terms, previous)),
         }
+        i = rest;
     }
+    let group = close_group(&mut and_terms, last);
+    if or_terms.is_empty() {
+        return Ok((i, group));
+    }
+    or_terms.push(group);
+    Ok((i, Filter::Or(or_terms)))
 }
 
-/// The input after `keyword` and the whitespace that follows it, if the
-/// input continues with that keyword as a whole word.
-fn after_keyword<'a>(i: &'a str, keyword: &'static str) -> Option<&'a str> {
-    let (rest, _) = tag_ci(keyword)(ws0(i)).ok()?;
+/// The `and` group ending with `last`: `last` alone, or an `And` of the
+/// collected terms and `last`.
+#[inline]
+fn close_group<'a>(and_terms: &mut Vec<Filter<'a>>, last: Filter<'a>) -> Filter<'a> {
+    if and_terms.is_empty() {
+        return last;
+    }
+    let mut terms = std::mem::take(and_terms);
+    terms.push(last);
+    Filter::And(terms)
+}
+
+#[derive(Clone, Copy)]
+enum Keyword {
+    And,
+    Or,
+}
+
+/// The logical keyword that continues the filter, and the input after it
+/// and its whitespace; `None` when the input does not continue with `and`
+/// or `or` as a whole word.
+#[inline]
+fn next_keyword(i: &str) -> Option<(Keyword, &str)> {
+    let i = ws0(i);
+    let (keyword, rest) = match i.as_bytes().first()? {
+        b'a' | b'A' => (Keyword::And, tag_ci("and")(i).ok()?.0),
+        b'o' | b'O' => (Keyword::Or, tag_ci("or")(i).ok()?.0),
+        _ => return None,
+    };
     if rest.starts_with(is_ws) || rest.starts_with('(') {
-        Some(ws0(rest))
+        Some((keyword, ws0(rest)))
     } else {
         None
     }
 }
 
 /// `not (FILTER)`, `(FILTER)`, or an attribute expression.
-fn unary(i: &str, depth: usize, in_brackets: bool) -> PResult<'_, Filter> {
+#[inline]
+fn unary(i: &str, depth: usize, in_brackets: bool) -> PResult<'_, Filter<'_>> {
     if let Ok((rest, _)) = tag_ci("not")(i) {
         let open = ws0(rest);
         if open.starts_with('(') {
@@ -72,7 +94,7 @@ fn unary(i: &str, depth: usize, in_brackets: bool) -> PResult<'_, Filter> {
 }
 
 /// `( FILTER )`; `open` starts at the parenthesis.
-fn group(open: &str, depth: usize, in_brackets: bool) -> PResult<'_, Filter> {
+fn group(open: &str, depth: usize, in_brackets: bool) -> PResult<'_, Filter<'_>> {
     if depth >= MAX_DEPTH {
         return fail(open, ParseErrorKind::TooDeep);
     }
@@ -87,7 +109,8 @@ fn group(open: &str, depth: usize, in_brackets: bool) -> PResult<'_, Filter> {
 /// `attrPath SP compareOp SP compValue`, `attrPath SP "pr"`,
 /// `attrPath "[" valFilter "]"`, or Entra's
 /// `attrPath "[" valFilter "]" "." ATTRNAME SP compareOp SP compValue`.
-fn attr_exp(i: &str, depth: usize, in_brackets: bool) -> PResult<'_, Filter> {
+#[inline]
+fn attr_exp(i: &str, depth: usize, in_brackets: bool) -> PResult<'_, Filter<'_>> {
     let (rest, path) = attr_path(i)?;
     if rest.starts_with('[') {
         if in_brackets {
@@ -110,7 +133,11 @@ fn attr_exp(i: &str, depth: usize, in_brackets: bool) -> PResult<'_, Filter> {
 }
 
 /// `"[" valFilter "]"` after `attr`; `open` starts at the bracket.
-pub(super) fn value_path(open: &str, attr: AttrPath, depth: usize) -> PResult<'_, ValuePath> {
+pub(super) fn value_path<'a>(
+    open: &'a str,
+    attr: AttrPath<'a>,
+    depth: usize,
+) -> PResult<'a, ValuePath<'a>> {
     if depth >= MAX_DEPTH {
         return fail(open, ParseErrorKind::TooDeep);
     }
@@ -129,7 +156,8 @@ pub(super) fn value_path(open: &str, attr: AttrPath, depth: usize) -> PResult<'_
 }
 
 /// The operator and value after an attribute path.
-fn comparison(i: &str, path: AttrPath) -> PResult<'_, Filter> {
+#[inline]
+fn comparison<'a>(i: &'a str, path: AttrPath<'a>) -> PResult<'a, Filter<'a>> {
     let (i, ()) = ws1(i, "a space and an operator after the attribute path")?;
     let Ok((rest, word)) =
         take_while1::<_, _, super::PErr<'_>>(|c: char| c.is_ascii_alphabetic()).parse(i)

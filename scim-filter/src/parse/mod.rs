@@ -6,6 +6,8 @@
 //! output ([`PResult`]); errors carry the remaining input at the error so
 //! that the entry points turn it into a byte offset.
 
+use std::borrow::Cow;
+
 use nom::Parser;
 use nom::bytes::complete::{take_while, take_while1};
 use nom::error::ErrorKind;
@@ -72,6 +74,7 @@ fn is_ws(c: char) -> bool {
 
 /// Skips optional whitespace (RFC 7644 asks for one space; clients send
 /// more, or tabs).
+#[inline]
 fn ws0(i: &str) -> &str {
     i.trim_start_matches(is_ws)
 }
@@ -99,6 +102,7 @@ fn tag_ci(keyword: &'static str) -> impl Fn(&str) -> PResult<'_, &str> {
 }
 
 /// `ATTRNAME = ALPHA *(nameChar)` (RFC 7643 §2.1), or `$ref`.
+#[inline]
 fn attr_name(i: &str) -> PResult<'_, &str> {
     if let Ok((rest, name)) = tag_ci("$ref")(i) {
         if rest.starts_with(is_name_char) {
@@ -155,7 +159,8 @@ fn is_uri_char(c: char) -> bool {
 /// A URI prefix is recognised by its `urn:` scheme; it runs to the last
 /// colon of the path token, so the dots in `...:2.0:User:name.givenName`
 /// belong to the URI and the one after the last colon to the attribute.
-pub(crate) fn attr_path(i: &str) -> PResult<'_, AttrPath> {
+#[inline]
+pub(crate) fn attr_path(i: &str) -> PResult<'_, AttrPath<'_>> {
     let (i, uri) = if tag_ci("urn:")(i).is_ok() {
         let (_, token) = take_while(|c| !is_path_end(c)).parse(i)?;
         // "urn:" is in the token, so there is a colon.
@@ -188,9 +193,9 @@ pub(crate) fn attr_path(i: &str) -> PResult<'_, AttrPath> {
     Ok((
         i,
         AttrPath {
-            uri: uri.map(str::to_owned),
-            name: name.to_owned(),
-            sub_attr: sub_attr.map(str::to_owned),
+            uri: uri.map(Cow::Borrowed),
+            name: Cow::Borrowed(name),
+            sub_attr: sub_attr.map(Cow::Borrowed),
         },
     ))
 }
@@ -257,7 +262,7 @@ fn complete<'a, T>(
 /// );
 /// # Ok::<(), scim_filter::ParseError>(())
 /// ```
-pub fn parse_filter(input: &str) -> Result<Filter, ParseError> {
+pub fn parse_filter(input: &str) -> Result<Filter<'_>, ParseError> {
     complete(
         input,
         |i| filter::filter(i, 0, false),
@@ -290,7 +295,7 @@ pub fn parse_filter(input: &str) -> Result<Filter, ParseError> {
 /// );
 /// # Ok::<(), scim_filter::ParseError>(())
 /// ```
-pub fn parse_path(input: &str) -> Result<PatchPath, ParseError> {
+pub fn parse_path(input: &str) -> Result<PatchPath<'_>, ParseError> {
     complete(input, path::patch_path, "the end of the path")
 }
 
@@ -309,6 +314,6 @@ pub fn parse_path(input: &str) -> Result<PatchPath, ParseError> {
 /// assert_eq!(path.sub_attr.as_deref(), Some("familyName"));
 /// # Ok::<(), scim_filter::ParseError>(())
 /// ```
-pub fn parse_attr_path(input: &str) -> Result<AttrPath, ParseError> {
+pub fn parse_attr_path(input: &str) -> Result<AttrPath<'_>, ParseError> {
     complete(input, attr_path, "the end of the attribute path")
 }

@@ -6,7 +6,7 @@ use crate::{
     parse_path,
 };
 
-fn cmp(name: &str, op: CompareOp, value: impl Into<CompValue>) -> Filter {
+fn cmp<'a>(name: &'a str, op: CompareOp, value: impl Into<CompValue<'a>>) -> Filter<'a> {
     Filter::compare(AttrPath::new(name), op, value)
 }
 
@@ -82,8 +82,9 @@ fn string_escapes() {
 #[test]
 fn numbers() {
     for ok in ["0", "-0", "12", "-1.5", "1e10", "1E+2", "2.5e-3"] {
-        let f = parse_filter(&format!("a gt {ok}")).unwrap();
-        assert_eq!(f.to_string(), format!("a gt {ok}"));
+        let input = format!("a gt {ok}");
+        let f = parse_filter(&input).unwrap();
+        assert_eq!(f.to_string(), input);
     }
     assert_eq!(err("a gt 01"), (ParseErrorKind::BadNumber, 6));
     assert_eq!(err("a gt 1."), (ParseErrorKind::BadNumber, 7));

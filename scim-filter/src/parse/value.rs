@@ -1,6 +1,8 @@
 //! `compValue = false / null / true / number / string` (RFC 7159 literals;
 //! the keywords are case-insensitive like every ABNF literal).
 
+use std::borrow::Cow;
+
 use nom::Parser;
 use nom::bytes::complete::take_while1;
 
@@ -10,7 +12,8 @@ use crate::error::ParseErrorKind;
 
 const EXPECTED_VALUE: &str = "a value (a string, number, true, false or null)";
 
-pub(super) fn comp_value(i: &str) -> PResult<'_, CompValue> {
+#[inline]
+pub(super) fn comp_value(i: &str) -> PResult<'_, CompValue<'_>> {
     let (rest, value) = match i.as_bytes().first() {
         Some(b'"') => {
             let (rest, s) = string(i)?;
@@ -47,14 +50,15 @@ pub(super) fn comp_value(i: &str) -> PResult<'_, CompValue> {
 }
 
 /// A JSON string literal; `i` starts at the opening quote.
-pub(super) fn string(i: &str) -> PResult<'_, String> {
+#[inline]
+pub(super) fn string(i: &str) -> PResult<'_, Cow<'_, str>> {
     let body = &i[1..];
     let bytes = body.as_bytes();
     // Fast path: no escapes, one copy.
     let mut pos = 0;
     while let Some(&b) = bytes.get(pos) {
         match b {
-            b'"' => return Ok((&body[pos + 1..], body[..pos].to_owned())),
+            b'"' => return Ok((&body[pos + 1..], Cow::Borrowed(&body[..pos]))),
             b'\\' => break,
             0..=0x1f => return fail(&body[pos..], ParseErrorKind::BadString),
             _ => pos += 1,
@@ -69,7 +73,7 @@ pub(super) fn string(i: &str) -> PResult<'_, String> {
         match b {
             b'"' => {
                 out.push_str(&body[run..pos]);
-                return Ok((&body[pos + 1..], out));
+                return Ok((&body[pos + 1..], Cow::Owned(out)));
             }
             b'\\' => {
                 out.push_str(&body[run..pos]);
@@ -128,7 +132,7 @@ fn hex4(s: Option<&str>) -> Option<u32> {
 }
 
 /// A JSON number at the start of `i`.
-fn number(i: &str) -> PResult<'_, Number> {
+fn number(i: &str) -> PResult<'_, Number<'_>> {
     match scan_number(i.as_bytes()) {
         Ok(len) => Ok((&i[len..], Number::from_valid(&i[..len]))),
         Err(at) => fail(&i[at..], ParseErrorKind::BadNumber),
