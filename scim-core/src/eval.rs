@@ -68,12 +68,12 @@ pub fn matches(rtype: &ResourceType, resource: &Resource, filter: &Filter) -> Re
     )
 }
 
-/// Like [`matches`], with relation attributes (a group's `members`, a
+/// Like [`matches()`], with relation attributes (a group's `members`, a
 /// user's `groups`) supplied as JSON, since resources do not hold them.
 ///
 /// # Errors
 ///
-/// As [`matches`].
+/// As [`matches()`].
 pub fn matches_with(
     rtype: &ResourceType,
     resource: &Resource,

@@ -1,15 +1,20 @@
 #![doc = include_str!("../README.md")]
 
+pub mod auth;
 pub mod error;
 pub mod eval;
 pub mod patch;
 pub mod project;
 pub mod resource;
 pub mod schema;
+pub mod service;
+pub mod store;
 pub mod validate;
 
 pub use error::{Error, ErrorKind, Result};
 pub use resource::{GroupRef, Member, Meta, Resource};
+pub use service::{ScimService, ScimServiceBuilder};
+pub use store::{Context, MemoryStore, Store};
 
 /// The filter and path parser, re-exported so that stores translating
 /// filters need no second dependency.

@@ -38,7 +38,7 @@ pub struct PatchOperation {
     /// add, replace or remove.
     pub op: PatchOp,
     /// The target; `None` means the resource itself.
-    pub path: Option<PatchPath>,
+    pub path: Option<PatchPath<'static>>,
     /// The value, if the operation has one.
     pub value: Option<Value>,
 }
@@ -126,9 +126,11 @@ fn parse_operation(n: usize, op: &Value) -> Result<PatchOperation> {
     let path = match member("path") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) if s.trim().is_empty() => None,
-        Some(Value::String(s)) => {
-            Some(scim_filter::parse_path(s).map_err(|e| Error::invalid_path(&e))?)
-        }
+        Some(Value::String(s)) => Some(
+            scim_filter::parse_path(s)
+                .map_err(|e| Error::invalid_path(&e))?
+                .into_owned(),
+        ),
         Some(_) => {
             return Err(Error::new(
                 ErrorKind::InvalidPath,
@@ -822,7 +824,7 @@ fn element_from_filter(attr: &Attribute, filter: &Filter) -> Option<Map<String, 
         }
         let sub = attr.sub_attribute(&path.name)?;
         let json = match value {
-            CompValue::String(s) => Value::String(s.clone()),
+            CompValue::String(s) => Value::String(s.to_string()),
             CompValue::Bool(b) => Value::Bool(*b),
             CompValue::Number(n) => serde_json::from_str(n.as_str()).ok()?,
             CompValue::Null => return None,

@@ -15,8 +15,8 @@ use crate::schema::{Attribute, Mutability, ResourceType, Returned, common_attrib
 /// schema by its URI.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Projection {
-    attributes: Vec<AttrPath>,
-    excluded: Vec<AttrPath>,
+    attributes: Vec<AttrPath<'static>>,
+    excluded: Vec<AttrPath<'static>>,
 }
 
 impl Projection {
@@ -41,16 +41,18 @@ impl Projection {
     ///
     /// 400 `invalidValue` for a name that is not an attribute path.
     pub fn from_lists<S: AsRef<str>>(attributes: &[S], excluded: &[S]) -> Result<Self> {
-        let parse = |list: &[S], param: &str| -> Result<Vec<AttrPath>> {
+        let parse = |list: &[S], param: &str| -> Result<Vec<AttrPath<'static>>> {
             list.iter()
                 .map(|p| {
-                    scim_filter::parse_attr_path(p.as_ref()).map_err(|e| {
-                        Error::invalid_value(format!(
-                            "{param}: {:?} is not an attribute path ({})",
-                            p.as_ref(),
-                            e.message()
-                        ))
-                    })
+                    scim_filter::parse_attr_path(p.as_ref())
+                        .map(AttrPath::into_owned)
+                        .map_err(|e| {
+                            Error::invalid_value(format!(
+                                "{param}: {:?} is not an attribute path ({})",
+                                p.as_ref(),
+                                e.message()
+                            ))
+                        })
                 })
                 .collect()
         };

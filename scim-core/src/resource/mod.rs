@@ -92,8 +92,9 @@ impl Resource {
 pub struct Member {
     /// The member's id.
     pub value: String,
-    /// The member's resource type (`User` or `Group`).
-    pub kind: String,
+    /// The member's resource type (`User` or `Group`): optional on input,
+    /// always set by stores on output.
+    pub kind: Option<String>,
     /// A display name, as the client sent it.
     pub display: Option<String>,
 }

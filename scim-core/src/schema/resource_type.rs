@@ -34,7 +34,7 @@ pub struct ResourceType {
     extensions: Vec<SchemaExtension>,
     members: Option<String>,
     member_of: Option<String>,
-    lookup: Vec<AttrPath>,
+    lookup: Vec<AttrPath<'static>>,
 }
 
 /// An attribute path resolved against a resource type's schemas.
@@ -150,6 +150,7 @@ impl ResourceType {
             .into_iter()
             .map(|p| {
                 scim_filter::parse_attr_path(p.as_ref())
+                    .map(AttrPath::into_owned)
                     .unwrap_or_else(|e| panic!("invalid lookup attribute path: {e}"))
             })
             .collect();
@@ -214,7 +215,7 @@ impl ResourceType {
 
     /// The attributes clients look resources up by.
     #[must_use]
-    pub fn lookup(&self) -> &[AttrPath] {
+    pub fn lookup(&self) -> &[AttrPath<'static>] {
         &self.lookup
     }
 

@@ -1,0 +1,969 @@
+//! `ScimService`: the whole SCIM protocol (RFC 7644) over `http` types.
+//!
+//! Adapters hand it an `http::Request` whose path is below the mount point
+//! and a body of bytes; it authenticates, routes, validates, calls the
+//! store and answers an `http::Response`. Every status code, header and
+//! error body is decided here, once, so that every framework gets the same
+//! bytes.
+
+mod bulk;
+mod discovery;
+mod members;
+mod query;
+
+use std::fmt;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::header::{self, HeaderMap, HeaderValue};
+use http::{Method, Request, Response, StatusCode};
+use serde_json::{Map, Value};
+
+use crate::auth::Authenticator;
+use crate::error::{Error, ErrorKind, Result};
+use crate::eval;
+use crate::patch::{self, PatchRequest};
+use crate::project::{self, Projection};
+use crate::resource::{Resource, now};
+use crate::schema::{ResourceType, Schema};
+use crate::store::{Context, ListPage, ListQuery, MemberChange, Store, Update};
+use crate::validate::{self, Strictness};
+
+use query::{ListParams, Params};
+
+/// The media type of every SCIM response body.
+pub const SCIM_JSON: &str = "application/scim+json";
+/// The schema URI of list responses.
+pub const LIST_RESPONSE_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
+/// The schema URI of `.search` request bodies.
+pub const SEARCH_REQUEST_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
+
+/// How many times a write that lost an optimistic-concurrency race is
+/// retried (when the client sent no `If-Match`) before the service gives up
+/// with 409.
+const WRITE_ATTEMPTS: usize = 8;
+
+/// Resolves `/Me` to the id of the caller's User (RFC 7644 §3.11).
+pub trait MeResolver: Send + Sync + fmt::Debug {
+    /// The id of the User the request's caller is, if any.
+    fn user_id(&self, ctx: &Context) -> Option<String>;
+}
+
+/// The `/Bulk` limits (RFC 7644 §3.7), advertised in
+/// `/ServiceProviderConfig`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BulkLimits {
+    /// The most operations one request may carry.
+    pub max_operations: usize,
+    /// The largest request body, in bytes.
+    pub max_payload_size: usize,
+}
+
+impl Default for BulkLimits {
+    fn default() -> Self {
+        Self {
+            max_operations: 1000,
+            max_payload_size: 1 << 20,
+        }
+    }
+}
+
+/// What a service is configured with. Built by [`ScimServiceBuilder`].
+#[derive(Debug, Clone)]
+pub(crate) struct Config {
+    pub(crate) base_url: String,
+    pub(crate) default_count: usize,
+    pub(crate) max_count: usize,
+    pub(crate) max_payload_size: usize,
+    pub(crate) bulk: Option<BulkLimits>,
+    pub(crate) strictness: Strictness,
+    pub(crate) documentation_uri: Option<String>,
+}
+
+struct Inner {
+    config: Config,
+    resource_types: Vec<Arc<ResourceType>>,
+    store: Arc<dyn Store>,
+    authenticator: Option<Arc<dyn Authenticator>>,
+    me: Option<Arc<dyn MeResolver>>,
+}
+
+/// The SCIM protocol, framework-free. Cheap to clone (an `Arc` inside).
+///
+/// ```
+/// use scim_core::{MemoryStore, ScimService, Context};
+/// use bytes::Bytes;
+///
+/// # let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+/// # rt.block_on(async {
+/// let service = ScimService::builder(MemoryStore::new())
+///     .base_url("https://app.example.com/scim/v2")
+///     .build();
+/// let request = http::Request::get("/Users?filter=userName+eq+%22nobody%22")
+///     .body(Bytes::new())
+///     .unwrap();
+/// let response = service.handle_with(Context::new("acme"), request).await;
+/// assert_eq!(response.status(), 200);
+/// assert_eq!(response.headers()["content-type"], "application/scim+json");
+/// let body: serde_json::Value = serde_json::from_slice(response.body()).unwrap();
+/// assert_eq!(body["totalResults"], 0);
+/// # });
+/// ```
+#[derive(Clone)]
+pub struct ScimService {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for ScimService {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ScimService")
+            .field("config", &self.inner.config)
+            .field(
+                "resource_types",
+                &self
+                    .inner
+                    .resource_types
+                    .iter()
+                    .map(|r| r.id())
+                    .collect::<Vec<_>>(),
+            )
+            .field("store", &self.inner.store)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`ScimService`]: `ScimService::builder(store).base_url(url).build()`.
+#[must_use = "call .build() to get the service"]
+pub struct ScimServiceBuilder {
+    config: Config,
+    resource_types: Vec<ResourceType>,
+    default_types: bool,
+    store: Arc<dyn Store>,
+    authenticator: Option<Arc<dyn Authenticator>>,
+    me: Option<Arc<dyn MeResolver>>,
+}
+
+impl fmt::Debug for ScimServiceBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ScimServiceBuilder")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ScimServiceBuilder {
+    /// The absolute URL the service is reachable at, e.g.
+    /// `https://app.example.com/scim/v2`: `meta.location` and `Location`
+    /// are built from it. Default `http://localhost/scim/v2`.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        let url: String = url.into();
+        self.config.base_url = url.trim_end_matches('/').to_owned();
+        self
+    }
+
+    /// Page size when a list request gives no `count` (default 100).
+    pub fn default_page_size(mut self, n: usize) -> Self {
+        self.config.default_count = n;
+        self
+    }
+
+    /// The largest page a list request gets, advertised as
+    /// `filter.maxResults` (default 1000).
+    pub fn max_page_size(mut self, n: usize) -> Self {
+        self.config.max_count = n.max(1);
+        self
+    }
+
+    /// The largest request body accepted, in bytes (default 1 MiB); larger
+    /// ones get 413.
+    pub fn max_payload_size(mut self, bytes: usize) -> Self {
+        self.config.max_payload_size = bytes;
+        self
+    }
+
+    /// Enables `/Bulk` with these limits (enabled by default with
+    /// [`BulkLimits::default`]); `None` disables and stops advertising it.
+    pub fn bulk(mut self, limits: Option<BulkLimits>) -> Self {
+        self.config.bulk = limits;
+        self
+    }
+
+    /// How strictly bodies are checked against the schemas.
+    pub fn strictness(mut self, strictness: Strictness) -> Self {
+        self.config.strictness = strictness;
+        self
+    }
+
+    /// A documentation URL advertised in `/ServiceProviderConfig`.
+    pub fn documentation_uri(mut self, uri: impl Into<String>) -> Self {
+        self.config.documentation_uri = Some(uri.into());
+        self
+    }
+
+    /// Serves this resource type. Without any call, the service serves the
+    /// RFC 7643 User (with the enterprise extension) and Group; once this
+    /// is called, exactly the types given are served.
+    pub fn resource_type(mut self, rtype: ResourceType) -> Self {
+        if self.default_types {
+            self.resource_types.clear();
+            self.default_types = false;
+        }
+        self.resource_types.push(rtype);
+        self
+    }
+
+    /// Authenticates requests given to [`ScimService::handle`].
+    pub fn authenticator(mut self, authenticator: impl Authenticator + 'static) -> Self {
+        self.authenticator = Some(Arc::new(authenticator));
+        self
+    }
+
+    /// Answers `/Me` for callers this maps to a User (else `/Me` is 501).
+    pub fn me(mut self, resolver: impl MeResolver + 'static) -> Self {
+        self.me = Some(Arc::new(resolver));
+        self
+    }
+
+    /// The service.
+    #[must_use]
+    pub fn build(self) -> ScimService {
+        ScimService {
+            inner: Arc::new(Inner {
+                config: self.config,
+                resource_types: self.resource_types.into_iter().map(Arc::new).collect(),
+                store: self.store,
+                authenticator: self.authenticator,
+                me: self.me,
+            }),
+        }
+    }
+}
+
+/// An answer before it becomes an `http::Response`.
+pub(crate) struct Reply {
+    status: StatusCode,
+    body: Option<Value>,
+    headers: Vec<(header::HeaderName, String)>,
+}
+
+impl Reply {
+    fn json(status: StatusCode, body: Value) -> Self {
+        Self {
+            status,
+            body: Some(body),
+            headers: Vec::new(),
+        }
+    }
+
+    fn empty(status: StatusCode) -> Self {
+        Self {
+            status,
+            body: None,
+            headers: Vec::new(),
+        }
+    }
+
+    fn header(mut self, name: header::HeaderName, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+}
+
+/// What a handler needs of a request.
+pub(crate) struct Req<'a> {
+    method: &'a Method,
+    segments: Vec<String>,
+    params: Params,
+    headers: &'a HeaderMap,
+    body: &'a [u8],
+}
+
+impl Req<'_> {
+    fn json_body(&self) -> Result<Value> {
+        if self.body.iter().all(u8::is_ascii_whitespace) {
+            return Err(Error::invalid_syntax("the request needs a JSON body"));
+        }
+        serde_json::from_slice(self.body)
+            .map_err(|e| Error::invalid_syntax(format!("the body is not valid JSON: {e}")))
+    }
+
+    fn if_match(&self) -> Option<&str> {
+        self.headers
+            .get(header::IF_MATCH)
+            .and_then(|v| v.to_str().ok())
+    }
+}
+
+/// Whether an `If-Match` / `If-None-Match` value names `version` (weak
+/// comparison; `*` names any).
+fn etag_matches(header: &str, version: &str) -> bool {
+    header
+        .split(',')
+        .map(str::trim)
+        .any(|tag| tag == "*" || tag.trim_start_matches("W/").trim_matches('"') == version)
+}
+
+impl ScimService {
+    /// A builder over `store`.
+    pub fn builder(store: impl Store + 'static) -> ScimServiceBuilder {
+        ScimServiceBuilder {
+            config: Config {
+                base_url: "http://localhost/scim/v2".to_owned(),
+                default_count: 100,
+                max_count: 1000,
+                max_payload_size: 1 << 20,
+                bulk: Some(BulkLimits::default()),
+                strictness: Strictness::default(),
+                documentation_uri: None,
+            },
+            resource_types: vec![ResourceType::user(), ResourceType::group()],
+            default_types: true,
+            store: Arc::new(store),
+            authenticator: None,
+            me: None,
+        }
+    }
+
+    /// The store behind the service.
+    #[must_use]
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.inner.store
+    }
+
+    /// The resource types served.
+    #[must_use]
+    pub fn resource_types(&self) -> &[Arc<ResourceType>] {
+        &self.inner.resource_types
+    }
+
+    /// The largest request body the service accepts, in bytes; adapters
+    /// stop reading there and answer 413.
+    #[must_use]
+    pub fn max_payload_size(&self) -> usize {
+        self.inner.config.max_payload_size
+    }
+
+    /// The base URL resources are located under.
+    #[must_use]
+    pub fn base_url(&self) -> &str {
+        &self.inner.config.base_url
+    }
+
+    /// Authenticates the request with the configured [`Authenticator`] and
+    /// answers it. Without an authenticator every request gets 401; hosts
+    /// that authenticate themselves call [`ScimService::handle_with`].
+    pub async fn handle(&self, request: Request<Bytes>) -> Response<Bytes> {
+        let ctx = match &self.inner.authenticator {
+            Some(auth) => auth.authenticate(&request).await,
+            None => Err(Error::new(
+                ErrorKind::Unauthorized,
+                "no authenticator is configured",
+            )),
+        };
+        match ctx {
+            Ok(ctx) => self.handle_with(ctx, request).await,
+            Err(e) => error_response(&e),
+        }
+    }
+
+    /// Answers a request for the tenant in `ctx`. The request's path is the
+    /// part below the mount point (`/Users/42`).
+    pub async fn handle_with(&self, ctx: Context, request: Request<Bytes>) -> Response<Bytes> {
+        let (parts, body) = request.into_parts();
+        let reply = self.route(&ctx, &parts, &body).await;
+        let mut response = match reply {
+            Ok(reply) => into_response(reply),
+            Err(e) => error_response(&e),
+        };
+        if parts.method == Method::HEAD {
+            *response.body_mut() = Bytes::new();
+        }
+        // For the host's logs: which tenant this was.
+        response.extensions_mut().insert(ctx);
+        response
+    }
+
+    async fn route(
+        &self,
+        ctx: &Context,
+        parts: &http::request::Parts,
+        body: &Bytes,
+    ) -> Result<Reply> {
+        if body.len() > self.inner.config.max_payload_size {
+            return Err(Error::new(
+                ErrorKind::PayloadTooLarge,
+                format!(
+                    "the body is {} bytes; this server accepts at most {}",
+                    body.len(),
+                    self.inner.config.max_payload_size
+                ),
+            ));
+        }
+        if !body.is_empty()
+            && let Some(ct) = parts
+                .headers
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+            && !ct.to_ascii_lowercase().contains("json")
+        {
+            return Err(Error::new(
+                ErrorKind::UnsupportedMediaType,
+                format!("the body must be application/scim+json or application/json, not {ct}"),
+            ));
+        }
+        let mut segments: Vec<String> = parts
+            .uri
+            .path()
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .map(query::decode_segment)
+            .collect();
+        if let Some(prefix) = ctx.path_prefix() {
+            if segments.first().map(String::as_str) != Some(prefix) {
+                return Err(not_found_path(&segments));
+            }
+            segments.remove(0);
+        }
+        let req = Req {
+            method: &parts.method,
+            segments,
+            params: Params::parse(parts.uri.query())?,
+            headers: &parts.headers,
+            body,
+        };
+        self.dispatch(ctx, &req).await
+    }
+
+    pub(crate) fn rtype_by_endpoint(&self, segment: &str) -> Option<&Arc<ResourceType>> {
+        self.inner
+            .resource_types
+            .iter()
+            .find(|r| r.endpoint()[1..].eq_ignore_ascii_case(segment))
+    }
+
+    pub(crate) fn rtype_by_id(&self, id: &str) -> Option<&Arc<ResourceType>> {
+        self.inner
+            .resource_types
+            .iter()
+            .find(|r| r.id().eq_ignore_ascii_case(id))
+    }
+
+    pub(crate) async fn dispatch(&self, ctx: &Context, req: &Req<'_>) -> Result<Reply> {
+        let segs: Vec<&str> = req.segments.iter().map(String::as_str).collect();
+        let method = req.method;
+        let is_get = *method == Method::GET || *method == Method::HEAD;
+        match segs.as_slice() {
+            [] if is_get => {
+                self.root_list(ctx, &ListParams::from_query(&req.params)?)
+                    .await
+            }
+            [] => Err(method_not_allowed(method, "GET")),
+            [search] if search.eq_ignore_ascii_case(".search") => {
+                if *method != Method::POST {
+                    return Err(method_not_allowed(method, "POST"));
+                }
+                self.root_list(ctx, &ListParams::from_search(&req.json_body()?)?)
+                    .await
+            }
+            [first, rest @ ..] if discovery::is_discovery(first) => {
+                if !is_get {
+                    return Err(method_not_allowed(method, "GET"));
+                }
+                self.discovery(ctx, first, rest.first().copied(), &req.params)
+            }
+            [bulk] if bulk.eq_ignore_ascii_case("Bulk") => {
+                if *method != Method::POST {
+                    return Err(method_not_allowed(method, "POST"));
+                }
+                Box::pin(self.bulk(ctx, req)).await
+            }
+            [me, rest @ ..] if me.eq_ignore_ascii_case("Me") => {
+                let Some(resolver) = &self.inner.me else {
+                    return Err(Error::new(
+                        ErrorKind::NotImplemented,
+                        "/Me is not supported by this server",
+                    ));
+                };
+                let Some(id) = resolver.user_id(ctx) else {
+                    return Err(Error::new(
+                        ErrorKind::NotFound,
+                        "the caller is not a User of this server",
+                    ));
+                };
+                let Some(users) = self.rtype_by_id("User").cloned() else {
+                    return Err(Error::new(
+                        ErrorKind::NotImplemented,
+                        "/Me needs the User resource type",
+                    ));
+                };
+                if !rest.is_empty() {
+                    return Err(not_found_path(&req.segments));
+                }
+                self.resource(ctx, &users, &id, req).await
+            }
+            [endpoint] => {
+                let Some(rtype) = self.rtype_by_endpoint(endpoint).cloned() else {
+                    return Err(not_found_path(&req.segments));
+                };
+                match *method {
+                    Method::GET | Method::HEAD => {
+                        self.list(ctx, &rtype, &ListParams::from_query(&req.params)?)
+                            .await
+                    }
+                    Method::POST => self.create(ctx, &rtype, req).await,
+                    _ => Err(method_not_allowed(method, "GET, POST")),
+                }
+            }
+            [endpoint, search]
+                if search.eq_ignore_ascii_case(".search")
+                    && self.rtype_by_endpoint(endpoint).is_some() =>
+            {
+                let rtype = self
+                    .rtype_by_endpoint(endpoint)
+                    .cloned()
+                    .expect("BUG: checked in the guard");
+                if *method != Method::POST {
+                    return Err(method_not_allowed(method, "POST"));
+                }
+                self.list(ctx, &rtype, &ListParams::from_search(&req.json_body()?)?)
+                    .await
+            }
+            [endpoint, id] => {
+                let Some(rtype) = self.rtype_by_endpoint(endpoint).cloned() else {
+                    return Err(not_found_path(&req.segments));
+                };
+                self.resource(ctx, &rtype, id, req).await
+            }
+            _ => Err(not_found_path(&req.segments)),
+        }
+    }
+
+    async fn resource(
+        &self,
+        ctx: &Context,
+        rtype: &Arc<ResourceType>,
+        id: &str,
+        req: &Req<'_>,
+    ) -> Result<Reply> {
+        match *req.method {
+            Method::GET | Method::HEAD => self.get(ctx, rtype, id, req).await,
+            Method::PUT => self.replace(ctx, rtype, id, req).await,
+            Method::PATCH => self.patch(ctx, rtype, id, req).await,
+            Method::DELETE => self.delete(ctx, rtype, id, req).await,
+            _ => Err(method_not_allowed(req.method, "GET, PUT, PATCH, DELETE")),
+        }
+    }
+
+    /// The URL resources of this request are located under: the base URL,
+    /// plus the tenant segment when the tenant is in the path.
+    pub(crate) fn base(&self, ctx: &Context) -> std::borrow::Cow<'_, str> {
+        match ctx.path_prefix() {
+            Some(p) => format!("{}/{p}", self.inner.config.base_url).into(),
+            None => self.inner.config.base_url.as_str().into(),
+        }
+    }
+
+    /// Renders a resource with its relation attributes (members, groups)
+    /// when the projection wants them.
+    pub(crate) async fn render(
+        &self,
+        ctx: &Context,
+        rtype: &ResourceType,
+        resource: &Resource,
+        projection: &Projection,
+    ) -> Result<Value> {
+        let mut relations = Map::new();
+        if let Some(name) = rtype.members()
+            && projection.includes(rtype, name)
+        {
+            let members = self.inner.store.members(ctx, rtype, &resource.id).await?;
+            relations.insert(
+                name.to_owned(),
+                members::render_members(self, &self.base(ctx), &members),
+            );
+        }
+        if let Some(name) = rtype.member_of()
+            && projection.includes(rtype, name)
+        {
+            let groups = self.inner.store.member_of(ctx, &resource.id).await?;
+            if !groups.is_empty() {
+                relations.insert(
+                    name.to_owned(),
+                    members::render_groups(self, &self.base(ctx), &groups),
+                );
+            }
+        }
+        Ok(project::render(
+            rtype,
+            resource,
+            &relations,
+            projection,
+            &self.base(ctx),
+        ))
+    }
+
+    fn resource_reply(status: StatusCode, body: Value, resource: &Resource) -> Reply {
+        Reply::json(status, body).header(header::ETAG, resource.meta.etag())
+    }
+
+    async fn list(
+        &self,
+        ctx: &Context,
+        rtype: &Arc<ResourceType>,
+        params: &ListParams,
+    ) -> Result<Reply> {
+        let config = &self.inner.config;
+        let query = params.to_query(config.default_count, config.max_count)?;
+        let (total, page) = self.query(ctx, rtype, &query).await?;
+        let mut resources = Vec::with_capacity(page.len());
+        for r in &page {
+            resources.push(self.render(ctx, rtype, r, &params.projection).await?);
+        }
+        Ok(list_response(total, query.start_index, resources))
+    }
+
+    /// Runs a list query against the store, finishing it here when the
+    /// store returned candidates.
+    async fn query(
+        &self,
+        ctx: &Context,
+        rtype: &ResourceType,
+        query: &ListQuery,
+    ) -> Result<(usize, Vec<Resource>)> {
+        match self.inner.store.list(ctx, rtype, query).await? {
+            ListPage::Done {
+                total_results,
+                resources,
+            } => Ok((total_results, resources)),
+            ListPage::Candidates(mut candidates) => {
+                if let Some(filter) = &query.filter {
+                    let mut kept = Vec::with_capacity(candidates.len());
+                    for r in candidates {
+                        if eval::matches(rtype, &r, filter)? {
+                            kept.push(r);
+                        }
+                    }
+                    candidates = kept;
+                }
+                if let Some(by) = &query.sort_by {
+                    eval::sort(rtype, &mut candidates, by, query.sort_order);
+                }
+                let total = candidates.len();
+                let page = candidates
+                    .into_iter()
+                    .skip(query.start_index - 1)
+                    .take(query.count)
+                    .collect();
+                Ok((total, page))
+            }
+        }
+    }
+
+    /// `GET /` and `POST /.search`: a query across every resource type
+    /// (RFC 7644 §3.4.2.1).
+    async fn root_list(&self, ctx: &Context, params: &ListParams) -> Result<Reply> {
+        let config = &self.inner.config;
+        let query = params.to_query(config.default_count, config.max_count)?;
+        let everything = ListQuery {
+            start_index: 1,
+            count: usize::MAX,
+            ..query.clone()
+        };
+        let mut all = Vec::new();
+        for rtype in &self.inner.resource_types {
+            let (_, matches) = self.query(ctx, rtype, &everything).await?;
+            all.extend(matches.into_iter().map(|r| (rtype.clone(), r)));
+        }
+        let total = all.len();
+        let mut resources = Vec::new();
+        for (rtype, r) in all
+            .into_iter()
+            .skip(query.start_index - 1)
+            .take(query.count)
+        {
+            resources.push(self.render(ctx, &rtype, &r, &params.projection).await?);
+        }
+        Ok(list_response(total, query.start_index, resources))
+    }
+
+    async fn create(
+        &self,
+        ctx: &Context,
+        rtype: &Arc<ResourceType>,
+        req: &Req<'_>,
+    ) -> Result<Reply> {
+        let body = req.json_body()?;
+        let projection = req.params.projection()?;
+        let (resource, _) = self.create_resource(ctx, rtype, &body).await?;
+        let out = self.render(ctx, rtype, &resource, &projection).await?;
+        let location = format!("{}{}/{}", self.base(ctx), rtype.endpoint(), resource.id);
+        Ok(Self::resource_reply(StatusCode::CREATED, out, &resource)
+            .header(header::LOCATION, location))
+    }
+
+    /// Validates a body and creates the resource; used by POST and Bulk.
+    pub(crate) async fn create_resource(
+        &self,
+        ctx: &Context,
+        rtype: &ResourceType,
+        body: &Value,
+    ) -> Result<(Resource, Vec<crate::Member>)> {
+        let mut attrs = validate::normalize(rtype, body, self.inner.config.strictness)?;
+        let members = members::take_members(rtype, &mut attrs, self.inner.config.strictness)?;
+        validate::check_required(rtype, &attrs)?;
+        let mut resource = Resource::new(uuid::Uuid::new_v4().to_string(), attrs);
+        resource.owner = ctx.connection().map(str::to_owned);
+        let created = self
+            .inner
+            .store
+            .create(ctx, rtype, resource, members.clone())
+            .await?;
+        Ok((created, members))
+    }
+
+    async fn fetch(&self, ctx: &Context, rtype: &ResourceType, id: &str) -> Result<Resource> {
+        self.inner
+            .store
+            .get(ctx, rtype, id)
+            .await?
+            .ok_or_else(|| Error::not_found(rtype.id(), id))
+    }
+
+    async fn get(
+        &self,
+        ctx: &Context,
+        rtype: &Arc<ResourceType>,
+        id: &str,
+        req: &Req<'_>,
+    ) -> Result<Reply> {
+        let projection = req.params.projection()?;
+        let resource = self.fetch(ctx, rtype, id).await?;
+        if let Some(tags) = req
+            .headers
+            .get(header::IF_NONE_MATCH)
+            .and_then(|v| v.to_str().ok())
+            && etag_matches(tags, &resource.meta.version)
+        {
+            return Ok(
+                Reply::empty(StatusCode::NOT_MODIFIED).header(header::ETAG, resource.meta.etag())
+            );
+        }
+        let out = self.render(ctx, rtype, &resource, &projection).await?;
+        Ok(Self::resource_reply(StatusCode::OK, out, &resource))
+    }
+
+    fn check_if_match(req: &Req<'_>, resource: &Resource) -> Result<()> {
+        match req.if_match() {
+            Some(tags) if !etag_matches(tags, &resource.meta.version) => {
+                Err(Error::precondition_failed(format!(
+                    "If-Match {tags} does not match the current version {}",
+                    resource.meta.etag()
+                )))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    async fn replace(
+        &self,
+        ctx: &Context,
+        rtype: &Arc<ResourceType>,
+        id: &str,
+        req: &Req<'_>,
+    ) -> Result<Reply> {
+        let body = req.json_body()?;
+        let projection = req.params.projection()?;
+        let strictness = self.inner.config.strictness;
+        let mut attempt = 0;
+        let resource = loop {
+            attempt += 1;
+            let existing = self.fetch(ctx, rtype, id).await?;
+            Self::check_if_match(req, &existing)?;
+            let mut attrs = validate::normalize(rtype, &body, strictness)?;
+            let new_members = members::take_members(rtype, &mut attrs, strictness)?;
+            validate::check_immutable(rtype, &existing.attributes, &mut attrs)?;
+            validate::check_required(rtype, &attrs)?;
+            let mut changes = Vec::new();
+            if rtype.members().is_some() {
+                changes.push(MemberChange::RemoveAll);
+                if !new_members.is_empty() {
+                    changes.push(MemberChange::Add(new_members));
+                }
+            }
+            let update = Update {
+                id,
+                if_version: Some(&existing.meta.version),
+                attributes: Some(attrs),
+                members: changes,
+                last_modified: now(),
+            };
+            match self.inner.store.update(ctx, rtype, update).await {
+                Err(e)
+                    if e.kind() == ErrorKind::PreconditionFailed
+                        && req.if_match().is_none()
+                        && attempt < WRITE_ATTEMPTS => {}
+                other => break other?,
+            }
+        };
+        let out = self.render(ctx, rtype, &resource, &projection).await?;
+        Ok(Self::resource_reply(StatusCode::OK, out, &resource))
+    }
+
+    async fn patch(
+        &self,
+        ctx: &Context,
+        rtype: &Arc<ResourceType>,
+        id: &str,
+        req: &Req<'_>,
+    ) -> Result<Reply> {
+        let request = PatchRequest::parse(&req.json_body()?)?;
+        let projection = req.params.projection()?;
+        let strictness = self.inner.config.strictness;
+        let split = members::split(rtype, request.operations, strictness)?;
+        let mut attempt = 0;
+        let resource = loop {
+            attempt += 1;
+            let existing = self.fetch(ctx, rtype, id).await?;
+            Self::check_if_match(req, &existing)?;
+            let attrs = patch::apply(rtype, &existing.attributes, &split.others, strictness)?;
+            validate::check_required(rtype, &attrs)?;
+            let member_changes = self
+                .resolve_member_changes(ctx, rtype, id, &split.members)
+                .await?;
+            let attrs_changed = attrs != existing.attributes;
+            if !attrs_changed && member_changes.is_empty() {
+                break existing;
+            }
+            let update = Update {
+                id,
+                if_version: Some(&existing.meta.version),
+                attributes: attrs_changed.then_some(attrs),
+                members: member_changes,
+                last_modified: now(),
+            };
+            match self.inner.store.update(ctx, rtype, update).await {
+                Err(e)
+                    if e.kind() == ErrorKind::PreconditionFailed
+                        && req.if_match().is_none()
+                        && attempt < WRITE_ATTEMPTS => {}
+                other => break other?,
+            }
+        };
+        // A resource with members answers 204 unless the client asked for
+        // attributes, so that adding one member to a huge group never
+        // serializes the members (RFC 7644 §3.5.2 allows either).
+        if rtype.members().is_some() && req.params.get("attributes").is_none() {
+            return Ok(
+                Reply::empty(StatusCode::NO_CONTENT).header(header::ETAG, resource.meta.etag())
+            );
+        }
+        let out = self.render(ctx, rtype, &resource, &projection).await?;
+        Ok(Self::resource_reply(StatusCode::OK, out, &resource))
+    }
+
+    async fn delete(
+        &self,
+        ctx: &Context,
+        rtype: &Arc<ResourceType>,
+        id: &str,
+        req: &Req<'_>,
+    ) -> Result<Reply> {
+        let if_version = match req.if_match() {
+            Some(tags) => {
+                let existing = self.fetch(ctx, rtype, id).await?;
+                if !etag_matches(tags, &existing.meta.version) {
+                    return Err(Error::precondition_failed(format!(
+                        "If-Match {tags} does not match the current version {}",
+                        existing.meta.etag()
+                    )));
+                }
+                Some(existing.meta.version)
+            }
+            None => None,
+        };
+        self.inner
+            .store
+            .delete(ctx, rtype, id, if_version.as_deref())
+            .await?;
+        Ok(Reply::empty(StatusCode::NO_CONTENT))
+    }
+
+    pub(crate) fn schemas(&self) -> Vec<Arc<Schema>> {
+        let mut out: Vec<Arc<Schema>> = Vec::new();
+        for rtype in &self.inner.resource_types {
+            for s in
+                std::iter::once(rtype.schema()).chain(rtype.extensions().iter().map(|e| &e.schema))
+            {
+                if !out.iter().any(|o| o.id == s.id) {
+                    out.push(s.clone());
+                }
+            }
+        }
+        out.extend(Schema::discovery());
+        out
+    }
+
+    pub(crate) fn config(&self) -> &Config {
+        &self.inner.config
+    }
+}
+
+fn list_response(total: usize, start_index: usize, resources: Vec<Value>) -> Reply {
+    Reply::json(
+        StatusCode::OK,
+        serde_json::json!({
+            "schemas": [LIST_RESPONSE_SCHEMA],
+            "totalResults": total,
+            "itemsPerPage": resources.len(),
+            "startIndex": start_index,
+            "Resources": resources,
+        }),
+    )
+}
+
+fn method_not_allowed(method: &Method, allowed: &str) -> Error {
+    Error::new(
+        ErrorKind::MethodNotAllowed,
+        format!("{method} is not supported here; use {allowed}"),
+    )
+}
+
+fn not_found_path(segments: &[String]) -> Error {
+    Error::new(
+        ErrorKind::NotFound,
+        format!("no SCIM endpoint at /{}", segments.join("/")),
+    )
+}
+
+fn into_response(reply: Reply) -> Response<Bytes> {
+    let body = match &reply.body {
+        Some(v) => Bytes::from(serde_json::to_vec(v).unwrap_or_default()),
+        None => Bytes::new(),
+    };
+    let mut response = Response::new(body);
+    *response.status_mut() = reply.status;
+    let headers = response.headers_mut();
+    if reply.body.is_some() {
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(SCIM_JSON));
+    }
+    for (name, value) in reply.headers {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            headers.append(name, v);
+        }
+    }
+    response
+}
+
+/// The RFC 7644 §3.12 response for an error: its status, the error body,
+/// and `WWW-Authenticate: Bearer` for 401.
+#[must_use]
+pub fn error_response(error: &Error) -> Response<Bytes> {
+    let mut reply = Reply::json(
+        error.status(),
+        serde_json::to_value(error).unwrap_or(Value::Null),
+    );
+    if error.kind() == ErrorKind::Unauthorized {
+        reply = reply.header(header::WWW_AUTHENTICATE, "Bearer realm=\"SCIM\"");
+    }
+    into_response(reply)
+}

@@ -1,0 +1,264 @@
+//! Query strings: `application/x-www-form-urlencoded` decoding (Entra sends
+//! `filter=userName+eq+%22x%22`) and the list parameters of RFC 7644
+//! §3.4.2.
+
+use scim_filter::Filter;
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::eval::SortOrder;
+use crate::project::Projection;
+use crate::store::ListQuery;
+
+/// Decoded query parameters, in order. Names match case-insensitively
+/// (`excludedattributes` works too); unknown ones are ignored.
+#[derive(Debug, Default)]
+pub(crate) struct Params(Vec<(String, String)>);
+
+impl Params {
+    pub(crate) fn parse(query: Option<&str>) -> Result<Self> {
+        let mut out = Vec::new();
+        for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            out.push((decode(k)?, decode(v)?));
+        }
+        Ok(Self(out))
+    }
+
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub(crate) fn projection(&self) -> Result<Projection> {
+        Projection::parse(self.get("attributes"), self.get("excludedAttributes"))
+    }
+}
+
+/// Percent-decodes a query component, `+` meaning a space.
+fn decode(s: &str) -> Result<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = s
+                    .get(i + 1..i + 3)
+                    .and_then(|h| u8::from_str_radix(h, 16).ok());
+                match hex {
+                    Some(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out)
+        .map_err(|_| Error::invalid_value("the query string is not valid UTF-8 once decoded"))
+}
+
+/// Percent-decodes a path segment (no `+` rule).
+pub(crate) fn decode_segment(s: &str) -> String {
+    if !s.contains('%') {
+        return s.to_owned();
+    }
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(b) = s
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The parts of a list request, from a query string or a `.search` body.
+#[derive(Debug, Default)]
+pub(crate) struct ListParams {
+    pub(crate) filter: Option<String>,
+    pub(crate) sort_by: Option<String>,
+    pub(crate) sort_order: Option<String>,
+    pub(crate) start_index: Option<i64>,
+    pub(crate) count: Option<i64>,
+    pub(crate) projection: Projection,
+}
+
+impl ListParams {
+    pub(crate) fn from_query(params: &Params) -> Result<Self> {
+        let int = |name: &str| -> Result<Option<i64>> {
+            match params.get(name).map(str::trim) {
+                None | Some("") => Ok(None),
+                Some(v) => v.parse().map(Some).map_err(|_| {
+                    Error::invalid_value(format!("{name} must be an integer, got {v:?}"))
+                }),
+            }
+        };
+        Ok(Self {
+            filter: params.get("filter").map(str::to_owned),
+            sort_by: params.get("sortBy").map(str::to_owned),
+            sort_order: params.get("sortOrder").map(str::to_owned),
+            start_index: int("startIndex")?,
+            count: int("count")?,
+            projection: params.projection()?,
+        })
+    }
+
+    /// From a `SearchRequest` body (RFC 7644 §3.4.3).
+    pub(crate) fn from_search(body: &Value) -> Result<Self> {
+        let Some(obj) = body.as_object() else {
+            return Err(Error::invalid_syntax(
+                "a .search body must be a JSON object",
+            ));
+        };
+        let get = |name: &str| {
+            obj.iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v)
+        };
+        let string = |name: &str| -> Result<Option<String>> {
+            match get(name) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s.clone())),
+                Some(_) => Err(Error::invalid_syntax(format!("{name} must be a string"))),
+            }
+        };
+        let int = |name: &str| -> Result<Option<i64>> {
+            match get(name) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::Number(n)) if n.is_i64() => Ok(n.as_i64()),
+                Some(Value::String(s)) => s
+                    .trim()
+                    .parse()
+                    .map(Some)
+                    .map_err(|_| Error::invalid_value(format!("{name} must be an integer"))),
+                Some(_) => Err(Error::invalid_value(format!("{name} must be an integer"))),
+            }
+        };
+        let list = |name: &str| -> Result<Vec<String>> {
+            match get(name) {
+                None | Some(Value::Null) => Ok(Vec::new()),
+                Some(Value::Array(items)) => items
+                    .iter()
+                    .map(|i| {
+                        i.as_str().map(str::to_owned).ok_or_else(|| {
+                            Error::invalid_syntax(format!("{name} must be an array of strings"))
+                        })
+                    })
+                    .collect(),
+                Some(Value::String(s)) => Ok(s
+                    .split(',')
+                    .map(|p| p.trim().to_owned())
+                    .filter(|p| !p.is_empty())
+                    .collect()),
+                Some(_) => Err(Error::invalid_syntax(format!(
+                    "{name} must be an array of strings"
+                ))),
+            }
+        };
+        Ok(Self {
+            filter: string("filter")?,
+            sort_by: string("sortBy")?,
+            sort_order: string("sortOrder")?,
+            start_index: int("startIndex")?,
+            count: int("count")?,
+            projection: Projection::from_lists(&list("attributes")?, &list("excludedAttributes")?)?,
+        })
+    }
+
+    /// The store query: filter parsed, 1-based start (values below 1 read
+    /// as 1), count capped at `max` (negative reads as 0, RFC 7644 §3.4.2.4).
+    pub(crate) fn to_query(&self, default_count: usize, max_count: usize) -> Result<ListQuery> {
+        let filter: Option<Filter> = match self.filter.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(f) => Some(
+                scim_filter::parse_filter(f)
+                    .map_err(|e| Error::invalid_filter(&e))?
+                    .into_owned(),
+            ),
+        };
+        let sort_by = match self.sort_by.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(s) => Some(
+                scim_filter::parse_attr_path(s)
+                    .map_err(|e| {
+                        Error::invalid_value(format!(
+                            "sortBy {s:?} is not an attribute path ({})",
+                            e.message()
+                        ))
+                    })?
+                    .into_owned(),
+            ),
+        };
+        let sort_order = match self.sort_order.as_deref().map(str::trim) {
+            None | Some("") => SortOrder::Ascending,
+            Some(s) if s.eq_ignore_ascii_case("ascending") => SortOrder::Ascending,
+            Some(s) if s.eq_ignore_ascii_case("descending") => SortOrder::Descending,
+            Some(s) => {
+                return Err(Error::invalid_value(format!(
+                    "sortOrder must be ascending or descending, got {s:?}"
+                )));
+            }
+        };
+        let start_index = usize::try_from(self.start_index.unwrap_or(1).max(1)).unwrap_or(1);
+        let count = match self.count {
+            None => default_count,
+            Some(c) => usize::try_from(c.max(0)).unwrap_or(0),
+        }
+        .min(max_count);
+        Ok(ListQuery {
+            filter,
+            sort_by,
+            sort_order,
+            start_index,
+            count,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_plus_and_percent() {
+        let p = Params::parse(Some(
+            "filter=userName+eq+%22a%2Bb%40x.com%22&aadOptscim062020&Count=5",
+        ))
+        .unwrap();
+        assert_eq!(p.get("filter"), Some("userName eq \"a+b@x.com\""));
+        assert_eq!(p.get("aadOptscim062020"), Some(""));
+        assert_eq!(p.get("count"), Some("5"));
+    }
+
+    #[test]
+    fn start_and_count_are_clamped() {
+        let mut l = ListParams {
+            start_index: Some(0),
+            count: Some(-3),
+            ..ListParams::default()
+        };
+        let q = l.to_query(100, 1000).unwrap();
+        assert_eq!((q.start_index, q.count), (1, 0));
+        l.count = Some(5000);
+        assert_eq!(l.to_query(100, 1000).unwrap().count, 1000);
+        l.count = None;
+        assert_eq!(l.to_query(100, 1000).unwrap().count, 100);
+    }
+}

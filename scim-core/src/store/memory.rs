@@ -1,0 +1,853 @@
+//! `MemoryStore`: the embedded default store.
+//!
+//! Per tenant, records live in a slab addressed by a 32-bit handle, their
+//! attributes as compact JSON text (a few hundred bytes for an Entra user,
+//! instead of the kilobytes a tree of JSON values takes). Hash indexes map
+//! the lookup attributes of each resource type (`userName`, `externalId`,
+//! `emails.value`, `displayName`) and its unique attributes to handles, so
+//! that the equality filters identity providers send on every sync are
+//! answered without a scan. Memberships are kept in both directions, so
+//! adding one member to a group of 100 000 touches two small maps.
+//!
+//! Each tenant sits behind its own `RwLock`: reads share it, a write holds
+//! it for the whole check-and-change, which is what makes uniqueness,
+//! versions and member changes atomic.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, PoisonError, RwLock};
+
+use async_trait::async_trait;
+use scim_filter::{CompValue, CompareOp, Filter};
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+
+use super::{Context, ListPage, ListQuery, MemberChange, Store, Update, version_mismatch};
+use crate::error::{Error, Result};
+use crate::eval;
+use crate::resource::{GroupRef, Member, Meta, Resource};
+use crate::schema::{AttributeType, ResourceType, Uniqueness};
+
+type Handle = u32;
+
+/// The in-memory store: per tenant, indexed, safe under concurrent
+/// requests. Everything is lost when the process ends; it is the default
+/// of the example servers and the reference for the store contract.
+///
+/// ```
+/// use scim_core::store::{Context, MemoryStore, Store};
+/// use scim_core::schema::ResourceType;
+/// use scim_core::Resource;
+///
+/// # tokio_test();
+/// # fn tokio_test() {
+/// # let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+/// # rt.block_on(async {
+/// let store = MemoryStore::new();
+/// let ctx = Context::new("acme");
+/// let users = ResourceType::user();
+/// let attrs = serde_json::json!({"userName": "bjensen"}).as_object().unwrap().clone();
+/// let created = store.create(&ctx, &users, Resource::new("1", attrs), vec![]).await.unwrap();
+/// assert!(!created.meta.version.is_empty());
+/// // Another tenant does not see it.
+/// assert!(store.get(&Context::new("globex"), &users, "1").await.unwrap().is_none());
+/// # });
+/// # }
+/// ```
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    tenants: RwLock<HashMap<Box<str>, Arc<RwLock<Tenant>>>>,
+    versions: AtomicU64,
+}
+
+#[derive(Debug, Default)]
+struct Tenant {
+    records: Vec<Option<Record>>,
+    by_id: HashMap<Box<str>, Handle>,
+    collections: Vec<Collection>,
+    /// group → member → display name the client gave.
+    members: HashMap<Handle, BTreeMap<Handle, Option<Box<str>>>>,
+    /// member → the groups it is in.
+    member_of: HashMap<Handle, BTreeSet<Handle>>,
+}
+
+#[derive(Debug)]
+struct Record {
+    id: Box<str>,
+    collection: u16,
+    created: OffsetDateTime,
+    modified: OffsetDateTime,
+    version: u64,
+    json: Box<str>,
+    owner: Option<Box<str>>,
+}
+
+/// The records of one resource type, in creation order, and its indexes.
+#[derive(Debug)]
+struct Collection {
+    rtype: Box<str>,
+    handles: BTreeSet<Handle>,
+    indexes: Vec<Index>,
+}
+
+/// A hash index on one attribute path.
+#[derive(Debug)]
+struct Index {
+    extension: Option<Box<str>>,
+    name: Box<str>,
+    sub: Option<Box<str>>,
+    fold: bool,
+    unique: bool,
+    map: HashMap<Box<str>, Vec<Handle>>,
+}
+
+impl Index {
+    /// The index keys of a record's attributes.
+    fn keys(&self, attrs: &Map<String, Value>) -> Vec<Box<str>> {
+        let container = match &self.extension {
+            Some(ext) => attrs.get(&**ext).and_then(Value::as_object),
+            None => Some(attrs),
+        };
+        let Some(value) = container.and_then(|c| c.get(&*self.name)) else {
+            return Vec::new();
+        };
+        let values: Vec<&Value> = match value {
+            Value::Array(items) => items.iter().collect(),
+            v => vec![v],
+        };
+        let mut keys: Vec<Box<str>> = values
+            .into_iter()
+            .filter_map(|v| match &self.sub {
+                Some(sub) => v.get(&**sub),
+                None => Some(v),
+            })
+            .filter_map(Value::as_str)
+            .map(|s| self.key(s))
+            .collect();
+        keys.sort();
+        keys.dedup();
+        keys
+    }
+
+    fn key(&self, s: &str) -> Box<str> {
+        if self.fold {
+            s.to_lowercase().into_boxed_str()
+        } else {
+            s.into()
+        }
+    }
+
+    fn insert(&mut self, handle: Handle, keys: &[Box<str>]) {
+        for k in keys {
+            self.map.entry(k.clone()).or_default().push(handle);
+        }
+    }
+
+    fn remove(&mut self, handle: Handle, keys: &[Box<str>]) {
+        for k in keys {
+            if let Some(handles) = self.map.get_mut(k) {
+                handles.retain(|h| *h != handle);
+                if handles.is_empty() {
+                    self.map.remove(k);
+                }
+            }
+        }
+    }
+
+    fn label(&self) -> String {
+        let mut s = String::new();
+        if let Some(ext) = &self.extension {
+            s.push_str(ext);
+            s.push(':');
+        }
+        s.push_str(&self.name);
+        if let Some(sub) = &self.sub {
+            s.push('.');
+            s.push_str(sub);
+        }
+        s
+    }
+}
+
+fn indexes_for(rtype: &ResourceType) -> Vec<Index> {
+    let mut indexes: Vec<Index> = Vec::new();
+    let mut add =
+        |extension: Option<&str>, name: &str, sub: Option<&str>, fold: bool, unique: bool| {
+            if let Some(existing) = indexes.iter_mut().find(|i| {
+                i.extension.as_deref() == extension && *i.name == *name && i.sub.as_deref() == sub
+            }) {
+                existing.unique |= unique;
+                return;
+            }
+            indexes.push(Index {
+                extension: extension.map(Into::into),
+                name: name.into(),
+                sub: sub.map(Into::into),
+                fold,
+                unique,
+                map: HashMap::new(),
+            });
+        };
+    let schemas = std::iter::once((None, &**rtype.schema())).chain(
+        rtype
+            .extensions()
+            .iter()
+            .map(|e| (Some(e.schema.id.as_str()), &*e.schema)),
+    );
+    for (ext, schema) in schemas {
+        for attr in &schema.attributes {
+            if attr.uniqueness != Uniqueness::None && attr.kind != AttributeType::Complex {
+                add(ext, &attr.name, None, attr.ignores_case(), true);
+            }
+        }
+    }
+    for path in rtype.lookup() {
+        let Some(r) = rtype.resolve(path) else {
+            continue;
+        };
+        let leaf = r.sub.unwrap_or(r.attr);
+        if leaf.kind == AttributeType::Complex {
+            continue;
+        }
+        add(
+            r.extension.map(|e| e.id.as_str()),
+            &r.attr.name,
+            r.sub.map(|s| s.name.as_str()),
+            leaf.ignores_case(),
+            false,
+        );
+    }
+    indexes
+}
+
+fn poisoned<T>(e: PoisonError<T>) -> T {
+    // A panic while holding the lock cannot leave a half-applied change:
+    // every change is checked before the first mutation.
+    e.into_inner()
+}
+
+impl MemoryStore {
+    /// An empty store.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn tenant(&self, ctx: &Context) -> Arc<RwLock<Tenant>> {
+        if let Some(t) = self
+            .tenants
+            .read()
+            .unwrap_or_else(poisoned)
+            .get(ctx.tenant())
+        {
+            return t.clone();
+        }
+        self.tenants
+            .write()
+            .unwrap_or_else(poisoned)
+            .entry(ctx.tenant().into())
+            .or_default()
+            .clone()
+    }
+
+    fn next_version(&self) -> u64 {
+        self.versions.fetch_add(1, Ordering::Relaxed) + 1
+    }
+}
+
+impl Tenant {
+    fn collection(&mut self, rtype: &ResourceType) -> u16 {
+        if let Some(i) = self
+            .collections
+            .iter()
+            .position(|c| *c.rtype == *rtype.id())
+        {
+            return u16::try_from(i).expect("BUG: more than 65535 resource types");
+        }
+        self.collections.push(Collection {
+            rtype: rtype.id().into(),
+            handles: BTreeSet::new(),
+            indexes: indexes_for(rtype),
+        });
+        u16::try_from(self.collections.len() - 1).expect("BUG: more than 65535 resource types")
+    }
+
+    fn find_collection(&self, rtype: &ResourceType) -> Option<u16> {
+        self.collections
+            .iter()
+            .position(|c| *c.rtype == *rtype.id())
+            .and_then(|i| u16::try_from(i).ok())
+    }
+
+    fn handle(&self, collection: u16, id: &str) -> Option<Handle> {
+        let h = *self.by_id.get(id)?;
+        (self.record(h)?.collection == collection).then_some(h)
+    }
+
+    fn record(&self, h: Handle) -> Option<&Record> {
+        self.records.get(h as usize)?.as_ref()
+    }
+
+    fn record_mut(&mut self, h: Handle) -> Option<&mut Record> {
+        self.records.get_mut(h as usize)?.as_mut()
+    }
+
+    /// Refuses values of unique attributes that another record has.
+    fn check_unique(
+        &self,
+        collection: u16,
+        handle: Option<Handle>,
+        attrs: &Map<String, Value>,
+    ) -> Result<()> {
+        for index in self.collections[collection as usize]
+            .indexes
+            .iter()
+            .filter(|i| i.unique)
+        {
+            for key in index.keys(attrs) {
+                if let Some(holders) = index.map.get(&key)
+                    && holders.iter().any(|h| Some(*h) != handle)
+                {
+                    return Err(Error::uniqueness(&index.label(), &key));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn index(
+        &mut self,
+        collection: u16,
+        handle: Handle,
+        old: Option<&Map<String, Value>>,
+        new: Option<&Map<String, Value>>,
+    ) {
+        for index in &mut self.collections[collection as usize].indexes {
+            if let Some(old) = old {
+                let keys = index.keys(old);
+                index.remove(handle, &keys);
+            }
+            if let Some(new) = new {
+                let keys = index.keys(new);
+                index.insert(handle, &keys);
+            }
+        }
+    }
+
+    fn to_resource(&self, h: Handle) -> Result<Resource> {
+        let r = self
+            .record(h)
+            .ok_or_else(|| Error::internal("BUG: dangling handle"))?;
+        let attributes: Map<String, Value> =
+            serde_json::from_str(&r.json).map_err(Error::internal)?;
+        Ok(Resource {
+            id: r.id.to_string(),
+            meta: Meta {
+                created: r.created,
+                last_modified: r.modified,
+                version: r.version.to_string(),
+            },
+            attributes,
+            owner: r.owner.as_deref().map(str::to_owned),
+        })
+    }
+
+    /// Resolves the members to add, refusing unknown ids, before anything
+    /// changes.
+    fn resolve_members(
+        &self,
+        group: Option<Handle>,
+        members: &[Member],
+    ) -> Result<Vec<(Handle, Option<Box<str>>)>> {
+        members
+            .iter()
+            .map(|m| {
+                let h = *self.by_id.get(m.value.as_str()).ok_or_else(|| {
+                    Error::invalid_value(format!("member {:?} does not exist", m.value))
+                })?;
+                if Some(h) == group {
+                    return Err(Error::invalid_value(format!(
+                        "a group cannot be a member of itself ({:?})",
+                        m.value
+                    )));
+                }
+                Ok((h, m.display.as_deref().map(Into::into)))
+            })
+            .collect()
+    }
+
+    /// Applies member changes; returns whether anything changed.
+    fn change_members(&mut self, group: Handle, changes: Vec<ChangeResolved>) -> bool {
+        let mut changed = false;
+        for change in changes {
+            match change {
+                ChangeResolved::Add(members) => {
+                    let set = self.members.entry(group).or_default();
+                    for (h, display) in members {
+                        if let std::collections::btree_map::Entry::Vacant(e) = set.entry(h) {
+                            e.insert(display);
+                            self.member_of.entry(h).or_default().insert(group);
+                            changed = true;
+                        }
+                    }
+                }
+                ChangeResolved::Remove(handles) => {
+                    if let Some(set) = self.members.get_mut(&group) {
+                        for h in handles {
+                            if set.remove(&h).is_some() {
+                                changed = true;
+                                unlink(&mut self.member_of, h, group);
+                            }
+                        }
+                    }
+                }
+                ChangeResolved::RemoveAll => {
+                    if let Some(set) = self.members.remove(&group) {
+                        changed |= !set.is_empty();
+                        for h in set.into_keys() {
+                            unlink(&mut self.member_of, h, group);
+                        }
+                    }
+                }
+            }
+        }
+        if self.members.get(&group).is_some_and(BTreeMap::is_empty) {
+            self.members.remove(&group);
+        }
+        changed
+    }
+
+    fn resolve_changes(
+        &self,
+        group: Handle,
+        changes: &[MemberChange],
+    ) -> Result<Vec<ChangeResolved>> {
+        changes
+            .iter()
+            .map(|c| {
+                Ok(match c {
+                    MemberChange::Add(members) => {
+                        ChangeResolved::Add(self.resolve_members(Some(group), members)?)
+                    }
+                    MemberChange::Remove(ids) => ChangeResolved::Remove(
+                        ids.iter()
+                            .filter_map(|id| self.by_id.get(id.as_str()).copied())
+                            .collect(),
+                    ),
+                    MemberChange::RemoveAll => ChangeResolved::RemoveAll,
+                })
+            })
+            .collect()
+    }
+
+    /// Handles that may match `filter` in `collection`, from the indexes;
+    /// `None` when no index helps.
+    fn candidates(
+        &self,
+        collection: u16,
+        rtype: &ResourceType,
+        filter: &Filter,
+    ) -> Option<Vec<Handle>> {
+        match filter {
+            Filter::Compare {
+                path,
+                op: CompareOp::Eq,
+                value: CompValue::String(value),
+            } => {
+                let r = rtype.resolve(path)?;
+                if rtype.is_members(&r.attr.name) && r.sub.is_some_and(|s| s.is("value")) {
+                    let member = *self.by_id.get(value.as_ref())?;
+                    return Some(
+                        self.member_of
+                            .get(&member)
+                            .map(|g| g.iter().copied().collect())
+                            .unwrap_or_default(),
+                    );
+                }
+                let ext = r.extension.map(|e| e.id.as_str());
+                let sub = r.sub.map(|s| s.name.as_str());
+                let index = self.collections[collection as usize]
+                    .indexes
+                    .iter()
+                    .find(|i| {
+                        i.extension.as_deref() == ext
+                            && *i.name == *r.attr.name
+                            && i.sub.as_deref() == sub
+                    })?;
+                Some(
+                    index
+                        .map
+                        .get(&index.key(value))
+                        .cloned()
+                        .unwrap_or_default(),
+                )
+            }
+            Filter::And(terms) => terms
+                .iter()
+                .find_map(|t| self.candidates(collection, rtype, t)),
+            Filter::Or(terms) => {
+                let mut all = Vec::new();
+                for t in terms {
+                    all.extend(self.candidates(collection, rtype, t)?);
+                }
+                all.sort_unstable();
+                all.dedup();
+                Some(all)
+            }
+            Filter::ValuePath(vp) => {
+                // emails[type eq "work" and value eq "x"]: the index on
+                // emails.value answers the value term.
+                let inner = match &*vp.filter {
+                    Filter::And(terms) => terms.as_slice(),
+                    single => std::slice::from_ref(single),
+                };
+                inner.iter().find_map(|t| match t {
+                    Filter::Compare { path, op, value }
+                        if path.uri.is_none() && path.sub_attr.is_none() =>
+                    {
+                        let outer = vp.attr.clone().with_sub_attr(path.name.clone());
+                        self.candidates(
+                            collection,
+                            rtype,
+                            &Filter::Compare {
+                                path: outer,
+                                op: *op,
+                                value: value.clone(),
+                            },
+                        )
+                    }
+                    _ => None,
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// The JSON of relation attributes a filter may read (`members`).
+    fn relations(&self, rtype: &ResourceType, h: Handle) -> Map<String, Value> {
+        let mut out = Map::new();
+        if let Some(name) = rtype.members() {
+            let members: Vec<Value> = self
+                .members
+                .get(&h)
+                .into_iter()
+                .flatten()
+                .filter_map(|(m, display)| {
+                    let r = self.record(*m)?;
+                    let mut v = serde_json::json!({
+                        "value": &*r.id,
+                        "type": &*self.collections[r.collection as usize].rtype,
+                    });
+                    if let Some(d) = display {
+                        v["display"] = Value::String(d.to_string());
+                    }
+                    Some(v)
+                })
+                .collect();
+            out.insert(name.to_owned(), Value::Array(members));
+        }
+        out
+    }
+}
+
+fn unlink(member_of: &mut HashMap<Handle, BTreeSet<Handle>>, member: Handle, group: Handle) {
+    if let Some(groups) = member_of.get_mut(&member) {
+        groups.remove(&group);
+        if groups.is_empty() {
+            member_of.remove(&member);
+        }
+    }
+}
+
+enum ChangeResolved {
+    Add(Vec<(Handle, Option<Box<str>>)>),
+    Remove(Vec<Handle>),
+    RemoveAll,
+}
+
+fn filter_mentions(filter: &Filter, name: &str) -> bool {
+    match filter {
+        Filter::Compare { path, .. } | Filter::Present(path) => path.is(name),
+        Filter::ValuePath(vp) => vp.attr.is(name),
+        Filter::Not(inner) => filter_mentions(inner, name),
+        Filter::And(terms) | Filter::Or(terms) => terms.iter().any(|t| filter_mentions(t, name)),
+    }
+}
+
+fn to_json(attrs: &Map<String, Value>) -> Result<Box<str>> {
+    serde_json::to_string(attrs)
+        .map(String::into_boxed_str)
+        .map_err(Error::internal)
+}
+
+#[async_trait]
+impl Store for MemoryStore {
+    async fn create(
+        &self,
+        ctx: &Context,
+        rtype: &ResourceType,
+        resource: Resource,
+        members: Vec<Member>,
+    ) -> Result<Resource> {
+        let tenant = self.tenant(ctx);
+        let mut t = tenant.write().unwrap_or_else(poisoned);
+        let collection = t.collection(rtype);
+        if t.by_id.contains_key(resource.id.as_str()) {
+            return Err(Error::uniqueness("id", &resource.id));
+        }
+        t.check_unique(collection, None, &resource.attributes)?;
+        let resolved = t.resolve_members(None, &members)?;
+        let handle = Handle::try_from(t.records.len())
+            .map_err(|_| Error::internal("the memory store is full (2^32 records)"))?;
+        let version = self.next_version();
+        t.records.push(Some(Record {
+            id: resource.id.as_str().into(),
+            collection,
+            created: resource.meta.created,
+            modified: resource.meta.last_modified,
+            version,
+            json: to_json(&resource.attributes)?,
+            owner: resource.owner.as_deref().map(Into::into),
+        }));
+        t.by_id.insert(resource.id.as_str().into(), handle);
+        t.collections[collection as usize].handles.insert(handle);
+        t.index(collection, handle, None, Some(&resource.attributes));
+        if !resolved.is_empty() {
+            t.change_members(handle, vec![ChangeResolved::Add(resolved)]);
+        }
+        Ok(Resource {
+            meta: Meta {
+                version: version.to_string(),
+                ..resource.meta
+            },
+            ..resource
+        })
+    }
+
+    async fn get(&self, ctx: &Context, rtype: &ResourceType, id: &str) -> Result<Option<Resource>> {
+        let tenant = self.tenant(ctx);
+        let t = tenant.read().unwrap_or_else(poisoned);
+        let Some(collection) = t.find_collection(rtype) else {
+            return Ok(None);
+        };
+        match t.handle(collection, id) {
+            Some(h) => t.to_resource(h).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    async fn update(
+        &self,
+        ctx: &Context,
+        rtype: &ResourceType,
+        update: Update<'_>,
+    ) -> Result<Resource> {
+        let tenant = self.tenant(ctx);
+        let mut t = tenant.write().unwrap_or_else(poisoned);
+        let collection = t.collection(rtype);
+        let h = t
+            .handle(collection, update.id)
+            .ok_or_else(|| Error::not_found(rtype.id(), update.id))?;
+        let record = t
+            .record(h)
+            .ok_or_else(|| Error::internal("BUG: dangling handle"))?;
+        if let Some(v) = update.if_version
+            && v != record.version.to_string()
+        {
+            return Err(version_mismatch(update.id));
+        }
+        // Check everything before changing anything.
+        let old_attrs: Option<Map<String, Value>> = match &update.attributes {
+            Some(new) => {
+                t.check_unique(collection, Some(h), new)?;
+                Some(serde_json::from_str(&record.json).map_err(Error::internal)?)
+            }
+            None => None,
+        };
+        let changes = t.resolve_changes(h, &update.members)?;
+        let mut changed = false;
+        if let (Some(new), Some(old)) = (&update.attributes, &old_attrs)
+            && new != old
+        {
+            let json = to_json(new)?;
+            t.index(collection, h, Some(old), Some(new));
+            if let Some(r) = t.record_mut(h) {
+                r.json = json;
+            }
+            changed = true;
+        }
+        changed |= t.change_members(h, changes);
+        if changed {
+            let version = self.next_version();
+            if let Some(r) = t.record_mut(h) {
+                r.version = version;
+                r.modified = update.last_modified;
+            }
+        }
+        t.to_resource(h)
+    }
+
+    async fn delete(
+        &self,
+        ctx: &Context,
+        rtype: &ResourceType,
+        id: &str,
+        if_version: Option<&str>,
+    ) -> Result<()> {
+        let tenant = self.tenant(ctx);
+        let mut t = tenant.write().unwrap_or_else(poisoned);
+        let collection = t.collection(rtype);
+        let h = t
+            .handle(collection, id)
+            .ok_or_else(|| Error::not_found(rtype.id(), id))?;
+        let record = t
+            .record(h)
+            .ok_or_else(|| Error::internal("BUG: dangling handle"))?;
+        if let Some(v) = if_version
+            && v != record.version.to_string()
+        {
+            return Err(version_mismatch(id));
+        }
+        let attrs: Map<String, Value> =
+            serde_json::from_str(&record.json).map_err(Error::internal)?;
+        t.index(collection, h, Some(&attrs), None);
+        t.collections[collection as usize].handles.remove(&h);
+        t.by_id.remove(id);
+        t.records[h as usize] = None;
+        t.change_members(h, vec![ChangeResolved::RemoveAll]);
+        if let Some(groups) = t.member_of.remove(&h) {
+            let version = self.next_version();
+            let now = crate::resource::now();
+            for g in groups {
+                if let Some(set) = t.members.get_mut(&g) {
+                    set.remove(&h);
+                }
+                if let Some(r) = t.record_mut(g) {
+                    r.version = version;
+                    r.modified = now;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn list(
+        &self,
+        ctx: &Context,
+        rtype: &ResourceType,
+        query: &ListQuery,
+    ) -> Result<ListPage> {
+        let tenant = self.tenant(ctx);
+        let t = tenant.read().unwrap_or_else(poisoned);
+        let Some(collection) = t.find_collection(rtype) else {
+            return Ok(ListPage::Done {
+                total_results: 0,
+                resources: Vec::new(),
+            });
+        };
+        let skip = query.start_index.saturating_sub(1);
+        let all = &t.collections[collection as usize].handles;
+        let Some(filter) = &query.filter else {
+            if query.sort_by.is_none() {
+                // Unfiltered, in creation order: decode just the page.
+                let resources = all
+                    .iter()
+                    .skip(skip)
+                    .take(query.count)
+                    .map(|h| t.to_resource(*h))
+                    .collect::<Result<_>>()?;
+                return Ok(ListPage::Done {
+                    total_results: all.len(),
+                    resources,
+                });
+            }
+            let mut resources = all
+                .iter()
+                .map(|h| t.to_resource(*h))
+                .collect::<Result<Vec<_>>>()?;
+            if let Some(by) = &query.sort_by {
+                eval::sort(rtype, &mut resources, by, query.sort_order);
+            }
+            let total_results = resources.len();
+            let resources = resources.into_iter().skip(skip).take(query.count).collect();
+            return Ok(ListPage::Done {
+                total_results,
+                resources,
+            });
+        };
+        let handles: Vec<Handle> = match t.candidates(collection, rtype, filter) {
+            Some(mut c) => {
+                c.retain(|h| all.contains(h));
+                c.sort_unstable();
+                c
+            }
+            None => all.iter().copied().collect(),
+        };
+        let with_relations = rtype.members().is_some_and(|m| filter_mentions(filter, m));
+        let mut matches = Vec::new();
+        for h in handles {
+            let resource = t.to_resource(h)?;
+            let hit = if with_relations {
+                eval::matches_with(rtype, &resource, &t.relations(rtype, h), filter)?
+            } else {
+                eval::matches(rtype, &resource, filter)?
+            };
+            if hit {
+                matches.push(resource);
+            }
+        }
+        if let Some(by) = &query.sort_by {
+            eval::sort(rtype, &mut matches, by, query.sort_order);
+        }
+        let total_results = matches.len();
+        let resources = matches.into_iter().skip(skip).take(query.count).collect();
+        Ok(ListPage::Done {
+            total_results,
+            resources,
+        })
+    }
+
+    async fn members(&self, ctx: &Context, rtype: &ResourceType, id: &str) -> Result<Vec<Member>> {
+        let tenant = self.tenant(ctx);
+        let t = tenant.read().unwrap_or_else(poisoned);
+        let Some(h) = t.find_collection(rtype).and_then(|c| t.handle(c, id)) else {
+            return Ok(Vec::new());
+        };
+        Ok(t.members
+            .get(&h)
+            .into_iter()
+            .flatten()
+            .filter_map(|(m, display)| {
+                let r = t.record(*m)?;
+                Some(Member {
+                    value: r.id.to_string(),
+                    kind: Some(t.collections[r.collection as usize].rtype.to_string()),
+                    display: display.as_deref().map(str::to_owned),
+                })
+            })
+            .collect())
+    }
+
+    async fn member_of(&self, ctx: &Context, id: &str) -> Result<Vec<GroupRef>> {
+        let tenant = self.tenant(ctx);
+        let t = tenant.read().unwrap_or_else(poisoned);
+        let Some(h) = t.by_id.get(id).copied() else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        for g in t.member_of.get(&h).into_iter().flatten() {
+            let Some(r) = t.record(*g) else { continue };
+            let attrs: Map<String, Value> =
+                serde_json::from_str(&r.json).map_err(Error::internal)?;
+            out.push(GroupRef {
+                value: r.id.to_string(),
+                display: attrs
+                    .get("displayName")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+                kind: t.collections[r.collection as usize].rtype.to_string(),
+            });
+        }
+        Ok(out)
+    }
+}
