@@ -9,6 +9,8 @@ pub mod resource;
 pub mod schema;
 pub mod service;
 pub mod store;
+#[cfg(feature = "test-util")]
+pub mod testing;
 pub mod validate;
 
 pub use error::{Error, ErrorKind, Result};
