@@ -68,6 +68,67 @@ pub fn matches(rtype: &ResourceType, resource: &Resource, filter: &Filter) -> Re
     )
 }
 
+/// Checks that every attribute a filter names is defined for `rtype` (and
+/// every attribute inside a value filter is a sub-attribute of its
+/// attribute), so that a typo or an attribute the app never registered is
+/// a 400 instead of a silently empty result, which would make an identity
+/// provider create duplicates.
+///
+/// # Errors
+///
+/// 400 `invalidFilter` naming the unknown attribute.
+pub fn check_filter(rtype: &ResourceType, filter: &Filter<'_>) -> Result<()> {
+    match filter {
+        Filter::Compare { path, .. } | Filter::Present(path) => {
+            if rtype.resolve(path).is_none() {
+                return Err(unknown_in_filter(rtype, path));
+            }
+            Ok(())
+        }
+        Filter::ValuePath(vp) => {
+            let Some(r) = rtype.resolve(&vp.attr) else {
+                return Err(unknown_in_filter(rtype, &vp.attr));
+            };
+            check_element_filter(r.attr, &vp.filter)
+        }
+        Filter::Not(inner) => check_filter(rtype, inner),
+        Filter::And(terms) | Filter::Or(terms) => {
+            terms.iter().try_for_each(|t| check_filter(rtype, t))
+        }
+    }
+}
+
+fn check_element_filter(attr: &Attribute, filter: &Filter<'_>) -> Result<()> {
+    match filter {
+        Filter::Compare { path, .. } | Filter::Present(path) => {
+            if path.uri.is_some()
+                || path.sub_attr.is_some()
+                || attr.sub_attribute(&path.name).is_none()
+            {
+                return Err(invalid(format!(
+                    "{path} is not a sub-attribute of {}",
+                    attr.name
+                )));
+            }
+            Ok(())
+        }
+        Filter::ValuePath(_) => Err(invalid(
+            "a value filter cannot contain another value filter".to_owned(),
+        )),
+        Filter::Not(inner) => check_element_filter(attr, inner),
+        Filter::And(terms) | Filter::Or(terms) => {
+            terms.iter().try_for_each(|t| check_element_filter(attr, t))
+        }
+    }
+}
+
+fn unknown_in_filter(rtype: &ResourceType, path: &AttrPath<'_>) -> Error {
+    invalid(format!(
+        "{path} is not an attribute of {} (its schemas define no such attribute)",
+        rtype.id()
+    ))
+}
+
 /// Like [`matches()`], with relation attributes (a group's `members`, a
 /// user's `groups`) supplied as JSON, since resources do not hold them.
 ///

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod error;
 pub mod eval;
 pub mod patch;
+pub mod policy;
 pub mod project;
 pub mod resource;
 pub mod schema;

@@ -252,7 +252,18 @@ pub(crate) fn normalize_value(
         return Ok(None);
     }
     if !attr.multi_valued {
-        return normalize_single(attr, value, path, strictness);
+        // A one-element list for a single-valued attribute: Entra's older
+        // documentation sends the manager as `[{"value": id}]`.
+        return match value {
+            Value::Array(items) if items.len() == 1 => {
+                normalize_single(attr, &items[0], path, strictness)
+            }
+            Value::Array(items) if items.is_empty() => Ok(None),
+            Value::Array(_) => Err(Error::invalid_value(format!(
+                "attribute {path:?} takes a single value, not a list"
+            ))),
+            _ => normalize_single(attr, value, path, strictness),
+        };
     }
     let items = match value {
         Value::Array(items) => items.as_slice(),

@@ -9,13 +9,13 @@ use axum::Router;
 use axum::extract::Request;
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use scim_core::Context;
+use scim_core::{Context, ScimService};
 use scim_example_support::Settings;
 
 /// The app: SCIM nested under `/scim/v2`, with a log line per request.
-fn app(settings: &Settings) -> Router {
+fn app(service: ScimService) -> Router {
     Router::new()
-        .nest("/scim/v2", scim_axum::router(settings.service()))
+        .nest("/scim/v2", scim_axum::router(service))
         .layer(middleware::from_fn(log))
 }
 
@@ -67,8 +67,13 @@ async fn main() {
             std::process::exit(1);
         }
     };
+    let service = settings.service();
+    if let Err(e) = settings.seed(&service).await {
+        eprintln!("cannot seed SCIM_SEED_APP_USERS: {e}");
+        std::process::exit(1);
+    }
     print!("{}", settings.banner());
-    let app = app(&settings);
+    let app = app(service);
     if let Err(e) = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown())
         .await

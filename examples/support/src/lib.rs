@@ -5,8 +5,17 @@
 
 use std::net::SocketAddr;
 
+use std::sync::Arc;
+
 use scim_core::auth::TokenAuthenticator;
-use scim_core::{MemoryStore, ScimService};
+use scim_core::policy::{Deletion, Event, EventKind, Link, Policy};
+use scim_core::schema::{Attribute, ResourceType, Schema};
+use scim_core::{Context, MemoryStore, Resource, ScimService, Store};
+use serde_json::{Value, json};
+
+/// The custom extension the examples register on User, so that
+/// `SCIM_DEFAULTS` can give every new account a role.
+pub const ACME_EXTENSION: &str = "urn:acme:params:scim:schemas:extension:acme:2.0:User";
 
 /// The example servers' settings.
 #[derive(Debug, Clone)]
@@ -19,19 +28,32 @@ pub struct Settings {
     pub tokens: Vec<(String, Option<String>, String)>,
     /// Whether the token was generated (and must be shown).
     pub generated: bool,
+    /// The provisioning policy (`SCIM_DELETE`, `SCIM_REQUIRE`, `SCIM_LINK`,
+    /// `SCIM_DOMAINS`, `SCIM_DEFAULTS`).
+    pub policy: Policy,
+    /// `SCIM_EVENTS=log`: log lifecycle events.
+    pub log_events: bool,
+    /// `SCIM_SEED_APP_USERS`: accounts the app created itself, per tenant.
+    pub seed_app_users: Vec<String>,
 }
 
 /// Usage text.
-pub const USAGE: &str = "\
-usage: [--listen ADDR] [--token TOKEN]
+pub const USAGE: &str = r#"usage: [--listen ADDR] [--token TOKEN]
 
   --listen ADDR   address to serve on (default 127.0.0.1:8080)
   --token TOKEN   bearer token of the default tenant (or env SCIM_TOKEN);
                   a random one is generated and printed when none is given
 env:
-  SCIM_TENANTS    several tenants: \"acme=tok1,globex=tok2\"; several
-                  connections of one tenant: \"acme/entra-eu=tok1,acme/entra-us=tok2\"
-  SCIM_BASE_URL   public base URL, when behind a proxy (default http://ADDR/scim/v2)";
+  SCIM_TENANTS    several tenants: "acme=tok1,globex=tok2"; several
+                  connections of one tenant: "acme/entra-eu=tok1,acme/entra-us=tok2"
+  SCIM_BASE_URL   public base URL, when behind a proxy (default http://ADDR/scim/v2)
+  SCIM_DELETE     hard (default) | soft: DELETE deactivates and hides
+  SCIM_REQUIRE    extra required User attributes: "emails,name.givenName"
+  SCIM_LINK       off (default) | userName | email: adopt app accounts on create
+  SCIM_DOMAINS    accepted e-mail domains: "contoso.com,fabrikam.com"
+  SCIM_DEFAULTS   values set on create: "urn:acme:params:scim:schemas:extension:acme:2.0:User:role=limited"
+  SCIM_EVENTS     log: print lifecycle events (and an invitation line per new user)
+  SCIM_SEED_APP_USERS  e-mail addresses of accounts the app created itself"#;
 
 impl Settings {
     /// Reads the command line and the environment.
@@ -101,6 +123,11 @@ impl Settings {
             base_url,
             tokens,
             generated,
+            policy: policy_from_env()?,
+            log_events: env("SCIM_EVENTS").is_some_and(|v| v.eq_ignore_ascii_case("log")),
+            seed_app_users: env("SCIM_SEED_APP_USERS")
+                .map(|v| list(&v).map(str::to_owned).collect())
+                .unwrap_or_default(),
         })
     }
 
@@ -114,10 +141,61 @@ impl Settings {
                 None => auth.token(tenant.as_str(), token),
             };
         }
-        ScimService::builder(MemoryStore::new())
+        let acme = Schema::new(ACME_EXTENSION, "AcmeUser")
+            .description("The example app's own user attributes")
+            .attribute(
+                Attribute::string("role")
+                    .canonical_values(["limited", "member", "admin"])
+                    .description("The account's role in the app"),
+            )
+            .attribute(Attribute::string("costCenter"));
+        let mut builder = ScimService::builder(MemoryStore::new())
             .base_url(&self.base_url)
             .authenticator(auth)
-            .build()
+            .resource_type(ResourceType::user().extension(Arc::new(acme), false))
+            .resource_type(ResourceType::group())
+            .policy(self.policy.clone());
+        if self.log_events {
+            builder = builder.on_event(log_event);
+        }
+        builder.build()
+    }
+
+    /// Creates the `SCIM_SEED_APP_USERS` accounts in every tenant, owned by
+    /// no connection, as if the app had created them: what linking adopts.
+    ///
+    /// # Errors
+    ///
+    /// A store failure (a duplicate address, say).
+    pub async fn seed(&self, service: &ScimService) -> Result<(), scim_core::Error> {
+        let users = service
+            .resource_types()
+            .iter()
+            .find(|r| r.id() == "User")
+            .cloned()
+            .ok_or_else(|| scim_core::Error::internal("no User resource type"))?;
+        let mut tenants: Vec<&str> = self.tokens.iter().map(|(t, _, _)| t.as_str()).collect();
+        tenants.dedup();
+        for tenant in tenants {
+            for email in &self.seed_app_users {
+                let local = email.split('@').next().unwrap_or(email);
+                let attrs = json!({
+                    "userName": email,
+                    "displayName": local,
+                    "active": true,
+                    "emails": [{"value": email, "type": "work", "primary": true}],
+                });
+                let Value::Object(attrs) = attrs else {
+                    unreachable!("a JSON object literal")
+                };
+                let resource = Resource::new(uuid::Uuid::new_v4().to_string(), attrs);
+                service
+                    .store()
+                    .create(&Context::new(tenant), &users, resource, Vec::new())
+                    .await?;
+            }
+        }
+        Ok(())
     }
 
     /// The start-up banner: the Tenant URL and, for generated tokens, the
@@ -140,5 +218,116 @@ impl Settings {
             }
         }
         out
+    }
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+fn list(v: &str) -> impl Iterator<Item = &str> {
+    v.split(',').map(str::trim).filter(|p| !p.is_empty())
+}
+
+/// The policy the `SCIM_*` variables describe.
+fn policy_from_env() -> Result<Policy, String> {
+    let mut policy = Policy::default();
+    if let Some(v) = env("SCIM_DELETE") {
+        policy = policy.deletion(match v.to_ascii_lowercase().as_str() {
+            "hard" => Deletion::Hard,
+            "soft" => Deletion::Soft,
+            _ => return Err(format!("SCIM_DELETE must be hard or soft, not {v:?}")),
+        });
+    }
+    if let Some(v) = env("SCIM_LINK") {
+        policy = policy.link(match v.to_ascii_lowercase().as_str() {
+            "off" => Link::Off,
+            "username" => Link::UserName,
+            "email" => Link::Email,
+            _ => {
+                return Err(format!(
+                    "SCIM_LINK must be off, userName or email, not {v:?}"
+                ));
+            }
+        });
+    }
+    if let Some(v) = env("SCIM_REQUIRE") {
+        for p in list(&v) {
+            scim_core::filter::parse_attr_path(p).map_err(|e| {
+                format!(
+                    "SCIM_REQUIRE: {p:?} is not an attribute path: {}",
+                    e.message()
+                )
+            })?;
+        }
+        policy = policy.require("User", list(&v));
+    }
+    if let Some(v) = env("SCIM_DOMAINS") {
+        policy = policy.email_domains(list(&v));
+    }
+    if let Some(v) = env("SCIM_DEFAULTS") {
+        for pair in list(&v) {
+            let (path, value) = pair
+                .split_once('=')
+                .ok_or(format!("SCIM_DEFAULTS entry {pair:?} is not path=value"))?;
+            scim_core::filter::parse_attr_path(path).map_err(|e| {
+                format!(
+                    "SCIM_DEFAULTS: {path:?} is not an attribute path: {}",
+                    e.message()
+                )
+            })?;
+            let value =
+                serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_owned()));
+            policy = policy.default_value("User", path, value);
+        }
+    }
+    Ok(policy)
+}
+
+/// `SCIM_EVENTS=log`: one line per lifecycle event, and the invitation an
+/// app would e-mail to each new user.
+fn log_event(event: &Event) {
+    let kind = format!("{:?}", event.kind).to_ascii_lowercase();
+    let mut line = format!(
+        "event {}.{kind} tenant={} connection={} id={}",
+        event.resource_type.to_ascii_lowercase(),
+        event.tenant,
+        event.connection,
+        event.id
+    );
+    if !event.changed.is_empty() {
+        line.push_str(&format!(" changed={}", event.changed.join(",")));
+    }
+    if !event.members.is_empty() {
+        line.push_str(&format!(" members={}", event.members.join(",")));
+    }
+    if event.soft {
+        line.push_str(" soft=true");
+    }
+    println!("{line}");
+    if event.kind == EventKind::Created && event.resource_type == "User" {
+        let email = event
+            .resource
+            .as_ref()
+            .and_then(|r| r.get("emails"))
+            .and_then(Value::as_array)
+            .and_then(|e| e.first())
+            .and_then(|e| e.get("value"))
+            .and_then(Value::as_str)
+            .or_else(|| {
+                event
+                    .resource
+                    .as_ref()
+                    .and_then(|r| r.get("userName"))
+                    .and_then(Value::as_str)
+            })
+            .unwrap_or("-");
+        println!(
+            "invitation: would e-mail {email} an invitation to join {}",
+            event.tenant
+        );
     }
 }

@@ -59,6 +59,9 @@ pub struct Resource {
     /// The connection (identity-provider link) that manages this resource;
     /// `None` for resources the app created itself.
     pub owner: Option<String>,
+    /// Soft-deleted: hidden from SCIM clients, kept for the app, restored
+    /// by a later create of the same person.
+    pub deleted: bool,
 }
 
 impl Resource {
@@ -70,6 +73,7 @@ impl Resource {
             meta: Meta::created_at(now()),
             attributes,
             owner: None,
+            deleted: false,
         }
     }
 

@@ -23,11 +23,15 @@ use crate::auth::Authenticator;
 use crate::error::{Error, ErrorKind, Result};
 use crate::eval;
 use crate::patch::{self, PatchRequest};
+use crate::policy::{Deletion, Event, EventKind, EventSink, Link, Policy};
 use crate::project::{self, Projection};
-use crate::resource::{Resource, now};
+use crate::resource::Member;
+use crate::resource::Resource;
+use crate::schema::{AttributeType, Uniqueness};
 use crate::schema::{ResourceType, Schema};
-use crate::store::{Context, ListPage, ListQuery, MemberChange, Store, Update};
+use crate::store::{Context, ListPage, ListQuery, MemberChange, Store, Update, Visibility};
 use crate::validate::{self, Strictness};
+use scim_filter::{AttrPath, CompareOp, Filter};
 
 use query::{ListParams, Params};
 
@@ -86,6 +90,9 @@ struct Inner {
     store: Arc<dyn Store>,
     authenticator: Option<Arc<dyn Authenticator>>,
     me: Option<Arc<dyn MeResolver>>,
+    policy: Policy,
+    tenant_policies: std::collections::HashMap<String, Policy>,
+    events: Option<Arc<dyn EventSink>>,
 }
 
 /// The SCIM protocol, framework-free. Cheap to clone (an `Arc` inside).
@@ -141,6 +148,9 @@ pub struct ScimServiceBuilder {
     store: Arc<dyn Store>,
     authenticator: Option<Arc<dyn Authenticator>>,
     me: Option<Arc<dyn MeResolver>>,
+    policy: Policy,
+    tenant_policies: std::collections::HashMap<String, Policy>,
+    events: Option<Arc<dyn EventSink>>,
 }
 
 impl fmt::Debug for ScimServiceBuilder {
@@ -224,6 +234,25 @@ impl ScimServiceBuilder {
         self
     }
 
+    /// The provisioning policy of every tenant without one of its own.
+    pub fn policy(mut self, policy: Policy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// The provisioning policy of one tenant.
+    pub fn tenant_policy(mut self, tenant: impl Into<String>, policy: Policy) -> Self {
+        self.tenant_policies.insert(tenant.into(), policy);
+        self
+    }
+
+    /// Receives lifecycle events after each committed change (for
+    /// invitation e-mails, audit trails).
+    pub fn on_event(mut self, sink: impl EventSink + 'static) -> Self {
+        self.events = Some(Arc::new(sink));
+        self
+    }
+
     /// The service.
     #[must_use]
     pub fn build(self) -> ScimService {
@@ -234,6 +263,9 @@ impl ScimServiceBuilder {
                 store: self.store,
                 authenticator: self.authenticator,
                 me: self.me,
+                policy: self.policy,
+                tenant_policies: self.tenant_policies,
+                events: self.events,
             }),
         }
     }
@@ -321,6 +353,9 @@ impl ScimService {
             store: Arc::new(store),
             authenticator: None,
             me: None,
+            policy: Policy::default(),
+            tenant_policies: std::collections::HashMap::new(),
+            events: None,
         }
     }
 
@@ -613,7 +648,11 @@ impl ScimService {
         params: &ListParams,
     ) -> Result<Reply> {
         let config = &self.inner.config;
-        let query = params.to_query(config.default_count, config.max_count)?;
+        let mut query = params.to_query(config.default_count, config.max_count)?;
+        query.visibility = Visibility::Owner(owner(ctx).to_owned());
+        if let Some(filter) = &query.filter {
+            eval::check_filter(rtype, filter)?;
+        }
         let (total, page) = self.query(ctx, rtype, &query).await?;
         let mut resources = Vec::with_capacity(page.len());
         for r in &page {
@@ -667,6 +706,7 @@ impl ScimService {
         let everything = ListQuery {
             start_index: 1,
             count: usize::MAX,
+            visibility: Visibility::Owner(owner(ctx).to_owned()),
             ..query.clone()
         };
         let mut all = Vec::new();
@@ -694,38 +734,255 @@ impl ScimService {
     ) -> Result<Reply> {
         let body = req.json_body()?;
         let projection = req.params.projection()?;
-        let (resource, _) = self.create_resource(ctx, rtype, &body).await?;
+        let resource = self.create_resource(ctx, rtype, &body).await?;
         let out = self.render(ctx, rtype, &resource, &projection).await?;
         let location = format!("{}{}/{}", self.base(ctx), rtype.endpoint(), resource.id);
         Ok(Self::resource_reply(StatusCode::CREATED, out, &resource)
             .header(header::LOCATION, location))
     }
 
-    /// Validates a body and creates the resource; used by POST and Bulk.
+    /// Validates a body and creates the resource, or restores a
+    /// soft-deleted one or adopts an app account as the policies say; used
+    /// by POST and Bulk.
     pub(crate) async fn create_resource(
         &self,
         ctx: &Context,
         rtype: &ResourceType,
         body: &Value,
-    ) -> Result<(Resource, Vec<crate::Member>)> {
+    ) -> Result<Resource> {
+        let policy = self.policy(ctx);
+        let owner = owner(ctx);
         let mut attrs = validate::normalize(rtype, body, self.inner.config.strictness)?;
         let members = members::take_members(rtype, &mut attrs, self.inner.config.strictness)?;
-        validate::check_required(rtype, &attrs)?;
-        let mut resource = Resource::new(uuid::Uuid::new_v4().to_string(), attrs);
-        resource.owner = ctx.connection().map(str::to_owned);
-        let created = self
-            .inner
-            .store
-            .create(ctx, rtype, resource, members.clone())
-            .await?;
-        Ok((created, members))
+        let members = self.visible_members(ctx, members).await?;
+        let existing = self.match_existing(ctx, rtype, &attrs, policy).await?;
+        let (kind, resource) = match existing {
+            Some((kind, old)) => {
+                // Adopt or restore: the identity provider's values win,
+                // the app's other values stay.
+                let mut merged = old.attributes.clone();
+                for (k, v) in attrs {
+                    match (merged.get_mut(&k), v) {
+                        (Some(Value::Object(into)), Value::Object(from))
+                            if rtype.extension_schema(&k).is_some() =>
+                        {
+                            into.extend(from);
+                        }
+                        (_, v) => {
+                            merged.insert(k, v);
+                        }
+                    }
+                }
+                policy.apply_defaults(rtype, &mut merged)?;
+                validate::check_required(rtype, &merged)?;
+                policy.check(rtype, &merged)?;
+                let mut changes = Vec::new();
+                if rtype.members().is_some() {
+                    changes.push(MemberChange::RemoveAll);
+                    if !members.is_empty() {
+                        changes.push(MemberChange::Add(members));
+                    }
+                }
+                let update = Update {
+                    if_version: Some(&old.meta.version),
+                    attributes: Some(merged),
+                    members: changes,
+                    owner: Some(owner.to_owned()),
+                    deleted: Some(false),
+                    ..Update::new(&old.id)
+                };
+                (kind, self.inner.store.update(ctx, rtype, update).await?)
+            }
+            None => {
+                policy.apply_defaults(rtype, &mut attrs)?;
+                validate::check_required(rtype, &attrs)?;
+                policy.check(rtype, &attrs)?;
+                let mut resource = Resource::new(uuid::Uuid::new_v4().to_string(), attrs);
+                resource.owner = Some(owner.to_owned());
+                let created = self
+                    .inner
+                    .store
+                    .create(ctx, rtype, resource, members)
+                    .await
+                    .map_err(|e| self.explain_conflict(e, rtype))?;
+                (EventKind::Created, created)
+            }
+        };
+        if self.inner.events.is_some() {
+            let mut event = Event::new(kind, ctx.tenant(), owner, rtype, &resource.id);
+            event.resource = Some(
+                self.render(ctx, rtype, &resource, &Projection::all())
+                    .await?,
+            );
+            self.emit(event);
+        }
+        Ok(resource)
     }
 
+    /// A uniqueness conflict, said plainly.
+    fn explain_conflict(&self, e: Error, rtype: &ResourceType) -> Error {
+        if e.kind() == ErrorKind::Uniqueness {
+            return Error::new(
+                ErrorKind::Uniqueness,
+                format!(
+                    "{} (an existing {} already has this value)",
+                    e.detail(),
+                    rtype.id()
+                ),
+            );
+        }
+        e
+    }
+
+    /// Finds what a create collides with: a soft-deleted resource of this
+    /// connection to restore, an app account to adopt, or a conflict.
+    async fn match_existing(
+        &self,
+        ctx: &Context,
+        rtype: &ResourceType,
+        attrs: &Map<String, Value>,
+        policy: &Policy,
+    ) -> Result<Option<(EventKind, Resource)>> {
+        let me = owner(ctx);
+        let lookup = |path: AttrPath<'static>, value: String| {
+            let filter = Filter::compare(path, CompareOp::Eq, value);
+            ListQuery {
+                visibility: Visibility::All,
+                ..ListQuery::filtered(Some(filter), 10)
+            }
+        };
+        // Values of unique attributes (userName), then externalId.
+        let mut by_unique = Vec::new();
+        let schemas = std::iter::once((None, rtype.schema())).chain(
+            rtype
+                .extensions()
+                .iter()
+                .map(|e| (Some(&e.schema.id), &e.schema)),
+        );
+        for (ext, schema) in schemas {
+            for attr in schema.attributes.iter().filter(|a| {
+                a.uniqueness != Uniqueness::None
+                    && a.kind != AttributeType::Complex
+                    && !a.multi_valued
+            }) {
+                let container = match ext {
+                    Some(id) => attrs.get(id.as_str()).and_then(Value::as_object),
+                    None => Some(attrs),
+                };
+                let Some(value) = container
+                    .and_then(|c| c.get(&attr.name))
+                    .and_then(Value::as_str)
+                else {
+                    continue;
+                };
+                let mut path = AttrPath::new(attr.name.clone());
+                if let Some(id) = ext {
+                    path = path.with_uri(id.clone());
+                }
+                let (_, found) = self
+                    .query(ctx, rtype, &lookup(path, value.to_owned()))
+                    .await?;
+                by_unique.extend(found);
+            }
+        }
+        if let Some(other) = by_unique
+            .iter()
+            .find(|r| r.owner.as_deref().is_some_and(|o| o != me))
+        {
+            return Err(Error::new(
+                ErrorKind::Uniqueness,
+                format!(
+                    "another connection of this organization manages the {} with this value (id {}); it cannot be created or claimed here",
+                    rtype.id(),
+                    other.id
+                ),
+            ));
+        }
+        if let Some(r) = by_unique
+            .iter()
+            .find(|r| r.deleted && r.owner.as_deref() == Some(me))
+        {
+            return Ok(Some((EventKind::Restored, r.clone())));
+        }
+        if let Some(external_id) = attrs.get("externalId").and_then(Value::as_str) {
+            let (_, found) = self
+                .query(
+                    ctx,
+                    rtype,
+                    &lookup(AttrPath::new("externalId"), external_id.to_owned()),
+                )
+                .await?;
+            if let Some(r) = found
+                .into_iter()
+                .find(|r| r.deleted && r.owner.as_deref() == Some(me))
+            {
+                return Ok(Some((EventKind::Restored, r)));
+            }
+        }
+        let app_account = |r: &&Resource| r.owner.is_none() && !r.deleted;
+        if policy.link_mode() == Link::UserName
+            && let Some(r) = by_unique.iter().find(app_account)
+        {
+            return Ok(Some((EventKind::Linked, r.clone())));
+        }
+        if policy.link_mode() == Link::Email
+            && rtype.schema().attribute_named("emails").is_some()
+            && let Some(email) = crate::policy::identifying_email(attrs)
+        {
+            let path = AttrPath::new("emails").with_sub_attr("value");
+            let (_, found) = self
+                .query(ctx, rtype, &lookup(path, email.to_owned()))
+                .await?;
+            if let Some(r) = found.iter().find(app_account) {
+                return Ok(Some((EventKind::Linked, r.clone())));
+            }
+        }
+        if let Some(r) = by_unique.first() {
+            let whose = if r.owner.is_none() {
+                "an account the app manages itself already has this value (turn on linking to adopt it)"
+            } else {
+                "a resource this connection manages already has this value"
+            };
+            return Err(Error::new(
+                ErrorKind::Uniqueness,
+                format!("{} conflicts: {whose}; id {}", rtype.id(), r.id),
+            ));
+        }
+        Ok(None)
+    }
+
+    /// Resolves members to add: each must be a resource this connection
+    /// can see; fills in its type.
+    async fn visible_members(&self, ctx: &Context, members: Vec<Member>) -> Result<Vec<Member>> {
+        let me = owner(ctx);
+        let mut out = Vec::with_capacity(members.len());
+        'member: for mut m in members {
+            for rt in &self.inner.resource_types {
+                if let Some(r) = self.inner.store.get(ctx, rt, &m.value).await?
+                    && !r.deleted
+                    && r.owner.as_deref() == Some(me)
+                {
+                    m.kind = Some(rt.id().to_owned());
+                    out.push(m);
+                    continue 'member;
+                }
+            }
+            return Err(Error::invalid_value(format!(
+                "member {:?} does not exist (or another connection manages it)",
+                m.value
+            )));
+        }
+        Ok(out)
+    }
+
+    /// The resource, if this connection may see it.
     async fn fetch(&self, ctx: &Context, rtype: &ResourceType, id: &str) -> Result<Resource> {
+        let me = owner(ctx);
         self.inner
             .store
             .get(ctx, rtype, id)
             .await?
+            .filter(|r| !r.deleted && r.owner.as_deref() == Some(me))
             .ok_or_else(|| Error::not_found(rtype.id(), id))
     }
 
@@ -774,8 +1031,9 @@ impl ScimService {
         let body = req.json_body()?;
         let projection = req.params.projection()?;
         let strictness = self.inner.config.strictness;
+        let policy = self.policy(ctx);
         let mut attempt = 0;
-        let resource = loop {
+        let (old, resource, member_changes) = loop {
             attempt += 1;
             let existing = self.fetch(ctx, rtype, id).await?;
             Self::check_if_match(req, &existing)?;
@@ -783,28 +1041,33 @@ impl ScimService {
             let new_members = members::take_members(rtype, &mut attrs, strictness)?;
             validate::check_immutable(rtype, &existing.attributes, &mut attrs)?;
             validate::check_required(rtype, &attrs)?;
+            policy.check(rtype, &attrs)?;
             let mut changes = Vec::new();
             if rtype.members().is_some() {
                 changes.push(MemberChange::RemoveAll);
                 if !new_members.is_empty() {
-                    changes.push(MemberChange::Add(new_members));
+                    changes.push(MemberChange::Add(
+                        self.visible_members(ctx, new_members).await?,
+                    ));
                 }
             }
             let update = Update {
-                id,
                 if_version: Some(&existing.meta.version),
                 attributes: Some(attrs),
-                members: changes,
-                last_modified: now(),
+                members: changes.clone(),
+                ..Update::new(id)
             };
             match self.inner.store.update(ctx, rtype, update).await {
                 Err(e)
                     if e.kind() == ErrorKind::PreconditionFailed
                         && req.if_match().is_none()
                         && attempt < WRITE_ATTEMPTS => {}
-                other => break other?,
+                Err(e) => return Err(self.explain_conflict(e, rtype)),
+                Ok(r) => break (existing, r, changes),
             }
         };
+        self.emit_update(ctx, rtype, &old, &resource, &member_changes)
+            .await?;
         let out = self.render(ctx, rtype, &resource, &projection).await?;
         Ok(Self::resource_reply(StatusCode::OK, out, &resource))
     }
@@ -819,36 +1082,49 @@ impl ScimService {
         let request = PatchRequest::parse(&req.json_body()?)?;
         let projection = req.params.projection()?;
         let strictness = self.inner.config.strictness;
+        let policy = self.policy(ctx);
         let split = members::split(rtype, request.operations, strictness)?;
         let mut attempt = 0;
-        let resource = loop {
+        let (old, resource, member_changes) = loop {
             attempt += 1;
             let existing = self.fetch(ctx, rtype, id).await?;
             Self::check_if_match(req, &existing)?;
             let attrs = patch::apply(rtype, &existing.attributes, &split.others, strictness)?;
             validate::check_required(rtype, &attrs)?;
-            let member_changes = self
+            let attrs_changed = attrs != existing.attributes;
+            if attrs_changed {
+                policy.check(rtype, &attrs)?;
+            }
+            let mut member_changes = self
                 .resolve_member_changes(ctx, rtype, id, &split.members)
                 .await?;
-            let attrs_changed = attrs != existing.attributes;
+            for change in &mut member_changes {
+                if let MemberChange::Add(list) = change {
+                    *list = self.visible_members(ctx, std::mem::take(list)).await?;
+                }
+            }
             if !attrs_changed && member_changes.is_empty() {
-                break existing;
+                break (existing.clone(), existing, member_changes);
             }
             let update = Update {
-                id,
                 if_version: Some(&existing.meta.version),
                 attributes: attrs_changed.then_some(attrs),
-                members: member_changes,
-                last_modified: now(),
+                members: member_changes.clone(),
+                ..Update::new(id)
             };
             match self.inner.store.update(ctx, rtype, update).await {
                 Err(e)
                     if e.kind() == ErrorKind::PreconditionFailed
                         && req.if_match().is_none()
                         && attempt < WRITE_ATTEMPTS => {}
-                other => break other?,
+                Err(e) => return Err(self.explain_conflict(e, rtype)),
+                Ok(r) => break (existing, r, member_changes),
             }
         };
+        if old.meta.version != resource.meta.version {
+            self.emit_update(ctx, rtype, &old, &resource, &member_changes)
+                .await?;
+        }
         // A resource with members answers 204 unless the client asked for
         // attributes, so that adding one member to a huge group never
         // serializes the members (RFC 7644 §3.5.2 allows either).
@@ -868,24 +1144,125 @@ impl ScimService {
         id: &str,
         req: &Req<'_>,
     ) -> Result<Reply> {
-        let if_version = match req.if_match() {
-            Some(tags) => {
-                let existing = self.fetch(ctx, rtype, id).await?;
-                if !etag_matches(tags, &existing.meta.version) {
-                    return Err(Error::precondition_failed(format!(
-                        "If-Match {tags} does not match the current version {}",
-                        existing.meta.etag()
-                    )));
+        let existing = self.fetch(ctx, rtype, id).await?;
+        Self::check_if_match(req, &existing)?;
+        let soft = self.policy(ctx).deletion_mode() == Deletion::Soft;
+        if soft {
+            // Leave the groups it is in, drop its own members, turn it off
+            // and hide it.
+            for group in self.inner.store.member_of(ctx, id).await? {
+                if let Some(grt) = self.rtype_by_id(&group.kind).cloned() {
+                    let update = Update {
+                        members: vec![MemberChange::Remove(vec![id.to_owned()])],
+                        ..Update::new(&group.value)
+                    };
+                    match self.inner.store.update(ctx, &grt, update).await {
+                        Err(e) if e.kind() == ErrorKind::NotFound => {}
+                        other => {
+                            other?;
+                        }
+                    }
                 }
-                Some(existing.meta.version)
             }
-            None => None,
-        };
-        self.inner
-            .store
-            .delete(ctx, rtype, id, if_version.as_deref())
-            .await?;
+            let mut attrs = existing.attributes.clone();
+            if crate::policy::has_active(rtype) {
+                attrs.insert("active".to_owned(), Value::Bool(false));
+            }
+            let update = Update {
+                if_version: Some(&existing.meta.version),
+                attributes: Some(attrs),
+                members: if rtype.members().is_some() {
+                    vec![MemberChange::RemoveAll]
+                } else {
+                    Vec::new()
+                },
+                deleted: Some(true),
+                ..Update::new(id)
+            };
+            self.inner.store.update(ctx, rtype, update).await?;
+        } else {
+            self.inner
+                .store
+                .delete(ctx, rtype, id, Some(&existing.meta.version))
+                .await?;
+        }
+        if self.inner.events.is_some() {
+            let mut event = Event::new(EventKind::Deleted, ctx.tenant(), owner(ctx), rtype, id);
+            event.soft = soft;
+            self.emit(event);
+        }
         Ok(Reply::empty(StatusCode::NO_CONTENT))
+    }
+
+    /// The events of an update: attribute changes, (de)activation,
+    /// renaming, member changes.
+    async fn emit_update(
+        &self,
+        ctx: &Context,
+        rtype: &ResourceType,
+        old: &Resource,
+        new: &Resource,
+        member_changes: &[MemberChange],
+    ) -> Result<()> {
+        if self.inner.events.is_none() {
+            return Ok(());
+        }
+        let me = owner(ctx);
+        let changed = patch::changed_attributes(&old.attributes, &new.attributes);
+        let rendered = if changed.is_empty() {
+            None
+        } else {
+            Some(self.render(ctx, rtype, new, &Projection::all()).await?)
+        };
+        let event = |kind| {
+            let mut e = Event::new(kind, ctx.tenant(), me, rtype, &new.id);
+            e.resource.clone_from(&rendered);
+            e
+        };
+        if !changed.is_empty() {
+            let mut e = event(EventKind::Updated);
+            e.changed.clone_from(&changed);
+            self.emit(e);
+        }
+        let active = |r: &Resource| r.attributes.get("active").and_then(Value::as_bool);
+        if crate::policy::has_active(rtype) && active(old) != active(new) {
+            match (active(old), active(new)) {
+                (Some(true) | None, Some(false)) => self.emit(event(EventKind::Deactivated)),
+                (Some(false), Some(true) | None) => self.emit(event(EventKind::Reactivated)),
+                _ => {}
+            }
+        }
+        if changed.iter().any(|c| c == "displayName") {
+            self.emit(event(EventKind::Renamed));
+        }
+        for change in member_changes {
+            let (kind, ids) = match change {
+                MemberChange::Add(m) => (
+                    EventKind::MembersAdded,
+                    m.iter().map(|m| m.value.clone()).collect(),
+                ),
+                MemberChange::Remove(ids) => (EventKind::MembersRemoved, ids.clone()),
+                MemberChange::RemoveAll => (EventKind::MembersRemoved, Vec::new()),
+            };
+            let mut e = event(kind);
+            e.members = ids;
+            self.emit(e);
+        }
+        Ok(())
+    }
+
+    fn emit(&self, event: Event) {
+        if let Some(sink) = &self.inner.events {
+            sink.event(&event);
+        }
+    }
+
+    /// The policy of the request's tenant.
+    pub(crate) fn policy(&self, ctx: &Context) -> &Policy {
+        self.inner
+            .tenant_policies
+            .get(ctx.tenant())
+            .unwrap_or(&self.inner.policy)
     }
 
     pub(crate) fn schemas(&self) -> Vec<Arc<Schema>> {
@@ -907,6 +1284,16 @@ impl ScimService {
         &self.inner.config
     }
 }
+
+/// The connection a request acts for: the one its token names, or
+/// [`DEFAULT_CONNECTION`].
+pub(crate) fn owner(ctx: &Context) -> &str {
+    ctx.connection().unwrap_or(DEFAULT_CONNECTION)
+}
+
+/// The owner of resources created through a token that names no
+/// connection.
+pub const DEFAULT_CONNECTION: &str = "default";
 
 fn list_response(total: usize, start_index: usize, resources: Vec<Value>) -> Reply {
     Reply::json(

@@ -228,6 +228,7 @@ impl ListParams {
             sort_order,
             start_index,
             count,
+            visibility: crate::store::Visibility::Live,
         })
     }
 }

@@ -80,6 +80,7 @@ struct Record {
     version: u64,
     json: Box<str>,
     owner: Option<Box<str>>,
+    deleted: bool,
 }
 
 /// The records of one resource type, in creation order, and its indexes.
@@ -349,6 +350,7 @@ impl Tenant {
             },
             attributes,
             owner: r.owner.as_deref().map(str::to_owned),
+            deleted: r.deleted,
         })
     }
 
@@ -608,6 +610,7 @@ impl Store for MemoryStore {
             version,
             json: to_json(&resource.attributes)?,
             owner: resource.owner.as_deref().map(Into::into),
+            deleted: resource.deleted,
         }));
         t.by_id.insert(resource.id.as_str().into(), handle);
         t.collections[collection as usize].handles.insert(handle);
@@ -677,6 +680,20 @@ impl Store for MemoryStore {
             changed = true;
         }
         changed |= t.change_members(h, changes);
+        if let Some(r) = t.record_mut(h) {
+            if let Some(owner) = &update.owner
+                && r.owner.as_deref() != Some(owner.as_str())
+            {
+                r.owner = Some(owner.as_str().into());
+                changed = true;
+            }
+            if let Some(deleted) = update.deleted
+                && r.deleted != deleted
+            {
+                r.deleted = deleted;
+                changed = true;
+            }
+        }
         if changed {
             let version = self.next_version();
             if let Some(r) = t.record_mut(h) {
@@ -746,23 +763,30 @@ impl Store for MemoryStore {
             });
         };
         let skip = query.start_index.saturating_sub(1);
+        let visible = |h: &Handle| {
+            t.record(*h)
+                .is_some_and(|r| query.visibility.admits(r.owner.as_deref(), r.deleted))
+        };
         let all = &t.collections[collection as usize].handles;
         let Some(filter) = &query.filter else {
             if query.sort_by.is_none() {
                 // Unfiltered, in creation order: decode just the page.
-                let resources = all
-                    .iter()
-                    .skip(skip)
-                    .take(query.count)
-                    .map(|h| t.to_resource(*h))
-                    .collect::<Result<_>>()?;
+                let mut total_results = 0;
+                let mut resources = Vec::new();
+                for h in all.iter().filter(|h| visible(h)) {
+                    if total_results >= skip && resources.len() < query.count {
+                        resources.push(t.to_resource(*h)?);
+                    }
+                    total_results += 1;
+                }
                 return Ok(ListPage::Done {
-                    total_results: all.len(),
+                    total_results,
                     resources,
                 });
             }
             let mut resources = all
                 .iter()
+                .filter(|h| visible(h))
                 .map(|h| t.to_resource(*h))
                 .collect::<Result<Vec<_>>>()?;
             if let Some(by) = &query.sort_by {
@@ -777,11 +801,12 @@ impl Store for MemoryStore {
         };
         let handles: Vec<Handle> = match t.candidates(collection, rtype, filter) {
             Some(mut c) => {
-                c.retain(|h| all.contains(h));
+                c.retain(|h| all.contains(h) && visible(h));
                 c.sort_unstable();
+                c.dedup();
                 c
             }
-            None => all.iter().copied().collect(),
+            None => all.iter().copied().filter(|h| visible(h)).collect(),
         };
         let with_relations = rtype.members().is_some_and(|m| filter_mentions(filter, m));
         let mut matches = Vec::new();

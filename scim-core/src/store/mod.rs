@@ -28,6 +28,12 @@
 //!   [`Error::invalid_value`]. Deleting a resource removes its memberships
 //!   in both directions. A membership change is a write of the group: its
 //!   version and `lastModified` change.
+//! * **Owners and soft deletes.** [`Resource::owner`] and
+//!   [`Resource::deleted`] are stored as given and returned by `get`;
+//!   [`Update::owner`] and [`Update::deleted`] change them. A list query
+//!   only matches resources its [`Visibility`] admits. `get` returns
+//!   soft-deleted resources too (the service decides who sees them), and
+//!   they keep their unique values.
 //! * **Lists.** [`Store::list`] either answers the whole query (filter,
 //!   sort, page) itself, or returns candidates, a superset of the matches,
 //!   for the service to filter, sort and page ([`ListPage`]).
@@ -153,6 +159,54 @@ pub struct Update<'a> {
     pub members: Vec<MemberChange>,
     /// The new `meta.lastModified`.
     pub last_modified: OffsetDateTime,
+    /// A new owner (connection), or `None` to keep it.
+    pub owner: Option<String>,
+    /// Soft-delete (`Some(true)`) or restore (`Some(false)`) the resource,
+    /// or `None` to keep its state.
+    pub deleted: Option<bool>,
+}
+
+impl<'a> Update<'a> {
+    /// An update of `id` that changes nothing yet; set the fields to
+    /// change.
+    #[must_use]
+    pub fn new(id: &'a str) -> Self {
+        Self {
+            id,
+            if_version: None,
+            attributes: None,
+            members: Vec::new(),
+            last_modified: crate::resource::now(),
+            owner: None,
+            deleted: None,
+        }
+    }
+}
+
+/// Which resources a list query may see.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Visibility {
+    /// The resources a connection manages: owned by it and not
+    /// soft-deleted. What SCIM clients see.
+    Owner(String),
+    /// Every resource of the tenant that is not soft-deleted.
+    #[default]
+    Live,
+    /// Every resource, soft-deleted and app-owned ones included (for
+    /// matching a create against existing accounts).
+    All,
+}
+
+impl Visibility {
+    /// Whether a resource with `owner` and `deleted` is visible.
+    #[must_use]
+    pub fn admits(&self, owner: Option<&str>, deleted: bool) -> bool {
+        match self {
+            Self::Owner(o) => !deleted && owner == Some(o.as_str()),
+            Self::Live => !deleted,
+            Self::All => true,
+        }
+    }
 }
 
 /// A list query, parsed: what `GET /Users?filter=...` or a `.search` body
@@ -169,6 +223,24 @@ pub struct ListQuery {
     pub start_index: usize,
     /// At most this many results (already capped by the server's maximum).
     pub count: usize,
+    /// Which resources may match at all.
+    pub visibility: Visibility,
+}
+
+impl ListQuery {
+    /// A query for every live resource matching `filter` (first page of
+    /// `count`).
+    #[must_use]
+    pub fn filtered(filter: Option<Filter<'static>>, count: usize) -> Self {
+        Self {
+            filter,
+            sort_by: None,
+            sort_order: SortOrder::Ascending,
+            start_index: 1,
+            count,
+            visibility: Visibility::Live,
+        }
+    }
 }
 
 /// A store's answer to a [`ListQuery`].

@@ -1,0 +1,433 @@
+//! Provisioning policies: what differs between the apps that receive
+//! provisioning, as configuration instead of forks (see
+//! `docs/policies.md`).
+//!
+//! * [`Deletion`]: hard delete, or soft (deactivate, hide from SCIM,
+//!   restore on a later create of the same person).
+//! * Required attributes beyond the schema.
+//! * [`Link`]: adopt an account the app created itself when a create
+//!   matches it by `userName` or e-mail, instead of answering 409.
+//! * Default values applied on create (a role in a custom extension).
+//! * Accepted e-mail domains.
+//! * Lifecycle [`Event`]s for invitations and audit trails.
+//!
+//! Ownership is not a setting: every resource created through SCIM belongs
+//! to the connection whose token created it, and no other connection sees,
+//! changes or claims it.
+
+use std::fmt;
+
+use scim_filter::AttrPath;
+use serde_json::{Map, Value};
+
+use crate::error::{Error, Result};
+use crate::patch::{self, PatchOp, PatchOperation};
+use crate::schema::{AttributeType, ResourceType};
+use crate::validate::{Strictness, is_empty};
+
+/// What `DELETE` does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Deletion {
+    /// Remove the resource (the default).
+    #[default]
+    Hard,
+    /// Deactivate it (`active: false` where the schema has `active`),
+    /// remove its memberships, and hide it from SCIM: it is 404 afterwards
+    /// and a create of the same person (same `externalId` or unique
+    /// attribute such as `userName`) restores it, with its id, instead of
+    /// duplicating it. The app keeps the record.
+    Soft,
+}
+
+/// Which existing app accounts a create may adopt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Link {
+    /// None: a create that collides with an app account gets 409.
+    #[default]
+    Off,
+    /// An app account with the same unique attribute (`userName`).
+    UserName,
+    /// An app account with the same e-mail address as the new user's
+    /// identifying e-mail (primary, else work, else first).
+    Email,
+}
+
+/// The policies of one tenant (or of all, as the default).
+///
+/// ```
+/// use scim_core::policy::{Deletion, Link, Policy};
+/// use serde_json::json;
+///
+/// let hr_app = Policy::default()
+///     .deletion(Deletion::Soft)
+///     .require("User", ["emails", "name.givenName", "name.familyName"])
+///     .default_value("User", "urn:acme:params:scim:schemas:extension:acme:2.0:User:role", json!("limited"))
+///     .link(Link::Email)
+///     .email_domains(["contoso.com"]);
+/// assert_eq!(hr_app.deletion_mode(), Deletion::Soft);
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Policy {
+    deletion: Deletion,
+    link: Link,
+    required: Vec<(String, AttrPath<'static>)>,
+    defaults: Vec<(String, AttrPath<'static>, Value)>,
+    email_domains: Vec<String>,
+}
+
+fn path(p: &str) -> AttrPath<'static> {
+    scim_filter::parse_attr_path(p)
+        .map(AttrPath::into_owned)
+        .unwrap_or_else(|e| panic!("invalid attribute path in a policy: {e}"))
+}
+
+impl Policy {
+    /// The same policy with this deletion mode.
+    #[must_use]
+    pub fn deletion(mut self, deletion: Deletion) -> Self {
+        self.deletion = deletion;
+        self
+    }
+
+    /// The same policy with this linking mode.
+    #[must_use]
+    pub fn link(mut self, link: Link) -> Self {
+        self.link = link;
+        self
+    }
+
+    /// The same policy, requiring these attribute paths on resources of
+    /// type `resource_type` (checked on create, replace and patch).
+    ///
+    /// # Panics
+    ///
+    /// When a path is not an attribute path (configuration in code).
+    #[must_use]
+    pub fn require<I, S>(mut self, resource_type: &str, paths: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        for p in paths {
+            self.required
+                .push((resource_type.to_owned(), path(p.as_ref())));
+        }
+        self
+    }
+
+    /// The same policy, setting `path` to `value` on create when the
+    /// client sent no value for it.
+    ///
+    /// # Panics
+    ///
+    /// When `attribute` is not an attribute path (configuration in code).
+    #[must_use]
+    pub fn default_value(mut self, resource_type: &str, attribute: &str, value: Value) -> Self {
+        self.defaults
+            .push((resource_type.to_owned(), path(attribute), value));
+        self
+    }
+
+    /// The same policy, accepting only users whose identifying e-mail is in
+    /// one of these domains (or their subdomains). Empty: any domain.
+    #[must_use]
+    pub fn email_domains<I, S>(mut self, domains: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.email_domains = domains
+            .into_iter()
+            .map(|d| d.into().trim().trim_start_matches('@').to_ascii_lowercase())
+            .filter(|d| !d.is_empty())
+            .collect();
+        self
+    }
+
+    /// The deletion mode.
+    #[must_use]
+    pub fn deletion_mode(&self) -> Deletion {
+        self.deletion
+    }
+
+    /// The linking mode.
+    #[must_use]
+    pub fn link_mode(&self) -> Link {
+        self.link
+    }
+
+    /// Applies the defaults for `rtype` to attributes of a new resource.
+    ///
+    /// # Errors
+    ///
+    /// A default value of the wrong type for its attribute (400
+    /// `invalidValue`, reported on every create so that it is found).
+    pub fn apply_defaults(
+        &self,
+        rtype: &ResourceType,
+        attributes: &mut Map<String, Value>,
+    ) -> Result<()> {
+        for (rt, path, value) in &self.defaults {
+            if !rt.eq_ignore_ascii_case(rtype.id()) || has_value(rtype, attributes, path) {
+                continue;
+            }
+            let op = PatchOperation {
+                op: PatchOp::Replace,
+                path: Some(scim_filter::PatchPath::Attr(path.clone())),
+                value: Some(value.clone()),
+            };
+            *attributes = patch::apply(rtype, attributes, &[op], Strictness::default())?;
+        }
+        Ok(())
+    }
+
+    /// Checks the policy's required attributes and accepted e-mail domains.
+    ///
+    /// # Errors
+    ///
+    /// 400 `invalidValue` naming every missing attribute, or the refused
+    /// domain.
+    pub fn check(&self, rtype: &ResourceType, attributes: &Map<String, Value>) -> Result<()> {
+        let missing: Vec<String> = self
+            .required
+            .iter()
+            .filter(|(rt, p)| {
+                rt.eq_ignore_ascii_case(rtype.id()) && !has_value(rtype, attributes, p)
+            })
+            .map(|(_, p)| p.to_string())
+            .collect();
+        if !missing.is_empty() {
+            return Err(Error::invalid_value(format!(
+                "this organization requires {}: missing {}",
+                if missing.len() == 1 {
+                    "an attribute"
+                } else {
+                    "attributes"
+                },
+                missing.join(", ")
+            )));
+        }
+        if self.email_domains.is_empty() || rtype.schema().attribute_named("emails").is_none() {
+            return Ok(());
+        }
+        let Some(email) = identifying_email(attributes) else {
+            return Err(Error::invalid_value(format!(
+                "this organization only accepts users with an e-mail address in {}; this user has none",
+                self.email_domains.join(", ")
+            )));
+        };
+        let domain = email
+            .rsplit_once('@')
+            .map_or("", |(_, d)| d)
+            .to_ascii_lowercase();
+        let accepted = self
+            .email_domains
+            .iter()
+            .any(|d| domain == *d || domain.ends_with(&format!(".{d}")));
+        if accepted {
+            Ok(())
+        } else {
+            Err(Error::invalid_value(format!(
+                "e-mail domain {domain:?} of {email} is not accepted by this organization (accepted: {})",
+                self.email_domains.join(", ")
+            )))
+        }
+    }
+}
+
+/// The e-mail address that identifies a user: the primary e-mail, else the
+/// work one, else the first, else `userName` when it is an address.
+#[must_use]
+pub fn identifying_email(attributes: &Map<String, Value>) -> Option<&str> {
+    let emails = attributes.get("emails").and_then(Value::as_array);
+    let pick = |pred: &dyn Fn(&Value) -> bool| {
+        emails?
+            .iter()
+            .find(|e| pred(e))
+            .and_then(|e| e.get("value"))
+            .and_then(Value::as_str)
+    };
+    pick(&|e| e.get("primary") == Some(&Value::Bool(true)))
+        .or_else(|| pick(&|e| e.get("type").and_then(Value::as_str) == Some("work")))
+        .or_else(|| pick(&|_| true))
+        .or_else(|| {
+            attributes
+                .get("userName")
+                .and_then(Value::as_str)
+                .filter(|u| u.contains('@'))
+        })
+}
+
+/// Whether `path` has a non-empty value in `attributes`.
+fn has_value(rtype: &ResourceType, attributes: &Map<String, Value>, path: &AttrPath<'_>) -> bool {
+    let Some(r) = rtype.resolve(path) else {
+        return false;
+    };
+    let container = match r.extension {
+        Some(ext) => attributes.get(&ext.id).and_then(Value::as_object),
+        None => Some(attributes),
+    };
+    let Some(value) = container.and_then(|c| c.get(&r.attr.name)) else {
+        return false;
+    };
+    match r.sub {
+        None => !is_empty(value),
+        Some(sub) => match value {
+            Value::Array(items) => items
+                .iter()
+                .any(|i| i.get(&sub.name).is_some_and(|v| !is_empty(v))),
+            v => v.get(&sub.name).is_some_and(|v| !is_empty(v)),
+        },
+    }
+}
+
+/// Whether a resource type's schema has a boolean `active` attribute
+/// (what soft delete turns off, and what deactivation events watch).
+pub(crate) fn has_active(rtype: &ResourceType) -> bool {
+    rtype
+        .schema()
+        .attribute_named("active")
+        .is_some_and(|a| a.kind == AttributeType::Boolean && !a.multi_valued)
+}
+
+/// What happened to a resource, delivered after the change is committed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EventKind {
+    /// A resource was created.
+    Created,
+    /// A create adopted an account the app created itself ([`Link`]).
+    Linked,
+    /// A create brought back a soft-deleted resource.
+    Restored,
+    /// Attributes changed; [`Event::changed`] names them.
+    Updated,
+    /// `active` went from true to false.
+    Deactivated,
+    /// `active` went from false to true.
+    Reactivated,
+    /// `displayName` changed.
+    Renamed,
+    /// Members were added; [`Event::members`] lists their ids.
+    MembersAdded,
+    /// Members were removed; [`Event::members`] lists their ids (empty
+    /// when all were removed).
+    MembersRemoved,
+    /// The resource was deleted (soft or hard, per [`Event::soft`]).
+    Deleted,
+}
+
+/// A lifecycle event: what changed, where, and by which connection.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Event {
+    /// What happened.
+    pub kind: EventKind,
+    /// The tenant.
+    pub tenant: String,
+    /// The connection that made the change.
+    pub connection: String,
+    /// The resource type, e.g. `User`.
+    pub resource_type: String,
+    /// The resource's id.
+    pub id: String,
+    /// For `Updated`: the top-level attributes (or extension URNs) that
+    /// changed.
+    pub changed: Vec<String>,
+    /// For member events: the member ids.
+    pub members: Vec<String>,
+    /// For `Deleted`: whether it was a soft delete.
+    pub soft: bool,
+    /// The resource as a client would read it after the change (absent
+    /// for deletes).
+    pub resource: Option<Value>,
+}
+
+impl Event {
+    pub(crate) fn new(
+        kind: EventKind,
+        tenant: &str,
+        connection: &str,
+        rtype: &ResourceType,
+        id: &str,
+    ) -> Self {
+        Self {
+            kind,
+            tenant: tenant.to_owned(),
+            connection: connection.to_owned(),
+            resource_type: rtype.id().to_owned(),
+            id: id.to_owned(),
+            changed: Vec::new(),
+            members: Vec::new(),
+            soft: false,
+            resource: None,
+        }
+    }
+}
+
+/// Receives lifecycle events after each committed change. Called on the
+/// request's task: hand slow work (sending an invitation e-mail) to a
+/// queue.
+pub trait EventSink: Send + Sync {
+    /// Handles one event.
+    fn event(&self, event: &Event);
+}
+
+impl<F: Fn(&Event) + Send + Sync> EventSink for F {
+    fn event(&self, event: &Event) {
+        self(event);
+    }
+}
+
+impl fmt::Debug for dyn EventSink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("EventSink")
+    }
+}
+
+/// The attributes of a resource that its identity provider manages, as
+/// paths (`userName`, `name.givenName`, `emails`,
+/// `urn:...:enterprise:2.0:User:department`), so that a host can show them
+/// read-only in its own UI. Empty for accounts the app manages itself.
+#[must_use]
+pub fn managed_attributes(rtype: &ResourceType, resource: &crate::Resource) -> Vec<String> {
+    if resource.owner.is_none() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    if resource.attributes.contains_key("externalId") {
+        out.push("externalId".to_owned());
+    }
+    let mut walk =
+        |prefix: &str, attrs: &[crate::schema::Attribute], values: &Map<String, Value>| {
+            for attr in attrs {
+                let Some(v) = values.get(&attr.name) else {
+                    continue;
+                };
+                if attr.kind == AttributeType::Complex && !attr.multi_valued {
+                    for sub in &attr.sub_attributes {
+                        if v.get(&sub.name).is_some() {
+                            out.push(format!("{prefix}{}.{}", attr.name, sub.name));
+                        }
+                    }
+                } else {
+                    out.push(format!("{prefix}{}", attr.name));
+                }
+            }
+        };
+    walk("", &rtype.schema().attributes, &resource.attributes);
+    for ext in rtype.extensions() {
+        if let Some(values) = resource
+            .attributes
+            .get(&ext.schema.id)
+            .and_then(Value::as_object)
+        {
+            walk(
+                &format!("{}:", ext.schema.id),
+                &ext.schema.attributes,
+                values,
+            );
+        }
+    }
+    out
+}
