@@ -322,6 +322,17 @@ pub(crate) fn normalize_single(
     };
     Ok(Some(match attr.kind {
         AttributeType::Complex => match value {
+            Value::Object(fields) if encoded_value(fields).is_some() => {
+                // `{"value": "{\"id\":..,\"value\":..}"}`: Entra's default
+                // mode sends roles with the element JSON-encoded in `value`.
+                let mut merged = encoded_value(fields).unwrap_or_default();
+                for (k, v) in fields {
+                    if !k.eq_ignore_ascii_case("value") {
+                        merged.entry(k.clone()).or_insert_with(|| v.clone());
+                    }
+                }
+                return normalize_single(attr, &Value::Object(merged), path, strictness);
+            }
             Value::Object(fields) => {
                 let mut out = Map::new();
                 for (name, v) in fields {
@@ -341,6 +352,16 @@ pub(crate) fn normalize_single(
                     return Ok(None);
                 }
                 Value::Object(out)
+            }
+            Value::String(text) if text.trim_start().starts_with('{') => {
+                // A JSON object sent as a string: Entra's default mode sends
+                // roles this way in PATCH.
+                match serde_json::from_str::<Value>(text) {
+                    Ok(object @ Value::Object(_)) => {
+                        return normalize_single(attr, &object, path, strictness);
+                    }
+                    _ => return wrong("an object (or a JSON object in a string)"),
+                }
             }
             Value::String(_) | Value::Number(_) | Value::Bool(_) => {
                 // A bare value for a complex attribute with a `value`
@@ -422,6 +443,22 @@ pub(crate) fn normalize_single(
             _ => return wrong("a dateTime such as \"2026-01-23T04:56:22Z\""),
         },
     }))
+}
+
+/// The object JSON-encoded in an element's `value`, if that is what it
+/// holds.
+fn encoded_value(fields: &Map<String, Value>) -> Option<Map<String, Value>> {
+    let text = fields
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("value"))
+        .and_then(|(_, v)| v.as_str())?;
+    if !text.trim_start().starts_with('{') {
+        return None;
+    }
+    match serde_json::from_str(text) {
+        Ok(Value::Object(inner)) if inner.keys().any(|k| k.eq_ignore_ascii_case("value")) => Some(inner),
+        _ => None,
+    }
 }
 
 /// Maps a string to its canonical value (matching case-insensitively), or
