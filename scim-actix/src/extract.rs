@@ -2,7 +2,7 @@
 
 use actix_web::{HttpMessage as _, HttpRequest, web};
 use bytes::Bytes;
-use scim_core::{Context, Error, ErrorKind, ScimService};
+use scim_core::{Context, Error, ScimService};
 
 use crate::response::scim_head;
 
@@ -28,12 +28,7 @@ pub async fn to_scim_request(
                 "the body could not be read: {e}"
             )));
         }
-        Err(_) => {
-            return Err(Error::new(
-                ErrorKind::PayloadTooLarge,
-                format!("the body is larger than this server accepts ({limit} bytes)"),
-            ));
-        }
+        Err(_) => return Err(Error::payload_too_large(limit)),
     };
     let mut target = below_scope(request.path(), request.match_info().unprocessed());
     if !request.query_string().is_empty() {

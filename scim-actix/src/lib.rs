@@ -4,8 +4,8 @@ mod extract;
 mod response;
 
 use actix_web::{HttpRequest, HttpResponse, web};
+use scim_core::ScimService;
 use scim_core::service::error_response;
-use scim_core::{Context, ScimService};
 
 pub use extract::to_scim_request;
 pub use response::into_native_response;
@@ -15,7 +15,7 @@ pub use response::into_native_response;
 ///
 /// Everything below the scope goes to the service, which does all the
 /// routing. Requests are authenticated by the service's authenticator,
-/// unless the host's own middleware put a [`Context`] into the request's
+/// unless the host's own middleware put a [`scim_core::Context`] into the request's
 /// extensions, in which case that context is used. Bodies larger than the
 /// service's `max_payload_size` get a SCIM 413.
 ///
@@ -46,10 +46,5 @@ async fn handle(service: ScimService, request: HttpRequest, payload: web::Payloa
         Ok(r) => r,
         Err(e) => return into_native_response(error_response(&e)),
     };
-    let ctx = request.extensions().get::<Context>().cloned();
-    let response = match ctx {
-        Some(ctx) => service.handle_with(ctx, request).await,
-        None => service.handle(request).await,
-    };
-    into_native_response(response)
+    into_native_response(service.handle(request).await)
 }

@@ -7,14 +7,14 @@ use axum::response::Response;
 use axum::routing::any;
 use bytes::Bytes;
 use scim_core::service::error_response;
-use scim_core::{Context, Error, ErrorKind, ScimService};
+use scim_core::{Error, ScimService};
 
 /// A router serving SCIM for `service`; nest it under any prefix:
 /// `Router::new().nest("/scim/v2", scim_axum::router(service))`.
 ///
 /// Requests are authenticated by the service's authenticator, unless the
-/// host's own middleware put a [`Context`] into the request's extensions,
-/// in which case that context is used. Bodies larger than the service's
+/// host's own middleware put a [`scim_core::Context`] into the request's
+/// extensions, in which case that context is used. Bodies larger than the service's
 /// `max_payload_size` get a SCIM 413.
 ///
 /// ```
@@ -39,12 +39,7 @@ async fn handle(State(service): State<ScimService>, request: Request) -> Respons
         Ok(r) => r,
         Err(e) => return into_native_response(error_response(&e)),
     };
-    let ctx = request.extensions().get::<Context>().cloned();
-    let response = match ctx {
-        Some(ctx) => service.handle_with(ctx, request).await,
-        None => service.handle(request).await,
-    };
-    into_native_response(response)
+    into_native_response(service.handle(request).await)
 }
 
 /// Reads an axum request into the `http::Request<Bytes>` the service
@@ -61,10 +56,7 @@ pub async fn to_scim_request(
     let (parts, body) = request.into_parts();
     match axum::body::to_bytes(body, limit).await {
         Ok(bytes) => Ok(http::Request::from_parts(parts, bytes)),
-        Err(e) if is_length_limit(&e) => Err(Error::new(
-            ErrorKind::PayloadTooLarge,
-            format!("the body is larger than this server accepts ({limit} bytes)"),
-        )),
+        Err(e) if is_length_limit(&e) => Err(Error::payload_too_large(limit)),
         Err(e) => Err(Error::invalid_syntax(format!(
             "the body could not be read: {e}"
         ))),

@@ -222,6 +222,14 @@ impl Error {
         Self::new(ErrorKind::Mutability, detail)
     }
 
+    /// 413: a body larger than the server's limit of `limit` bytes.
+    pub fn payload_too_large(limit: usize) -> Self {
+        Self::new(
+            ErrorKind::PayloadTooLarge,
+            format!("the body is larger than this server accepts ({limit} bytes)"),
+        )
+    }
+
     /// 412: the resource's version is not the one the request requires.
     pub fn precondition_failed(detail: impl Into<String>) -> Self {
         Self::new(ErrorKind::PreconditionFailed, detail)

@@ -384,13 +384,18 @@ impl ScimService {
         &self.inner.config.base_url
     }
 
-    /// Authenticates the request with the configured [`Authenticator`] and
-    /// answers it. Without an authenticator every request gets 401; hosts
-    /// that authenticate themselves call [`ScimService::handle_with`].
+    /// Answers a request: for the [`Context`] in its extensions when the
+    /// host's middleware put one there, else for the one the configured
+    /// [`Authenticator`] derives from it. Without either, every request gets
+    /// 401.
     pub async fn handle(&self, request: Request<Bytes>) -> Response<Bytes> {
-        let ctx = match &self.inner.authenticator {
-            Some(auth) => auth.authenticate(&request).await,
-            None => Err(Error::new(
+        let ctx = match (
+            request.extensions().get::<Context>(),
+            &self.inner.authenticator,
+        ) {
+            (Some(ctx), _) => Ok(ctx.clone()),
+            (None, Some(auth)) => auth.authenticate(&request).await,
+            (None, None) => Err(Error::new(
                 ErrorKind::Unauthorized,
                 "no authenticator is configured",
             )),
@@ -425,14 +430,7 @@ impl ScimService {
         body: &Bytes,
     ) -> Result<Reply> {
         if body.len() > self.inner.config.max_payload_size {
-            return Err(Error::new(
-                ErrorKind::PayloadTooLarge,
-                format!(
-                    "the body is {} bytes; this server accepts at most {}",
-                    body.len(),
-                    self.inner.config.max_payload_size
-                ),
-            ));
+            return Err(Error::payload_too_large(self.inner.config.max_payload_size));
         }
         if !body.is_empty()
             && let Some(ct) = parts
