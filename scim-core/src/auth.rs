@@ -8,7 +8,7 @@
 //! Tenant URL.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -64,16 +64,21 @@ struct Entry {
 /// assert_eq!(auth.authenticate(&req).await.unwrap().tenant(), "acme");
 /// # });
 /// ```
+///
+/// Tokens can also be added and revoked while the service runs (a new
+/// customer connects, a token leaks): keep an `Arc` of the authenticator,
+/// give the service a clone, and call [`TokenAuthenticator::add_token`] or
+/// [`TokenAuthenticator::revoke_token`] on yours.
 #[derive(Default)]
 pub struct TokenAuthenticator {
-    entries: Vec<Entry>,
+    entries: RwLock<Vec<Entry>>,
     path_tenants: bool,
 }
 
 impl fmt::Debug for TokenAuthenticator {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TokenAuthenticator")
-            .field("tokens", &self.entries.len())
+            .field("tokens", &self.entries.read().map_or(0, |e| e.len()))
             .field("path_tenants", &self.path_tenants)
             .finish()
     }
@@ -92,12 +97,8 @@ impl TokenAuthenticator {
 
     /// Accepts `token` for `tenant`. Only its hash is kept.
     #[must_use]
-    pub fn token(mut self, tenant: impl Into<Arc<str>>, token: &str) -> Self {
-        self.entries.push(Entry {
-            hash: hash(token),
-            tenant: tenant.into(),
-            connection: None,
-        });
+    pub fn token(self, tenant: impl Into<Arc<str>>, token: &str) -> Self {
+        self.add_token(tenant, None::<Arc<str>>, token);
         self
     }
 
@@ -105,29 +106,67 @@ impl TokenAuthenticator {
     /// of `tenant`: several connections can provision one organization.
     #[must_use]
     pub fn connection_token(
-        mut self,
+        self,
         tenant: impl Into<Arc<str>>,
         connection: impl Into<Arc<str>>,
         token: &str,
     ) -> Self {
-        self.entries.push(Entry {
-            hash: hash(token),
-            tenant: tenant.into(),
-            connection: Some(connection.into()),
-        });
+        self.add_token(tenant, Some(connection), token);
         self
     }
 
     /// Accepts a SHA-256 hash of a token (for hosts that never hold the
     /// token itself).
     #[must_use]
-    pub fn token_hash(mut self, tenant: impl Into<Arc<str>>, sha256: [u8; 32]) -> Self {
-        self.entries.push(Entry {
-            hash: sha256,
-            tenant: tenant.into(),
-            connection: None,
-        });
+    pub fn token_hash(self, tenant: impl Into<Arc<str>>, sha256: [u8; 32]) -> Self {
+        self.add_token_hash(tenant, None::<Arc<str>>, sha256);
         self
+    }
+
+    /// Accepts `token` for `tenant` (and `connection`, if given) from now
+    /// on, while the service runs.
+    pub fn add_token(
+        &self,
+        tenant: impl Into<Arc<str>>,
+        connection: Option<impl Into<Arc<str>>>,
+        token: &str,
+    ) {
+        self.add_token_hash(tenant, connection, hash(token));
+    }
+
+    /// Accepts the token whose SHA-256 hash is `sha256` for `tenant` (and
+    /// `connection`), for hosts that store only hashes.
+    pub fn add_token_hash(
+        &self,
+        tenant: impl Into<Arc<str>>,
+        connection: Option<impl Into<Arc<str>>>,
+        sha256: [u8; 32],
+    ) {
+        self.entries
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(Entry {
+                hash: sha256,
+                tenant: tenant.into(),
+                connection: connection.map(Into::into),
+            });
+    }
+
+    /// Stops accepting `token`; whether it was accepted.
+    pub fn revoke_token(&self, token: &str) -> bool {
+        let h = hash(token);
+        let mut entries = self.entries.write().unwrap_or_else(PoisonError::into_inner);
+        let before = entries.len();
+        entries.retain(|e| !bool::from(e.hash.ct_eq(&h)));
+        entries.len() != before
+    }
+
+    /// Stops accepting every token of `tenant`.
+    pub fn revoke_tenant(&self, tenant: &str) {
+        self.entries
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .retain(|e| &*e.tenant != tenant);
     }
 
     /// Takes the tenant from the first path segment
@@ -139,14 +178,19 @@ impl TokenAuthenticator {
         self
     }
 
-    /// The entry whose hash equals the token's, comparing with every entry
-    /// in constant time.
-    fn find(&self, token: &str) -> Option<&Entry> {
+    /// The tenant and connection of the entry whose hash equals the
+    /// token's, comparing with every entry in constant time.
+    fn find(&self, token: &str) -> Option<(Arc<str>, Option<Arc<str>>)> {
         let h = hash(token);
         let mut found = None;
-        for e in &self.entries {
+        for e in self
+            .entries
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+        {
             if bool::from(e.hash.ct_eq(&h)) {
-                found = Some(e);
+                found = Some((e.tenant.clone(), e.connection.clone()));
             }
         }
         found
@@ -171,7 +215,10 @@ pub fn bearer_token(request: &Request<Bytes>) -> Result<&str> {
     let value = value
         .to_str()
         .map_err(|_| unauthorized("the Authorization header is not readable text"))?;
-    let (scheme, token) = value.trim().split_once(' ').unwrap_or((value, ""));
+    let value = value.trim();
+    // A bare token with no scheme is what Okta's "Header" authentication
+    // sends; the token itself is checked all the same.
+    let (scheme, token) = value.split_once(' ').unwrap_or(("bearer", value));
     let token = token.trim();
     if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() {
         return Err(unauthorized(
@@ -185,12 +232,12 @@ pub fn bearer_token(request: &Request<Bytes>) -> Result<&str> {
 impl Authenticator for TokenAuthenticator {
     async fn authenticate(&self, request: &Request<Bytes>) -> Result<Context> {
         let token = bearer_token(request)?;
-        let entry = self
+        let (tenant, connection) = self
             .find(token)
             .ok_or_else(|| unauthorized("the bearer token is not valid for this server"))?;
-        let mut ctx = Context::new(entry.tenant.clone());
-        if let Some(c) = &entry.connection {
-            ctx = ctx.with_connection(c.clone());
+        let mut ctx = Context::new(tenant.clone());
+        if let Some(c) = connection {
+            ctx = ctx.with_connection(c);
         }
         if self.path_tenants {
             let first = request
@@ -202,7 +249,7 @@ impl Authenticator for TokenAuthenticator {
             // The token must belong to the tenant in the path: a tenant
             // never reaches another's resources, and an unknown tenant
             // looks like a wrong token, not like a missing resource.
-            if first != &*entry.tenant {
+            if first != &*tenant {
                 return Err(unauthorized(
                     "the bearer token is not valid for this tenant",
                 ));

@@ -456,7 +456,9 @@ fn encoded_value(fields: &Map<String, Value>) -> Option<Map<String, Value>> {
         return None;
     }
     match serde_json::from_str(text) {
-        Ok(Value::Object(inner)) if inner.keys().any(|k| k.eq_ignore_ascii_case("value")) => Some(inner),
+        Ok(Value::Object(inner)) if inner.keys().any(|k| k.eq_ignore_ascii_case("value")) => {
+            Some(inner)
+        }
         _ => None,
     }
 }
@@ -491,6 +493,25 @@ fn brief(value: &Value) -> String {
         format!("{cut}...")
     } else {
         text
+    }
+}
+
+/// Removes the write-only attributes (`password`) of the core schema and
+/// the extensions, for servers that do not take them.
+pub fn strip_write_only(rtype: &ResourceType, attributes: &mut Map<String, Value>) {
+    for attr in &rtype.schema().attributes {
+        if attr.mutability == Mutability::WriteOnly {
+            attributes.remove(&attr.name);
+        }
+    }
+    for ext in rtype.extensions() {
+        if let Some(Value::Object(values)) = attributes.get_mut(&ext.schema.id) {
+            for attr in &ext.schema.attributes {
+                if attr.mutability == Mutability::WriteOnly {
+                    values.remove(&attr.name);
+                }
+            }
+        }
     }
 }
 

@@ -66,7 +66,7 @@ impl ScimService {
                 None => json!({"supported": false, "maxOperations": 0, "maxPayloadSize": 0}),
             },
             "filter": {"supported": true, "maxResults": config.max_count},
-            "changePassword": {"supported": true},
+            "changePassword": {"supported": config.write_only},
             "sort": {"supported": true},
             "etag": {"supported": true},
             "authenticationSchemes": [{

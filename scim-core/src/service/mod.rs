@@ -44,7 +44,7 @@ pub const SEARCH_REQUEST_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:S
 
 /// How many times a write that lost an optimistic-concurrency race is
 /// retried (when the client sent no `If-Match`) before the service gives up
-/// with 409.
+/// with 412.
 const WRITE_ATTEMPTS: usize = 8;
 
 /// Resolves `/Me` to the id of the caller's User (RFC 7644 §3.11).
@@ -82,6 +82,7 @@ pub(crate) struct Config {
     pub(crate) bulk: Option<BulkLimits>,
     pub(crate) strictness: Strictness,
     pub(crate) documentation_uri: Option<String>,
+    pub(crate) write_only: bool,
 }
 
 struct Inner {
@@ -201,6 +202,16 @@ impl ScimServiceBuilder {
     /// How strictly bodies are checked against the schemas.
     pub fn strictness(mut self, strictness: Strictness) -> Self {
         self.config.strictness = strictness;
+        self
+    }
+
+    /// Whether write-only attributes (`password`) reach the store. Off by
+    /// default: an app that signs users in through its identity provider
+    /// has no use for the passwords Okta sends, and should not hold them.
+    /// On, the store receives them as sent (hash them there) and
+    /// `/ServiceProviderConfig` advertises `changePassword`.
+    pub fn accept_passwords(mut self, accept: bool) -> Self {
+        self.config.write_only = accept;
         self
     }
 
@@ -347,6 +358,7 @@ impl ScimService {
                 bulk: Some(BulkLimits::default()),
                 strictness: Strictness::default(),
                 documentation_uri: None,
+                write_only: false,
             },
             resource_types: vec![ResourceType::user(), ResourceType::group()],
             default_types: true,
@@ -751,6 +763,9 @@ impl ScimService {
         let policy = self.policy(ctx);
         let owner = owner(ctx);
         let mut attrs = validate::normalize(rtype, body, self.inner.config.strictness)?;
+        if !self.inner.config.write_only {
+            validate::strip_write_only(rtype, &mut attrs);
+        }
         let members = members::take_members(rtype, &mut attrs, self.inner.config.strictness)?;
         let members = self.visible_members(ctx, members).await?;
         let existing = self.match_existing(ctx, rtype, &attrs, policy).await?;
@@ -1029,41 +1044,40 @@ impl ScimService {
         let body = req.json_body()?;
         let projection = req.params.projection()?;
         let strictness = self.inner.config.strictness;
+        let write_only = self.inner.config.write_only;
         let policy = self.policy(ctx);
-        let mut attempt = 0;
-        let (old, resource, member_changes) = loop {
-            attempt += 1;
-            let existing = self.fetch(ctx, rtype, id).await?;
-            Self::check_if_match(req, &existing)?;
+        let mut changes = Vec::new();
+        if rtype.members().is_some() {
             let mut attrs = validate::normalize(rtype, &body, strictness)?;
             let new_members = members::take_members(rtype, &mut attrs, strictness)?;
-            validate::check_immutable(rtype, &existing.attributes, &mut attrs)?;
-            validate::check_required(rtype, &attrs)?;
-            policy.check(rtype, &attrs)?;
-            let mut changes = Vec::new();
-            if rtype.members().is_some() {
-                changes.push(MemberChange::RemoveAll);
-                if !new_members.is_empty() {
-                    changes.push(MemberChange::Add(
-                        self.visible_members(ctx, new_members).await?,
-                    ));
+            changes.push(MemberChange::RemoveAll);
+            if !new_members.is_empty() {
+                changes.push(MemberChange::Add(
+                    self.visible_members(ctx, new_members).await?,
+                ));
+            }
+        }
+        let (old, resource, member_changes) = self
+            .write(ctx, rtype, id, req, changes, |existing| {
+                let mut attrs = validate::normalize(rtype, &body, strictness)?;
+                members::take_members(rtype, &mut attrs, strictness)?;
+                if !write_only {
+                    validate::strip_write_only(rtype, &mut attrs);
                 }
-            }
-            let update = Update {
-                if_version: Some(&existing.meta.version),
-                attributes: Some(attrs),
-                members: changes.clone(),
-                ..Update::new(id)
-            };
-            match self.inner.store.update(ctx, rtype, update).await {
-                Err(e)
-                    if e.kind() == ErrorKind::PreconditionFailed
-                        && req.if_match().is_none()
-                        && attempt < WRITE_ATTEMPTS => {}
-                Err(e) => return Err(self.explain_conflict(e, rtype)),
-                Ok(r) => break (existing, r, changes),
-            }
-        };
+                // A PUT that leaves `active` out does not deactivate: Okta's
+                // custom apps PUT whole profiles that may lack it.
+                if crate::policy::has_active(rtype)
+                    && !attrs.contains_key("active")
+                    && let Some(active) = existing.attributes.get("active")
+                {
+                    attrs.insert("active".to_owned(), active.clone());
+                }
+                validate::check_immutable(rtype, &existing.attributes, &mut attrs)?;
+                validate::check_required(rtype, &attrs)?;
+                policy.check(rtype, &attrs)?;
+                Ok(Some(attrs))
+            })
+            .await?;
         self.emit_update(ctx, rtype, &old, &resource, &member_changes)
             .await?;
         let out = self.render(ctx, rtype, &resource, &projection).await?;
@@ -1080,45 +1094,32 @@ impl ScimService {
         let request = PatchRequest::parse(&req.json_body()?)?;
         let projection = req.params.projection()?;
         let strictness = self.inner.config.strictness;
+        let write_only = self.inner.config.write_only;
         let policy = self.policy(ctx);
         let split = members::split(rtype, request.operations, strictness)?;
-        let mut attempt = 0;
-        let (old, resource, member_changes) = loop {
-            attempt += 1;
-            let existing = self.fetch(ctx, rtype, id).await?;
-            Self::check_if_match(req, &existing)?;
-            let attrs = patch::apply(rtype, &existing.attributes, &split.others, strictness)?;
-            validate::check_required(rtype, &attrs)?;
-            let attrs_changed = attrs != existing.attributes;
-            if attrs_changed {
-                policy.check(rtype, &attrs)?;
+        let mut member_changes = self
+            .resolve_member_changes(ctx, rtype, id, &split.members)
+            .await?;
+        for change in &mut member_changes {
+            if let MemberChange::Add(list) = change {
+                *list = self.visible_members(ctx, std::mem::take(list)).await?;
             }
-            let mut member_changes = self
-                .resolve_member_changes(ctx, rtype, id, &split.members)
-                .await?;
-            for change in &mut member_changes {
-                if let MemberChange::Add(list) = change {
-                    *list = self.visible_members(ctx, std::mem::take(list)).await?;
+        }
+        let (old, resource, member_changes) = self
+            .write(ctx, rtype, id, req, member_changes, |existing| {
+                let mut attrs =
+                    patch::apply(rtype, &existing.attributes, &split.others, strictness)?;
+                if !write_only {
+                    validate::strip_write_only(rtype, &mut attrs);
                 }
-            }
-            if !attrs_changed && member_changes.is_empty() {
-                break (existing.clone(), existing, member_changes);
-            }
-            let update = Update {
-                if_version: Some(&existing.meta.version),
-                attributes: attrs_changed.then_some(attrs),
-                members: member_changes.clone(),
-                ..Update::new(id)
-            };
-            match self.inner.store.update(ctx, rtype, update).await {
-                Err(e)
-                    if e.kind() == ErrorKind::PreconditionFailed
-                        && req.if_match().is_none()
-                        && attempt < WRITE_ATTEMPTS => {}
-                Err(e) => return Err(self.explain_conflict(e, rtype)),
-                Ok(r) => break (existing, r, member_changes),
-            }
-        };
+                validate::check_required(rtype, &attrs)?;
+                if attrs == existing.attributes {
+                    return Ok(None);
+                }
+                policy.check(rtype, &attrs)?;
+                Ok(Some(attrs))
+            })
+            .await?;
         if old.meta.version != resource.meta.version {
             self.emit_update(ctx, rtype, &old, &resource, &member_changes)
                 .await?;
@@ -1133,6 +1134,48 @@ impl ScimService {
         }
         let out = self.render(ctx, rtype, &resource, &projection).await?;
         Ok(Self::resource_reply(StatusCode::OK, out, &resource))
+    }
+
+    /// Reads the resource, checks `If-Match`, lets `plan` compute the new
+    /// attributes from it (`None`: unchanged), and writes them with the
+    /// member changes on the condition that nothing changed in between.
+    /// Without `If-Match`, a write that lost such a race is planned again
+    /// from the new state (a PATCH is then still atomic: all its operations
+    /// or none, on one version). Returns the resource before and after,
+    /// and the member changes written.
+    async fn write(
+        &self,
+        ctx: &Context,
+        rtype: &ResourceType,
+        id: &str,
+        req: &Req<'_>,
+        members: Vec<MemberChange>,
+        mut plan: impl FnMut(&Resource) -> Result<Option<Map<String, Value>>> + Send,
+    ) -> Result<(Resource, Resource, Vec<MemberChange>)> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let existing = self.fetch(ctx, rtype, id).await?;
+            Self::check_if_match(req, &existing)?;
+            let attributes = plan(&existing)?;
+            if attributes.is_none() && members.is_empty() {
+                return Ok((existing.clone(), existing, members));
+            }
+            let update = Update {
+                if_version: Some(&existing.meta.version),
+                attributes,
+                members: members.clone(),
+                ..Update::new(id)
+            };
+            match self.inner.store.update(ctx, rtype, update).await {
+                Err(e)
+                    if e.kind() == ErrorKind::PreconditionFailed
+                        && req.if_match().is_none()
+                        && attempt < WRITE_ATTEMPTS => {}
+                Err(e) => return Err(self.explain_conflict(e, rtype)),
+                Ok(updated) => return Ok((existing, updated, members)),
+            }
+        }
     }
 
     async fn delete(

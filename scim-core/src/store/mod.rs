@@ -34,6 +34,9 @@
 //!   only matches resources its [`Visibility`] admits. `get` returns
 //!   soft-deleted resources too (the service decides who sees them), and
 //!   they keep their unique values.
+//! * **Stable order.** Lists without `sortBy` come in one stable order
+//!   (creation order is fine), so that clients paging with `startIndex`
+//!   (Okta pages by 100) see every resource exactly once.
 //! * **Lists.** [`Store::list`] either answers the whole query (filter,
 //!   sort, page) itself, or returns candidates, a superset of the matches,
 //!   for the service to filter, sort and page ([`ListPage`]).
