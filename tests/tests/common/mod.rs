@@ -1,0 +1,249 @@
+//! Expectations shared by the scenario files: small checks over a reply
+//! (array lengths, elements, substrings) and the bodies identity providers
+//! send. Each test file uses a part of it.
+#![allow(dead_code, reason = "each test crate uses a different part")]
+
+use scim_tests::{Reply, Vars, substitute_json};
+use serde_json::{Value, json};
+
+/// The enterprise extension's URN.
+pub(crate) const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+/// The error schema.
+pub(crate) const ERROR: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
+
+/// A check as [`scim_tests::Scenario::check_with`] takes it.
+pub(crate) type Check = Box<dyn Fn(&Reply, &Vars) -> Result<(), String>>;
+
+/// A user as Entra creates it (docs shape, default mode).
+pub(crate) fn entra_user(user_name: &str, external_id: &str) -> Value {
+    json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", ENTERPRISE],
+        "externalId": external_id,
+        "userName": user_name,
+        "active": true,
+        "emails": [{"primary": true, "type": "work", "value": user_name}],
+        "meta": {"resourceType": "User"},
+        "name": {"formatted": "Adele Vance", "familyName": "Vance", "givenName": "Adele"},
+        "roles": []
+    })
+}
+
+/// A minimal user.
+pub(crate) fn user(user_name: &str) -> Value {
+    json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "userName": user_name,
+        "active": true
+    })
+}
+
+/// A group as Entra creates it: no members, the ADSCIM schema URN.
+pub(crate) fn entra_group(display_name: &str, external_id: &str) -> Value {
+    json!({
+        "schemas": [
+            "urn:ietf:params:scim:schemas:core:2.0:Group",
+            "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group"
+        ],
+        "externalId": external_id,
+        "displayName": display_name,
+        "meta": {"resourceType": "Group"}
+    })
+}
+
+fn at<'a>(r: &'a Reply, pointer: &str) -> Result<&'a Value, String> {
+    r.json
+        .pointer(pointer)
+        .ok_or_else(|| format!("{pointer}: nothing there"))
+}
+
+/// The array at `pointer` has `n` elements (a missing array has none).
+pub(crate) fn len(pointer: &str, n: usize) -> Check {
+    let pointer = pointer.to_owned();
+    Box::new(move |r, _| {
+        let got = match r.json.pointer(&pointer) {
+            None | Some(Value::Null) => 0,
+            Some(Value::Array(a)) => a.len(),
+            Some(other) => return Err(format!("{pointer}: expected an array, got {other}")),
+        };
+        if got == n {
+            Ok(())
+        } else {
+            Err(format!("{pointer}: expected {n} elements, got {got}"))
+        }
+    })
+}
+
+fn subset(expected: &Value, actual: &Value) -> bool {
+    match (expected, actual) {
+        (Value::Object(e), Value::Object(a)) => e
+            .iter()
+            .all(|(k, v)| a.get(k).is_some_and(|av| subset(v, av))),
+        (Value::Array(e), Value::Array(a)) => e.iter().all(|ev| a.iter().any(|av| subset(ev, av))),
+        (e, a) => e == a,
+    }
+}
+
+/// How many elements of the array at `pointer` contain `element` (a
+/// subset match, `{{var}}` substituted).
+fn count_matching(r: &Reply, vars: &Vars, pointer: &str, element: &Value) -> Result<usize, String> {
+    let element = substitute_json(element, vars);
+    match r.json.pointer(pointer) {
+        None | Some(Value::Null) => Ok(0),
+        Some(Value::Array(a)) => Ok(a.iter().filter(|v| subset(&element, v)).count()),
+        Some(other) => Err(format!("{pointer}: expected an array, got {other}")),
+    }
+}
+
+/// Exactly `n` elements of the array at `pointer` contain `element`.
+pub(crate) fn count(pointer: &str, element: Value, n: usize) -> Check {
+    let pointer = pointer.to_owned();
+    Box::new(move |r, vars| {
+        let got = count_matching(r, vars, &pointer, &element)?;
+        if got == n {
+            Ok(())
+        } else {
+            Err(format!(
+                "{pointer}: expected {n} elements like {element}, got {got}"
+            ))
+        }
+    })
+}
+
+/// Some element of the array at `pointer` contains `element`.
+pub(crate) fn has(pointer: &str, element: Value) -> Check {
+    let pointer = pointer.to_owned();
+    Box::new(move |r, vars| {
+        if count_matching(r, vars, &pointer, &element)? > 0 {
+            Ok(())
+        } else {
+            Err(format!("{pointer}: no element like {element}"))
+        }
+    })
+}
+
+/// No element of the array at `pointer` contains `element`.
+pub(crate) fn lacks(pointer: &str, element: Value) -> Check {
+    count(pointer, element, 0)
+}
+
+/// The string at `pointer` contains `text` (case-insensitively, `{{var}}`
+/// substituted).
+pub(crate) fn contains(pointer: &str, text: &str) -> Check {
+    let (pointer, text) = (pointer.to_owned(), text.to_owned());
+    Box::new(move |r, vars| {
+        let text = substitute_json(&Value::String(text.clone()), vars);
+        let text = text.as_str().unwrap_or_default().to_ascii_lowercase();
+        match at(r, &pointer)?.as_str() {
+            Some(s) if s.to_ascii_lowercase().contains(&text) => Ok(()),
+            other => Err(format!(
+                "{pointer}: expected to contain {text:?}, got {other:?}"
+            )),
+        }
+    })
+}
+
+/// The value at `pointer` is missing, `null`, `""`, `[]` or `{}`.
+pub(crate) fn empty_or_absent(pointer: &str) -> Check {
+    let pointer = pointer.to_owned();
+    Box::new(move |r, _| match r.json.pointer(&pointer) {
+        None | Some(Value::Null) => Ok(()),
+        Some(Value::String(s)) if s.is_empty() => Ok(()),
+        Some(Value::Array(a)) if a.is_empty() => Ok(()),
+        Some(Value::Object(o)) if o.is_empty() => Ok(()),
+        Some(v) => Err(format!("{pointer}: expected nothing, got {v}")),
+    })
+}
+
+/// The value at `pointer` differs from `value` (`{{var}}` substituted).
+pub(crate) fn not_equal(pointer: &str, value: Value) -> Check {
+    let pointer = pointer.to_owned();
+    Box::new(move |r, vars| {
+        let value = substitute_json(&value, vars);
+        let got = at(r, &pointer)?;
+        if *got == value {
+            Err(format!("{pointer}: expected anything but {value}"))
+        } else {
+            Ok(())
+        }
+    })
+}
+
+/// An RFC 7644 §3.12 error body with this status and (if given) scimType.
+pub(crate) fn error(status: u16, scim_type: Option<&str>) -> Check {
+    let scim_type = scim_type.map(str::to_owned);
+    Box::new(move |r, _| {
+        let schemas = at(r, "/schemas")?;
+        if !schemas
+            .as_array()
+            .is_some_and(|a| a.iter().any(|s| s == ERROR))
+        {
+            return Err(format!(
+                "/schemas: expected the error schema, got {schemas}"
+            ));
+        }
+        let got = at(r, "/status")?;
+        if *got != Value::String(status.to_string()) {
+            return Err(format!("/status: expected \"{status}\", got {got}"));
+        }
+        if let Some(t) = &scim_type {
+            let got = at(r, "/scimType")?;
+            if got != t {
+                return Err(format!("/scimType: expected {t:?}, got {got}"));
+            }
+        }
+        match r.json.pointer("/detail").and_then(Value::as_str) {
+            Some(d) if !d.is_empty() => Ok(()),
+            _ => Err("/detail: expected a message a person can act on".to_owned()),
+        }
+    })
+}
+
+/// The body is empty (HEAD, 204, 304).
+pub(crate) fn no_body() -> Check {
+    Box::new(|r, _| {
+        if r.body.is_empty() {
+            Ok(())
+        } else {
+            Err(format!(
+                "expected no body, got {}",
+                String::from_utf8_lossy(&r.body)
+            ))
+        }
+    })
+}
+
+/// Runs a future that never waits (the in-memory store's) to completion
+/// outside of any runtime: for seeding a store inside a `make` closure.
+pub(crate) fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    for _ in 0..1000 {
+        if let std::task::Poll::Ready(v) = future.as_mut().poll(&mut cx) {
+            return v;
+        }
+    }
+    panic!("the future kept waiting; block_on is only for the in-memory store")
+}
+
+/// A query-string value encoded the way Entra sends it: spaces as `+`,
+/// everything but unreserved characters percent-encoded. `{{var}}`
+/// placeholders are kept (they are substituted before the request is
+/// built; ids need no encoding).
+pub(crate) fn enc(value: &str) -> String {
+    let mut out = String::new();
+    for b in value.bytes() {
+        match b {
+            b' ' => out.push('+'),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'{' | b'}' => {
+                out.push(char::from(b));
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// `?filter=<filter>`, encoded as Entra does.
+pub(crate) fn filter(f: &str) -> String {
+    format!("?filter={}", enc(f))
+}
