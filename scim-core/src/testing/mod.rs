@@ -1,5 +1,5 @@
 //! The store contract test kit (feature `test-util`): checks any
-//! [`Store`](crate::Store) implementation against the contract documented
+//! [`Store`] implementation against the contract documented
 //! in [`crate::store`].
 //!
 //! A host that writes its own store (over SQL, say) runs

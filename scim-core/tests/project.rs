@@ -1,0 +1,288 @@
+//! Rendering with `attributes` / `excludedAttributes` (RFC 7644 §3.4.2.5)
+//! and each attribute's `returned` characteristic (RFC 7643 §7), through
+//! the public API.
+
+use std::sync::Arc;
+
+use scim_core::project::{Projection, render};
+use scim_core::schema::{Attribute, Mutability, ResourceType, Returned, Schema};
+use scim_core::validate::{Strictness, normalize};
+use scim_core::{ErrorKind, Resource};
+use serde_json::{Map, Value, json};
+
+const BASE: &str = "https://example.com/scim/v2";
+const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+const DEVICE: &str = "urn:example:params:scim:schemas:core:2.0:Device";
+const DEVICE_EXT: &str = "urn:example:params:scim:schemas:extension:acme:2.0:Device";
+
+fn babs() -> Resource {
+    let body = json!({
+        "userName": "bjensen",
+        "externalId": "ext-1",
+        "displayName": "Babs",
+        "title": "Tour Guide",
+        "password": "t1meMa$heen",
+        "name": {"givenName": "Barbara", "familyName": "Jensen", "formatted": "Ms. Barbara Jensen"},
+        "emails": [{"value": "b@example.com", "type": "work", "primary": true}],
+        ENTERPRISE: {"department": "Tours", "employeeNumber": "701984", "manager": "m-1"}
+    });
+    let attrs = normalize(&ResourceType::user(), &body, Strictness::default()).unwrap();
+    Resource::new("u1", attrs)
+}
+
+fn show(attributes: Option<&str>, excluded: Option<&str>) -> Value {
+    let projection = Projection::parse(attributes, excluded).expect("valid lists");
+    render(
+        &ResourceType::user(),
+        &babs(),
+        &Map::new(),
+        &projection,
+        BASE,
+    )
+}
+
+fn keys(v: &Value) -> Vec<&str> {
+    v.as_object()
+        .expect("an object")
+        .keys()
+        .map(String::as_str)
+        .collect()
+}
+
+#[test]
+fn everything_by_default_but_what_is_never_returned() {
+    let out = show(None, None);
+    assert_eq!(
+        keys(&out),
+        [
+            "schemas",
+            "id",
+            "externalId",
+            "userName",
+            "name",
+            "displayName",
+            "title",
+            "emails",
+            ENTERPRISE,
+            "meta"
+        ]
+    );
+    assert!(out.get("password").is_none(), "password is returned never");
+    assert_eq!(out["schemas"], json!([USER, ENTERPRISE]));
+    assert_eq!(out["meta"]["location"], format!("{BASE}/Users/u1"));
+    assert_eq!(out["meta"]["resourceType"], "User");
+    assert_eq!(out[ENTERPRISE]["manager"], json!({"value": "m-1"}));
+}
+
+#[test]
+fn attributes_selects_plus_what_is_returned_always() {
+    let out = show(Some("userName"), None);
+    assert_eq!(keys(&out), ["schemas", "id", "userName"]);
+    // Names ignore case and may carry the core URN.
+    let out = show(Some(&format!("{USER}:USERNAME,displayname")), None);
+    assert_eq!(keys(&out), ["schemas", "id", "userName", "displayName"]);
+    // password is never returned, even when asked for.
+    let out = show(Some("password,userName"), None);
+    assert_eq!(keys(&out), ["schemas", "id", "userName"]);
+    // meta and externalId only when named.
+    let out = show(Some("meta,externalId"), None);
+    assert_eq!(keys(&out), ["schemas", "id", "externalId", "meta"]);
+    let out = show(Some("meta.version"), None);
+    assert_eq!(out["meta"], json!({"version": "W/\"\""}));
+}
+
+#[test]
+fn attributes_with_sub_attributes() {
+    let out = show(Some("name.givenName,emails.value"), None);
+    assert_eq!(keys(&out), ["schemas", "id", "name", "emails"]);
+    assert_eq!(out["name"], json!({"givenName": "Barbara"}));
+    assert_eq!(out["emails"], json!([{"value": "b@example.com"}]));
+    // The whole attribute wins over one of its sub-attributes.
+    let out = show(Some("name.givenName,name"), None);
+    assert_eq!(out["name"]["familyName"], "Jensen");
+}
+
+#[test]
+fn attributes_with_extension_names() {
+    let out = show(Some(&format!("{ENTERPRISE}:department")), None);
+    assert_eq!(keys(&out), ["schemas", "id", ENTERPRISE]);
+    assert_eq!(out[ENTERPRISE], json!({"department": "Tours"}));
+    let out = show(Some(&format!("{ENTERPRISE}:manager.value")), None);
+    assert_eq!(out[ENTERPRISE], json!({"manager": {"value": "m-1"}}));
+    // The extension's URN names all of it.
+    let out = show(Some(ENTERPRISE), None);
+    assert_eq!(
+        out[ENTERPRISE],
+        json!({"employeeNumber": "701984", "department": "Tours", "manager": {"value": "m-1"}})
+    );
+    assert!(out.get("userName").is_none());
+    // Unqualified extension attribute names work too.
+    let out = show(Some("employeeNumber"), None);
+    assert_eq!(out[ENTERPRISE], json!({"employeeNumber": "701984"}));
+}
+
+#[test]
+fn excluded_attributes_drop_what_they_name() {
+    let out = show(None, Some("emails,name.formatted,meta"));
+    assert!(out.get("emails").is_none());
+    assert!(out.get("meta").is_none());
+    assert_eq!(
+        out["name"],
+        json!({"familyName": "Jensen", "givenName": "Barbara"})
+    );
+    assert_eq!(out["userName"], "bjensen");
+    // id is returned always: excluding it changes nothing.
+    let out = show(None, Some("id,userName"));
+    assert_eq!(out["id"], "u1");
+    assert!(out.get("userName").is_none());
+    let out = show(None, Some(&format!("{ENTERPRISE}:department,{USER}:title")));
+    assert!(out.get("title").is_none());
+    assert_eq!(
+        out[ENTERPRISE],
+        json!({"employeeNumber": "701984", "manager": {"value": "m-1"}})
+    );
+    let out = show(None, Some(ENTERPRISE));
+    assert!(out.get(ENTERPRISE).is_none());
+    assert_eq!(out["userName"], "bjensen");
+}
+
+#[test]
+fn bad_attribute_lists_are_400() {
+    for (attributes, excluded) in [(Some("user name"), None), (None, Some("emails[type"))] {
+        let err = Projection::parse(attributes, excluded).expect_err("refused");
+        assert_eq!(err.kind(), ErrorKind::InvalidValue);
+    }
+    let p = Projection::from_lists(&["userName", "emails.value"], &[]).unwrap();
+    assert!(!p.is_all());
+    assert!(Projection::parse(Some(" , "), Some("")).unwrap().is_all());
+}
+
+#[test]
+fn includes_tells_whether_relations_are_needed() {
+    let groups = ResourceType::group();
+    assert!(Projection::all().includes(&groups, "members"));
+    assert!(
+        !Projection::parse(None, Some("members"))
+            .unwrap()
+            .includes(&groups, "members")
+    );
+    assert!(
+        !Projection::parse(Some("displayName"), None)
+            .unwrap()
+            .includes(&groups, "members")
+    );
+    assert!(
+        Projection::parse(Some("members.value"), None)
+            .unwrap()
+            .includes(&groups, "members")
+    );
+}
+
+#[test]
+fn relations_are_rendered_from_the_map() {
+    let groups = ResourceType::group();
+    let attrs = normalize(
+        &groups,
+        &json!({"displayName": "Tour Guides"}),
+        Strictness::default(),
+    )
+    .unwrap();
+    let group = Resource::new("g1", attrs);
+    let mut relations = Map::new();
+    relations.insert(
+        "members".to_owned(),
+        json!([{"value": "u1", "type": "User", "display": "Babs"}]),
+    );
+    let out = render(&groups, &group, &relations, &Projection::all(), BASE);
+    assert_eq!(out["members"][0]["value"], "u1");
+    let p = Projection::parse(Some("members.value"), None).unwrap();
+    let out = render(&groups, &group, &relations, &p, BASE);
+    assert_eq!(out["members"], json!([{"value": "u1"}]));
+    assert!(out.get("displayName").is_none());
+}
+
+/// A resource type with one attribute of each `returned` kind, on its own
+/// and as sub-attributes, and an extension.
+fn devices() -> ResourceType {
+    let schema = Schema::new(DEVICE, "Device")
+        .attribute(Attribute::string("serial").returned(Returned::Always))
+        .attribute(Attribute::string("model"))
+        .attribute(Attribute::string("secret").returned(Returned::Never))
+        .attribute(Attribute::string("audit").returned(Returned::Request))
+        .attribute(Attribute::string("pin").mutability(Mutability::WriteOnly))
+        .attribute(Attribute::complex(
+            "location",
+            vec![
+                Attribute::string("site").returned(Returned::Always),
+                Attribute::string("room"),
+                Attribute::string("gps").returned(Returned::Request),
+                Attribute::string("key").returned(Returned::Never),
+            ],
+        ));
+    let ext = Schema::new(DEVICE_EXT, "AcmeDevice")
+        .attribute(Attribute::string("costCenter"))
+        .attribute(Attribute::string("notes").returned(Returned::Request));
+    ResourceType::new("Device", "/Devices", Arc::new(schema)).extension(Arc::new(ext), false)
+}
+
+fn device_out(attributes: Option<&str>, excluded: Option<&str>) -> Value {
+    let rtype = devices();
+    let body = json!({
+        "serial": "S-1", "model": "MX", "secret": "s3", "audit": "checked", "pin": "1234",
+        "location": {"site": "HQ", "room": "101", "gps": "52.5,13.4", "key": "k"},
+        DEVICE_EXT: {"costCenter": "4130", "notes": "fragile"}
+    });
+    let attrs = normalize(&rtype, &body, Strictness::default()).unwrap();
+    let device = Resource::new("d1", attrs);
+    let p = Projection::parse(attributes, excluded).unwrap();
+    render(&rtype, &device, &Map::new(), &p, BASE)
+}
+
+#[test]
+fn returned_default_request_always_never() {
+    let out = device_out(None, None);
+    assert_eq!(
+        keys(&out),
+        [
+            "schemas", "id", "serial", "model", "location", DEVICE_EXT, "meta"
+        ]
+    );
+    assert_eq!(out["location"], json!({"site": "HQ", "room": "101"}));
+    assert_eq!(out[DEVICE_EXT], json!({"costCenter": "4130"}));
+    assert_eq!(out["meta"]["location"], format!("{BASE}/Devices/d1"));
+
+    // request: only when named.
+    let out = device_out(Some("audit"), None);
+    assert_eq!(keys(&out), ["schemas", "id", "serial", "audit"]);
+    let out = device_out(Some("location.gps"), None);
+    assert_eq!(out["location"], json!({"site": "HQ", "gps": "52.5,13.4"}));
+    let out = device_out(Some(&format!("{DEVICE_EXT}:notes")), None);
+    assert_eq!(out[DEVICE_EXT], json!({"notes": "fragile"}));
+    let out = device_out(Some(&format!("{DEVICE}:audit,model")), None);
+    assert_eq!(keys(&out), ["schemas", "id", "serial", "model", "audit"]);
+
+    // always: even when left out or excluded.
+    let out = device_out(None, Some("serial,location.site,location.room"));
+    assert_eq!(out["serial"], "S-1");
+    assert_eq!(out["location"], json!({"site": "HQ"}));
+    let out = device_out(Some("model"), None);
+    assert_eq!(keys(&out), ["schemas", "id", "serial", "model"]);
+
+    // never, and writeOnly: not even when named.
+    let out = device_out(Some("secret,pin,location.key,model"), None);
+    assert!(out.get("secret").is_none());
+    assert!(out.get("pin").is_none());
+    assert!(out["location"].get("key").is_none());
+    assert_eq!(out["model"], "MX");
+    // Naming the parent gives its default sub-attributes; one returned on
+    // request only must be named itself.
+    let out = device_out(Some("location"), None);
+    assert_eq!(out["location"], json!({"site": "HQ", "room": "101"}));
+
+    // excludedAttributes never adds what is returned on request only.
+    let out = device_out(None, Some("model"));
+    assert!(out.get("audit").is_none());
+    assert!(out.get("model").is_none());
+    assert_eq!(out["location"], json!({"site": "HQ", "room": "101"}));
+}
