@@ -326,6 +326,13 @@ pub(crate) fn normalize_single(
                 // `{"value": "{\"id\":..,\"value\":..}"}`: Entra's default
                 // mode sends roles with the element JSON-encoded in `value`.
                 let mut merged = encoded_value(fields).unwrap_or_default();
+                // Its `displayName` is the element's `display`.
+                if attr.sub_attribute("displayName").is_none()
+                    && attr.sub_attribute("display").is_some()
+                    && let Some(name) = merged.remove("displayName")
+                {
+                    merged.entry("display".to_owned()).or_insert(name);
+                }
                 for (k, v) in fields {
                     if !k.eq_ignore_ascii_case("value") {
                         merged.entry(k.clone()).or_insert_with(|| v.clone());

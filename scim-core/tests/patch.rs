@@ -616,8 +616,16 @@ fn unknown_attributes_are_ignored_unless_strict() {
 #[test]
 fn entra_roles_with_a_json_encoded_string_value() {
     let u = user(json!({"userName": "b"}));
-    let out = patch(&ResourceType::user(), &u, ops(json!([{"op": "Add", "path": "roles", "value": [
-        {"value": "{\"id\":\"7a2b\",\"value\":\"Reader\",\"displayName\":\"Reader\"}"}
-    ]}]))).unwrap();
-    assert_eq!(out["roles"], json!([{"value": "Reader"}]));
+    let out = patch(
+        &ResourceType::user(),
+        &u,
+        ops(json!([{"op": "Add", "path": "roles", "value": [
+            {"value": "{\"id\":\"7a2b\",\"value\":\"Reader\",\"displayName\":\"Reader\"}"}
+        ]}])),
+    )
+    .unwrap();
+    assert_eq!(
+        out["roles"],
+        json!([{"value": "Reader", "display": "Reader"}])
+    );
 }

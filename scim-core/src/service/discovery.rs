@@ -62,7 +62,13 @@ impl ScimService {
             "schemas": [SPC_SCHEMA],
             "patch": {"supported": true},
             "bulk": match config.bulk {
-                Some(b) => json!({"supported": true, "maxOperations": b.max_operations, "maxPayloadSize": b.max_payload_size}),
+                // No request body may exceed the server's own limit, bulk
+                // or not: advertise the smaller of the two.
+                Some(b) => json!({
+                    "supported": true,
+                    "maxOperations": b.max_operations,
+                    "maxPayloadSize": b.max_payload_size.min(config.max_payload_size),
+                }),
                 None => json!({"supported": false, "maxOperations": 0, "maxPayloadSize": 0}),
             },
             "filter": {"supported": true, "maxResults": config.max_count},

@@ -414,7 +414,15 @@ impl ScimService {
         };
         match ctx {
             Ok(ctx) => self.handle_with(ctx, request).await,
-            Err(e) => error_response(&e),
+            Err(e) => {
+                let mut response = error_response(&e);
+                if request.method() == Method::HEAD {
+                    // A HEAD answer has no content (RFC 9110 §9.3.2),
+                    // whichever framework carries it.
+                    *response.body_mut() = Bytes::new();
+                }
+                response
+            }
         }
     }
 
