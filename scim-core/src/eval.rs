@@ -79,11 +79,17 @@ pub fn matches(rtype: &ResourceType, resource: &Resource, filter: &Filter) -> Re
 /// 400 `invalidFilter` naming the unknown attribute.
 pub fn check_filter(rtype: &ResourceType, filter: &Filter<'_>) -> Result<()> {
     match filter {
-        Filter::Compare { path, .. } | Filter::Present(path) => {
+        Filter::Present(path) => {
             if rtype.resolve(path).is_none() {
                 return Err(unknown_in_filter(rtype, path));
             }
             Ok(())
+        }
+        Filter::Compare { path, op, value } => {
+            let Some(r) = rtype.resolve(path) else {
+                return Err(unknown_in_filter(rtype, path));
+            };
+            check_comparison(r.sub.unwrap_or(r.attr), *op, value, path)
         }
         Filter::ValuePath(vp) => {
             let Some(r) = rtype.resolve(&vp.attr) else {
@@ -98,17 +104,51 @@ pub fn check_filter(rtype: &ResourceType, filter: &Filter<'_>) -> Result<()> {
     }
 }
 
+/// Whether `op literal` is a comparison the attribute's type allows: the
+/// same rules evaluation applies, checked before any data is read, so that
+/// the answer does not depend on what the tenant holds.
+fn check_comparison(
+    def: &Attribute,
+    op: CompareOp,
+    literal: &CompValue<'_>,
+    path: &AttrPath<'_>,
+) -> Result<()> {
+    let def = if def.kind == AttributeType::Complex {
+        def.sub_attribute("value")
+            .ok_or_else(|| invalid(format!("{path} is complex; name one of its sub-attributes")))?
+    } else {
+        def
+    };
+    if *literal == CompValue::Null {
+        return match op {
+            CompareOp::Eq | CompareOp::Ne => Ok(()),
+            _ => Err(invalid(format!(
+                "{path} {op} null: null only works with eq and ne"
+            ))),
+        };
+    }
+    let op = if op == CompareOp::Ne {
+        CompareOp::Eq
+    } else {
+        op
+    };
+    Literal::new(def, op, literal, path).map(|_| ())
+}
+
 fn check_element_filter(attr: &Attribute, filter: &Filter<'_>) -> Result<()> {
     match filter {
         Filter::Compare { path, .. } | Filter::Present(path) => {
-            if path.uri.is_some()
-                || path.sub_attr.is_some()
-                || attr.sub_attribute(&path.name).is_none()
-            {
-                return Err(invalid(format!(
-                    "{path} is not a sub-attribute of {}",
-                    attr.name
-                )));
+            let sub = match attr.sub_attribute(&path.name) {
+                Some(sub) if path.uri.is_none() && path.sub_attr.is_none() => sub,
+                _ => {
+                    return Err(invalid(format!(
+                        "{path} is not a sub-attribute of {}",
+                        attr.name
+                    )));
+                }
+            };
+            if let Filter::Compare { op, value, .. } = filter {
+                check_comparison(sub, *op, value, path)?;
             }
             Ok(())
         }
@@ -506,15 +546,25 @@ fn sort_key(rtype: &ResourceType, resource: &Resource, by: &AttrPath) -> Option<
         resource,
         relations: None,
     };
-    let (def, values) = values(&scope, by).ok()??;
-    let pick = values
+    // A multi-valued attribute sorts by its primary element, else its
+    // first (RFC 7644 §3.4.2.3), also when the path names a sub-attribute
+    // (`emails.value`): pick the element first, then read from it.
+    let whole = AttrPath {
+        sub_attr: None,
+        ..by.clone()
+    };
+    let (attr, elements) = values(&scope, &whole).ok()??;
+    let element = elements
         .iter()
         .find(|v| v.get("primary") == Some(&Value::Bool(true)))
-        .or_else(|| values.first())?;
-    let (def, value) = if def.kind == AttributeType::Complex {
-        (def.sub_attribute("value")?, pick.get("value")?)
-    } else {
-        (def, pick.as_ref())
+        .or_else(|| elements.first())?;
+    let (def, value) = match (&by.sub_attr, attr.kind) {
+        (Some(sub), AttributeType::Complex) => {
+            let def = attr.sub_attribute(sub)?;
+            (def, element.get(&def.name)?)
+        }
+        (None, AttributeType::Complex) => (attr.sub_attribute("value")?, element.get("value")?),
+        _ => (attr, element.as_ref()),
     };
     Some(match (def.kind, value) {
         (_, Value::Bool(b)) => SortKey::Bool(*b),

@@ -733,7 +733,7 @@ impl<'a> Engine<'a> {
         };
         if hits.is_empty() {
             // Upsert: build the element the filter describes.
-            let Some(mut element) = element_from_filter(attr, filter) else {
+            let Some(mut element) = element_from_filter(attr, filter, self.strictness)? else {
                 return Err(Error::new(
                     ErrorKind::NoTarget,
                     format!(
@@ -762,7 +762,8 @@ impl<'a> Engine<'a> {
                     if op == PatchOp::Replace {
                         // The element becomes the value, keeping what the
                         // filter pins (its type).
-                        let mut element = element_from_filter(attr, filter).unwrap_or_default();
+                        let mut element =
+                            element_from_filter(attr, filter, self.strictness)?.unwrap_or_default();
                         element.extend(fields.clone());
                         *item = Value::Object(element);
                     } else if let Some(obj) = item.as_object_mut() {
@@ -803,8 +804,14 @@ fn set_field(item: &mut Value, sub: &Attribute, value: Option<Value>, op: PatchO
 }
 
 /// The element a filter of `eq` terms joined by `and` describes
-/// (`type eq "work"` gives `{"type": "work"}`); `None` for other filters.
-fn element_from_filter(attr: &Attribute, filter: &Filter) -> Option<Map<String, Value>> {
+/// (`type eq "work"` gives `{"type": "work"}`); `Ok(None)` for other
+/// filters. The values are validated like any input (a `type` outside the
+/// canonical values is refused when those are enforced).
+fn element_from_filter(
+    attr: &Attribute,
+    filter: &Filter<'_>,
+    strictness: Strictness,
+) -> Result<Option<Map<String, Value>>> {
     let mut element = Map::new();
     let terms = match filter {
         Filter::And(terms) => terms.as_slice(),
@@ -817,26 +824,30 @@ fn element_from_filter(attr: &Attribute, filter: &Filter) -> Option<Map<String, 
             value,
         } = term
         else {
-            return None;
+            return Ok(None);
         };
         if path.uri.is_some() || path.sub_attr.is_some() {
-            return None;
+            return Ok(None);
         }
-        let sub = attr.sub_attribute(&path.name)?;
+        let Some(sub) = attr.sub_attribute(&path.name) else {
+            return Ok(None);
+        };
         let json = match value {
             CompValue::String(s) => Value::String(s.to_string()),
             CompValue::Bool(b) => Value::Bool(*b),
-            CompValue::Number(n) => serde_json::from_str(n.as_str()).ok()?,
-            CompValue::Null => return None,
+            CompValue::Number(n) => match serde_json::from_str(n.as_str()) {
+                Ok(v) => v,
+                Err(_) => return Ok(None),
+            },
+            CompValue::Null => return Ok(None),
         };
-        let v = normalize_value(
-            sub,
-            &json,
-            &sub.name,
-            Strictness::default().enforce_canonical(false),
-        )
-        .ok()??;
-        element.insert(sub.name.clone(), v);
+        let path = format!("{}.{}", attr.name, sub.name);
+        match normalize_value(sub, &json, &path, strictness)? {
+            Some(v) => {
+                element.insert(sub.name.clone(), v);
+            }
+            None => return Ok(None),
+        }
     }
-    Some(element)
+    Ok(Some(element))
 }

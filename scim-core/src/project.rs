@@ -177,15 +177,8 @@ pub fn render(
     base: &str,
 ) -> Value {
     let mut out = Map::new();
-    let mut schemas = vec![Value::String(rtype.schema().id.clone())];
-    schemas.extend(
-        rtype
-            .extensions()
-            .iter()
-            .filter(|e| resource.attributes.contains_key(&e.schema.id))
-            .map(|e| Value::String(e.schema.id.clone())),
-    );
-    out.insert("schemas".to_owned(), Value::Array(schemas));
+    // Filled in below, once it is known which extensions are in the output.
+    out.insert("schemas".to_owned(), Value::Null);
     let common = common_attributes();
     out.insert("id".to_owned(), Value::String(resource.id.clone()));
     if let Some(external_id) = resource.attributes.get("externalId")
@@ -225,6 +218,15 @@ pub fn render(
             out.insert(ext.schema.id.clone(), Value::Object(ext_out));
         }
     }
+    let mut schemas = vec![Value::String(rtype.schema().id.clone())];
+    schemas.extend(
+        rtype
+            .extensions()
+            .iter()
+            .filter(|e| out.contains_key(&e.schema.id))
+            .map(|e| Value::String(e.schema.id.clone())),
+    );
+    out.insert("schemas".to_owned(), Value::Array(schemas));
     let meta_attr = &common[2];
     let meta = serde_json::json!({
         "resourceType": rtype.id(),

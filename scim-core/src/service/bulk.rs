@@ -208,7 +208,7 @@ impl ScimService {
                 "Operations[{n}] needs a \"path\""
             )));
         };
-        let path = resolve_refs_in_str(path, ids)?;
+        let path = resolve_refs_in_path(path, ids)?;
         let segments: Vec<String> = path
             .split('/')
             .filter(|s| !s.is_empty())
@@ -243,10 +243,17 @@ impl ScimService {
     }
 }
 
-/// Replaces `bulkId:<id>` references with the ids created for them.
+/// Replaces `bulkId:<id>` references with the ids created for them: a
+/// string value that is exactly such a reference (RFC 7644 §3.7.2), or a
+/// path segment. Text that merely contains `bulkId:` is left alone.
 fn resolve_refs(value: &Value, ids: &HashMap<String, String>) -> Result<Value> {
     Ok(match value {
-        Value::String(s) => Value::String(resolve_refs_in_str(s, ids)?),
+        Value::String(s) => match s.strip_prefix("bulkId:") {
+            Some(key) if !key.is_empty() && !key.contains(char::is_whitespace) => {
+                Value::String(lookup(key, ids)?.to_owned())
+            }
+            _ => Value::String(s.clone()),
+        },
         Value::Array(items) => Value::Array(
             items
                 .iter()
@@ -262,24 +269,23 @@ fn resolve_refs(value: &Value, ids: &HashMap<String, String>) -> Result<Value> {
     })
 }
 
-fn resolve_refs_in_str(s: &str, ids: &HashMap<String, String>) -> Result<String> {
-    let Some(pos) = s.find("bulkId:") else {
-        return Ok(s.to_owned());
-    };
-    let start = pos + "bulkId:".len();
-    let end = s[start..]
-        .find(|c: char| c == '/' || c == '"' || c.is_whitespace())
-        .map_or(s.len(), |e| start + e);
-    let key = &s[start..end];
-    let id = ids.get(key).ok_or_else(|| {
+/// A path with its `bulkId:<id>` segments replaced.
+fn resolve_refs_in_path(path: &str, ids: &HashMap<String, String>) -> Result<String> {
+    let segments: Vec<String> = path
+        .split('/')
+        .map(|seg| match seg.strip_prefix("bulkId:") {
+            Some(key) => lookup(key, ids).map(str::to_owned),
+            None => Ok(seg.to_owned()),
+        })
+        .collect::<Result<_>>()?;
+    Ok(segments.join("/"))
+}
+
+fn lookup<'a>(key: &str, ids: &'a HashMap<String, String>) -> Result<&'a str> {
+    ids.get(key).map(String::as_str).ok_or_else(|| {
         Error::new(
             ErrorKind::Conflict,
             format!("bulkId:{key} refers to no resource created earlier in this request"),
         )
-    })?;
-    Ok(format!(
-        "{}{id}{}",
-        &s[..pos],
-        resolve_refs_in_str(&s[end..], ids)?
-    ))
+    })
 }

@@ -692,16 +692,33 @@ impl ScimService {
                 total_results,
                 resources,
             } => Ok((total_results, resources)),
-            ListPage::Candidates(mut candidates) => {
-                if let Some(filter) = &query.filter {
-                    let mut kept = Vec::with_capacity(candidates.len());
-                    for r in candidates {
-                        if eval::matches(rtype, &r, filter)? {
-                            kept.push(r);
-                        }
+            ListPage::Candidates(candidates) => {
+                let mut kept = Vec::with_capacity(candidates.len());
+                for r in candidates {
+                    if !query.visibility.admits(r.owner.as_deref(), r.deleted) {
+                        continue;
                     }
-                    candidates = kept;
+                    let hit = match &query.filter {
+                        None => true,
+                        Some(filter) => match rtype.members() {
+                            // A filter on members reads them from the store.
+                            Some(name) if members::filter_mentions(filter, name) => {
+                                let list = self.inner.store.members(ctx, rtype, &r.id).await?;
+                                let mut relations = Map::new();
+                                relations.insert(
+                                    name.to_owned(),
+                                    members::render_members(self, &self.base(ctx), &list),
+                                );
+                                eval::matches_with(rtype, &r, &relations, filter)?
+                            }
+                            _ => eval::matches(rtype, &r, filter)?,
+                        },
+                    };
+                    if hit {
+                        kept.push(r);
+                    }
                 }
+                let mut candidates = kept;
                 if let Some(by) = &query.sort_by {
                     eval::sort(rtype, &mut candidates, by, query.sort_order);
                 }
@@ -1169,8 +1186,14 @@ impl ScimService {
             if attributes.is_none() && members.is_empty() {
                 return Ok((existing.clone(), existing, members));
             }
+            // Member changes do not depend on the version they were planned
+            // on (adding or removing one member commutes with any other
+            // change), so without If-Match they are written
+            // unconditionally and never lose a race.
+            let if_version = (attributes.is_some() || req.if_match().is_some())
+                .then_some(existing.meta.version.as_str());
             let update = Update {
-                if_version: Some(&existing.meta.version),
+                if_version,
                 attributes,
                 members: members.clone(),
                 ..Update::new(id)
@@ -1230,10 +1253,10 @@ impl ScimService {
             };
             self.inner.store.update(ctx, rtype, update).await?;
         } else {
-            self.inner
-                .store
-                .delete(ctx, rtype, id, Some(&existing.meta.version))
-                .await?;
+            // Conditional only when the client asked (If-Match, checked
+            // above): a plain DELETE must not fail on a concurrent write.
+            let if_version = req.if_match().map(|_| existing.meta.version.as_str());
+            self.inner.store.delete(ctx, rtype, id, if_version).await?;
         }
         if self.inner.events.is_some() {
             let mut event = Event::new(EventKind::Deleted, ctx.tenant(), owner(ctx), rtype, id);

@@ -567,7 +567,7 @@ enum ChangeResolved {
     RemoveAll,
 }
 
-fn filter_mentions(filter: &Filter, name: &str) -> bool {
+pub(crate) fn filter_mentions(filter: &Filter<'_>, name: &str) -> bool {
     match filter {
         Filter::Compare { path, .. } | Filter::Present(path) => path.is(name),
         Filter::ValuePath(vp) => vp.attr.is(name),
