@@ -3,11 +3,12 @@
 //! `returned` characteristic (RFC 7643 §7).
 
 use scim_filter::AttrPath;
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
-use crate::resource::{Resource, format_datetime};
-use crate::schema::{Attribute, Mutability, ResourceType, Returned, common_attributes};
+use crate::resource::Resource;
+use crate::schema::{Attribute, Mutability, ResourceType, Returned, Schema, common_attributes};
 
 /// Which attributes a response carries: `attributes` (only these, plus the
 /// ones returned always) or `excludedAttributes` (all default ones but
@@ -168,6 +169,10 @@ enum Selection {
 /// `meta` with `location` under `base`. `relations` holds the attributes
 /// kept outside the resource (a group's `members`, a user's `groups`),
 /// already rendered.
+///
+/// This builds a `Value`; a server writing responses serializes
+/// [`Rendered`] instead, which writes the same JSON without building a
+/// tree (and keeps the schema order of the keys).
 #[must_use]
 pub fn render(
     rtype: &ResourceType,
@@ -176,106 +181,284 @@ pub fn render(
     projection: &Projection,
     base: &str,
 ) -> Value {
-    let mut out = Map::new();
-    // Filled in below, once it is known which extensions are in the output.
-    out.insert("schemas".to_owned(), Value::Null);
-    let common = common_attributes();
-    out.insert("id".to_owned(), Value::String(resource.id.clone()));
-    if let Some(external_id) = resource.attributes.get("externalId")
-        && !matches!(projection.select(rtype, None, &common[1]), Selection::Skip)
-    {
-        out.insert("externalId".to_owned(), external_id.clone());
-    }
-    for attr in &rtype.schema().attributes {
-        let value = if rtype.is_members(&attr.name) || rtype.is_member_of(&attr.name) {
-            relations.get(&attr.name)
-        } else {
-            resource.attributes.get(&attr.name)
-        };
-        if let Some(value) = value
-            && let Some(v) = shape(projection.select(rtype, None, attr), attr, value)
-        {
-            out.insert(attr.name.clone(), v);
-        }
-    }
-    for ext in rtype.extensions() {
-        let Some(Value::Object(values)) = resource.attributes.get(&ext.schema.id) else {
-            continue;
-        };
-        let mut ext_out = Map::new();
-        for attr in &ext.schema.attributes {
-            if let Some(value) = values.get(&attr.name)
-                && let Some(v) = shape(
-                    projection.select(rtype, Some(&ext.schema.id), attr),
-                    attr,
-                    value,
-                )
-            {
-                ext_out.insert(attr.name.clone(), v);
-            }
-        }
-        if !ext_out.is_empty() {
-            out.insert(ext.schema.id.clone(), Value::Object(ext_out));
-        }
-    }
-    let mut schemas = vec![Value::String(rtype.schema().id.clone())];
-    schemas.extend(
-        rtype
-            .extensions()
-            .iter()
-            .filter(|e| out.contains_key(&e.schema.id))
-            .map(|e| Value::String(e.schema.id.clone())),
-    );
-    out.insert("schemas".to_owned(), Value::Array(schemas));
-    let meta_attr = &common[2];
-    let meta = serde_json::json!({
-        "resourceType": rtype.id(),
-        "created": format_datetime(resource.meta.created),
-        "lastModified": format_datetime(resource.meta.last_modified),
-        "location": format!("{base}{}/{}", rtype.endpoint(), resource.id),
-        "version": resource.meta.etag(),
-    });
-    if let Some(meta) = shape(projection.select(rtype, None, meta_attr), meta_attr, &meta) {
-        out.insert("meta".to_owned(), meta);
-    }
-    Value::Object(out)
+    serde_json::to_value(Rendered::new(rtype, resource, relations, projection, base))
+        .expect("BUG: a rendered resource is valid JSON")
 }
 
-/// Applies a selection to a value: sub-attributes never returned, or only
-/// on request, or excluded, are dropped.
-fn shape(selection: Selection, attr: &Attribute, value: &Value) -> Option<Value> {
-    let keep_sub = |sub: &Attribute| -> bool {
-        match (&selection, sub.returned) {
+/// A resource as a response carries it, serialized straight to JSON
+/// (see [`render`] for what it holds).
+#[derive(Debug, Clone, Copy)]
+pub struct Rendered<'a> {
+    rtype: &'a ResourceType,
+    resource: &'a Resource,
+    relations: &'a Map<String, Value>,
+    projection: &'a Projection,
+    base: &'a str,
+}
+
+impl<'a> Rendered<'a> {
+    /// The rendering of `resource`, ready to serialize.
+    #[must_use]
+    pub fn new(
+        rtype: &'a ResourceType,
+        resource: &'a Resource,
+        relations: &'a Map<String, Value>,
+        projection: &'a Projection,
+        base: &'a str,
+    ) -> Self {
+        Self {
+            rtype,
+            resource,
+            relations,
+            projection,
+            base,
+        }
+    }
+
+    /// The attributes of one schema that go out, in schema order.
+    fn entries(
+        &self,
+        extension: Option<&'a Schema>,
+        values: &'a Map<String, Value>,
+    ) -> Vec<Entry<'a>> {
+        let attrs = extension.map_or(&self.rtype.schema().attributes, |e| &e.attributes);
+        attrs
+            .iter()
+            .filter_map(|attr| {
+                let value = if extension.is_none()
+                    && (self.rtype.is_members(&attr.name) || self.rtype.is_member_of(&attr.name))
+                {
+                    self.relations.get(&attr.name)
+                } else {
+                    values.get(&attr.name)
+                }?;
+                let selection =
+                    self.projection
+                        .select(self.rtype, extension.map(|e| e.id.as_str()), attr);
+                let entry = Entry {
+                    attr,
+                    value,
+                    selection,
+                };
+                entry.has_output().then_some(entry)
+            })
+            .collect()
+    }
+}
+
+/// One attribute with the part of it that goes out.
+struct Entry<'a> {
+    attr: &'a Attribute,
+    value: &'a Value,
+    selection: Selection,
+}
+
+impl Entry<'_> {
+    fn keeps(&self, sub: &Attribute) -> bool {
+        if sub.mutability == Mutability::WriteOnly {
+            return false;
+        }
+        match (&self.selection, sub.returned) {
             (_, Returned::Never) => false,
             (_, Returned::Always) => true,
             (Selection::Only(subs), _) => subs.iter().any(|s| sub.is(s)),
             (Selection::All(without), Returned::Default) => !without.iter().any(|s| sub.is(s)),
             _ => false,
         }
-    };
-    if matches!(selection, Selection::Skip) || attr.mutability == Mutability::WriteOnly {
-        return None;
     }
-    if attr.sub_attributes.is_empty() {
-        return Some(value.clone());
+
+    fn element_has_output(&self, element: &Value) -> bool {
+        element.as_object().is_some_and(|obj| {
+            self.attr
+                .sub_attributes
+                .iter()
+                .any(|sub| self.keeps(sub) && obj.contains_key(&sub.name))
+        })
     }
-    let filter_object = |v: &Value| -> Option<Value> {
-        let obj = v.as_object()?;
-        let kept: Map<String, Value> = obj
-            .iter()
-            .filter(|(k, _)| {
-                attr.sub_attribute(k)
-                    .is_some_and(|s| keep_sub(s) && s.mutability != Mutability::WriteOnly)
-            })
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        (!kept.is_empty()).then_some(Value::Object(kept))
-    };
-    match value {
-        Value::Array(items) => {
-            let kept: Vec<Value> = items.iter().filter_map(filter_object).collect();
-            (!kept.is_empty()).then_some(Value::Array(kept))
+
+    fn has_output(&self) -> bool {
+        if matches!(self.selection, Selection::Skip)
+            || self.attr.mutability == Mutability::WriteOnly
+        {
+            return false;
         }
-        other => filter_object(other),
+        if self.attr.sub_attributes.is_empty() {
+            return true;
+        }
+        match self.value {
+            Value::Array(items) => items.iter().any(|i| self.element_has_output(i)),
+            other => self.element_has_output(other),
+        }
+    }
+}
+
+impl Serialize for Entry<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if self.attr.sub_attributes.is_empty() {
+            return self.value.serialize(serializer);
+        }
+        match self.value {
+            Value::Array(items) => {
+                let mut seq = serializer.serialize_seq(None)?;
+                for item in items.iter().filter(|i| self.element_has_output(i)) {
+                    seq.serialize_element(&Element {
+                        entry: self,
+                        value: item,
+                    })?;
+                }
+                seq.end()
+            }
+            other => Element {
+                entry: self,
+                value: other,
+            }
+            .serialize(serializer),
+        }
+    }
+}
+
+/// One complex value: its kept sub-attributes, in schema order.
+struct Element<'a> {
+    entry: &'a Entry<'a>,
+    value: &'a Value,
+}
+
+impl Serialize for Element<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        if let Some(obj) = self.value.as_object() {
+            for sub in &self.entry.attr.sub_attributes {
+                if self.entry.keeps(sub)
+                    && let Some(v) = obj.get(&sub.name)
+                {
+                    map.serialize_entry(&sub.name, v)?;
+                }
+            }
+        }
+        map.end()
+    }
+}
+
+/// `meta`, written straight from the resource (no intermediate strings).
+struct MetaOut<'a> {
+    rendered: &'a Rendered<'a>,
+    entry: Entry<'a>,
+}
+
+impl Serialize for MetaOut<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let r = self.rendered;
+        let mut map = serializer.serialize_map(None)?;
+        for sub in &self.entry.attr.sub_attributes {
+            if !self.entry.keeps(sub) {
+                continue;
+            }
+            match sub.name.as_str() {
+                "resourceType" => map.serialize_entry("resourceType", r.rtype.id())?,
+                "created" => map.serialize_entry("created", &Instant(r.resource.meta.created))?,
+                "lastModified" => {
+                    map.serialize_entry("lastModified", &Instant(r.resource.meta.last_modified))?;
+                }
+                "location" => map.serialize_entry(
+                    "location",
+                    &Display(format_args!(
+                        "{}{}/{}",
+                        r.base,
+                        r.rtype.endpoint(),
+                        r.resource.id
+                    )),
+                )?,
+                "version" => map.serialize_entry(
+                    "version",
+                    &Display(format_args!("W/\"{}\"", r.resource.meta.version)),
+                )?,
+                _ => {}
+            }
+        }
+        map.end()
+    }
+}
+
+/// Serializes anything `Display` as a JSON string, without a `String` in
+/// between.
+struct Display<T>(T);
+
+impl<T: std::fmt::Display> Serialize for Display<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&self.0)
+    }
+}
+
+/// An instant as `xsd:dateTime` (what `format_datetime` writes).
+struct Instant(time::OffsetDateTime);
+
+impl Serialize for Instant {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&crate::resource::DateTime(self.0))
+    }
+}
+
+/// The attributes of one extension.
+struct Entries<'a>(&'a [Entry<'a>]);
+
+impl Serialize for Entries<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for e in self.0 {
+            map.serialize_entry(&e.attr.name, e)?;
+        }
+        map.end()
+    }
+}
+
+impl Serialize for Rendered<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let common = common_attributes();
+        let core = self.entries(None, &self.resource.attributes);
+        let extensions: Vec<(&Schema, Vec<Entry<'_>>)> = self
+            .rtype
+            .extensions()
+            .iter()
+            .filter_map(|ext| {
+                let values = self.resource.attributes.get(&ext.schema.id)?.as_object()?;
+                let entries = self.entries(Some(&ext.schema), values);
+                (!entries.is_empty()).then_some((&*ext.schema, entries))
+            })
+            .collect();
+        let mut map = serializer.serialize_map(None)?;
+        let schemas: Vec<&str> = std::iter::once(self.rtype.schema().id.as_str())
+            .chain(extensions.iter().map(|(s, _)| s.id.as_str()))
+            .collect();
+        map.serialize_entry("schemas", &schemas)?;
+        map.serialize_entry("id", &self.resource.id)?;
+        if let Some(external_id) = self.resource.attributes.get("externalId")
+            && !matches!(
+                self.projection.select(self.rtype, None, &common[1]),
+                Selection::Skip
+            )
+        {
+            map.serialize_entry("externalId", external_id)?;
+        }
+        for e in &core {
+            map.serialize_entry(&e.attr.name, e)?;
+        }
+        for (ext, entries) in &extensions {
+            map.serialize_entry(&ext.id, &Entries(entries))?;
+        }
+        let meta_attr = &common[2];
+        let meta = MetaOut {
+            rendered: self,
+            entry: Entry {
+                attr: meta_attr,
+                value: &Value::Null,
+                selection: self.projection.select(self.rtype, None, meta_attr),
+            },
+        };
+        if !matches!(meta.entry.selection, Selection::Skip)
+            && meta_attr.sub_attributes.iter().any(|s| meta.entry.keeps(s))
+        {
+            map.serialize_entry("meta", &meta)?;
+        }
+        map.end()
     }
 }

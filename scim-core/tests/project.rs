@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use scim_core::project::{Projection, render};
+use scim_core::project::{Projection, Rendered, render};
 use scim_core::schema::{Attribute, Mutability, ResourceType, Returned, Schema};
 use scim_core::validate::{Strictness, normalize};
 use scim_core::{ErrorKind, Resource};
@@ -31,30 +31,59 @@ fn babs() -> Resource {
     Resource::new("u1", attrs)
 }
 
-fn show(attributes: Option<&str>, excluded: Option<&str>) -> Value {
+/// The rendered JSON, and its top-level keys in the order they are
+/// written (the schema order a response carries).
+fn show(attributes: Option<&str>, excluded: Option<&str>) -> (Value, Vec<String>) {
     let projection = Projection::parse(attributes, excluded).expect("valid lists");
-    render(
-        &ResourceType::user(),
-        &babs(),
-        &Map::new(),
-        &projection,
-        BASE,
-    )
+    rendered(&ResourceType::user(), &babs(), &projection)
 }
 
-fn keys(v: &Value) -> Vec<&str> {
-    v.as_object()
+fn rendered(
+    rtype: &ResourceType,
+    resource: &Resource,
+    projection: &Projection,
+) -> (Value, Vec<String>) {
+    let relations = Map::new();
+    let bytes = serde_json::to_vec(&Rendered::new(
+        rtype, resource, &relations, projection, BASE,
+    ))
+    .expect("serializes");
+    assert_eq!(
+        serde_json::from_slice::<Value>(&bytes).unwrap(),
+        render(rtype, resource, &relations, projection, BASE),
+        "Rendered and render agree"
+    );
+    (serde_json::from_slice(&bytes).unwrap(), top_keys(&bytes))
+}
+
+fn top_keys(bytes: &[u8]) -> Vec<String> {
+    use serde::Deserializer as _;
+    use serde::de::{IgnoredAny, MapAccess, Visitor};
+    struct Keys;
+    impl<'de> Visitor<'de> for Keys {
+        type Value = Vec<String>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Vec<String>, A::Error> {
+            let mut keys = Vec::new();
+            while let Some(k) = map.next_key::<String>()? {
+                map.next_value::<IgnoredAny>()?;
+                keys.push(k);
+            }
+            Ok(keys)
+        }
+    }
+    serde_json::Deserializer::from_slice(bytes)
+        .deserialize_map(Keys)
         .expect("an object")
-        .keys()
-        .map(String::as_str)
-        .collect()
 }
 
 #[test]
 fn everything_by_default_but_what_is_never_returned() {
-    let out = show(None, None);
+    let (out, order) = show(None, None);
     assert_eq!(
-        keys(&out),
+        order,
         [
             "schemas",
             "id",
@@ -77,54 +106,54 @@ fn everything_by_default_but_what_is_never_returned() {
 
 #[test]
 fn attributes_selects_plus_what_is_returned_always() {
-    let out = show(Some("userName"), None);
-    assert_eq!(keys(&out), ["schemas", "id", "userName"]);
+    let (_, order) = show(Some("userName"), None);
+    assert_eq!(order, ["schemas", "id", "userName"]);
     // Names ignore case and may carry the core URN.
-    let out = show(Some(&format!("{USER}:USERNAME,displayname")), None);
-    assert_eq!(keys(&out), ["schemas", "id", "userName", "displayName"]);
+    let (_, order) = show(Some(&format!("{USER}:USERNAME,displayname")), None);
+    assert_eq!(order, ["schemas", "id", "userName", "displayName"]);
     // password is never returned, even when asked for.
-    let out = show(Some("password,userName"), None);
-    assert_eq!(keys(&out), ["schemas", "id", "userName"]);
+    let (_, order) = show(Some("password,userName"), None);
+    assert_eq!(order, ["schemas", "id", "userName"]);
     // meta and externalId only when named.
-    let out = show(Some("meta,externalId"), None);
-    assert_eq!(keys(&out), ["schemas", "id", "externalId", "meta"]);
-    let out = show(Some("meta.version"), None);
+    let (_, order) = show(Some("meta,externalId"), None);
+    assert_eq!(order, ["schemas", "id", "externalId", "meta"]);
+    let (out, _) = show(Some("meta.version"), None);
     assert_eq!(out["meta"], json!({"version": "W/\"\""}));
 }
 
 #[test]
 fn attributes_with_sub_attributes() {
-    let out = show(Some("name.givenName,emails.value"), None);
-    assert_eq!(keys(&out), ["schemas", "id", "name", "emails"]);
+    let (out, order) = show(Some("name.givenName,emails.value"), None);
+    assert_eq!(order, ["schemas", "id", "name", "emails"]);
     assert_eq!(out["name"], json!({"givenName": "Barbara"}));
     assert_eq!(out["emails"], json!([{"value": "b@example.com"}]));
     // The whole attribute wins over one of its sub-attributes.
-    let out = show(Some("name.givenName,name"), None);
+    let (out, _) = show(Some("name.givenName,name"), None);
     assert_eq!(out["name"]["familyName"], "Jensen");
 }
 
 #[test]
 fn attributes_with_extension_names() {
-    let out = show(Some(&format!("{ENTERPRISE}:department")), None);
-    assert_eq!(keys(&out), ["schemas", "id", ENTERPRISE]);
+    let (out, order) = show(Some(&format!("{ENTERPRISE}:department")), None);
+    assert_eq!(order, ["schemas", "id", ENTERPRISE]);
     assert_eq!(out[ENTERPRISE], json!({"department": "Tours"}));
-    let out = show(Some(&format!("{ENTERPRISE}:manager.value")), None);
+    let (out, _) = show(Some(&format!("{ENTERPRISE}:manager.value")), None);
     assert_eq!(out[ENTERPRISE], json!({"manager": {"value": "m-1"}}));
     // The extension's URN names all of it.
-    let out = show(Some(ENTERPRISE), None);
+    let (out, _) = show(Some(ENTERPRISE), None);
     assert_eq!(
         out[ENTERPRISE],
         json!({"employeeNumber": "701984", "department": "Tours", "manager": {"value": "m-1"}})
     );
     assert!(out.get("userName").is_none());
     // Unqualified extension attribute names work too.
-    let out = show(Some("employeeNumber"), None);
+    let (out, _) = show(Some("employeeNumber"), None);
     assert_eq!(out[ENTERPRISE], json!({"employeeNumber": "701984"}));
 }
 
 #[test]
 fn excluded_attributes_drop_what_they_name() {
-    let out = show(None, Some("emails,name.formatted,meta"));
+    let (out, _) = show(None, Some("emails,name.formatted,meta"));
     assert!(out.get("emails").is_none());
     assert!(out.get("meta").is_none());
     assert_eq!(
@@ -133,16 +162,16 @@ fn excluded_attributes_drop_what_they_name() {
     );
     assert_eq!(out["userName"], "bjensen");
     // id is returned always: excluding it changes nothing.
-    let out = show(None, Some("id,userName"));
+    let (out, _) = show(None, Some("id,userName"));
     assert_eq!(out["id"], "u1");
     assert!(out.get("userName").is_none());
-    let out = show(None, Some(&format!("{ENTERPRISE}:department,{USER}:title")));
+    let (out, _) = show(None, Some(&format!("{ENTERPRISE}:department,{USER}:title")));
     assert!(out.get("title").is_none());
     assert_eq!(
         out[ENTERPRISE],
         json!({"employeeNumber": "701984", "manager": {"value": "m-1"}})
     );
-    let out = show(None, Some(ENTERPRISE));
+    let (out, _) = show(None, Some(ENTERPRISE));
     assert!(out.get(ENTERPRISE).is_none());
     assert_eq!(out["userName"], "bjensen");
 }
@@ -226,7 +255,7 @@ fn devices() -> ResourceType {
     ResourceType::new("Device", "/Devices", Arc::new(schema)).extension(Arc::new(ext), false)
 }
 
-fn device_out(attributes: Option<&str>, excluded: Option<&str>) -> Value {
+fn device_out(attributes: Option<&str>, excluded: Option<&str>) -> (Value, Vec<String>) {
     let rtype = devices();
     let body = json!({
         "serial": "S-1", "model": "MX", "secret": "s3", "audit": "checked", "pin": "1234",
@@ -236,14 +265,14 @@ fn device_out(attributes: Option<&str>, excluded: Option<&str>) -> Value {
     let attrs = normalize(&rtype, &body, Strictness::default()).unwrap();
     let device = Resource::new("d1", attrs);
     let p = Projection::parse(attributes, excluded).unwrap();
-    render(&rtype, &device, &Map::new(), &p, BASE)
+    rendered(&rtype, &device, &p)
 }
 
 #[test]
 fn returned_default_request_always_never() {
-    let out = device_out(None, None);
+    let (out, order) = device_out(None, None);
     assert_eq!(
-        keys(&out),
+        order,
         [
             "schemas", "id", "serial", "model", "location", DEVICE_EXT, "meta"
         ]
@@ -253,35 +282,35 @@ fn returned_default_request_always_never() {
     assert_eq!(out["meta"]["location"], format!("{BASE}/Devices/d1"));
 
     // request: only when named.
-    let out = device_out(Some("audit"), None);
-    assert_eq!(keys(&out), ["schemas", "id", "serial", "audit"]);
-    let out = device_out(Some("location.gps"), None);
+    let (_, order) = device_out(Some("audit"), None);
+    assert_eq!(order, ["schemas", "id", "serial", "audit"]);
+    let (out, _) = device_out(Some("location.gps"), None);
     assert_eq!(out["location"], json!({"site": "HQ", "gps": "52.5,13.4"}));
-    let out = device_out(Some(&format!("{DEVICE_EXT}:notes")), None);
+    let (out, _) = device_out(Some(&format!("{DEVICE_EXT}:notes")), None);
     assert_eq!(out[DEVICE_EXT], json!({"notes": "fragile"}));
-    let out = device_out(Some(&format!("{DEVICE}:audit,model")), None);
-    assert_eq!(keys(&out), ["schemas", "id", "serial", "model", "audit"]);
+    let (_, order) = device_out(Some(&format!("{DEVICE}:audit,model")), None);
+    assert_eq!(order, ["schemas", "id", "serial", "model", "audit"]);
 
     // always: even when left out or excluded.
-    let out = device_out(None, Some("serial,location.site,location.room"));
+    let (out, _) = device_out(None, Some("serial,location.site,location.room"));
     assert_eq!(out["serial"], "S-1");
     assert_eq!(out["location"], json!({"site": "HQ"}));
-    let out = device_out(Some("model"), None);
-    assert_eq!(keys(&out), ["schemas", "id", "serial", "model"]);
+    let (_, order) = device_out(Some("model"), None);
+    assert_eq!(order, ["schemas", "id", "serial", "model"]);
 
     // never, and writeOnly: not even when named.
-    let out = device_out(Some("secret,pin,location.key,model"), None);
+    let (out, _) = device_out(Some("secret,pin,location.key,model"), None);
     assert!(out.get("secret").is_none());
     assert!(out.get("pin").is_none());
     assert!(out["location"].get("key").is_none());
     assert_eq!(out["model"], "MX");
     // Naming the parent gives its default sub-attributes; one returned on
     // request only must be named itself.
-    let out = device_out(Some("location"), None);
+    let (out, _) = device_out(Some("location"), None);
     assert_eq!(out["location"], json!({"site": "HQ", "room": "101"}));
 
     // excludedAttributes never adds what is returned on request only.
-    let out = device_out(None, Some("model"));
+    let (out, _) = device_out(None, Some("model"));
     assert!(out.get("audit").is_none());
     assert!(out.get("model").is_none());
     assert_eq!(out["location"], json!({"site": "HQ", "room": "101"}));

@@ -116,13 +116,40 @@ fn group_members_validate() {
 
 #[test]
 fn output_order_is_schemas_id_then_schema_order_then_meta() {
-    let out = round_trip(&ResourceType::user(), &load("enterprise_user"));
-    let keys: Vec<&str> = out
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
-    assert_eq!(keys[..4], ["schemas", "id", "externalId", "userName"]);
-    assert_eq!(keys.last(), Some(&"meta"));
+    let example = load("enterprise_user");
+    let rtype = ResourceType::user();
+    let attrs = normalize(&rtype, &example, Strictness::default()).unwrap();
+    let resource = Resource::new("2819c223", attrs);
+    let relations = Map::new();
+    let projection = Projection::all();
+    let bytes = serde_json::to_vec(&scim_core::project::Rendered::new(
+        &rtype,
+        &resource,
+        &relations,
+        &projection,
+        BASE,
+    ))
+    .unwrap();
+    let text = String::from_utf8(bytes).unwrap();
+    let at = |key: &str| {
+        text.find(&format!("\"{key}\":"))
+            .unwrap_or_else(|| panic!("{key} missing"))
+    };
+    let order = [
+        "schemas",
+        "id",
+        "externalId",
+        "userName",
+        "name",
+        "displayName",
+        "emails",
+        "x509Certificates",
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
+        "meta",
+    ];
+    for pair in order.windows(2) {
+        assert!(at(pair[0]) < at(pair[1]), "{} before {}", pair[0], pair[1]);
+    }
+    // Sub-attributes follow the schema too: value, type, primary.
+    assert!(text.contains(r#"{"value":"bjensen@example.com","type":"work","primary":true}"#));
 }

@@ -46,11 +46,11 @@ async fn log(
         .extensions()
         .get::<Context>()
         .map_or_else(|| "-".to_owned(), |c| c.tenant().to_owned());
-    println!(
+    scim_example_support::log(format!(
         "{method} {path} {} {:.1}ms tenant={tenant}",
         response.status().as_u16(),
         start.elapsed().as_secs_f64() * 1000.0
-    );
+    ));
     Ok(response)
 }
 

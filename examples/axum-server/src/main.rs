@@ -28,11 +28,11 @@ async fn log(request: Request, next: Next) -> Response {
         .extensions()
         .get::<Context>()
         .map_or("-", Context::tenant);
-    println!(
+    scim_example_support::log(format!(
         "{method} {path} {} {:.1}ms tenant={tenant}",
         response.status().as_u16(),
         start.elapsed().as_secs_f64() * 1000.0
-    );
+    ));
     response
 }
 

@@ -5,7 +5,8 @@
 
 use std::net::SocketAddr;
 
-use std::sync::Arc;
+use std::io::Write as _;
+use std::sync::{Arc, OnceLock, mpsc};
 
 use scim_core::auth::TokenAuthenticator;
 use scim_core::policy::{Deletion, Event, EventKind, Link, Policy};
@@ -307,7 +308,7 @@ fn log_event(event: &Event) {
     if event.soft {
         line.push_str(" soft=true");
     }
-    println!("{line}");
+    log(line);
     if event.kind == EventKind::Created && event.resource_type == "User" {
         let email = event
             .resource
@@ -325,9 +326,48 @@ fn log_event(event: &Event) {
                     .and_then(Value::as_str)
             })
             .unwrap_or("-");
-        println!(
+        log(format!(
             "invitation: would e-mail {email} an invitation to join {}",
             event.tenant
-        );
+        ));
+    }
+}
+
+/// Writes a log line to stdout from a background thread that writes the
+/// lines in batches every few milliseconds, so that logging every request
+/// costs a channel send instead of a system call and a thread wake-up per
+/// line.
+pub fn log(line: String) {
+    static LOG: OnceLock<mpsc::Sender<String>> = OnceLock::new();
+    let tx = LOG.get_or_init(|| {
+        let (tx, rx) = mpsc::channel::<String>();
+        std::thread::spawn(move || {
+            // Drain every few milliseconds instead of waking per line: a
+            // send to a receiver that is not parked costs no system call.
+            let mut batch = String::new();
+            loop {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+                loop {
+                    match rx.try_recv() {
+                        Ok(line) => {
+                            batch.push_str(&line);
+                            batch.push('\n');
+                        }
+                        Err(mpsc::TryRecvError::Empty) => break,
+                        Err(mpsc::TryRecvError::Disconnected) => return,
+                    }
+                }
+                if !batch.is_empty() {
+                    // Lock stdout per batch only: other output (the
+                    // shutdown line) must not wait.
+                    let _ = std::io::stdout().lock().write_all(batch.as_bytes());
+                    batch.clear();
+                }
+            }
+        });
+        tx
+    });
+    if tx.send(line).is_err() {
+        eprintln!("log writer stopped");
     }
 }

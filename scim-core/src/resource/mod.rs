@@ -6,7 +6,7 @@ mod datetime;
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
-pub use datetime::{format_datetime, now, parse_datetime};
+pub use datetime::{DateTime, format_datetime, now, parse_datetime};
 
 /// The server-managed part of `meta` (RFC 7643 §3.1). `resourceType` and
 /// `location` are derived from the resource type and the base URL when

@@ -99,7 +99,7 @@ impl ScimService {
         }
         Ok(Reply::json(
             StatusCode::OK,
-            json!({"schemas": [BULK_RESPONSE], "Operations": results}),
+            &json!({"schemas": [BULK_RESPONSE], "Operations": results}),
         ))
     }
 
@@ -141,7 +141,7 @@ impl ScimService {
         match outcome {
             Ok(reply) => {
                 let status = reply.status;
-                if let Some(body) = &reply.body {
+                if let Some(body) = reply.body_json() {
                     if let Some(loc) = body.pointer("/meta/location").and_then(Value::as_str) {
                         out.insert("location".to_owned(), Value::String(loc.to_owned()));
                     }

@@ -37,7 +37,7 @@ impl ScimService {
             }
             return Ok(Reply::json(
                 StatusCode::OK,
-                self.service_provider_config(base),
+                &self.service_provider_config(base),
             ));
         }
         if endpoint.eq_ignore_ascii_case("Schemas") {
@@ -112,11 +112,11 @@ fn one_or_all(docs: Vec<(String, Value)>, id: Option<&str>, kind: &str) -> Resul
         Some(id) => docs
             .into_iter()
             .find(|(d, _)| d.eq_ignore_ascii_case(id))
-            .map(|(_, doc)| Reply::json(StatusCode::OK, doc))
+            .map(|(_, doc)| Reply::json(StatusCode::OK, &doc))
             .ok_or_else(|| Error::new(ErrorKind::NotFound, format!("no {kind} {id:?}"))),
         None => {
             let all: Vec<Value> = docs.into_iter().map(|(_, d)| d).collect();
-            Ok(list_response(all.len(), 1, all))
+            Ok(list_response(all.len(), 1, &all))
         }
     }
 }

@@ -144,7 +144,7 @@ pub(crate) fn split(
                 let value = rest.remove(&key);
                 let members = members_from(attr, value.as_ref(), strictness)?;
                 let changes = whole(op.op, members, value.as_ref())?;
-                let rest = (!rest.is_empty()).then(|| PatchOperation {
+                let rest = (!rest.is_empty()).then_some(PatchOperation {
                     op: op.op,
                     path: None,
                     value: Some(Value::Object(rest)),

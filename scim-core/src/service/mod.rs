@@ -285,17 +285,28 @@ impl ScimServiceBuilder {
 /// An answer before it becomes an `http::Response`.
 pub(crate) struct Reply {
     status: StatusCode,
-    body: Option<Value>,
+    body: Option<Bytes>,
     headers: Vec<(header::HeaderName, String)>,
 }
 
 impl Reply {
-    fn json(status: StatusCode, body: Value) -> Self {
+    /// A reply with `body` serialized as JSON.
+    fn json(status: StatusCode, body: &impl serde::Serialize) -> Self {
         Self {
             status,
-            body: Some(body),
+            body: Some({
+                // Room for a typical resource, so the buffer rarely grows.
+                let mut buf = Vec::with_capacity(1024);
+                serde_json::to_writer(&mut buf, body).expect("BUG: a response body is valid JSON");
+                Bytes::from(buf)
+            }),
             headers: Vec::new(),
         }
+    }
+
+    /// The body as a JSON value (for `/Bulk`, which reads its parts).
+    pub(crate) fn body_json(&self) -> Option<Value> {
+        serde_json::from_slice(self.body.as_deref()?).ok()
     }
 
     fn empty(status: StatusCode) -> Self {
@@ -617,7 +628,7 @@ impl ScimService {
     }
 
     /// Renders a resource with its relation attributes (members, groups)
-    /// when the projection wants them.
+    /// as a JSON value (for events).
     pub(crate) async fn render(
         &self,
         ctx: &Context,
@@ -625,6 +636,25 @@ impl ScimService {
         resource: &Resource,
         projection: &Projection,
     ) -> Result<Value> {
+        let relations = self.relations(ctx, rtype, resource, projection).await?;
+        Ok(project::render(
+            rtype,
+            resource,
+            &relations,
+            projection,
+            &self.base(ctx),
+        ))
+    }
+
+    /// The relation attributes (members, groups) of a resource that the
+    /// projection wants, read from the store.
+    pub(crate) async fn relations(
+        &self,
+        ctx: &Context,
+        rtype: &ResourceType,
+        resource: &Resource,
+        projection: &Projection,
+    ) -> Result<Map<String, Value>> {
         let mut relations = Map::new();
         if let Some(name) = rtype.members()
             && projection.includes(rtype, name)
@@ -646,17 +676,47 @@ impl ScimService {
                 );
             }
         }
-        Ok(project::render(
-            rtype,
-            resource,
-            &relations,
-            projection,
-            &self.base(ctx),
-        ))
+        Ok(relations)
     }
 
-    fn resource_reply(status: StatusCode, body: Value, resource: &Resource) -> Reply {
-        Reply::json(status, body).header(header::ETAG, resource.meta.etag())
+    /// A reply carrying one resource: its JSON, written straight from the
+    /// resource, and its ETag.
+    async fn resource_reply(
+        &self,
+        ctx: &Context,
+        status: StatusCode,
+        rtype: &ResourceType,
+        resource: &Resource,
+        projection: &Projection,
+    ) -> Result<Reply> {
+        let relations = self.relations(ctx, rtype, resource, projection).await?;
+        let base = self.base(ctx);
+        let rendered = project::Rendered::new(rtype, resource, &relations, projection, &base);
+        Ok(Reply::json(status, &rendered).header(header::ETAG, resource.meta.etag()))
+    }
+
+    /// A list response over resources (each with its resource type).
+    async fn list_reply(
+        &self,
+        ctx: &Context,
+        total: usize,
+        start_index: usize,
+        page: Vec<(Arc<ResourceType>, Resource)>,
+        projection: &Projection,
+    ) -> Result<Reply> {
+        let mut items = Vec::with_capacity(page.len());
+        for (rtype, r) in page {
+            let relations = self.relations(ctx, &rtype, &r, projection).await?;
+            items.push((rtype, r, relations));
+        }
+        let base = self.base(ctx);
+        let rendered: Vec<project::Rendered<'_>> = items
+            .iter()
+            .map(|(rtype, r, relations)| {
+                project::Rendered::new(rtype, r, relations, projection, &base)
+            })
+            .collect();
+        Ok(list_response(total, start_index, &rendered))
     }
 
     async fn list(
@@ -672,11 +732,9 @@ impl ScimService {
             eval::check_filter(rtype, filter)?;
         }
         let (total, page) = self.query(ctx, rtype, &query).await?;
-        let mut resources = Vec::with_capacity(page.len());
-        for r in &page {
-            resources.push(self.render(ctx, rtype, r, &params.projection).await?);
-        }
-        Ok(list_response(total, query.start_index, resources))
+        let page = page.into_iter().map(|r| (rtype.clone(), r)).collect();
+        self.list_reply(ctx, total, query.start_index, page, &params.projection)
+            .await
     }
 
     /// Runs a list query against the store, finishing it here when the
@@ -750,15 +808,13 @@ impl ScimService {
             all.extend(matches.into_iter().map(|r| (rtype.clone(), r)));
         }
         let total = all.len();
-        let mut resources = Vec::new();
-        for (rtype, r) in all
+        let page = all
             .into_iter()
             .skip(query.start_index - 1)
             .take(query.count)
-        {
-            resources.push(self.render(ctx, &rtype, &r, &params.projection).await?);
-        }
-        Ok(list_response(total, query.start_index, resources))
+            .collect();
+        self.list_reply(ctx, total, query.start_index, page, &params.projection)
+            .await
     }
 
     async fn create(
@@ -770,9 +826,10 @@ impl ScimService {
         let body = req.json_body()?;
         let projection = req.params.projection()?;
         let resource = self.create_resource(ctx, rtype, &body).await?;
-        let out = self.render(ctx, rtype, &resource, &projection).await?;
         let location = format!("{}{}/{}", self.base(ctx), rtype.endpoint(), resource.id);
-        Ok(Self::resource_reply(StatusCode::CREATED, out, &resource)
+        Ok(self
+            .resource_reply(ctx, StatusCode::CREATED, rtype, &resource, &projection)
+            .await?
             .header(header::LOCATION, location))
     }
 
@@ -793,68 +850,107 @@ impl ScimService {
         }
         let members = members::take_members(rtype, &mut attrs, self.inner.config.strictness)?;
         let members = self.visible_members(ctx, members).await?;
-        let existing = self.match_existing(ctx, rtype, &attrs, policy).await?;
-        let (kind, resource) = match existing {
-            Some((kind, old)) => {
-                // Adopt or restore: the identity provider's values win,
-                // the app's other values stay.
-                let mut merged = old.attributes.clone();
-                for (k, v) in attrs {
-                    match (merged.get_mut(&k), v) {
-                        (Some(Value::Object(into)), Value::Object(from))
-                            if rtype.extension_schema(&k).is_some() =>
-                        {
-                            into.extend(from);
-                        }
-                        (_, v) => {
-                            merged.insert(k, v);
-                        }
-                    }
-                }
-                policy.apply_defaults(rtype, &mut merged)?;
-                validate::check_required(rtype, &merged)?;
-                policy.check(rtype, &merged)?;
-                let mut changes = Vec::new();
-                if rtype.members().is_some() {
-                    changes.push(MemberChange::RemoveAll);
-                    if !members.is_empty() {
-                        changes.push(MemberChange::Add(members));
-                    }
-                }
-                let update = Update {
-                    if_version: Some(&old.meta.version),
-                    attributes: Some(merged),
-                    members: changes,
-                    owner: Some(owner.to_owned()),
-                    deleted: Some(false),
-                    ..Update::new(&old.id)
-                };
-                (kind, self.inner.store.update(ctx, rtype, update).await?)
-            }
-            None => {
-                policy.apply_defaults(rtype, &mut attrs)?;
-                validate::check_required(rtype, &attrs)?;
-                policy.check(rtype, &attrs)?;
-                let mut resource = Resource::new(uuid::Uuid::new_v4().to_string(), attrs);
-                resource.owner = Some(owner.to_owned());
-                let created = self
-                    .inner
-                    .store
-                    .create(ctx, rtype, resource, members)
-                    .await
-                    .map_err(|e| self.explain_conflict(e, rtype))?;
-                (EventKind::Created, created)
-            }
+        // Matching a create against existing accounts costs store queries,
+        // and most creates match nothing. Look first only where a match can
+        // exist without a collision the store would report (linking by
+        // e-mail, restoring by externalId); otherwise create, and look only
+        // when the store reports a collision.
+        let look_first =
+            policy.link_mode() == Link::Email || policy.deletion_mode() == Deletion::Soft;
+        let mut existing = if look_first {
+            self.match_existing(ctx, rtype, &attrs, policy).await?
+        } else {
+            None
         };
+        let mut members = Some(members);
+        if existing.is_none() {
+            let mut new_attrs = attrs.clone();
+            policy.apply_defaults(rtype, &mut new_attrs)?;
+            validate::check_required(rtype, &new_attrs)?;
+            policy.check(rtype, &new_attrs)?;
+            let mut resource = Resource::new(uuid::Uuid::new_v4().to_string(), new_attrs);
+            resource.owner = Some(owner.to_owned());
+            let new_members = members.take().unwrap_or_default();
+            match self
+                .inner
+                .store
+                .create(ctx, rtype, resource, new_members.clone())
+                .await
+            {
+                Ok(created) => {
+                    self.emit_created(ctx, rtype, EventKind::Created, &created)
+                        .await?;
+                    return Ok(created);
+                }
+                Err(e) if e.kind() == ErrorKind::Uniqueness && !look_first => {
+                    existing = self.match_existing(ctx, rtype, &attrs, policy).await?;
+                    if existing.is_none() {
+                        return Err(self.explain_conflict(e, rtype));
+                    }
+                    members = Some(new_members);
+                }
+                Err(e) => return Err(self.explain_conflict(e, rtype)),
+            }
+        }
+        let Some((kind, old)) = existing else {
+            unreachable!("BUG: a create without a match returned above")
+        };
+        let members = members.unwrap_or_default();
+        // Adopt or restore: the identity provider's values win, the app's
+        // other values stay.
+        let mut merged = old.attributes.clone();
+        for (k, v) in attrs {
+            match (merged.get_mut(&k), v) {
+                (Some(Value::Object(into)), Value::Object(from))
+                    if rtype.extension_schema(&k).is_some() =>
+                {
+                    into.extend(from);
+                }
+                (_, v) => {
+                    merged.insert(k, v);
+                }
+            }
+        }
+        policy.apply_defaults(rtype, &mut merged)?;
+        validate::check_required(rtype, &merged)?;
+        policy.check(rtype, &merged)?;
+        let mut changes = Vec::new();
+        if rtype.members().is_some() {
+            changes.push(MemberChange::RemoveAll);
+            if !members.is_empty() {
+                changes.push(MemberChange::Add(members));
+            }
+        }
+        let update = Update {
+            if_version: Some(&old.meta.version),
+            attributes: Some(merged),
+            members: changes,
+            owner: Some(owner.to_owned()),
+            deleted: Some(false),
+            ..Update::new(&old.id)
+        };
+        let resource = self.inner.store.update(ctx, rtype, update).await?;
+        self.emit_created(ctx, rtype, kind, &resource).await?;
+        Ok(resource)
+    }
+
+    /// The event of a create (made, adopted or restored).
+    async fn emit_created(
+        &self,
+        ctx: &Context,
+        rtype: &ResourceType,
+        kind: EventKind,
+        resource: &Resource,
+    ) -> Result<()> {
         if self.inner.events.is_some() {
-            let mut event = Event::new(kind, ctx.tenant(), owner, rtype, &resource.id);
+            let mut event = Event::new(kind, ctx.tenant(), owner(ctx), rtype, &resource.id);
             event.resource = Some(
-                self.render(ctx, rtype, &resource, &Projection::all())
+                self.render(ctx, rtype, resource, &Projection::all())
                     .await?,
             );
             self.emit(event);
         }
-        Ok(resource)
+        Ok(())
     }
 
     /// A uniqueness conflict, said plainly.
@@ -1043,8 +1139,8 @@ impl ScimService {
                 Reply::empty(StatusCode::NOT_MODIFIED).header(header::ETAG, resource.meta.etag())
             );
         }
-        let out = self.render(ctx, rtype, &resource, &projection).await?;
-        Ok(Self::resource_reply(StatusCode::OK, out, &resource))
+        self.resource_reply(ctx, StatusCode::OK, rtype, &resource, &projection)
+            .await
     }
 
     fn check_if_match(req: &Req<'_>, resource: &Resource) -> Result<()> {
@@ -1105,8 +1201,8 @@ impl ScimService {
             .await?;
         self.emit_update(ctx, rtype, &old, &resource, &member_changes)
             .await?;
-        let out = self.render(ctx, rtype, &resource, &projection).await?;
-        Ok(Self::resource_reply(StatusCode::OK, out, &resource))
+        self.resource_reply(ctx, StatusCode::OK, rtype, &resource, &projection)
+            .await
     }
 
     async fn patch(
@@ -1157,8 +1253,8 @@ impl ScimService {
                 Reply::empty(StatusCode::NO_CONTENT).header(header::ETAG, resource.meta.etag())
             );
         }
-        let out = self.render(ctx, rtype, &resource, &projection).await?;
-        Ok(Self::resource_reply(StatusCode::OK, out, &resource))
+        self.resource_reply(ctx, StatusCode::OK, rtype, &resource, &projection)
+            .await
     }
 
     /// Reads the resource, checks `If-Match`, lets `plan` compute the new
@@ -1367,16 +1463,26 @@ pub(crate) fn owner(ctx: &Context) -> &str {
 /// connection.
 pub const DEFAULT_CONNECTION: &str = "default";
 
-fn list_response(total: usize, start_index: usize, resources: Vec<Value>) -> Reply {
+fn list_response<T: serde::Serialize>(total: usize, start_index: usize, resources: &[T]) -> Reply {
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct ListResponse<'a, T> {
+        schemas: [&'static str; 1],
+        total_results: usize,
+        items_per_page: usize,
+        start_index: usize,
+        #[serde(rename = "Resources")]
+        resources: &'a [T],
+    }
     Reply::json(
         StatusCode::OK,
-        serde_json::json!({
-            "schemas": [LIST_RESPONSE_SCHEMA],
-            "totalResults": total,
-            "itemsPerPage": resources.len(),
-            "startIndex": start_index,
-            "Resources": resources,
-        }),
+        &ListResponse {
+            schemas: [LIST_RESPONSE_SCHEMA],
+            total_results: total,
+            items_per_page: resources.len(),
+            start_index,
+            resources,
+        },
     )
 }
 
@@ -1395,14 +1501,11 @@ fn not_found_path(segments: &[String]) -> Error {
 }
 
 fn into_response(reply: Reply) -> Response<Bytes> {
-    let body = match &reply.body {
-        Some(v) => Bytes::from(serde_json::to_vec(v).unwrap_or_default()),
-        None => Bytes::new(),
-    };
-    let mut response = Response::new(body);
+    let has_body = reply.body.is_some();
+    let mut response = Response::new(reply.body.unwrap_or_default());
     *response.status_mut() = reply.status;
     let headers = response.headers_mut();
-    if reply.body.is_some() {
+    if has_body {
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(SCIM_JSON));
     }
     for (name, value) in reply.headers {
@@ -1417,10 +1520,7 @@ fn into_response(reply: Reply) -> Response<Bytes> {
 /// and `WWW-Authenticate: Bearer` for 401.
 #[must_use]
 pub fn error_response(error: &Error) -> Response<Bytes> {
-    let mut reply = Reply::json(
-        error.status(),
-        serde_json::to_value(error).unwrap_or(Value::Null),
-    );
+    let mut reply = Reply::json(error.status(), error);
     if error.kind() == ErrorKind::Unauthorized {
         reply = reply.header(header::WWW_AUTHENTICATE, "Bearer realm=\"SCIM\"");
     }
