@@ -479,7 +479,9 @@ impl<'a> Literal<'a> {
             AttributeType::Complex => unreachable!("BUG: complex attributes compare by value"),
             _ => {
                 let t = text();
-                if def.ignores_case() {
+                // Lower-case once (an allocation only when there is an
+                // upper-case letter to fold).
+                if def.ignores_case() && t.chars().any(char::is_uppercase) {
                     Self::Text(Cow::Owned(t.to_lowercase()))
                 } else {
                     Self::Text(t)
@@ -494,7 +496,7 @@ impl<'a> Literal<'a> {
             (Self::Number(n), Value::Number(v)) => v.as_f64().and_then(|v| v.partial_cmp(n)),
             (Self::Instant(t), Value::String(v)) => parse_datetime(v).map(|v| v.cmp(t)),
             (Self::Text(lit), Value::String(v)) => {
-                let v: Cow<'_, str> = if def.ignores_case() {
+                let v: Cow<'_, str> = if def.ignores_case() && v.chars().any(char::is_uppercase) {
                     Cow::Owned(v.to_lowercase())
                 } else {
                     Cow::Borrowed(v)

@@ -330,14 +330,25 @@ impl Tenant {
         new: Option<&Map<String, Value>>,
     ) {
         for index in &mut self.collections[collection as usize].indexes {
-            if let Some(old) = old {
-                let keys = index.keys(old);
-                index.remove(handle, &keys);
+            let old_keys = old.map(|o| index.keys(o)).unwrap_or_default();
+            let new_keys = new.map(|n| index.keys(n)).unwrap_or_default();
+            // Most updates (a display name, active) leave the indexed
+            // values alone: touch only the keys that changed.
+            if old_keys == new_keys {
+                continue;
             }
-            if let Some(new) = new {
-                let keys = index.keys(new);
-                index.insert(handle, &keys);
-            }
+            let gone: Vec<Box<str>> = old_keys
+                .iter()
+                .filter(|k| !new_keys.contains(k))
+                .cloned()
+                .collect();
+            let added: Vec<Box<str>> = new_keys
+                .iter()
+                .filter(|k| !old_keys.contains(k))
+                .cloned()
+                .collect();
+            index.remove(handle, &gone);
+            index.insert(handle, &added);
         }
     }
 
@@ -707,7 +718,27 @@ impl Store for MemoryStore {
                 r.modified = update.last_modified;
             }
         }
-        t.to_resource(h)
+        // The attributes just written are at hand: no need to decode them
+        // back from the record.
+        match update.attributes {
+            Some(attributes) => {
+                let r = t
+                    .record(h)
+                    .ok_or_else(|| Error::internal("BUG: dangling handle"))?;
+                Ok(Resource {
+                    id: r.id.to_string(),
+                    meta: Meta {
+                        created: r.created,
+                        last_modified: r.modified,
+                        version: r.version.to_string(),
+                    },
+                    attributes,
+                    owner: r.owner.as_deref().map(str::to_owned),
+                    deleted: r.deleted,
+                })
+            }
+            None => t.to_resource(h),
+        }
     }
 
     async fn delete(
@@ -805,7 +836,20 @@ impl Store for MemoryStore {
                 resources,
             });
         };
-        let handles: Vec<Handle> = match t.candidates(collection, rtype, filter) {
+        let candidates = t.candidates(collection, rtype, filter);
+        // A lone `attr eq "value"` answered by its index is exact: the
+        // index folds case as the comparison does, so every candidate
+        // matches and none needs evaluating.
+        let exact = candidates.is_some()
+            && matches!(
+                filter,
+                Filter::Compare {
+                    op: CompareOp::Eq,
+                    value: CompValue::String(_),
+                    ..
+                }
+            );
+        let handles: Vec<Handle> = match candidates {
             Some(mut c) => {
                 c.retain(|h| all.contains(h) && visible(h));
                 c.sort_unstable();
@@ -818,7 +862,9 @@ impl Store for MemoryStore {
         let mut matches = Vec::new();
         for h in handles {
             let resource = t.to_resource(h)?;
-            let hit = if with_relations {
+            let hit = if exact {
+                true
+            } else if with_relations {
                 eval::matches_with(rtype, &resource, &t.relations(rtype, h), filter)?
             } else {
                 eval::matches(rtype, &resource, filter)?
