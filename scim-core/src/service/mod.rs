@@ -864,7 +864,9 @@ impl ScimService {
         };
         let mut members = Some(members);
         if existing.is_none() {
-            let mut new_attrs = attrs.clone();
+            // The attributes move into the new resource; the rare collision
+            // path below reads them again from the body.
+            let mut new_attrs = std::mem::take(&mut attrs);
             policy.apply_defaults(rtype, &mut new_attrs)?;
             validate::check_required(rtype, &new_attrs)?;
             policy.check(rtype, &new_attrs)?;
@@ -883,6 +885,11 @@ impl ScimService {
                     return Ok(created);
                 }
                 Err(e) if e.kind() == ErrorKind::Uniqueness && !look_first => {
+                    attrs = validate::normalize(rtype, body, self.inner.config.strictness)?;
+                    if !self.inner.config.write_only {
+                        validate::strip_write_only(rtype, &mut attrs);
+                    }
+                    members::take_members(rtype, &mut attrs, self.inner.config.strictness)?;
                     existing = self.match_existing(ctx, rtype, &attrs, policy).await?;
                     if existing.is_none() {
                         return Err(self.explain_conflict(e, rtype));
@@ -1292,6 +1299,7 @@ impl ScimService {
                 if_version,
                 attributes,
                 members: members.clone(),
+                previous: Some(&existing.attributes),
                 ..Update::new(id)
             };
             match self.inner.store.update(ctx, rtype, update).await {

@@ -677,20 +677,27 @@ impl Store for MemoryStore {
             return Err(version_mismatch(update.id));
         }
         // Check everything before changing anything.
-        let old_attrs: Option<Map<String, Value>> = match &update.attributes {
+        let old_attrs: Option<std::borrow::Cow<'_, Map<String, Value>>> = match &update.attributes {
             Some(new) => {
                 t.check_unique(collection, Some(h), new)?;
-                Some(serde_json::from_str(&record.json).map_err(Error::internal)?)
+                // The caller's copy is the stored one when the version
+                // matched (checked above); else decode the record.
+                match (update.previous, update.if_version) {
+                    (Some(previous), Some(_)) => Some(std::borrow::Cow::Borrowed(previous)),
+                    _ => Some(std::borrow::Cow::Owned(
+                        serde_json::from_str(&record.json).map_err(Error::internal)?,
+                    )),
+                }
             }
             None => None,
         };
         let changes = t.resolve_changes(h, &update.members)?;
         let mut changed = false;
         if let (Some(new), Some(old)) = (&update.attributes, &old_attrs)
-            && new != old
+            && new != &**old
         {
             let json = to_json(new)?;
-            t.index(collection, h, Some(old), Some(new));
+            t.index(collection, h, Some(&**old), Some(new));
             if let Some(r) = t.record_mut(h) {
                 r.json = json;
             }

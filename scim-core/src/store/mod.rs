@@ -168,6 +168,11 @@ pub struct Update<'a> {
     /// Soft-delete (`Some(true)`) or restore (`Some(false)`) the resource,
     /// or `None` to keep its state.
     pub deleted: Option<bool>,
+    /// The attributes stored at [`Update::if_version`], when the caller
+    /// read them: a store may use them (for example to update its indexes)
+    /// instead of reading them again, since the version check guarantees
+    /// they are what it holds. Ignored without `if_version`.
+    pub previous: Option<&'a Map<String, Value>>,
 }
 
 impl<'a> Update<'a> {
@@ -183,6 +188,7 @@ impl<'a> Update<'a> {
             last_modified: crate::resource::now(),
             owner: None,
             deleted: None,
+            previous: None,
         }
     }
 }
