@@ -15,7 +15,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{PoisonError, RwLock};
 
 use async_trait::async_trait;
 use scim_filter::{CompValue, CompareOp, Filter};
@@ -62,7 +62,7 @@ type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState
 /// ```
 #[derive(Debug, Default)]
 pub struct MemoryStore {
-    tenants: RwLock<HashMap<Box<str>, Arc<RwLock<Tenant>>>>,
+    tenants: RwLock<HashMap<Box<str>, Box<RwLock<Tenant>>>>,
     versions: AtomicU64,
 }
 
@@ -97,6 +97,42 @@ struct Collection {
     indexes: Vec<Index>,
 }
 
+/// The records holding one index key: most keys (a userName, an e-mail)
+/// belong to one record, so that case takes no allocation of its own.
+#[derive(Debug, Clone)]
+enum Holders {
+    One(Handle),
+    Many(Vec<Handle>),
+}
+
+impl Holders {
+    fn push(&mut self, handle: Handle) {
+        match self {
+            Self::One(h) if *h == handle => {}
+            Self::One(h) => *self = Self::Many(vec![*h, handle]),
+            Self::Many(v) => v.push(handle),
+        }
+    }
+
+    /// Removes `handle`; whether no holder is left.
+    fn remove(&mut self, handle: Handle) -> bool {
+        match self {
+            Self::One(h) => *h == handle,
+            Self::Many(v) => {
+                v.retain(|h| *h != handle);
+                v.is_empty()
+            }
+        }
+    }
+
+    fn as_slice(&self) -> &[Handle] {
+        match self {
+            Self::One(h) => std::slice::from_ref(h),
+            Self::Many(v) => v,
+        }
+    }
+}
+
 /// A hash index on one attribute path.
 #[derive(Debug)]
 struct Index {
@@ -105,7 +141,7 @@ struct Index {
     sub: Option<Box<str>>,
     fold: bool,
     unique: bool,
-    map: HashMap<Box<str>, Vec<Handle>>,
+    map: HashMap<Box<str>, Holders>,
 }
 
 impl Index {
@@ -146,17 +182,21 @@ impl Index {
 
     fn insert(&mut self, handle: Handle, keys: &[Box<str>]) {
         for k in keys {
-            self.map.entry(k.clone()).or_default().push(handle);
+            match self.map.get_mut(k) {
+                Some(holders) => holders.push(handle),
+                None => {
+                    self.map.insert(k.clone(), Holders::One(handle));
+                }
+            }
         }
     }
 
     fn remove(&mut self, handle: Handle, keys: &[Box<str>]) {
         for k in keys {
-            if let Some(handles) = self.map.get_mut(k) {
-                handles.retain(|h| *h != handle);
-                if handles.is_empty() {
-                    self.map.remove(k);
-                }
+            if let Some(holders) = self.map.get_mut(k)
+                && holders.remove(handle)
+            {
+                self.map.remove(k);
             }
         }
     }
@@ -240,21 +280,31 @@ impl MemoryStore {
         Self::default()
     }
 
-    fn tenant(&self, ctx: &Context) -> Arc<RwLock<Tenant>> {
-        if let Some(t) = self
-            .tenants
-            .read()
-            .unwrap_or_else(poisoned)
-            .get(ctx.tenant())
-        {
-            return t.clone();
+    /// Runs `f` on the tenant's data under its read lock. The map of
+    /// tenants stays read-locked meanwhile instead of handing out an `Arc`:
+    /// a reference count bumped by every request on every core was a
+    /// shared cache line of its own. A tenant that does not exist yet reads
+    /// as empty.
+    fn read_tenant<R>(&self, ctx: &Context, f: impl FnOnce(&Tenant) -> R) -> R {
+        let tenants = self.tenants.read().unwrap_or_else(poisoned);
+        match tenants.get(ctx.tenant()) {
+            Some(t) => f(&t.read().unwrap_or_else(poisoned)),
+            None => f(&Tenant::default()),
         }
-        self.tenants
-            .write()
-            .unwrap_or_else(poisoned)
-            .entry(ctx.tenant().into())
-            .or_default()
-            .clone()
+    }
+
+    /// Runs `f` on the tenant's data under its write lock, creating the
+    /// tenant on first use.
+    fn write_tenant<R>(&self, ctx: &Context, f: impl FnOnce(&mut Tenant) -> R) -> R {
+        {
+            let tenants = self.tenants.read().unwrap_or_else(poisoned);
+            if let Some(t) = tenants.get(ctx.tenant()) {
+                return f(&mut t.write().unwrap_or_else(poisoned));
+            }
+        }
+        let mut tenants = self.tenants.write().unwrap_or_else(poisoned);
+        let t = tenants.entry(ctx.tenant().into()).or_default();
+        f(&mut t.write().unwrap_or_else(poisoned))
     }
 
     fn next_version(&self) -> u64 {
@@ -313,7 +363,7 @@ impl Tenant {
         {
             for key in index.keys(attrs) {
                 if let Some(holders) = index.map.get(&key)
-                    && holders.iter().any(|h| Some(*h) != handle)
+                    && holders.as_slice().iter().any(|h| Some(*h) != handle)
                 {
                     return Err(Error::uniqueness(&index.label(), &key));
                 }
@@ -497,7 +547,7 @@ impl Tenant {
                     index
                         .map
                         .get(&index.key(value))
-                        .cloned()
+                        .map(|h| h.as_slice().to_vec())
                         .unwrap_or_default(),
                 )
             }
@@ -608,52 +658,52 @@ impl Store for MemoryStore {
         resource: Resource,
         members: Vec<Member>,
     ) -> Result<Resource> {
-        let tenant = self.tenant(ctx);
-        let mut t = tenant.write().unwrap_or_else(poisoned);
-        let collection = t.collection(rtype);
-        if t.by_id.contains_key(resource.id.as_str()) {
-            return Err(Error::uniqueness("id", &resource.id));
-        }
-        t.check_unique(collection, None, &resource.attributes)?;
-        let resolved = t.resolve_members(None, &members)?;
-        let handle = Handle::try_from(t.records.len())
-            .map_err(|_| Error::internal("the memory store is full (2^32 records)"))?;
-        let version = self.next_version();
-        t.records.push(Some(Record {
-            id: resource.id.as_str().into(),
-            collection,
-            created: resource.meta.created,
-            modified: resource.meta.last_modified,
-            version,
-            json: to_json(&resource.attributes)?,
-            owner: resource.owner.as_deref().map(Into::into),
-            deleted: resource.deleted,
-        }));
-        t.by_id.insert(resource.id.as_str().into(), handle);
-        t.collections[collection as usize].handles.insert(handle);
-        t.index(collection, handle, None, Some(&resource.attributes));
-        if !resolved.is_empty() {
-            t.change_members(handle, vec![ChangeResolved::Add(resolved)]);
-        }
-        Ok(Resource {
-            meta: Meta {
-                version: version.to_string(),
-                ..resource.meta
-            },
-            ..resource
+        self.write_tenant(ctx, |t| {
+            let collection = t.collection(rtype);
+            if t.by_id.contains_key(resource.id.as_str()) {
+                return Err(Error::uniqueness("id", &resource.id));
+            }
+            t.check_unique(collection, None, &resource.attributes)?;
+            let resolved = t.resolve_members(None, &members)?;
+            let handle = Handle::try_from(t.records.len())
+                .map_err(|_| Error::internal("the memory store is full (2^32 records)"))?;
+            let version = self.next_version();
+            t.records.push(Some(Record {
+                id: resource.id.as_str().into(),
+                collection,
+                created: resource.meta.created,
+                modified: resource.meta.last_modified,
+                version,
+                json: to_json(&resource.attributes)?,
+                owner: resource.owner.as_deref().map(Into::into),
+                deleted: resource.deleted,
+            }));
+            t.by_id.insert(resource.id.as_str().into(), handle);
+            t.collections[collection as usize].handles.insert(handle);
+            t.index(collection, handle, None, Some(&resource.attributes));
+            if !resolved.is_empty() {
+                t.change_members(handle, vec![ChangeResolved::Add(resolved)]);
+            }
+            Ok(Resource {
+                meta: Meta {
+                    version: version.to_string(),
+                    ..resource.meta
+                },
+                ..resource
+            })
         })
     }
 
     async fn get(&self, ctx: &Context, rtype: &ResourceType, id: &str) -> Result<Option<Resource>> {
-        let tenant = self.tenant(ctx);
-        let t = tenant.read().unwrap_or_else(poisoned);
-        let Some(collection) = t.find_collection(rtype) else {
-            return Ok(None);
-        };
-        match t.handle(collection, id) {
-            Some(h) => t.to_resource(h).map(Some),
-            None => Ok(None),
-        }
+        self.read_tenant(ctx, |t| {
+            let Some(collection) = t.find_collection(rtype) else {
+                return Ok(None);
+            };
+            match t.handle(collection, id) {
+                Some(h) => t.to_resource(h).map(Some),
+                None => Ok(None),
+            }
+        })
     }
 
     async fn update(
@@ -662,90 +712,91 @@ impl Store for MemoryStore {
         rtype: &ResourceType,
         update: Update<'_>,
     ) -> Result<Resource> {
-        let tenant = self.tenant(ctx);
-        let mut t = tenant.write().unwrap_or_else(poisoned);
-        let collection = t.collection(rtype);
-        let h = t
-            .handle(collection, update.id)
-            .ok_or_else(|| Error::not_found(rtype.id(), update.id))?;
-        let record = t
-            .record(h)
-            .ok_or_else(|| Error::internal("BUG: dangling handle"))?;
-        if let Some(v) = update.if_version
-            && v != record.version.to_string()
-        {
-            return Err(version_mismatch(update.id));
-        }
-        // Check everything before changing anything.
-        let old_attrs: Option<std::borrow::Cow<'_, Map<String, Value>>> = match &update.attributes {
-            Some(new) => {
-                t.check_unique(collection, Some(h), new)?;
-                // The caller's copy is the stored one when the version
-                // matched (checked above); else decode the record.
-                match (update.previous, update.if_version) {
-                    (Some(previous), Some(_)) => Some(std::borrow::Cow::Borrowed(previous)),
-                    _ => Some(std::borrow::Cow::Owned(
-                        serde_json::from_str(&record.json).map_err(Error::internal)?,
-                    )),
+        self.write_tenant(ctx, |t| {
+            let collection = t.collection(rtype);
+            let h = t
+                .handle(collection, update.id)
+                .ok_or_else(|| Error::not_found(rtype.id(), update.id))?;
+            let record = t
+                .record(h)
+                .ok_or_else(|| Error::internal("BUG: dangling handle"))?;
+            if let Some(v) = update.if_version
+                && v != record.version.to_string()
+            {
+                return Err(version_mismatch(update.id));
+            }
+            // Check everything before changing anything.
+            let old_attrs: Option<std::borrow::Cow<'_, Map<String, Value>>> =
+                match &update.attributes {
+                    Some(new) => {
+                        t.check_unique(collection, Some(h), new)?;
+                        // The caller's copy is the stored one when the version
+                        // matched (checked above); else decode the record.
+                        match (update.previous, update.if_version) {
+                            (Some(previous), Some(_)) => Some(std::borrow::Cow::Borrowed(previous)),
+                            _ => Some(std::borrow::Cow::Owned(
+                                serde_json::from_str(&record.json).map_err(Error::internal)?,
+                            )),
+                        }
+                    }
+                    None => None,
+                };
+            let changes = t.resolve_changes(h, &update.members)?;
+            let mut changed = false;
+            if let (Some(new), Some(old)) = (&update.attributes, &old_attrs)
+                && new != &**old
+            {
+                let json = to_json(new)?;
+                t.index(collection, h, Some(&**old), Some(new));
+                if let Some(r) = t.record_mut(h) {
+                    r.json = json;
+                }
+                changed = true;
+            }
+            changed |= t.change_members(h, changes);
+            if let Some(r) = t.record_mut(h) {
+                if let Some(owner) = &update.owner
+                    && r.owner.as_deref() != Some(owner.as_str())
+                {
+                    r.owner = Some(owner.as_str().into());
+                    changed = true;
+                }
+                if let Some(deleted) = update.deleted
+                    && r.deleted != deleted
+                {
+                    r.deleted = deleted;
+                    changed = true;
                 }
             }
-            None => None,
-        };
-        let changes = t.resolve_changes(h, &update.members)?;
-        let mut changed = false;
-        if let (Some(new), Some(old)) = (&update.attributes, &old_attrs)
-            && new != &**old
-        {
-            let json = to_json(new)?;
-            t.index(collection, h, Some(&**old), Some(new));
-            if let Some(r) = t.record_mut(h) {
-                r.json = json;
+            if changed {
+                let version = self.next_version();
+                if let Some(r) = t.record_mut(h) {
+                    r.version = version;
+                    r.modified = update.last_modified;
+                }
             }
-            changed = true;
-        }
-        changed |= t.change_members(h, changes);
-        if let Some(r) = t.record_mut(h) {
-            if let Some(owner) = &update.owner
-                && r.owner.as_deref() != Some(owner.as_str())
-            {
-                r.owner = Some(owner.as_str().into());
-                changed = true;
+            // The attributes just written are at hand: no need to decode them
+            // back from the record.
+            match update.attributes {
+                Some(attributes) => {
+                    let r = t
+                        .record(h)
+                        .ok_or_else(|| Error::internal("BUG: dangling handle"))?;
+                    Ok(Resource {
+                        id: r.id.to_string(),
+                        meta: Meta {
+                            created: r.created,
+                            last_modified: r.modified,
+                            version: r.version.to_string(),
+                        },
+                        attributes,
+                        owner: r.owner.as_deref().map(str::to_owned),
+                        deleted: r.deleted,
+                    })
+                }
+                None => t.to_resource(h),
             }
-            if let Some(deleted) = update.deleted
-                && r.deleted != deleted
-            {
-                r.deleted = deleted;
-                changed = true;
-            }
-        }
-        if changed {
-            let version = self.next_version();
-            if let Some(r) = t.record_mut(h) {
-                r.version = version;
-                r.modified = update.last_modified;
-            }
-        }
-        // The attributes just written are at hand: no need to decode them
-        // back from the record.
-        match update.attributes {
-            Some(attributes) => {
-                let r = t
-                    .record(h)
-                    .ok_or_else(|| Error::internal("BUG: dangling handle"))?;
-                Ok(Resource {
-                    id: r.id.to_string(),
-                    meta: Meta {
-                        created: r.created,
-                        last_modified: r.modified,
-                        version: r.version.to_string(),
-                    },
-                    attributes,
-                    owner: r.owner.as_deref().map(str::to_owned),
-                    deleted: r.deleted,
-                })
-            }
-            None => t.to_resource(h),
-        }
+        })
     }
 
     async fn delete(
@@ -755,41 +806,41 @@ impl Store for MemoryStore {
         id: &str,
         if_version: Option<&str>,
     ) -> Result<()> {
-        let tenant = self.tenant(ctx);
-        let mut t = tenant.write().unwrap_or_else(poisoned);
-        let collection = t.collection(rtype);
-        let h = t
-            .handle(collection, id)
-            .ok_or_else(|| Error::not_found(rtype.id(), id))?;
-        let record = t
-            .record(h)
-            .ok_or_else(|| Error::internal("BUG: dangling handle"))?;
-        if let Some(v) = if_version
-            && v != record.version.to_string()
-        {
-            return Err(version_mismatch(id));
-        }
-        let attrs: Map<String, Value> =
-            serde_json::from_str(&record.json).map_err(Error::internal)?;
-        t.index(collection, h, Some(&attrs), None);
-        t.collections[collection as usize].handles.remove(&h);
-        t.by_id.remove(id);
-        t.records[h as usize] = None;
-        t.change_members(h, vec![ChangeResolved::RemoveAll]);
-        if let Some(groups) = t.member_of.remove(&h) {
-            let version = self.next_version();
-            let now = crate::resource::now();
-            for g in groups {
-                if let Some(set) = t.members.get_mut(&g) {
-                    set.remove(&h);
-                }
-                if let Some(r) = t.record_mut(g) {
-                    r.version = version;
-                    r.modified = now;
+        self.write_tenant(ctx, |t| {
+            let collection = t.collection(rtype);
+            let h = t
+                .handle(collection, id)
+                .ok_or_else(|| Error::not_found(rtype.id(), id))?;
+            let record = t
+                .record(h)
+                .ok_or_else(|| Error::internal("BUG: dangling handle"))?;
+            if let Some(v) = if_version
+                && v != record.version.to_string()
+            {
+                return Err(version_mismatch(id));
+            }
+            let attrs: Map<String, Value> =
+                serde_json::from_str(&record.json).map_err(Error::internal)?;
+            t.index(collection, h, Some(&attrs), None);
+            t.collections[collection as usize].handles.remove(&h);
+            t.by_id.remove(id);
+            t.records[h as usize] = None;
+            t.change_members(h, vec![ChangeResolved::RemoveAll]);
+            if let Some(groups) = t.member_of.remove(&h) {
+                let version = self.next_version();
+                let now = crate::resource::now();
+                for g in groups {
+                    if let Some(set) = t.members.get_mut(&g) {
+                        set.remove(&h);
+                    }
+                    if let Some(r) = t.record_mut(g) {
+                        r.version = version;
+                        r.modified = now;
+                    }
                 }
             }
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     async fn list(
@@ -798,140 +849,140 @@ impl Store for MemoryStore {
         rtype: &ResourceType,
         query: &ListQuery,
     ) -> Result<ListPage> {
-        let tenant = self.tenant(ctx);
-        let t = tenant.read().unwrap_or_else(poisoned);
-        let Some(collection) = t.find_collection(rtype) else {
-            return Ok(ListPage::Done {
-                total_results: 0,
-                resources: Vec::new(),
-            });
-        };
-        let skip = query.start_index.saturating_sub(1);
-        let visible = |h: &Handle| {
-            t.record(*h)
-                .is_some_and(|r| query.visibility.admits(r.owner.as_deref(), r.deleted))
-        };
-        let all = &t.collections[collection as usize].handles;
-        let Some(filter) = &query.filter else {
-            if query.sort_by.is_none() {
-                // Unfiltered, in creation order: decode just the page.
-                let mut total_results = 0;
-                let mut resources = Vec::new();
-                for h in all.iter().filter(|h| visible(h)) {
-                    if total_results >= skip && resources.len() < query.count {
-                        resources.push(t.to_resource(*h)?);
+        self.read_tenant(ctx, |t| {
+            let Some(collection) = t.find_collection(rtype) else {
+                return Ok(ListPage::Done {
+                    total_results: 0,
+                    resources: Vec::new(),
+                });
+            };
+            let skip = query.start_index.saturating_sub(1);
+            let visible = |h: &Handle| {
+                t.record(*h)
+                    .is_some_and(|r| query.visibility.admits(r.owner.as_deref(), r.deleted))
+            };
+            let all = &t.collections[collection as usize].handles;
+            let Some(filter) = &query.filter else {
+                if query.sort_by.is_none() {
+                    // Unfiltered, in creation order: decode just the page.
+                    let mut total_results = 0;
+                    let mut resources = Vec::new();
+                    for h in all.iter().filter(|h| visible(h)) {
+                        if total_results >= skip && resources.len() < query.count {
+                            resources.push(t.to_resource(*h)?);
+                        }
+                        total_results += 1;
                     }
-                    total_results += 1;
+                    return Ok(ListPage::Done {
+                        total_results,
+                        resources,
+                    });
                 }
+                let mut resources = all
+                    .iter()
+                    .filter(|h| visible(h))
+                    .map(|h| t.to_resource(*h))
+                    .collect::<Result<Vec<_>>>()?;
+                if let Some(by) = &query.sort_by {
+                    eval::sort(rtype, &mut resources, by, query.sort_order);
+                }
+                let total_results = resources.len();
+                let resources = resources.into_iter().skip(skip).take(query.count).collect();
                 return Ok(ListPage::Done {
                     total_results,
                     resources,
                 });
+            };
+            let candidates = t.candidates(collection, rtype, filter);
+            // A lone `attr eq "value"` answered by its index is exact: the
+            // index folds case as the comparison does, so every candidate
+            // matches and none needs evaluating.
+            let exact = candidates.is_some()
+                && matches!(
+                    filter,
+                    Filter::Compare {
+                        op: CompareOp::Eq,
+                        value: CompValue::String(_),
+                        ..
+                    }
+                );
+            let handles: Vec<Handle> = match candidates {
+                Some(mut c) => {
+                    c.retain(|h| all.contains(h) && visible(h));
+                    c.sort_unstable();
+                    c.dedup();
+                    c
+                }
+                None => all.iter().copied().filter(|h| visible(h)).collect(),
+            };
+            let with_relations = rtype.members().is_some_and(|m| filter_mentions(filter, m));
+            let mut matches = Vec::new();
+            for h in handles {
+                let resource = t.to_resource(h)?;
+                let hit = if exact {
+                    true
+                } else if with_relations {
+                    eval::matches_with(rtype, &resource, &t.relations(rtype, h), filter)?
+                } else {
+                    eval::matches(rtype, &resource, filter)?
+                };
+                if hit {
+                    matches.push(resource);
+                }
             }
-            let mut resources = all
-                .iter()
-                .filter(|h| visible(h))
-                .map(|h| t.to_resource(*h))
-                .collect::<Result<Vec<_>>>()?;
             if let Some(by) = &query.sort_by {
-                eval::sort(rtype, &mut resources, by, query.sort_order);
+                eval::sort(rtype, &mut matches, by, query.sort_order);
             }
-            let total_results = resources.len();
-            let resources = resources.into_iter().skip(skip).take(query.count).collect();
-            return Ok(ListPage::Done {
+            let total_results = matches.len();
+            let resources = matches.into_iter().skip(skip).take(query.count).collect();
+            Ok(ListPage::Done {
                 total_results,
                 resources,
-            });
-        };
-        let candidates = t.candidates(collection, rtype, filter);
-        // A lone `attr eq "value"` answered by its index is exact: the
-        // index folds case as the comparison does, so every candidate
-        // matches and none needs evaluating.
-        let exact = candidates.is_some()
-            && matches!(
-                filter,
-                Filter::Compare {
-                    op: CompareOp::Eq,
-                    value: CompValue::String(_),
-                    ..
-                }
-            );
-        let handles: Vec<Handle> = match candidates {
-            Some(mut c) => {
-                c.retain(|h| all.contains(h) && visible(h));
-                c.sort_unstable();
-                c.dedup();
-                c
-            }
-            None => all.iter().copied().filter(|h| visible(h)).collect(),
-        };
-        let with_relations = rtype.members().is_some_and(|m| filter_mentions(filter, m));
-        let mut matches = Vec::new();
-        for h in handles {
-            let resource = t.to_resource(h)?;
-            let hit = if exact {
-                true
-            } else if with_relations {
-                eval::matches_with(rtype, &resource, &t.relations(rtype, h), filter)?
-            } else {
-                eval::matches(rtype, &resource, filter)?
-            };
-            if hit {
-                matches.push(resource);
-            }
-        }
-        if let Some(by) = &query.sort_by {
-            eval::sort(rtype, &mut matches, by, query.sort_order);
-        }
-        let total_results = matches.len();
-        let resources = matches.into_iter().skip(skip).take(query.count).collect();
-        Ok(ListPage::Done {
-            total_results,
-            resources,
+            })
         })
     }
 
     async fn members(&self, ctx: &Context, rtype: &ResourceType, id: &str) -> Result<Vec<Member>> {
-        let tenant = self.tenant(ctx);
-        let t = tenant.read().unwrap_or_else(poisoned);
-        let Some(h) = t.find_collection(rtype).and_then(|c| t.handle(c, id)) else {
-            return Ok(Vec::new());
-        };
-        Ok(t.members
-            .get(&h)
-            .into_iter()
-            .flatten()
-            .filter_map(|(m, display)| {
-                let r = t.record(*m)?;
-                Some(Member {
-                    value: r.id.to_string(),
-                    kind: Some(t.collections[r.collection as usize].rtype.to_string()),
-                    display: display.as_deref().map(str::to_owned),
+        self.read_tenant(ctx, |t| {
+            let Some(h) = t.find_collection(rtype).and_then(|c| t.handle(c, id)) else {
+                return Ok(Vec::new());
+            };
+            Ok(t.members
+                .get(&h)
+                .into_iter()
+                .flatten()
+                .filter_map(|(m, display)| {
+                    let r = t.record(*m)?;
+                    Some(Member {
+                        value: r.id.to_string(),
+                        kind: Some(t.collections[r.collection as usize].rtype.to_string()),
+                        display: display.as_deref().map(str::to_owned),
+                    })
                 })
-            })
-            .collect())
+                .collect())
+        })
     }
 
     async fn member_of(&self, ctx: &Context, id: &str) -> Result<Vec<GroupRef>> {
-        let tenant = self.tenant(ctx);
-        let t = tenant.read().unwrap_or_else(poisoned);
-        let Some(h) = t.by_id.get(id).copied() else {
-            return Ok(Vec::new());
-        };
-        let mut out = Vec::new();
-        for g in t.member_of.get(&h).into_iter().flatten() {
-            let Some(r) = t.record(*g) else { continue };
-            let attrs: Map<String, Value> =
-                serde_json::from_str(&r.json).map_err(Error::internal)?;
-            out.push(GroupRef {
-                value: r.id.to_string(),
-                display: attrs
-                    .get("displayName")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned),
-                kind: t.collections[r.collection as usize].rtype.to_string(),
-            });
-        }
-        Ok(out)
+        self.read_tenant(ctx, |t| {
+            let Some(h) = t.by_id.get(id).copied() else {
+                return Ok(Vec::new());
+            };
+            let mut out = Vec::new();
+            for g in t.member_of.get(&h).into_iter().flatten() {
+                let Some(r) = t.record(*g) else { continue };
+                let attrs: Map<String, Value> =
+                    serde_json::from_str(&r.json).map_err(Error::internal)?;
+                out.push(GroupRef {
+                    value: r.id.to_string(),
+                    display: attrs
+                        .get("displayName")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned),
+                    kind: t.collections[r.collection as usize].rtype.to_string(),
+                });
+            }
+            Ok(out)
+        })
     }
 }
