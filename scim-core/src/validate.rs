@@ -562,11 +562,18 @@ fn missing_in(
     missing: &mut Vec<String>,
 ) {
     for attr in attrs {
+        // Only attributes that are, or hold, something required are read:
+        // a lookup per attribute of every complex value showed in PATCH
+        // profiles, and the RFC schemas require almost nothing.
+        let has_required_subs = attr.sub_attributes.iter().any(|s| s.required);
+        if !(attr.required || has_required_subs) {
+            continue;
+        }
         let value = values.get(&attr.name);
         if attr.required && attr.mutability != Mutability::ReadOnly && value.is_none_or(is_empty) {
             missing.push(format!("{prefix}{}", attr.name));
         }
-        if attr.kind != AttributeType::Complex {
+        if !has_required_subs {
             continue;
         }
         let elements = match value {
