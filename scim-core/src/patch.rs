@@ -252,7 +252,7 @@ impl<'a> Engine<'a> {
                 let Some(target) = self.resolve(path, false)? else {
                     return Ok(());
                 };
-                self.attr_op(doc, &target, op.op, op.value.as_ref(), false)
+                self.attr_op(doc, &target, op.op, op.value.as_ref())
             }
             Some(PatchPath::Value {
                 value_path,
@@ -344,7 +344,7 @@ impl<'a> Engine<'a> {
                 continue;
             }
             if let Some(target) = self.resolve(&path, true)? {
-                self.attr_op(doc, &target, op, Some(v), true)?;
+                self.attr_op(doc, &target, op, Some(v))?;
             }
         }
         Ok(())
@@ -380,7 +380,7 @@ impl<'a> Engine<'a> {
                                 attr,
                                 sub: None,
                             };
-                            self.attr_op(doc, &target, op, Some(v), true)?;
+                            self.attr_op(doc, &target, op, Some(v))?;
                         }
                         None if self.strictness.reject_unknown_attributes => {
                             return Err(Error::new(
@@ -407,7 +407,6 @@ impl<'a> Engine<'a> {
         target: &Target<'a>,
         op: PatchOp,
         value: Option<&Value>,
-        in_value_map: bool,
     ) -> Result<()> {
         let attr = target.attr;
         let container = match target.extension {
@@ -420,7 +419,7 @@ impl<'a> Engine<'a> {
             None => &mut *doc,
         };
         let result = match target.sub {
-            None => self.whole_attr(container, attr, op, value, in_value_map),
+            None => self.whole_attr(container, attr, op, value),
             Some(sub) => self.sub_attr(container, attr, sub, op, value),
         };
         if let Some(ext) = target.extension
@@ -437,7 +436,6 @@ impl<'a> Engine<'a> {
         attr: &Attribute,
         op: PatchOp,
         value: Option<&Value>,
-        in_value_map: bool,
     ) -> Result<()> {
         let name = &attr.name;
         let current = container.get(name);
@@ -506,7 +504,6 @@ impl<'a> Engine<'a> {
                 }
             }
             _ => {
-                let _ = in_value_map;
                 container.insert(name.clone(), new);
             }
         }

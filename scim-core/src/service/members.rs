@@ -40,7 +40,6 @@ fn members_attr(rtype: &ResourceType) -> Option<&Attribute> {
 pub(crate) fn take_members(
     rtype: &ResourceType,
     attrs: &mut Map<String, Value>,
-    _strictness: Strictness,
 ) -> Result<Vec<Member>> {
     let Some(attr) = members_attr(rtype) else {
         return Ok(Vec::new());

@@ -848,7 +848,7 @@ impl ScimService {
         if !self.inner.config.write_only {
             validate::strip_write_only(rtype, &mut attrs);
         }
-        let members = members::take_members(rtype, &mut attrs, self.inner.config.strictness)?;
+        let members = members::take_members(rtype, &mut attrs)?;
         let members = self.visible_members(ctx, members).await?;
         // Matching a create against existing accounts costs store queries,
         // and most creates match nothing. Look first only where a match can
@@ -889,7 +889,7 @@ impl ScimService {
                     if !self.inner.config.write_only {
                         validate::strip_write_only(rtype, &mut attrs);
                     }
-                    members::take_members(rtype, &mut attrs, self.inner.config.strictness)?;
+                    members::take_members(rtype, &mut attrs)?;
                     existing = self.match_existing(ctx, rtype, &attrs, policy).await?;
                     if existing.is_none() {
                         return Err(self.explain_conflict(e, rtype));
@@ -1177,7 +1177,7 @@ impl ScimService {
         let mut changes = Vec::new();
         if rtype.members().is_some() {
             let mut attrs = validate::normalize(rtype, &body, strictness)?;
-            let new_members = members::take_members(rtype, &mut attrs, strictness)?;
+            let new_members = members::take_members(rtype, &mut attrs)?;
             changes.push(MemberChange::RemoveAll);
             if !new_members.is_empty() {
                 changes.push(MemberChange::Add(
@@ -1188,7 +1188,7 @@ impl ScimService {
         let (old, resource, member_changes) = self
             .write(ctx, rtype, id, req, changes, |existing| {
                 let mut attrs = validate::normalize(rtype, &body, strictness)?;
-                members::take_members(rtype, &mut attrs, strictness)?;
+                members::take_members(rtype, &mut attrs)?;
                 if !write_only {
                     validate::strip_write_only(rtype, &mut attrs);
                 }
