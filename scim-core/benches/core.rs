@@ -74,7 +74,7 @@ fn validate(c: &mut Criterion) {
 
 fn patch(c: &mut Criterion) {
     let users = ResourceType::user();
-    let user: Map<String, Value> = user_resource().attributes;
+    let user: Map<String, Value> = user_resource().attributes.into_map();
     let body = entra_patch();
     let request = PatchRequest::parse(&body).expect("the PATCH parses");
     c.bench_function("patch_entra_10_ops_apply", |b| {

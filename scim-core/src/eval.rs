@@ -304,7 +304,7 @@ fn values<'a>(scope: &Scope<'a>, path: &AttrPath) -> Result<Option<(&'a Attribut
                 None if rtype.is_members(&attr.name) || rtype.is_member_of(&attr.name) => {
                     *relations
                 }
-                None => Some(&resource.attributes),
+                None => Some(resource.attributes.map()),
             };
             let value = container.and_then(|c| c.get(&attr.name));
             let values = match resolved.sub {

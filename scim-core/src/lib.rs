@@ -15,7 +15,7 @@ pub mod testing;
 pub mod validate;
 
 pub use error::{Error, ErrorKind, Result};
-pub use resource::{GroupRef, Member, Meta, Resource};
+pub use resource::{Attributes, GroupRef, Member, Meta, Resource};
 pub use service::{ScimService, ScimServiceBuilder};
 pub use store::{Context, MemoryStore, Store};
 

@@ -2,8 +2,12 @@
 //! `excludedAttributes` (RFC 7644 §3.4.2.5, §3.9) and each attribute's
 //! `returned` characteristic (RFC 7643 §7).
 
+use std::fmt;
+
 use scim_filter::AttrPath;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
@@ -216,44 +220,335 @@ impl<'a> Rendered<'a> {
     }
 
     /// The attributes of one schema that go out, in schema order.
-    fn entries(
-        &self,
-        extension: Option<&'a Schema>,
-        values: &'a Map<String, Value>,
-    ) -> Vec<Entry<'a>> {
+    fn entries(&self, extension: Option<&'a Schema>, values: &Source<'a>) -> Vec<Entry<'a>> {
         let attrs = extension.map_or(&self.rtype.schema().attributes, |e| &e.attributes);
-        attrs
+        let relation = |attr: &Attribute| {
+            extension.is_none()
+                && (self.rtype.is_members(&attr.name) || self.rtype.is_member_of(&attr.name))
+        };
+        // The values present, by the position of their attribute: walking
+        // what is there beats looking up each of the schema's attributes.
+        let mut present: Vec<(usize, Val<'a>)> = Vec::with_capacity(16);
+        let mut hint = 0;
+        values.each(|name, value| {
+            if let Some(i) = position(attrs, name, &mut hint)
+                && !relation(&attrs[i])
+            {
+                present.push((i, value));
+            }
+        });
+        for (i, attr) in attrs.iter().enumerate() {
+            if relation(attr)
+                && let Some(v) = self.relations.get(&attr.name)
+            {
+                present.push((i, Val::Ref(v)));
+            }
+        }
+        // Stored text lists them in schema order already; a map in its own.
+        present.sort_by_key(|(i, _)| *i);
+        let mut out = Vec::with_capacity(present.len());
+        let mut present = present.into_iter().peekable();
+        while let Some((i, value)) = present.next() {
+            if present.peek().is_some_and(|(next, _)| *next == i) {
+                // A key twice in stored text: the last one counts, as when
+                // the text is decoded.
+                continue;
+            }
+            let attr = &attrs[i];
+            let selection =
+                self.projection
+                    .select(self.rtype, extension.map(|e| e.id.as_str()), attr);
+            if matches!(selection, Selection::Skip) {
+                continue;
+            }
+            let mut entry = Entry {
+                attr,
+                value,
+                selection,
+            };
+            if let Val::Raw(raw) = entry.value
+                && !entry.attr.sub_attributes.is_empty()
+                && !entry.verbatim(raw)
+            {
+                // Not writable as stored (a sub-attribute to leave out, or
+                // keys out of schema order): decode this one value. The
+                // text was checked to decode when it was taken in.
+                match serde_json::from_str(raw.get()) {
+                    Ok(v) => entry.value = Val::Own(v),
+                    Err(_) => continue,
+                }
+            }
+            if entry.has_output() {
+                out.push(entry);
+            }
+        }
+        out
+    }
+
+    /// The attributes, from the stored JSON text when they are still
+    /// undecoded (no tree of values is built), else from the map.
+    fn source(&self) -> Sources<'a> {
+        let attributes = &self.resource.attributes;
+        if let Some(json) = attributes.json()
+            && let Some(raw) = self.raw_source(json)
+        {
+            return raw;
+        }
+        let map = attributes.map();
+        let extensions = self
+            .rtype
+            .extensions()
             .iter()
-            .filter_map(|attr| {
-                let value = if extension.is_none()
-                    && (self.rtype.is_members(&attr.name) || self.rtype.is_member_of(&attr.name))
-                {
-                    self.relations.get(&attr.name)
-                } else {
-                    values.get(&attr.name)
-                }?;
-                let selection =
-                    self.projection
-                        .select(self.rtype, extension.map(|e| e.id.as_str()), attr);
-                let entry = Entry {
-                    attr,
-                    value,
-                    selection,
-                };
-                entry.has_output().then_some(entry)
+            .filter_map(|ext| {
+                let values = map.get(&ext.schema.id)?.as_object()?;
+                Some((&*ext.schema, Source::Map(values)))
             })
-            .collect()
+            .collect();
+        (Source::Map(map), extensions)
+    }
+
+    /// The top-level fields of stored text, and those of each extension
+    /// object; `None` when a key cannot be borrowed from the text (it has
+    /// escapes), for the caller to decode instead.
+    fn raw_source(&self, json: &'a str) -> Option<Sources<'a>> {
+        let Fields(core) = serde_json::from_str::<Fields<'a>>(json).ok()?;
+        let core = Source::Raw(core);
+        let mut extensions = Vec::new();
+        let mut cursor = 0;
+        for ext in self.rtype.extensions() {
+            let Some(Val::Raw(raw)) = core.get(&ext.schema.id, &mut cursor) else {
+                continue;
+            };
+            // Not an object: skipped, as the map path skips it.
+            if raw.get().starts_with('{') {
+                let Fields(fields) = serde_json::from_str::<Fields<'a>>(raw.get()).ok()?;
+                extensions.push((&*ext.schema, Source::Raw(fields)));
+            }
+        }
+        Some((core, extensions))
+    }
+}
+
+/// The core attributes and those of each extension present.
+type Sources<'a> = (Source<'a>, Vec<(&'a Schema, Source<'a>)>);
+
+/// Where attribute values are read from: a decoded map, or the top-level
+/// fields of stored JSON text.
+enum Source<'a> {
+    Map(&'a Map<String, Value>),
+    Raw(Vec<(&'a str, &'a RawValue)>),
+}
+
+impl<'a> Source<'a> {
+    /// Calls `f` with every top-level name and value.
+    fn each(&self, mut f: impl FnMut(&str, Val<'a>)) {
+        match self {
+            Self::Map(map) => map.iter().for_each(|(k, v)| f(k, Val::Ref(v))),
+            Self::Raw(fields) => fields.iter().for_each(|(k, v)| f(k, Val::Raw(v))),
+        }
+    }
+
+    /// The value of `name`. Stored text usually lists attributes in schema
+    /// order (see [`canonical_json`]), so the search starts where the last
+    /// one was found.
+    fn get(&self, name: &str, cursor: &mut usize) -> Option<Val<'a>> {
+        match self {
+            Self::Map(map) => map.get(name).map(Val::Ref),
+            Self::Raw(fields) => {
+                let found = fields[*cursor..]
+                    .iter()
+                    .position(|(k, _)| *k == name)
+                    .map(|i| i + *cursor)
+                    .or_else(|| fields[..*cursor].iter().position(|(k, _)| *k == name))?;
+                *cursor = found + 1;
+                Some(Val::Raw(fields[found].1))
+            }
+        }
+    }
+}
+
+/// The position of the attribute named `name` (exactly: stored names are
+/// canonical), searching from `hint` on first.
+fn position(attrs: &[Attribute], name: &str, hint: &mut usize) -> Option<usize> {
+    let start = (*hint).min(attrs.len());
+    let found = attrs[start..]
+        .iter()
+        .position(|a| a.name == name)
+        .map(|i| i + start)
+        .or_else(|| attrs[..start].iter().position(|a| a.name == name))?;
+    *hint = found + 1;
+    Some(found)
+}
+
+/// An attribute's value: borrowed from a map, stored JSON text to write as
+/// it is, or decoded from such text.
+enum Val<'a> {
+    Ref(&'a Value),
+    Raw(&'a RawValue),
+    Own(Value),
+}
+
+/// The top-level fields of a JSON object, borrowed from its text.
+struct Fields<'a>(Vec<(&'a str, &'a RawValue)>);
+
+impl<'de: 'a, 'a> serde::Deserialize<'de> for Fields<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> Visitor<'de> for FieldsVisitor {
+            type Value = Fields<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Fields<'de>, A::Error> {
+                let mut fields = Vec::with_capacity(16);
+                // Keys with escapes cannot be borrowed: the caller falls
+                // back to the decoded map then.
+                while let Some(key) = map.next_key::<&'de str>()? {
+                    fields.push((key, map.next_value::<&'de RawValue>()?));
+                }
+                Ok(Fields(fields))
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+/// Checks that a complex value's stored text is exactly what
+/// [`Entry`]'s serialization would write: objects (or arrays of them, at
+/// least one) with at least one key, every key a kept sub-attribute, in
+/// schema order.
+struct Verbatim<'e, 'a> {
+    entry: &'e Entry<'a>,
+    /// Inside an array already: no nested arrays.
+    in_array: bool,
+}
+
+/// Stops a [`Verbatim`] check early.
+#[derive(Debug)]
+struct NotVerbatim;
+
+impl fmt::Display for NotVerbatim {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("not verbatim")
+    }
+}
+
+impl std::error::Error for NotVerbatim {}
+
+impl de::Error for NotVerbatim {
+    fn custom<T: fmt::Display>(_: T) -> Self {
+        Self
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Verbatim<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Verbatim<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object or an array of objects")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        if self.in_array {
+            return Err(de::Error::custom(NotVerbatim));
+        }
+        let mut any = false;
+        while seq
+            .next_element_seed(Verbatim {
+                entry: self.entry,
+                in_array: true,
+            })?
+            .is_some()
+        {
+            any = true;
+        }
+        if any {
+            Ok(())
+        } else {
+            Err(de::Error::custom(NotVerbatim))
+        }
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let subs = &self.entry.attr.sub_attributes;
+        let mut next = 0;
+        let mut any = false;
+        while let Some(found) = map.next_key_seed(KeyIndex { subs, from: next })? {
+            let Some(i) = found else {
+                return Err(de::Error::custom(NotVerbatim));
+            };
+            if !self.entry.keeps(&subs[i]) {
+                return Err(de::Error::custom(NotVerbatim));
+            }
+            next = i + 1;
+            map.next_value::<IgnoredAny>()?;
+            any = true;
+        }
+        if any {
+            Ok(())
+        } else {
+            Err(de::Error::custom(NotVerbatim))
+        }
+    }
+}
+
+/// Finds an object key among sub-attributes, from `from` on.
+struct KeyIndex<'s> {
+    subs: &'s [Attribute],
+    from: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for KeyIndex<'_> {
+    type Value = Option<usize>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Option<usize>, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl Visitor<'_> for KeyIndex<'_> {
+    type Value = Option<usize>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an attribute name")
+    }
+
+    fn visit_str<E: de::Error>(self, key: &str) -> Result<Option<usize>, E> {
+        Ok(self.subs[self.from..]
+            .iter()
+            .position(|s| s.name == key)
+            .map(|i| i + self.from))
     }
 }
 
 /// One attribute with the part of it that goes out.
 struct Entry<'a> {
     attr: &'a Attribute,
-    value: &'a Value,
+    value: Val<'a>,
     selection: Selection,
 }
 
 impl Entry<'_> {
+    /// Whether the stored text `raw` of this complex attribute is what
+    /// serializing it would write.
+    fn verbatim(&self, raw: &RawValue) -> bool {
+        let mut de = serde_json::Deserializer::from_str(raw.get());
+        Verbatim {
+            entry: self,
+            in_array: false,
+        }
+        .deserialize(&mut de)
+        .is_ok()
+    }
+
     fn keeps(&self, sub: &Attribute) -> bool {
         if sub.mutability == Mutability::WriteOnly {
             return false;
@@ -285,19 +580,28 @@ impl Entry<'_> {
         if self.attr.sub_attributes.is_empty() {
             return true;
         }
-        match self.value {
-            Value::Array(items) => items.iter().any(|i| self.element_has_output(i)),
-            other => self.element_has_output(other),
+        match &self.value {
+            // Checked by `verbatim`: it has output.
+            Val::Raw(_) => true,
+            Val::Ref(Value::Array(items)) => items.iter().any(|i| self.element_has_output(i)),
+            Val::Own(Value::Array(items)) => items.iter().any(|i| self.element_has_output(i)),
+            Val::Ref(other) => self.element_has_output(other),
+            Val::Own(other) => self.element_has_output(other),
         }
     }
 }
 
 impl Serialize for Entry<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let value = match &self.value {
+            Val::Raw(raw) => return raw.serialize(serializer),
+            Val::Ref(value) => *value,
+            Val::Own(value) => value,
+        };
         if self.attr.sub_attributes.is_empty() {
-            return self.value.serialize(serializer);
+            return value.serialize(serializer);
         }
-        match self.value {
+        match value {
             Value::Array(items) => {
                 let mut seq = serializer.serialize_seq(None)?;
                 for item in items.iter().filter(|i| self.element_has_output(i)) {
@@ -414,15 +718,13 @@ impl Serialize for Entries<'_> {
 impl Serialize for Rendered<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let common = common_attributes();
-        let core = self.entries(None, &self.resource.attributes);
-        let extensions: Vec<(&Schema, Vec<Entry<'_>>)> = self
-            .rtype
-            .extensions()
+        let (values, extension_values) = self.source();
+        let core = self.entries(None, &values);
+        let extensions: Vec<(&Schema, Vec<Entry<'_>>)> = extension_values
             .iter()
-            .filter_map(|ext| {
-                let values = self.resource.attributes.get(&ext.schema.id)?.as_object()?;
-                let entries = self.entries(Some(&ext.schema), values);
-                (!entries.is_empty()).then_some((&*ext.schema, entries))
+            .filter_map(|(schema, values)| {
+                let entries = self.entries(Some(schema), values);
+                (!entries.is_empty()).then_some((*schema, entries))
             })
             .collect();
         let mut map = serializer.serialize_map(None)?;
@@ -431,13 +733,17 @@ impl Serialize for Rendered<'_> {
             .collect();
         map.serialize_entry("schemas", &schemas)?;
         map.serialize_entry("id", &self.resource.id)?;
-        if let Some(external_id) = self.resource.attributes.get("externalId")
+        if let Some(external_id) = values.get("externalId", &mut 0)
             && !matches!(
                 self.projection.select(self.rtype, None, &common[1]),
                 Selection::Skip
             )
         {
-            map.serialize_entry("externalId", external_id)?;
+            match external_id {
+                Val::Raw(raw) => map.serialize_entry("externalId", raw)?,
+                Val::Ref(value) => map.serialize_entry("externalId", value)?,
+                Val::Own(value) => map.serialize_entry("externalId", &value)?,
+            }
         }
         for e in &core {
             map.serialize_entry(&e.attr.name, e)?;
@@ -450,7 +756,7 @@ impl Serialize for Rendered<'_> {
             rendered: self,
             entry: Entry {
                 attr: meta_attr,
-                value: &Value::Null,
+                value: Val::Ref(&Value::Null),
                 selection: self.projection.select(self.rtype, None, meta_attr),
             },
         };
@@ -460,5 +766,142 @@ impl Serialize for Rendered<'_> {
             map.serialize_entry("meta", &meta)?;
         }
         map.end()
+    }
+}
+
+/// `attributes` as compact JSON text with every object's keys in schema
+/// order: `schemas`, `externalId`, the core attributes, the extensions
+/// (each in its schema's order), sub-attributes in their attribute's
+/// order, and anything the schemas do not name after that, as it was.
+///
+/// It is the same JSON as `serde_json::to_string` writes, in another key
+/// order. A store that keeps this text and hands it back with
+/// [`Attributes::from_json`](crate::resource::Attributes::from_json) lets
+/// responses copy most attributes straight from it.
+///
+/// # Errors
+///
+/// [`Error::internal`] when a value cannot be written (it always can: a
+/// `serde_json::Map` holds only JSON).
+pub fn canonical_json(rtype: &ResourceType, attributes: &Map<String, Value>) -> Result<String> {
+    let mut out = Vec::with_capacity(512);
+    serde_json::to_writer(&mut out, &Canonical { rtype, attributes }).map_err(Error::internal)?;
+    String::from_utf8(out).map_err(Error::internal)
+}
+
+/// A resource's attributes in schema order (see [`canonical_json`]).
+struct Canonical<'a> {
+    rtype: &'a ResourceType,
+    attributes: &'a Map<String, Value>,
+}
+
+impl Serialize for Canonical<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let attrs = self.attributes;
+        let common = common_attributes();
+        let mut map = serializer.serialize_map(Some(attrs.len()))?;
+        let mut written = 0;
+        if let Some(v) = attrs.get("schemas") {
+            map.serialize_entry("schemas", v)?;
+            written += 1;
+        }
+        written += write_known(&mut map, attrs, common, &[])?;
+        written += write_known(&mut map, attrs, &self.rtype.schema().attributes, common)?;
+        for ext in self.rtype.extensions() {
+            if let Some(v) = attrs.get(&ext.schema.id) {
+                map.serialize_entry(
+                    &ext.schema.id,
+                    &Nested {
+                        value: v,
+                        subs: &ext.schema.attributes,
+                    },
+                )?;
+                written += 1;
+            }
+        }
+        if written < attrs.len() {
+            let known = |k: &str| {
+                k == "schemas"
+                    || common.iter().any(|a| a.name == k)
+                    || self.rtype.schema().attributes.iter().any(|a| a.name == k)
+                    || self.rtype.extensions().iter().any(|e| e.schema.id == k)
+            };
+            for (k, v) in attrs {
+                if !known(k) {
+                    map.serialize_entry(k, v)?;
+                }
+            }
+        }
+        map.end()
+    }
+}
+
+/// Writes the entries of `values` that `attrs` name, in their order (each
+/// complex one with its sub-attributes in order), skipping names in
+/// `skip`; how many were written.
+fn write_known<M: SerializeMap>(
+    map: &mut M,
+    values: &Map<String, Value>,
+    attrs: &[Attribute],
+    skip: &[Attribute],
+) -> Result<usize, M::Error> {
+    let mut written = 0;
+    for attr in attrs {
+        let Some(value) = values.get(&attr.name) else {
+            continue;
+        };
+        if skip.iter().any(|s| s.name == attr.name) {
+            continue;
+        }
+        if attr.sub_attributes.is_empty() {
+            map.serialize_entry(&attr.name, value)?;
+        } else {
+            map.serialize_entry(
+                &attr.name,
+                &Nested {
+                    value,
+                    subs: &attr.sub_attributes,
+                },
+            )?;
+        }
+        written += 1;
+    }
+    Ok(written)
+}
+
+/// A complex attribute's value (an object, or an array of them) with its
+/// sub-attributes in schema order, then any others as they were.
+struct Nested<'a> {
+    value: &'a Value,
+    subs: &'a [Attribute],
+}
+
+impl Serialize for Nested<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.value {
+            Value::Object(obj) => {
+                let mut map = serializer.serialize_map(Some(obj.len()))?;
+                let written = write_known(&mut map, obj, self.subs, &[])?;
+                if written < obj.len() {
+                    for (k, v) in obj {
+                        if !self.subs.iter().any(|a| a.name == *k) {
+                            map.serialize_entry(k, v)?;
+                        }
+                    }
+                }
+                map.end()
+            }
+            Value::Array(items) => {
+                let mut seq = serializer.serialize_seq(Some(items.len()))?;
+                for item in items {
+                    seq.serialize_element(&Nested {
+                        value: item,
+                        subs: self.subs,
+                    })?;
+                }
+                seq.end()
+            }
+            other => other.serialize(serializer),
+        }
     }
 }

@@ -9,6 +9,7 @@
 //! values in their canonical case, read-only attributes dropped.
 
 use serde_json::{Map, Value};
+use std::fmt;
 
 use crate::error::{Error, Result};
 use crate::resource::parse_datetime;
@@ -245,7 +246,7 @@ pub fn is_empty(value: &Value) -> bool {
 pub(crate) fn normalize_value(
     attr: &Attribute,
     value: &Value,
-    path: &str,
+    path: &dyn fmt::Display,
     strictness: Strictness,
 ) -> Result<Option<Value>> {
     if value.is_null() {
@@ -260,7 +261,7 @@ pub(crate) fn normalize_value(
             }
             Value::Array(items) if items.is_empty() => Ok(None),
             Value::Array(_) => Err(Error::invalid_value(format!(
-                "attribute {path:?} takes a single value, not a list"
+                "attribute \"{path}\" takes a single value, not a list"
             ))),
             _ => normalize_single(attr, value, path, strictness),
         };
@@ -308,15 +309,25 @@ pub(crate) fn keep_one_primary(items: &mut [Value], winner: usize) {
 }
 
 /// Normalizes one (non-list) value for `attr`.
+/// A sub-attribute's path, `parent.name`, for error details: written only
+/// when a message needs it.
+struct SubPath<'a>(&'a dyn fmt::Display, &'a str);
+
+impl fmt::Display for SubPath<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.0, self.1)
+    }
+}
+
 pub(crate) fn normalize_single(
     attr: &Attribute,
     value: &Value,
-    path: &str,
+    path: &dyn fmt::Display,
     strictness: Strictness,
 ) -> Result<Option<Value>> {
     let wrong = |expected: &str| {
         Err(Error::invalid_value(format!(
-            "attribute {path:?} must be {expected}, got {}",
+            "attribute \"{path}\" must be {expected}, got {}",
             brief(value)
         )))
     };
@@ -350,7 +361,8 @@ pub(crate) fn normalize_single(
                     if sub.mutability == Mutability::ReadOnly {
                         continue;
                     }
-                    let sub_path = format!("{path}.{}", sub.name);
+                    // Built only if an error message needs it.
+                    let sub_path = SubPath(path, &sub.name);
                     if let Some(v) = normalize_value(sub, v, &sub_path, strictness)? {
                         out.insert(sub.name.clone(), v);
                     }
@@ -376,7 +388,7 @@ pub(crate) fn normalize_single(
                 let Some(sub) = attr.sub_attribute("value") else {
                     return wrong("an object");
                 };
-                let sub_path = format!("{path}.value");
+                let sub_path = SubPath(path, "value");
                 match normalize_value(sub, value, &sub_path, strictness)? {
                     Some(v) => {
                         let mut out = Map::new();
@@ -472,7 +484,12 @@ fn encoded_value(fields: &Map<String, Value>) -> Option<Map<String, Value>> {
 
 /// Maps a string to its canonical value (matching case-insensitively), or
 /// refuses it when canonical values are enforced.
-fn canonical(attr: &Attribute, text: String, path: &str, strictness: Strictness) -> Result<String> {
+fn canonical(
+    attr: &Attribute,
+    text: String,
+    path: &dyn fmt::Display,
+    strictness: Strictness,
+) -> Result<String> {
     if attr.canonical_values.is_empty() {
         return Ok(text);
     }
@@ -485,7 +502,7 @@ fn canonical(attr: &Attribute, text: String, path: &str, strictness: Strictness)
     }
     if strictness.enforce_canonical_values {
         return Err(Error::invalid_value(format!(
-            "attribute {path:?} must be one of {}, got {text:?}",
+            "attribute \"{path}\" must be one of {}, got {text:?}",
             attr.canonical_values.join(", ")
         )));
     }

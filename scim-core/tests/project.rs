@@ -4,10 +4,10 @@
 
 use std::sync::Arc;
 
-use scim_core::project::{Projection, Rendered, render};
+use scim_core::project::{self, Projection, Rendered, render};
 use scim_core::schema::{Attribute, Mutability, ResourceType, Returned, Schema};
 use scim_core::validate::{Strictness, normalize};
-use scim_core::{ErrorKind, Resource};
+use scim_core::{Attributes, ErrorKind, Resource};
 use serde_json::{Map, Value, json};
 
 const BASE: &str = "https://example.com/scim/v2";
@@ -53,7 +53,60 @@ fn rendered(
         render(rtype, resource, &relations, projection, BASE),
         "Rendered and render agree"
     );
+    from_stored_text(rtype, resource, projection, &bytes);
     (serde_json::from_slice(&bytes).unwrap(), top_keys(&bytes))
+}
+
+/// A resource whose attributes a store handed back as JSON text renders
+/// as the decoded one does: byte for byte from the canonical text (most
+/// values copied as stored) and from serde_json's own order (values out of
+/// schema order decoded first); the same JSON from pretty-printed text.
+fn from_stored_text(
+    rtype: &ResourceType,
+    resource: &Resource,
+    projection: &Projection,
+    want: &[u8],
+) {
+    let relations = Map::new();
+    let texts = [
+        (
+            project::canonical_json(rtype, &resource.attributes).unwrap(),
+            true,
+        ),
+        (serde_json::to_string(&*resource.attributes).unwrap(), true),
+        (
+            serde_json::to_string_pretty(&*resource.attributes).unwrap(),
+            false,
+        ),
+    ];
+    for (text, exact) in texts {
+        let stored = Resource {
+            attributes: Attributes::from_json(text.as_str()).expect("a JSON object"),
+            ..resource.clone()
+        };
+        assert!(stored.attributes.json().is_some(), "still undecoded");
+        let bytes =
+            serde_json::to_vec(&Rendered::new(rtype, &stored, &relations, projection, BASE))
+                .unwrap();
+        if exact {
+            assert_eq!(
+                String::from_utf8_lossy(&bytes),
+                String::from_utf8_lossy(want),
+                "from {text}"
+            );
+        } else {
+            assert_eq!(
+                serde_json::from_slice::<Value>(&bytes).unwrap(),
+                serde_json::from_slice::<Value>(want).unwrap(),
+                "from {text}"
+            );
+            assert_eq!(top_keys(&bytes), top_keys(want), "from {text}");
+        }
+        assert!(
+            stored.attributes.json().is_some(),
+            "rendering did not decode the text"
+        );
+    }
 }
 
 fn top_keys(bytes: &[u8]) -> Vec<String> {
@@ -174,6 +227,35 @@ fn excluded_attributes_drop_what_they_name() {
     let (out, _) = show(None, Some(ENTERPRISE));
     assert!(out.get(ENTERPRISE).is_none());
     assert_eq!(out["userName"], "bjensen");
+}
+
+#[test]
+fn stored_text_with_escaped_keys_renders_like_the_map() {
+    // Keys that cannot be borrowed from the text (escapes), at the top
+    // level and inside an extension: rendered from the decoded map.
+    let users = ResourceType::user();
+    let babs = babs();
+    let want = render(&users, &babs, &Map::new(), &Projection::all(), BASE);
+    let text = project::canonical_json(&users, &babs.attributes).unwrap();
+    for escaped in [
+        text.replace("\"displayName\"", "\"display\\u004eame\""),
+        text.replace("\"department\"", "\"depart\\u006dent\""),
+    ] {
+        assert_ne!(escaped, text);
+        let stored = Resource {
+            attributes: Attributes::from_json(escaped.as_str()).unwrap(),
+            ..babs.clone()
+        };
+        let got = render(&users, &stored, &Map::new(), &Projection::all(), BASE);
+        assert_eq!(got, want, "from {escaped}");
+    }
+}
+
+#[test]
+fn stored_text_that_is_not_an_object_is_refused() {
+    for bad in ["[1]", "\"x\"", "{\"a\": 1e999}", "{\"a\": ", ""] {
+        assert!(Attributes::from_json(bad).is_err(), "{bad}");
+    }
 }
 
 #[test]

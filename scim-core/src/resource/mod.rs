@@ -1,11 +1,13 @@
 //! A resource: its id, its `meta`, and its attributes as JSON in canonical
 //! case, read with the schema at hand.
 
+mod attributes;
 mod datetime;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 use time::OffsetDateTime;
 
+pub use attributes::Attributes;
 pub use datetime::{DateTime, format_datetime, now, parse_datetime};
 
 /// The server-managed part of `meta` (RFC 7643 §3.1). `resourceType` and
@@ -54,8 +56,9 @@ pub struct Resource {
     pub id: String,
     /// Creation and modification times, and the version.
     pub meta: Meta,
-    /// The attributes, in canonical case.
-    pub attributes: Map<String, Value>,
+    /// The attributes, in canonical case (a `serde_json::Map` once read;
+    /// see [`Attributes`]).
+    pub attributes: Attributes,
     /// The connection (identity-provider link) that manages this resource;
     /// `None` for resources the app created itself.
     pub owner: Option<String>,
@@ -67,11 +70,11 @@ pub struct Resource {
 impl Resource {
     /// A new resource with `attributes`, created now.
     #[must_use]
-    pub fn new(id: impl Into<String>, attributes: Map<String, Value>) -> Self {
+    pub fn new(id: impl Into<String>, attributes: impl Into<Attributes>) -> Self {
         Self {
             id: id.into(),
             meta: Meta::created_at(now()),
-            attributes,
+            attributes: attributes.into(),
             owner: None,
             deleted: false,
         }

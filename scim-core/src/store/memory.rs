@@ -25,7 +25,7 @@ use time::OffsetDateTime;
 use super::{Context, ListPage, ListQuery, MemberChange, Store, Update, version_mismatch};
 use crate::error::{Error, Result};
 use crate::eval;
-use crate::resource::{GroupRef, Member, Meta, Resource};
+use crate::resource::{Attributes, GroupRef, Member, Meta, Resource};
 use crate::schema::{AttributeType, ResourceType, Uniqueness};
 
 type Handle = u32;
@@ -180,18 +180,18 @@ impl Index {
         }
     }
 
-    fn insert(&mut self, handle: Handle, keys: &[Box<str>]) {
+    fn insert(&mut self, handle: Handle, keys: impl IntoIterator<Item = Box<str>>) {
         for k in keys {
-            match self.map.get_mut(k) {
+            match self.map.get_mut(&k) {
                 Some(holders) => holders.push(handle),
                 None => {
-                    self.map.insert(k.clone(), Holders::One(handle));
+                    self.map.insert(k, Holders::One(handle));
                 }
             }
         }
     }
 
-    fn remove(&mut self, handle: Handle, keys: &[Box<str>]) {
+    fn remove<'k>(&mut self, handle: Handle, keys: impl IntoIterator<Item = &'k str>) {
         for k in keys {
             if let Some(holders) = self.map.get_mut(k)
                 && holders.remove(handle)
@@ -387,18 +387,14 @@ impl Tenant {
             if old_keys == new_keys {
                 continue;
             }
-            let gone: Vec<Box<str>> = old_keys
+            let gone: Vec<&str> = old_keys
                 .iter()
                 .filter(|k| !new_keys.contains(k))
-                .cloned()
+                .map(|k| &**k)
                 .collect();
-            let added: Vec<Box<str>> = new_keys
-                .iter()
-                .filter(|k| !old_keys.contains(k))
-                .cloned()
-                .collect();
-            index.remove(handle, &gone);
-            index.insert(handle, &added);
+            index.remove(handle, gone);
+            let added = new_keys.into_iter().filter(|k| !old_keys.contains(k));
+            index.insert(handle, added);
         }
     }
 
@@ -406,8 +402,8 @@ impl Tenant {
         let r = self
             .record(h)
             .ok_or_else(|| Error::internal("BUG: dangling handle"))?;
-        let attributes: Map<String, Value> =
-            serde_json::from_str(&r.json).map_err(Error::internal)?;
+        // Decoded only if something reads the map: a GET copies the text.
+        let attributes = Attributes::from_trusted_json(r.json.clone());
         Ok(Resource {
             id: r.id.to_string(),
             meta: Meta {
@@ -643,10 +639,10 @@ pub(crate) fn filter_mentions(filter: &Filter<'_>, name: &str) -> bool {
     }
 }
 
-fn to_json(attrs: &Map<String, Value>) -> Result<Box<str>> {
-    serde_json::to_string(attrs)
-        .map(String::into_boxed_str)
-        .map_err(Error::internal)
+/// The text a record keeps: keys in schema order, so that reads can copy
+/// attributes straight into responses.
+fn to_json(rtype: &ResourceType, attrs: &Map<String, Value>) -> Result<Box<str>> {
+    crate::project::canonical_json(rtype, attrs).map(String::into_boxed_str)
 }
 
 #[async_trait]
@@ -668,13 +664,14 @@ impl Store for MemoryStore {
             let handle = Handle::try_from(t.records.len())
                 .map_err(|_| Error::internal("the memory store is full (2^32 records)"))?;
             let version = self.next_version();
+            let json = to_json(rtype, &resource.attributes)?;
             t.records.push(Some(Record {
                 id: resource.id.as_str().into(),
                 collection,
                 created: resource.meta.created,
                 modified: resource.meta.last_modified,
                 version,
-                json: to_json(&resource.attributes)?,
+                json: json.clone(),
                 owner: resource.owner.as_deref().map(Into::into),
                 deleted: resource.deleted,
             }));
@@ -684,11 +681,14 @@ impl Store for MemoryStore {
             if !resolved.is_empty() {
                 t.change_members(handle, vec![ChangeResolved::Add(resolved)]);
             }
+            // The stored text, not the map: the response is written from it
+            // the way a later GET writes it.
             Ok(Resource {
                 meta: Meta {
                     version: version.to_string(),
                     ..resource.meta
                 },
+                attributes: Attributes::from_trusted_json(json),
                 ..resource
             })
         })
@@ -746,7 +746,7 @@ impl Store for MemoryStore {
             if let (Some(new), Some(old)) = (&update.attributes, &old_attrs)
                 && new != &**old
             {
-                let json = to_json(new)?;
+                let json = to_json(rtype, new)?;
                 t.index(collection, h, Some(&**old), Some(new));
                 if let Some(r) = t.record_mut(h) {
                     r.json = json;
@@ -775,27 +775,7 @@ impl Store for MemoryStore {
                     r.modified = update.last_modified;
                 }
             }
-            // The attributes just written are at hand: no need to decode them
-            // back from the record.
-            match update.attributes {
-                Some(attributes) => {
-                    let r = t
-                        .record(h)
-                        .ok_or_else(|| Error::internal("BUG: dangling handle"))?;
-                    Ok(Resource {
-                        id: r.id.to_string(),
-                        meta: Meta {
-                            created: r.created,
-                            last_modified: r.modified,
-                            version: r.version.to_string(),
-                        },
-                        attributes,
-                        owner: r.owner.as_deref().map(str::to_owned),
-                        deleted: r.deleted,
-                    })
-                }
-                None => t.to_resource(h),
-            }
+            t.to_resource(h)
         })
     }
 
