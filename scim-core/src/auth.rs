@@ -8,7 +8,9 @@
 //! Tenant URL.
 
 use std::fmt;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, PoisonError};
+
+use crossbeam_utils::sync::ShardedLock;
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -71,7 +73,9 @@ struct Entry {
 /// [`TokenAuthenticator::revoke_token`] on yours.
 #[derive(Default)]
 pub struct TokenAuthenticator {
-    entries: RwLock<Vec<Entry>>,
+    /// Read by every request on every core: sharded, so that reads do not
+    /// contend on one lock word.
+    entries: ShardedLock<Vec<Entry>>,
     path_tenants: bool,
 }
 

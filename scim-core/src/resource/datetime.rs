@@ -32,8 +32,9 @@ pub fn format_datetime(t: OffsetDateTime) -> String {
 #[derive(Debug, Clone, Copy)]
 pub struct DateTime(pub OffsetDateTime);
 
-impl std::fmt::Display for DateTime {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl DateTime {
+    /// The text, as fixed-width ASCII.
+    pub(crate) fn to_bytes(self) -> [u8; 24] {
         // Digits written by hand: `write!` with padding showed in profiles
         // of every response (two timestamps each).
         let t = self.0.to_offset(time::UtcOffset::UTC);
@@ -52,6 +53,13 @@ impl std::fmt::Display for DateTime {
         put(14, 2, u32::from(t.minute()));
         put(17, 2, u32::from(t.second()));
         put(20, 3, u32::from(t.millisecond()));
+        buf
+    }
+}
+
+impl std::fmt::Display for DateTime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let buf = self.to_bytes();
         f.write_str(std::str::from_utf8(&buf).unwrap_or("1970-01-01T00:00:00.000Z"))
     }
 }

@@ -85,6 +85,10 @@ pub(crate) struct Config {
     pub(crate) write_only: bool,
 }
 
+/// Aligned to its own cache lines: frameworks clone the service (its
+/// `Arc`) for every request, and the reference counts written then must not
+/// share a line with the configuration every request reads.
+#[repr(align(128))]
 struct Inner {
     config: Config,
     resource_types: Vec<Arc<ResourceType>>,
@@ -520,17 +524,18 @@ impl ScimService {
         let method = req.method;
         let is_get = *method == Method::GET || *method == Method::HEAD;
         match segs.as_slice() {
+            // Rare requests whose futures are large are boxed, so that every
+            // request's future (moved by frameworks on each poll setup) stays
+            // small.
             [] if is_get => {
-                self.root_list(ctx, &ListParams::from_query(&req.params)?)
-                    .await
+                Box::pin(self.root_list(ctx, &ListParams::from_query(&req.params)?)).await
             }
             [] => Err(method_not_allowed(method, "GET")),
             [search] if search.eq_ignore_ascii_case(".search") => {
                 if *method != Method::POST {
                     return Err(method_not_allowed(method, "POST"));
                 }
-                self.root_list(ctx, &ListParams::from_search(&req.json_body()?)?)
-                    .await
+                Box::pin(self.root_list(ctx, &ListParams::from_search(&req.json_body()?)?)).await
             }
             [first, rest @ ..] if discovery::is_discovery(first) => {
                 if !is_get {
@@ -557,7 +562,7 @@ impl ScimService {
                         "the caller is not a User of this server",
                     ));
                 };
-                let Some(users) = self.rtype_by_id("User").cloned() else {
+                let Some(users) = self.rtype_by_id("User") else {
                     return Err(Error::new(
                         ErrorKind::NotImplemented,
                         "/Me needs the User resource type",
@@ -566,18 +571,20 @@ impl ScimService {
                 if !rest.is_empty() {
                     return Err(not_found_path(&req.segments));
                 }
-                self.resource(ctx, &users, &id, req).await
+                self.resource(ctx, users, &id, req).await
             }
             [endpoint] => {
-                let Some(rtype) = self.rtype_by_endpoint(endpoint).cloned() else {
+                let Some(rtype) = self.rtype_by_endpoint(endpoint) else {
                     return Err(not_found_path(&req.segments));
                 };
                 match *method {
                     Method::GET | Method::HEAD => {
-                        self.list(ctx, &rtype, &ListParams::from_query(&req.params)?)
+                        self.list(ctx, rtype, &ListParams::from_query(&req.params)?)
                             .await
                     }
-                    Method::POST => self.create(ctx, &rtype, req).await,
+                    // Creating is large (matching, policies, events): boxed,
+                    // like the rare requests above.
+                    Method::POST => Box::pin(self.create(ctx, rtype, req)).await,
                     _ => Err(method_not_allowed(method, "GET, POST")),
                 }
             }
@@ -596,10 +603,10 @@ impl ScimService {
                     .await
             }
             [endpoint, id] => {
-                let Some(rtype) = self.rtype_by_endpoint(endpoint).cloned() else {
+                let Some(rtype) = self.rtype_by_endpoint(endpoint) else {
                     return Err(not_found_path(&req.segments));
                 };
-                self.resource(ctx, &rtype, id, req).await
+                self.resource(ctx, rtype, id, req).await
             }
             _ => Err(not_found_path(&req.segments)),
         }
@@ -704,12 +711,12 @@ impl ScimService {
         ctx: &Context,
         total: usize,
         start_index: usize,
-        page: Vec<(Arc<ResourceType>, Resource)>,
+        page: Vec<(&ResourceType, Resource)>,
         projection: &Projection,
     ) -> Result<Reply> {
         let mut items = Vec::with_capacity(page.len());
         for (rtype, r) in page {
-            let relations = self.relations(ctx, &rtype, &r, projection).await?;
+            let relations = self.relations(ctx, rtype, &r, projection).await?;
             items.push((rtype, r, relations));
         }
         let base = self.base(ctx);
@@ -735,7 +742,7 @@ impl ScimService {
             eval::check_filter(rtype, filter)?;
         }
         let (total, page) = self.query(ctx, rtype, &query).await?;
-        let page = page.into_iter().map(|r| (rtype.clone(), r)).collect();
+        let page = page.into_iter().map(|r| (&**rtype, r)).collect();
         self.list_reply(ctx, total, query.start_index, page, &params.projection)
             .await
     }
@@ -808,7 +815,7 @@ impl ScimService {
         let mut all = Vec::new();
         for rtype in &self.inner.resource_types {
             let (_, matches) = self.query(ctx, rtype, &everything).await?;
-            all.extend(matches.into_iter().map(|r| (rtype.clone(), r)));
+            all.extend(matches.into_iter().map(|r| (&**rtype, r)));
         }
         let total = all.len();
         let page = all
