@@ -14,8 +14,8 @@
 //! uniqueness, versions and member changes atomic.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::PoisonError;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{PoisonError, RwLock};
 
 use crossbeam_utils::sync::ShardedLock;
 
@@ -64,11 +64,15 @@ type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState
 /// ```
 #[derive(Debug, Default)]
 pub struct MemoryStore {
-    /// Sharded reader-writer locks: a read locks the shard of its own
-    /// thread, so concurrent reads on several cores do not bounce one lock
-    /// word between them (profiles under load showed that as the largest
-    /// cost of a GET's store call); a write locks every shard.
-    tenants: ShardedLock<HashMap<Box<str>, Box<ShardedLock<Tenant>>>>,
+    /// The map of tenants changes only when a tenant first writes, and is
+    /// read by every request: a sharded lock, whose reads lock only their
+    /// thread's shard, so that reads on several cores do not bounce one
+    /// lock word between them. Each tenant's data, read and written by
+    /// requests alike, has a plain `RwLock`: a sharded one made every write
+    /// lock all its shards, which cost writes more than it saved reads
+    /// (measured with two threads in process: PATCH 13.5 against 10.7 us
+    /// of CPU per request, GET 4.6 against 4.4).
+    tenants: ShardedLock<HashMap<Box<str>, Box<RwLock<Tenant>>>>,
     versions: AtomicU64,
 }
 
