@@ -209,6 +209,15 @@ impl Index {
         }
     }
 
+    /// The key to look `s` up by, copied only when case folding changes it.
+    fn lookup_key<'s>(&self, s: &'s str) -> std::borrow::Cow<'s, str> {
+        if self.fold && s.chars().any(|c| c.to_lowercase().ne(std::iter::once(c))) {
+            s.to_lowercase().into()
+        } else {
+            s.into()
+        }
+    }
+
     fn insert(&mut self, handle: Handle, keys: impl IntoIterator<Item = Box<str>>) {
         for k in keys {
             match self.map.get_mut(&k) {
@@ -576,7 +585,7 @@ impl Tenant {
                 Some(
                     index
                         .map
-                        .get(&index.key(value))
+                        .get(&*index.lookup_key(value))
                         .map(|h| h.as_slice().to_vec())
                         .unwrap_or_default(),
                 )
@@ -932,7 +941,12 @@ impl Store for MemoryStore {
                 );
             let handles: Vec<Handle> = match candidates {
                 Some(mut c) => {
-                    c.retain(|h| all.contains(h) && visible(h));
+                    // The record says which collection it is in: no search
+                    // of the collection's handles.
+                    c.retain(|h| {
+                        t.record(*h)
+                            .is_some_and(|r| r.collection == collection && visible(h))
+                    });
                     c.sort_unstable();
                     c.dedup();
                     c
