@@ -582,9 +582,7 @@ impl ScimService {
                         self.list(ctx, rtype, &ListParams::from_query(&req.params)?)
                             .await
                     }
-                    // Creating is large (matching, policies, events): boxed,
-                    // like the rare requests above.
-                    Method::POST => Box::pin(self.create(ctx, rtype, req)).await,
+                    Method::POST => self.create(ctx, rtype, req).await,
                     _ => Err(method_not_allowed(method, "GET, POST")),
                 }
             }
