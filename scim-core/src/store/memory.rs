@@ -211,10 +211,11 @@ impl Index {
 
     /// The key to look `s` up by, copied only when case folding changes it.
     fn lookup_key<'s>(&self, s: &'s str) -> std::borrow::Cow<'s, str> {
-        if self.fold && s.chars().any(|c| c.to_lowercase().ne(std::iter::once(c))) {
-            s.to_lowercase().into()
-        } else {
+        let unchanged = !self.fold || (s.is_ascii() && !s.bytes().any(|b| b.is_ascii_uppercase()));
+        if unchanged {
             s.into()
+        } else {
+            s.to_lowercase().into()
         }
     }
 
