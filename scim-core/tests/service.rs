@@ -1267,3 +1267,38 @@ async fn concurrent_creates_of_one_user_name_give_one_201() {
     let list = c.get("/Users").await.expect(200);
     assert_eq!(list.body["totalResults"], 1);
 }
+
+#[tokio::test]
+async fn indexed_equality_filters_fold_case_like_the_comparison() {
+    // userName and emails.value are caseExact false: the index answers any
+    // case, ASCII or not, and only for a whole-value match.
+    let c = acme();
+    c.user("Alice@Example.com").await;
+    c.user("Ärzte@example.com").await;
+    for (filter, want) in [
+        (
+            "userName eq \"alice@example.com\"",
+            vec!["Alice@Example.com"],
+        ),
+        (
+            "userName eq \"ALICE@EXAMPLE.COM\"",
+            vec!["Alice@Example.com"],
+        ),
+        (
+            "userName eq \"ärzte@EXAMPLE.com\"",
+            vec!["Ärzte@example.com"],
+        ),
+        (
+            "userName eq \"ÄRZTE@example.com\"",
+            vec!["Ärzte@example.com"],
+        ),
+        ("userName eq \"alice@example\"", vec![]),
+    ] {
+        let uri = format!(
+            "/Users?filter={}",
+            filter.replace(' ', "%20").replace('"', "%22")
+        );
+        let list = c.get(&uri).await.expect(200).body;
+        assert_eq!(user_names(&list), want, "{filter}");
+    }
+}
