@@ -663,6 +663,20 @@ impl ScimService {
         resource: &Resource,
         projection: &Projection,
     ) -> Result<Map<String, Value>> {
+        self.relations_of(ctx, rtype, resource, projection, false)
+            .await
+    }
+
+    /// [`Self::relations`]; `fresh` for a resource created by this very
+    /// request, which no group can hold yet (its groups are not read).
+    async fn relations_of(
+        &self,
+        ctx: &Context,
+        rtype: &ResourceType,
+        resource: &Resource,
+        projection: &Projection,
+        fresh: bool,
+    ) -> Result<Map<String, Value>> {
         let mut relations = Map::new();
         if let Some(name) = rtype.members()
             && projection.includes(rtype, name)
@@ -674,6 +688,7 @@ impl ScimService {
             );
         }
         if let Some(name) = rtype.member_of()
+            && !fresh
             && projection.includes(rtype, name)
         {
             let groups = self.inner.store.member_of(ctx, &resource.id).await?;
@@ -697,7 +712,24 @@ impl ScimService {
         resource: &Resource,
         projection: &Projection,
     ) -> Result<Reply> {
-        let relations = self.relations(ctx, rtype, resource, projection).await?;
+        self.resource_reply_of(ctx, status, rtype, resource, projection, false)
+            .await
+    }
+
+    /// [`Self::resource_reply`], for a resource this request created when
+    /// `fresh`.
+    async fn resource_reply_of(
+        &self,
+        ctx: &Context,
+        status: StatusCode,
+        rtype: &ResourceType,
+        resource: &Resource,
+        projection: &Projection,
+        fresh: bool,
+    ) -> Result<Reply> {
+        let relations = self
+            .relations_of(ctx, rtype, resource, projection, fresh)
+            .await?;
         let base = self.base(ctx);
         let rendered = project::Rendered::new(rtype, resource, &relations, projection, &base);
         Ok(Reply::json(status, &rendered).header(header::ETAG, resource.meta.etag()))
@@ -833,23 +865,31 @@ impl ScimService {
     ) -> Result<Reply> {
         let body = req.json_body()?;
         let projection = req.params.projection()?;
-        let resource = self.create_resource(ctx, rtype, &body).await?;
+        let (resource, fresh) = self.create_resource(ctx, rtype, &body).await?;
         let location = format!("{}{}/{}", self.base(ctx), rtype.endpoint(), resource.id);
         Ok(self
-            .resource_reply(ctx, StatusCode::CREATED, rtype, &resource, &projection)
+            .resource_reply_of(
+                ctx,
+                StatusCode::CREATED,
+                rtype,
+                &resource,
+                &projection,
+                fresh,
+            )
             .await?
             .header(header::LOCATION, location))
     }
 
     /// Validates a body and creates the resource, or restores a
     /// soft-deleted one or adopts an app account as the policies say; used
-    /// by POST and Bulk.
+    /// by POST and Bulk. With it, whether the resource is new (not restored
+    /// or adopted).
     pub(crate) async fn create_resource(
         &self,
         ctx: &Context,
         rtype: &ResourceType,
         body: &Value,
-    ) -> Result<Resource> {
+    ) -> Result<(Resource, bool)> {
         let policy = self.policy(ctx);
         let owner = owner(ctx);
         let mut attrs = validate::normalize(rtype, body, self.inner.config.strictness)?;
@@ -890,7 +930,7 @@ impl ScimService {
                 Ok(created) => {
                     self.emit_created(ctx, rtype, EventKind::Created, &created)
                         .await?;
-                    return Ok(created);
+                    return Ok((created, true));
                 }
                 Err(e) if e.kind() == ErrorKind::Uniqueness && !look_first => {
                     attrs = validate::normalize(rtype, body, self.inner.config.strictness)?;
@@ -946,7 +986,7 @@ impl ScimService {
         };
         let resource = self.inner.store.update(ctx, rtype, update).await?;
         self.emit_created(ctx, rtype, kind, &resource).await?;
-        Ok(resource)
+        Ok((resource, false))
     }
 
     /// The event of a create (made, adopted or restored).
