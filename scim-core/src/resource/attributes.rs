@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::ops::{Deref, DerefMut};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
@@ -22,8 +22,9 @@ use crate::error::Error;
 pub struct Attributes {
     /// The decoded map, once something asked for it.
     map: OnceLock<Map<String, Value>>,
-    /// The text the map decodes from, until the map is changed.
-    json: Option<Box<str>>,
+    /// The text the map decodes from, until the map is changed (shared:
+    /// a store can hand out the text it keeps without copying it).
+    json: Option<Arc<str>>,
 }
 
 impl Attributes {
@@ -38,7 +39,7 @@ impl Attributes {
     /// # Errors
     ///
     /// [`Error::internal`] when `json` is not a JSON object.
-    pub fn from_json(json: impl Into<Box<str>>) -> crate::Result<Self> {
+    pub fn from_json(json: impl Into<Arc<str>>) -> crate::Result<Self> {
         let json = json.into();
         // Everything a decode would refuse (syntax, numbers out of range),
         // checked without building anything: the decode comes later, if at
@@ -51,7 +52,7 @@ impl Attributes {
     }
 
     /// Text this crate wrote itself from a map: known to be an object.
-    pub(crate) fn from_trusted_json(json: Box<str>) -> Self {
+    pub(crate) fn from_trusted_json(json: Arc<str>) -> Self {
         Self {
             map: OnceLock::new(),
             json: Some(json),

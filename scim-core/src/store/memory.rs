@@ -15,7 +15,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{PoisonError, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 
 use crossbeam_utils::sync::ShardedLock;
 
@@ -94,7 +94,8 @@ struct Record {
     created: OffsetDateTime,
     modified: OffsetDateTime,
     version: u64,
-    json: Box<str>,
+    /// Shared with the resources handed out: a read copies no text.
+    json: Arc<str>,
     owner: Option<Box<str>>,
     deleted: bool,
 }
@@ -685,8 +686,8 @@ pub(crate) fn filter_mentions(filter: &Filter<'_>, name: &str) -> bool {
 
 /// The text a record keeps: keys in schema order, so that reads can copy
 /// attributes straight into responses.
-fn to_json(rtype: &ResourceType, attrs: &Map<String, Value>) -> Result<Box<str>> {
-    crate::project::canonical_json(rtype, attrs).map(String::into_boxed_str)
+fn to_json(rtype: &ResourceType, attrs: &Map<String, Value>) -> Result<Arc<str>> {
+    crate::project::canonical_json(rtype, attrs).map(Arc::from)
 }
 
 #[async_trait]
