@@ -644,7 +644,9 @@ impl ScimService {
         resource: &Resource,
         projection: &Projection,
     ) -> Result<Value> {
-        let relations = self.relations(ctx, rtype, resource, projection).await?;
+        let relations = self
+            .relations(ctx, rtype, resource, projection, false)
+            .await?;
         Ok(project::render(
             rtype,
             resource,
@@ -655,21 +657,10 @@ impl ScimService {
     }
 
     /// The relation attributes (members, groups) of a resource that the
-    /// projection wants, read from the store.
+    /// projection wants, read from the store. `fresh`: the resource was
+    /// created by this very request, so no group holds it yet (its groups
+    /// are not read).
     pub(crate) async fn relations(
-        &self,
-        ctx: &Context,
-        rtype: &ResourceType,
-        resource: &Resource,
-        projection: &Projection,
-    ) -> Result<Map<String, Value>> {
-        self.relations_of(ctx, rtype, resource, projection, false)
-            .await
-    }
-
-    /// [`Self::relations`]; `fresh` for a resource created by this very
-    /// request, which no group can hold yet (its groups are not read).
-    async fn relations_of(
         &self,
         ctx: &Context,
         rtype: &ResourceType,
@@ -703,22 +694,8 @@ impl ScimService {
     }
 
     /// A reply carrying one resource: its JSON, written straight from the
-    /// resource, and its ETag.
+    /// resource, and its ETag (`fresh` as for [`Self::relations`]).
     async fn resource_reply(
-        &self,
-        ctx: &Context,
-        status: StatusCode,
-        rtype: &ResourceType,
-        resource: &Resource,
-        projection: &Projection,
-    ) -> Result<Reply> {
-        self.resource_reply_of(ctx, status, rtype, resource, projection, false)
-            .await
-    }
-
-    /// [`Self::resource_reply`], for a resource this request created when
-    /// `fresh`.
-    async fn resource_reply_of(
         &self,
         ctx: &Context,
         status: StatusCode,
@@ -728,7 +705,7 @@ impl ScimService {
         fresh: bool,
     ) -> Result<Reply> {
         let relations = self
-            .relations_of(ctx, rtype, resource, projection, fresh)
+            .relations(ctx, rtype, resource, projection, fresh)
             .await?;
         let base = self.base(ctx);
         let rendered = project::Rendered::new(rtype, resource, &relations, projection, &base);
@@ -746,7 +723,7 @@ impl ScimService {
     ) -> Result<Reply> {
         let mut items = Vec::with_capacity(page.len());
         for (rtype, r) in page {
-            let relations = self.relations(ctx, rtype, &r, projection).await?;
+            let relations = self.relations(ctx, rtype, &r, projection, false).await?;
             items.push((rtype, r, relations));
         }
         let base = self.base(ctx);
@@ -868,7 +845,7 @@ impl ScimService {
         let (resource, fresh) = self.create_resource(ctx, rtype, &body).await?;
         let location = format!("{}{}/{}", self.base(ctx), rtype.endpoint(), resource.id);
         Ok(self
-            .resource_reply_of(
+            .resource_reply(
                 ctx,
                 StatusCode::CREATED,
                 rtype,
@@ -1194,7 +1171,7 @@ impl ScimService {
                 Reply::empty(StatusCode::NOT_MODIFIED).header(header::ETAG, resource.meta.etag())
             );
         }
-        self.resource_reply(ctx, StatusCode::OK, rtype, &resource, &projection)
+        self.resource_reply(ctx, StatusCode::OK, rtype, &resource, &projection, false)
             .await
     }
 
@@ -1256,7 +1233,7 @@ impl ScimService {
             .await?;
         self.emit_update(ctx, rtype, &old, &resource, &member_changes)
             .await?;
-        self.resource_reply(ctx, StatusCode::OK, rtype, &resource, &projection)
+        self.resource_reply(ctx, StatusCode::OK, rtype, &resource, &projection, false)
             .await
     }
 
@@ -1308,7 +1285,7 @@ impl ScimService {
                 Reply::empty(StatusCode::NO_CONTENT).header(header::ETAG, resource.meta.etag())
             );
         }
-        self.resource_reply(ctx, StatusCode::OK, rtype, &resource, &projection)
+        self.resource_reply(ctx, StatusCode::OK, rtype, &resource, &projection, false)
             .await
     }
 

@@ -203,11 +203,7 @@ impl Index {
     }
 
     fn key(&self, s: &str) -> Box<str> {
-        if self.fold {
-            s.to_lowercase().into_boxed_str()
-        } else {
-            s.into()
-        }
+        self.lookup_key(s).into()
     }
 
     /// The key to look `s` up by, copied only when case folding changes it.
@@ -401,7 +397,7 @@ impl Tenant {
         for index in self.collections[collection as usize]
             .indexes
             .iter()
-            .filter(|i| i.unique && !(old.is_some() && i.unchanged(old, Some(attrs))))
+            .filter(|i| i.unique && !i.unchanged(old, Some(attrs)))
         {
             for key in index.keys(attrs) {
                 if let Some(holders) = index.map.get(&key)
