@@ -1302,3 +1302,21 @@ async fn indexed_equality_filters_fold_case_like_the_comparison() {
         assert_eq!(user_names(&list), want, "{filter}");
     }
 }
+
+/// The future of a request is what a framework allocates per request: it
+/// stays small (each handler's own future is boxed apart), so that a GET
+/// does not carry the space of a POST and the block stays inside the
+/// allocator's cache of small sizes. A guard against one large local
+/// creeping into the path every request takes.
+#[test]
+fn the_future_of_a_request_stays_small() {
+    let service = service();
+    let request = Request::builder()
+        .uri("/Users")
+        .body(Bytes::new())
+        .expect("request");
+    let future = service.handle(request);
+    let size = std::mem::size_of_val(&future);
+    drop(future);
+    assert!(size <= 1024, "ScimService::handle's future is {size} bytes");
+}

@@ -239,7 +239,7 @@ impl ScimService {
             headers: &headers,
             body: &body,
         };
-        self.dispatch(ctx, &inner).await
+        self.dispatch(ctx, &inner)?.await
     }
 }
 

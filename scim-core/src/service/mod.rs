@@ -331,6 +331,17 @@ impl Reply {
 }
 
 /// What a handler needs of a request.
+/// Puts the request's [`Context`] in the response's extensions, for the
+/// host's logs: which tenant this was.
+fn with_tenant(mut response: Response<Bytes>, ctx: Context) -> Response<Bytes> {
+    response.extensions_mut().insert(ctx);
+    response
+}
+
+/// The future of a request's handler (see [`ScimService::dispatch`]).
+pub(crate) type ReplyFuture<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<Reply>> + Send + 'a>>;
+
 pub(crate) struct Req<'a> {
     method: &'a Method,
     segments: Vec<String>,
@@ -418,61 +429,89 @@ impl ScimService {
     /// host's middleware put one there, else for the one the configured
     /// [`Authenticator`] derives from it. Without either, every request gets
     /// 401.
-    pub async fn handle(&self, request: Request<Bytes>) -> Response<Bytes> {
-        let ctx = match (
+    ///
+    /// A plain function returning a future rather than an `async fn`: so
+    /// the future holds one copy of the request, not two.
+    #[allow(
+        clippy::manual_async_fn,
+        reason = "an async fn's future would hold the request twice"
+    )]
+    pub fn handle(
+        &self,
+        request: Request<Bytes>,
+    ) -> impl std::future::Future<Output = Response<Bytes>> + Send + '_ {
+        async move {
+            let ctx = match self.context(&request).await {
+                Ok(ctx) => ctx,
+                Err(e) => {
+                    let mut response = error_response(&e);
+                    if request.method() == Method::HEAD {
+                        // A HEAD answer has no content (RFC 9110 §9.3.2),
+                        // whichever framework carries it.
+                        *response.body_mut() = Bytes::new();
+                    }
+                    return response;
+                }
+            };
+            let response = self.respond(&ctx, &request).await;
+            with_tenant(response, ctx)
+        }
+    }
+
+    /// The request's [`Context`]: the one in its extensions, else the one
+    /// the authenticator derives.
+    async fn context(&self, request: &Request<Bytes>) -> Result<Context> {
+        match (
             request.extensions().get::<Context>(),
             &self.inner.authenticator,
         ) {
             (Some(ctx), _) => Ok(ctx.clone()),
-            (None, Some(auth)) => auth.authenticate(&request).await,
+            (None, Some(auth)) => auth.authenticate(request).await,
             (None, None) => Err(Error::new(
                 ErrorKind::Unauthorized,
                 "no authenticator is configured",
             )),
-        };
-        match ctx {
-            Ok(ctx) => self.handle_with(ctx, request).await,
-            Err(e) => {
-                let mut response = error_response(&e);
-                if request.method() == Method::HEAD {
-                    // A HEAD answer has no content (RFC 9110 §9.3.2),
-                    // whichever framework carries it.
-                    *response.body_mut() = Bytes::new();
-                }
-                response
-            }
         }
     }
 
     /// Answers a request for the tenant in `ctx`. The request's path is the
     /// part below the mount point (`/Users/42`).
-    pub async fn handle_with(&self, ctx: Context, request: Request<Bytes>) -> Response<Bytes> {
-        let (parts, body) = request.into_parts();
-        let reply = self.route(&ctx, &parts, &body).await;
-        let mut response = match reply {
+    #[allow(
+        clippy::manual_async_fn,
+        reason = "an async fn's future would hold the request twice"
+    )]
+    pub fn handle_with(
+        &self,
+        ctx: Context,
+        request: Request<Bytes>,
+    ) -> impl std::future::Future<Output = Response<Bytes>> + Send + '_ {
+        async move {
+            let response = self.respond(&ctx, &request).await;
+            with_tenant(response, ctx)
+        }
+    }
+
+    /// The answer to an authenticated request. Borrows the request, so that
+    /// the future holds one copy of it, in the caller.
+    async fn respond(&self, ctx: &Context, request: &Request<Bytes>) -> Response<Bytes> {
+        let mut response = match self.route(ctx, request).await {
             Ok(reply) => into_response(reply),
             Err(e) => error_response(&e),
         };
-        if parts.method == Method::HEAD {
+        if request.method() == Method::HEAD {
             *response.body_mut() = Bytes::new();
         }
-        // For the host's logs: which tenant this was.
-        response.extensions_mut().insert(ctx);
         response
     }
 
-    async fn route(
-        &self,
-        ctx: &Context,
-        parts: &http::request::Parts,
-        body: &Bytes,
-    ) -> Result<Reply> {
+    async fn route(&self, ctx: &Context, request: &Request<Bytes>) -> Result<Reply> {
+        let body = request.body();
         if body.len() > self.inner.config.max_payload_size {
             return Err(Error::payload_too_large(self.inner.config.max_payload_size));
         }
         if !body.is_empty()
-            && let Some(ct) = parts
-                .headers
+            && let Some(ct) = request
+                .headers()
                 .get(header::CONTENT_TYPE)
                 .and_then(|v| v.to_str().ok())
             && !ct.to_ascii_lowercase().contains("json")
@@ -482,8 +521,8 @@ impl ScimService {
                 format!("the body must be application/scim+json or application/json, not {ct}"),
             ));
         }
-        let mut segments: Vec<String> = parts
-            .uri
+        let mut segments: Vec<String> = request
+            .uri()
             .path()
             .split('/')
             .filter(|s| !s.is_empty())
@@ -496,13 +535,13 @@ impl ScimService {
             segments.remove(0);
         }
         let req = Req {
-            method: &parts.method,
+            method: request.method(),
             segments,
-            params: Params::parse(parts.uri.query())?,
-            headers: &parts.headers,
+            params: Params::parse(request.uri().query())?,
+            headers: request.headers(),
             body,
         };
-        self.dispatch(ctx, &req).await
+        self.dispatch(ctx, &req)?.await
     }
 
     pub(crate) fn rtype_by_endpoint(&self, segment: &str) -> Option<&Arc<ResourceType>> {
@@ -519,35 +558,44 @@ impl ScimService {
             .find(|r| r.id().eq_ignore_ascii_case(id))
     }
 
-    pub(crate) async fn dispatch(&self, ctx: &Context, req: &Req<'_>) -> Result<Reply> {
+    /// Routes a request to its handler, whose future it boxes: each request
+    /// then allocates exactly the future of the handler it runs (a GET does
+    /// not carry the space of a POST's), which keeps it inside the
+    /// allocator's small-size cache and keeps the future the framework
+    /// moves per request small.
+    pub(crate) fn dispatch<'a>(
+        &'a self,
+        ctx: &'a Context,
+        req: &'a Req<'_>,
+    ) -> Result<ReplyFuture<'a>> {
         let segs: Vec<&str> = req.segments.iter().map(String::as_str).collect();
         let method = req.method;
         let is_get = *method == Method::GET || *method == Method::HEAD;
         match segs.as_slice() {
-            // Rare requests whose futures are large are boxed, so that every
-            // request's future (moved by frameworks on each poll setup) stays
-            // small.
             [] if is_get => {
-                Box::pin(self.root_list(ctx, &ListParams::from_query(&req.params)?)).await
+                let params = ListParams::from_query(&req.params)?;
+                Ok(Box::pin(async move { self.root_list(ctx, &params).await }))
             }
             [] => Err(method_not_allowed(method, "GET")),
             [search] if search.eq_ignore_ascii_case(".search") => {
                 if *method != Method::POST {
                     return Err(method_not_allowed(method, "POST"));
                 }
-                Box::pin(self.root_list(ctx, &ListParams::from_search(&req.json_body()?)?)).await
+                let params = ListParams::from_search(&req.json_body()?)?;
+                Ok(Box::pin(async move { self.root_list(ctx, &params).await }))
             }
             [first, rest @ ..] if discovery::is_discovery(first) => {
                 if !is_get {
                     return Err(method_not_allowed(method, "GET"));
                 }
-                self.discovery(ctx, first, rest.first().copied(), &req.params)
+                let reply = self.discovery(ctx, first, rest.first().copied(), &req.params);
+                Ok(Box::pin(std::future::ready(reply)))
             }
             [bulk] if bulk.eq_ignore_ascii_case("Bulk") => {
                 if *method != Method::POST {
                     return Err(method_not_allowed(method, "POST"));
                 }
-                Box::pin(self.bulk(ctx, req)).await
+                Ok(Box::pin(self.bulk(ctx, req)))
             }
             [me, rest @ ..] if me.eq_ignore_ascii_case("Me") => {
                 let Some(resolver) = &self.inner.me else {
@@ -571,7 +619,9 @@ impl ScimService {
                 if !rest.is_empty() {
                     return Err(not_found_path(&req.segments));
                 }
-                self.resource(ctx, users, &id, req).await
+                Ok(Box::pin(async move {
+                    self.resource(ctx, users, &id, req)?.await
+                }))
             }
             [endpoint] => {
                 let Some(rtype) = self.rtype_by_endpoint(endpoint) else {
@@ -579,51 +629,51 @@ impl ScimService {
                 };
                 match *method {
                     Method::GET | Method::HEAD => {
-                        self.list(ctx, rtype, &ListParams::from_query(&req.params)?)
-                            .await
+                        let params = ListParams::from_query(&req.params)?;
+                        Ok(Box::pin(
+                            async move { self.list(ctx, rtype, &params).await },
+                        ))
                     }
-                    Method::POST => self.create(ctx, rtype, req).await,
+                    Method::POST => Ok(Box::pin(self.create(ctx, rtype, req))),
                     _ => Err(method_not_allowed(method, "GET, POST")),
                 }
             }
-            [endpoint, search]
-                if search.eq_ignore_ascii_case(".search")
-                    && self.rtype_by_endpoint(endpoint).is_some() =>
-            {
-                let rtype = self
-                    .rtype_by_endpoint(endpoint)
-                    .cloned()
-                    .expect("BUG: checked in the guard");
+            [endpoint, search] if search.eq_ignore_ascii_case(".search") => {
+                let Some(rtype) = self.rtype_by_endpoint(endpoint) else {
+                    return Err(not_found_path(&req.segments));
+                };
                 if *method != Method::POST {
                     return Err(method_not_allowed(method, "POST"));
                 }
-                self.list(ctx, &rtype, &ListParams::from_search(&req.json_body()?)?)
-                    .await
+                let params = ListParams::from_search(&req.json_body()?)?;
+                Ok(Box::pin(
+                    async move { self.list(ctx, rtype, &params).await },
+                ))
             }
             [endpoint, id] => {
                 let Some(rtype) = self.rtype_by_endpoint(endpoint) else {
                     return Err(not_found_path(&req.segments));
                 };
-                self.resource(ctx, rtype, id, req).await
+                self.resource(ctx, rtype, id, req)
             }
             _ => Err(not_found_path(&req.segments)),
         }
     }
 
-    async fn resource(
-        &self,
-        ctx: &Context,
-        rtype: &Arc<ResourceType>,
-        id: &str,
-        req: &Req<'_>,
-    ) -> Result<Reply> {
-        match *req.method {
-            Method::GET | Method::HEAD => self.get(ctx, rtype, id, req).await,
-            Method::PUT => self.replace(ctx, rtype, id, req).await,
-            Method::PATCH => self.patch(ctx, rtype, id, req).await,
-            Method::DELETE => self.delete(ctx, rtype, id, req).await,
-            _ => Err(method_not_allowed(req.method, "GET, PUT, PATCH, DELETE")),
-        }
+    fn resource<'a>(
+        &'a self,
+        ctx: &'a Context,
+        rtype: &'a Arc<ResourceType>,
+        id: &'a str,
+        req: &'a Req<'_>,
+    ) -> Result<ReplyFuture<'a>> {
+        Ok(match *req.method {
+            Method::GET | Method::HEAD => Box::pin(self.get(ctx, rtype, id, req)),
+            Method::PUT => Box::pin(self.replace(ctx, rtype, id, req)),
+            Method::PATCH => Box::pin(self.patch(ctx, rtype, id, req)),
+            Method::DELETE => Box::pin(self.delete(ctx, rtype, id, req)),
+            _ => return Err(method_not_allowed(req.method, "GET, PUT, PATCH, DELETE")),
+        })
     }
 
     /// The URL resources of this request are located under: the base URL,
@@ -748,10 +798,12 @@ impl ScimService {
         if let Some(filter) = &query.filter {
             eval::check_filter(rtype, filter)?;
         }
-        let (total, page) = self.query(ctx, rtype, &query).await?;
+        // Both boxed: side by side, the futures of the query and of the
+        // reply would outgrow the allocator's small-size cache (see
+        // `dispatch`).
+        let (total, page) = Box::pin(self.query(ctx, rtype, &query)).await?;
         let page = page.into_iter().map(|r| (&**rtype, r)).collect();
-        self.list_reply(ctx, total, query.start_index, page, &params.projection)
-            .await
+        Box::pin(self.list_reply(ctx, total, query.start_index, page, &params.projection)).await
     }
 
     /// Runs a list query against the store, finishing it here when the
@@ -874,7 +926,7 @@ impl ScimService {
             validate::strip_write_only(rtype, &mut attrs);
         }
         let members = members::take_members(rtype, &mut attrs)?;
-        let members = self.visible_members(ctx, members).await?;
+        let members = Box::pin(self.visible_members(ctx, members)).await?;
         // Matching a create against existing accounts costs store queries,
         // and most creates match nothing. Look first only where a match can
         // exist without a collision the store would report (linking by
@@ -882,8 +934,10 @@ impl ScimService {
         // when the store reports a collision.
         let look_first =
             policy.link_mode() == Link::Email || policy.deletion_mode() == Deletion::Soft;
+        // The rare paths' futures are boxed, so that the common one's stays
+        // inside the allocator's small-size cache (see `dispatch`).
         let mut existing = if look_first {
-            self.match_existing(ctx, rtype, &attrs, policy).await?
+            Box::pin(self.match_existing(ctx, rtype, &attrs, policy)).await?
         } else {
             None
         };
@@ -905,8 +959,7 @@ impl ScimService {
                 .await
             {
                 Ok(created) => {
-                    self.emit_created(ctx, rtype, EventKind::Created, &created)
-                        .await?;
+                    Box::pin(self.emit_created(ctx, rtype, EventKind::Created, &created)).await?;
                     return Ok((created, true));
                 }
                 Err(e) if e.kind() == ErrorKind::Uniqueness && !look_first => {
@@ -915,7 +968,7 @@ impl ScimService {
                         validate::strip_write_only(rtype, &mut attrs);
                     }
                     members::take_members(rtype, &mut attrs)?;
-                    existing = self.match_existing(ctx, rtype, &attrs, policy).await?;
+                    existing = Box::pin(self.match_existing(ctx, rtype, &attrs, policy)).await?;
                     if existing.is_none() {
                         return Err(self.explain_conflict(e, rtype));
                     }
@@ -928,8 +981,24 @@ impl ScimService {
             unreachable!("BUG: a create without a match returned above")
         };
         let members = members.unwrap_or_default();
-        // Adopt or restore: the identity provider's values win, the app's
-        // other values stay.
+        let resource = Box::pin(self.adopt(ctx, rtype, kind, old, attrs, members)).await?;
+        Ok((resource, false))
+    }
+
+    /// Adopts an app account or restores a soft-deleted resource that a
+    /// create matched: the identity provider's values win, the app's other
+    /// values stay.
+    async fn adopt(
+        &self,
+        ctx: &Context,
+        rtype: &ResourceType,
+        kind: EventKind,
+        old: Resource,
+        attrs: Map<String, Value>,
+        members: Vec<Member>,
+    ) -> Result<Resource> {
+        let policy = self.policy(ctx);
+        let owner = owner(ctx);
         let mut merged = old.attributes.map().clone();
         for (k, v) in attrs {
             match (merged.get_mut(&k), v) {
@@ -963,7 +1032,7 @@ impl ScimService {
         };
         let resource = self.inner.store.update(ctx, rtype, update).await?;
         self.emit_created(ctx, rtype, kind, &resource).await?;
-        Ok((resource, false))
+        Ok(resource)
     }
 
     /// The event of a create (made, adopted or restored).
@@ -1258,8 +1327,10 @@ impl ScimService {
                 *list = self.visible_members(ctx, std::mem::take(list)).await?;
             }
         }
-        let (old, resource, member_changes) = self
-            .write(ctx, rtype, id, req, member_changes, |existing| {
+        // Boxed, like `emit_update` below: the patch's future stays inside
+        // the allocator's small-size cache (see `dispatch`).
+        let (old, resource, member_changes) =
+            Box::pin(self.write(ctx, rtype, id, req, member_changes, |existing| {
                 let mut attrs =
                     patch::apply(rtype, &existing.attributes, &split.others, strictness)?;
                 if !write_only {
@@ -1271,11 +1342,10 @@ impl ScimService {
                 }
                 policy.check(rtype, &attrs)?;
                 Ok(Some(attrs))
-            })
+            }))
             .await?;
         if old.meta.version != resource.meta.version {
-            self.emit_update(ctx, rtype, &old, &resource, &member_changes)
-                .await?;
+            Box::pin(self.emit_update(ctx, rtype, &old, &resource, &member_changes)).await?;
         }
         // A resource with members answers 204 unless the client asked for
         // attributes, so that adding one member to a huge group never
