@@ -46,10 +46,12 @@ async fn log(
         .extensions()
         .get::<Context>()
         .map_or_else(|| "-".to_owned(), |c| c.tenant().to_owned());
-    scim_example_support::log(format!(
-        "{method} {path} {} {:.1}ms tenant={tenant}",
+    let micros = start.elapsed().as_micros();
+    scim_example_support::log(format_args!(
+        "{method} {path} {} {}.{:03}ms tenant={tenant}",
         response.status().as_u16(),
-        start.elapsed().as_secs_f64() * 1000.0
+        micros / 1000,
+        micros % 1000
     ));
     Ok(response)
 }
@@ -68,6 +70,7 @@ async fn shutdown() {
     #[cfg(not(unix))]
     let term = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, () = term => {} }
+    scim_example_support::flush_log();
     println!("shutting down");
     // A deadline on top of actix's: actix-server 2.6 (the newest for this
     // workspace's Rust 1.85) now and then never completes the server
@@ -76,6 +79,7 @@ async fn shutdown() {
     // that need a newer Rust.
     std::thread::spawn(|| {
         std::thread::sleep(std::time::Duration::from_secs(SHUTDOWN_TIMEOUT + 5));
+        scim_example_support::flush_log();
         eprintln!("the server did not stop within {SHUTDOWN_TIMEOUT} s; exiting");
         std::process::exit(1);
     });
@@ -115,6 +119,7 @@ async fn main() {
         eprintln!("server error: {e}");
         std::process::exit(1);
     }
+    scim_example_support::flush_log();
 }
 
 #[cfg(test)]

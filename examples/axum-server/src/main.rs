@@ -28,10 +28,12 @@ async fn log(request: Request, next: Next) -> Response {
         .extensions()
         .get::<Context>()
         .map_or("-", Context::tenant);
-    scim_example_support::log(format!(
-        "{method} {path} {} {:.1}ms tenant={tenant}",
+    let micros = start.elapsed().as_micros();
+    scim_example_support::log(format_args!(
+        "{method} {path} {} {}.{:03}ms tenant={tenant}",
         response.status().as_u16(),
-        start.elapsed().as_secs_f64() * 1000.0
+        micros / 1000,
+        micros % 1000
     ));
     response
 }
@@ -48,6 +50,7 @@ async fn shutdown() {
     #[cfg(not(unix))]
     let term = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, () = term => {} }
+    scim_example_support::flush_log();
     println!("shutting down");
 }
 
@@ -81,4 +84,5 @@ async fn main() {
         eprintln!("server error: {e}");
         std::process::exit(1);
     }
+    scim_example_support::flush_log();
 }
