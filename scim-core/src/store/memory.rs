@@ -79,7 +79,10 @@ pub struct MemoryStore {
 #[derive(Debug, Default)]
 struct Tenant {
     records: Vec<Option<Record>>,
-    by_id: HashMap<Box<str>, Handle>,
+    by_id: Ids,
+    /// The owners (connections) records name, each held once: a record
+    /// points at its owner's text, which stays in cache.
+    owners: Vec<Arc<str>>,
     collections: Vec<Collection>,
     /// group → member → display name the client gave.
     members: HashMap<Handle, BTreeMap<Handle, Option<Box<str>>>>,
@@ -96,8 +99,60 @@ struct Record {
     version: u64,
     /// Shared with the resources handed out: a read copies no text.
     json: Arc<str>,
-    owner: Option<Box<str>>,
+    owner: Option<Arc<str>>,
     deleted: bool,
+}
+
+/// The records by id. An id in the canonical text of a UUID (what the
+/// service assigns: lowercase, hyphenated) is kept as its 128 bits, inline
+/// in the table: a lookup then compares in place rather than following a
+/// pointer to the text (a cache miss per request), and the key costs no
+/// allocation. Any other id is kept as text.
+#[derive(Debug, Default)]
+struct Ids {
+    uuids: HashMap<u128, Handle>,
+    texts: HashMap<Box<str>, Handle>,
+}
+
+impl Ids {
+    fn get(&self, id: &str) -> Option<Handle> {
+        match canonical_uuid(id) {
+            Some(u) => self.uuids.get(&u).copied(),
+            None => self.texts.get(id).copied(),
+        }
+    }
+
+    fn contains(&self, id: &str) -> bool {
+        self.get(id).is_some()
+    }
+
+    fn insert(&mut self, id: &str, handle: Handle) {
+        match canonical_uuid(id) {
+            Some(u) => self.uuids.insert(u, handle),
+            None => self.texts.insert(id.into(), handle),
+        };
+    }
+
+    fn remove(&mut self, id: &str) {
+        match canonical_uuid(id) {
+            Some(u) => self.uuids.remove(&u),
+            None => self.texts.remove(id),
+        };
+    }
+}
+
+/// The bits of `id` when it is a UUID's canonical text (36 characters,
+/// lowercase hex, hyphens at 8, 13, 18 and 23): exactly the texts that
+/// formatting the bits gives back, so that two ids share a key only when
+/// they are the same text.
+fn canonical_uuid(id: &str) -> Option<u128> {
+    // 36 characters is the hyphenated form, the only one `try_parse`
+    // accepts at that length; it accepts uppercase hex too.
+    let bytes = id.as_bytes();
+    if bytes.len() != 36 || bytes.iter().any(u8::is_ascii_uppercase) {
+        return None;
+    }
+    uuid::Uuid::try_parse_ascii(bytes).ok().map(|u| u.as_u128())
 }
 
 /// The records of one resource type, in creation order, and its indexes.
@@ -373,7 +428,7 @@ impl Tenant {
     }
 
     fn handle(&self, collection: u16, id: &str) -> Option<Handle> {
-        let h = *self.by_id.get(id)?;
+        let h = self.by_id.get(id)?;
         (self.record(h)?.collection == collection).then_some(h)
     }
 
@@ -383,6 +438,16 @@ impl Tenant {
 
     fn record_mut(&mut self, h: Handle) -> Option<&mut Record> {
         self.records.get_mut(h as usize)?.as_mut()
+    }
+
+    /// The shared text of an owner (tenants have a handful).
+    fn owner(&mut self, owner: &str) -> Arc<str> {
+        if let Some(o) = self.owners.iter().find(|o| ***o == *owner) {
+            return Arc::clone(o);
+        }
+        let o: Arc<str> = owner.into();
+        self.owners.push(Arc::clone(&o));
+        o
     }
 
     /// Refuses values of unique attributes that another record has; `old`
@@ -443,10 +508,19 @@ impl Tenant {
         let r = self
             .record(h)
             .ok_or_else(|| Error::internal("BUG: dangling handle"))?;
+        self.to_resource_as(h, &r.id)
+    }
+
+    /// [`Self::to_resource`] with the id text the caller holds already (the
+    /// one it looked the record up by): the record's own copy is not read.
+    fn to_resource_as(&self, h: Handle, id: &str) -> Result<Resource> {
+        let r = self
+            .record(h)
+            .ok_or_else(|| Error::internal("BUG: dangling handle"))?;
         // Decoded only if something reads the map: a GET copies the text.
         let attributes = Attributes::from_trusted_json(r.json.clone());
         Ok(Resource {
-            id: r.id.to_string(),
+            id: id.to_owned(),
             meta: Meta {
                 created: r.created,
                 last_modified: r.modified,
@@ -468,7 +542,7 @@ impl Tenant {
         members
             .iter()
             .map(|m| {
-                let h = *self.by_id.get(m.value.as_str()).ok_or_else(|| {
+                let h = self.by_id.get(m.value.as_str()).ok_or_else(|| {
                     Error::invalid_value(format!("member {:?} does not exist", m.value))
                 })?;
                 if Some(h) == group {
@@ -537,7 +611,7 @@ impl Tenant {
                     }
                     MemberChange::Remove(ids) => ChangeResolved::Remove(
                         ids.iter()
-                            .filter_map(|id| self.by_id.get(id.as_str()).copied())
+                            .filter_map(|id| self.by_id.get(id.as_str()))
                             .collect(),
                     ),
                     MemberChange::RemoveAll => ChangeResolved::RemoveAll,
@@ -562,7 +636,7 @@ impl Tenant {
             } => {
                 let r = rtype.resolve(path)?;
                 if rtype.is_members(&r.attr.name) && r.sub.is_some_and(|s| s.is("value")) {
-                    let member = *self.by_id.get(value.as_ref())?;
+                    let member = self.by_id.get(value.as_ref())?;
                     return Some(
                         self.member_of
                             .get(&member)
@@ -699,7 +773,7 @@ impl Store for MemoryStore {
         let json = to_json(rtype, &resource.attributes)?;
         self.write_tenant(ctx, |t| {
             let collection = t.collection(rtype);
-            if t.by_id.contains_key(resource.id.as_str()) {
+            if t.by_id.contains(&resource.id) {
                 return Err(Error::uniqueness("id", &resource.id));
             }
             t.check_unique(collection, None, &resource.attributes, None)?;
@@ -707,6 +781,7 @@ impl Store for MemoryStore {
             let handle = Handle::try_from(t.records.len())
                 .map_err(|_| Error::internal("the memory store is full (2^32 records)"))?;
             let version = self.next_version();
+            let owner = resource.owner.as_deref().map(|o| t.owner(o));
             t.records.push(Some(Record {
                 id: resource.id.as_str().into(),
                 collection,
@@ -714,10 +789,10 @@ impl Store for MemoryStore {
                 modified: resource.meta.last_modified,
                 version,
                 json: json.clone(),
-                owner: resource.owner.as_deref().map(Into::into),
+                owner,
                 deleted: resource.deleted,
             }));
-            t.by_id.insert(resource.id.as_str().into(), handle);
+            t.by_id.insert(&resource.id, handle);
             t.collections[collection as usize].handles.insert(handle);
             t.index(collection, handle, None, Some(&resource.attributes));
             if !resolved.is_empty() {
@@ -742,7 +817,7 @@ impl Store for MemoryStore {
                 return Ok(None);
             };
             match t.handle(collection, id) {
-                Some(h) => t.to_resource(h).map(Some),
+                Some(h) => t.to_resource_as(h, id).map(Some),
                 None => Ok(None),
             }
         })
@@ -805,11 +880,12 @@ impl Store for MemoryStore {
                 changed = true;
             }
             changed |= t.change_members(h, changes);
+            let owner = update.owner.as_deref().map(|o| t.owner(o));
             if let Some(r) = t.record_mut(h) {
-                if let Some(owner) = &update.owner
-                    && r.owner.as_deref() != Some(owner.as_str())
+                if let Some(owner) = owner
+                    && r.owner.as_deref() != Some(&*owner)
                 {
-                    r.owner = Some(owner.as_str().into());
+                    r.owner = Some(owner);
                     changed = true;
                 }
                 if let Some(deleted) = update.deleted
@@ -1001,7 +1077,7 @@ impl Store for MemoryStore {
 
     async fn member_of(&self, ctx: &Context, id: &str) -> Result<Vec<GroupRef>> {
         self.read_tenant(ctx, |t| {
-            let Some(h) = t.by_id.get(id).copied() else {
+            let Some(h) = t.by_id.get(id) else {
                 return Ok(Vec::new());
             };
             let mut out = Vec::new();
@@ -1020,5 +1096,53 @@ impl Store for MemoryStore {
             }
             Ok(out)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_uuid_texts_round_trip_and_nothing_else_is_one() {
+        for _ in 0..100 {
+            let u = uuid::Uuid::new_v4();
+            let text = u.to_string();
+            assert_eq!(canonical_uuid(&text), Some(u.as_u128()), "{text}");
+        }
+        let text = "2819c223-7f76-453a-919d-413861904646";
+        assert!(canonical_uuid(text).is_some());
+        for other in [
+            "2819C223-7F76-453A-919D-413861904646",   // uppercase
+            "{2819c223-7f76-453a-919d-413861904646}", // braced
+            "2819c2237f76453a919d413861904646",       // simple
+            "2819c223-7f76-453a-919d-41386190464g",   // not hex
+            "2819c2237-f76-453a-919d-413861904646",   // hyphen moved
+            "2819c223-7f76-453a-919d-4138619046466",  // too long
+            "urn:uuid:2819c223-7f76-453a-919d-41386190",
+            "1",
+            "",
+        ] {
+            assert_eq!(canonical_uuid(other), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn ids_keep_uuid_and_other_texts_apart_and_exact() {
+        let mut ids = Ids::default();
+        let lower = "2819c223-7f76-453a-919d-413861904646";
+        let upper = "2819C223-7F76-453A-919D-413861904646";
+        ids.insert(lower, 1);
+        ids.insert(upper, 2);
+        ids.insert("42", 3);
+        assert_eq!(ids.get(lower), Some(1));
+        assert_eq!(ids.get(upper), Some(2));
+        assert_eq!(ids.get("42"), Some(3));
+        assert_eq!(ids.get("2819c223-7f76-453a-919d-413861904647"), None);
+        ids.remove(lower);
+        assert!(!ids.contains(lower));
+        assert!(ids.contains(upper));
+        ids.remove("42");
+        assert!(!ids.contains("42"));
     }
 }
