@@ -50,7 +50,7 @@ enum Scope<'a> {
 ///
 /// let rtype = ResourceType::user();
 /// let body = serde_json::json!({"userName": "Alice@X.com", "emails": [{"value": "a@x.com", "type": "work"}]});
-/// let user = Resource::new("1", validate::normalize(&rtype, &body, Default::default())?);
+/// let user = Resource::new("1", validate::normalize(&rtype, body, Default::default())?);
 /// let filter = scim_filter::parse_filter(r#"userName eq "alice@x.com""#).unwrap();
 /// assert!(matches(&rtype, &user, &filter)?);
 /// let work = scim_filter::parse_filter(r#"emails[type eq "work"].value eq "A@X.COM""#).unwrap();

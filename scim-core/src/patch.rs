@@ -452,7 +452,7 @@ impl<'a> Engine<'a> {
             return Ok(());
         }
         let value = value.unwrap_or(&Value::Null);
-        let normalized = normalize_value(attr, value, name, self.strictness)?;
+        let normalized = normalize_value(attr, value.clone(), name, self.strictness)?;
         if attr.mutability == Mutability::Immutable
             && let Some(current) = current
             && normalized.as_ref() != Some(current)
@@ -520,7 +520,7 @@ impl<'a> Engine<'a> {
     ) -> Result<()> {
         let Some(doomed) = normalize_value(
             attr,
-            value,
+            value.clone(),
             &attr.name,
             Strictness::default().enforce_canonical(false),
         )?
@@ -569,7 +569,12 @@ impl<'a> Engine<'a> {
         let path = format!("{}.{}", attr.name, sub.name);
         let new = match op {
             PatchOp::Remove => None,
-            _ => normalize_value(sub, value.unwrap_or(&Value::Null), &path, self.strictness)?,
+            _ => normalize_value(
+                sub,
+                value.cloned().unwrap_or(Value::Null),
+                &path,
+                self.strictness,
+            )?,
         };
         if attr.multi_valued {
             let items = match container.get_mut(&attr.name) {
@@ -718,7 +723,7 @@ impl<'a> Engine<'a> {
         let new_sub = match sub {
             Some(sub) => Some(normalize_value(
                 sub,
-                value,
+                value.clone(),
                 &format!("{}.{}", attr.name, sub.name),
                 self.strictness,
             )?),
@@ -726,7 +731,7 @@ impl<'a> Engine<'a> {
         };
         let new_element = match sub {
             Some(_) => None,
-            None => normalize_single(attr, value, &attr.name, self.strictness)?,
+            None => normalize_single(attr, value.clone(), &attr.name, self.strictness)?,
         };
         if hits.is_empty() {
             // Upsert: build the element the filter describes.
@@ -839,7 +844,7 @@ fn element_from_filter(
             CompValue::Null => return Ok(None),
         };
         let path = format!("{}.{}", attr.name, sub.name);
-        match normalize_value(sub, &json, &path, strictness)? {
+        match normalize_value(sub, json, &path, strictness)? {
             Some(v) => {
                 element.insert(sub.name.clone(), v);
             }

@@ -82,7 +82,7 @@ impl Default for Strictness {
 ///     "emails": {"value": "b@example.com", "type": "Work"},
 ///     "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"manager": "26118915"}
 /// });
-/// let attrs = normalize(&ResourceType::user(), &body, Strictness::default())?;
+/// let attrs = normalize(&ResourceType::user(), body, Strictness::default())?;
 /// assert_eq!(attrs["userName"], "bjensen");
 /// assert_eq!(attrs["active"], false);
 /// assert_eq!(attrs["emails"], json!([{"value": "b@example.com", "type": "work"}]));
@@ -94,10 +94,10 @@ impl Default for Strictness {
 /// ```
 pub fn normalize(
     rtype: &ResourceType,
-    body: &Value,
+    body: Value,
     strictness: Strictness,
 ) -> Result<Map<String, Value>> {
-    let Some(object) = body.as_object() else {
+    let Value::Object(object) = body else {
         return Err(Error::invalid_syntax(
             "the request body must be a JSON object",
         ));
@@ -105,17 +105,17 @@ pub fn normalize(
     let mut out = Map::new();
     for (key, value) in object {
         if key.eq_ignore_ascii_case("schemas") {
-            check_schemas(value)?;
+            check_schemas(&value)?;
             continue;
         }
-        if let Some(ext) = rtype.extension_schema(key) {
+        if let Some(ext) = rtype.extension_schema(&key) {
             let ext = &ext.schema;
             match value {
                 Value::Null => {}
                 Value::Object(fields) => {
                     for (name, value) in fields {
-                        match ext.attribute_named(name) {
-                            Some(attr) => put(&mut out, Some(ext), attr, value, strictness)?,
+                        match ext.attribute_named(&name) {
+                            Some(attr) => put(&mut out, Some(ext), attr, name, value, strictness)?,
                             None => unknown(strictness, &format!("{}:{name}", ext.id))?,
                         }
                     }
@@ -130,15 +130,15 @@ pub fn normalize(
             continue;
         }
         let resolved = if key.len() > 4 && key[..4].eq_ignore_ascii_case("urn:") {
-            scim_filter::parse_attr_path(key)
+            scim_filter::parse_attr_path(&key)
                 .ok()
                 .filter(|p| p.sub_attr.is_none())
                 .and_then(|p| rtype.resolve(&p))
         } else {
-            rtype.resolve_parts(None, key, None)
+            rtype.resolve_parts(None, &key, None)
         };
         let Some(resolved) = resolved else {
-            unknown(strictness, key)?;
+            unknown(strictness, &key)?;
             continue;
         };
         if resolved.common && !resolved.attr.is("externalId") {
@@ -148,6 +148,7 @@ pub fn normalize(
             &mut out,
             resolved.extension,
             resolved.attr,
+            key,
             value,
             strictness,
         )?;
@@ -181,7 +182,8 @@ fn put(
     out: &mut Map<String, Value>,
     extension: Option<&Schema>,
     attr: &Attribute,
-    value: &Value,
+    key: String,
+    value: Value,
     strictness: Strictness,
 ) -> Result<()> {
     if attr.mutability == Mutability::ReadOnly {
@@ -199,7 +201,7 @@ fn put(
     };
     match normalized {
         Some(v) => {
-            target.insert(attr.name.clone(), v);
+            target.insert(canonical_key(key, &attr.name), v);
         }
         None => {
             target.remove(&attr.name);
@@ -211,6 +213,12 @@ fn put(
         out.remove(&ext.id);
     }
     Ok(())
+}
+
+/// The key as the client wrote it when that is the canonical name already
+/// (it usually is: no new allocation), else the canonical name.
+fn canonical_key(key: String, name: &str) -> String {
+    if key == name { key } else { name.to_owned() }
 }
 
 /// The object under `key`, created (or replacing a non-object) if needed.
@@ -245,7 +253,7 @@ pub fn is_empty(value: &Value) -> bool {
 /// `path` names the attribute in error details.
 pub(crate) fn normalize_value(
     attr: &Attribute,
-    value: &Value,
+    value: Value,
     path: &dyn fmt::Display,
     strictness: Strictness,
 ) -> Result<Option<Value>> {
@@ -257,7 +265,8 @@ pub(crate) fn normalize_value(
         // documentation sends the manager as `[{"value": id}]`.
         return match value {
             Value::Array(items) if items.len() == 1 => {
-                normalize_single(attr, &items[0], path, strictness)
+                let item = items.into_iter().next().expect("BUG: one item");
+                normalize_single(attr, item, path, strictness)
             }
             Value::Array(items) if items.is_empty() => Ok(None),
             Value::Array(_) => Err(Error::invalid_value(format!(
@@ -267,8 +276,8 @@ pub(crate) fn normalize_value(
         };
     }
     let items = match value {
-        Value::Array(items) => items.as_slice(),
-        single => std::slice::from_ref(single),
+        Value::Array(items) => items,
+        single => vec![single],
     };
     let mut out = Vec::with_capacity(items.len());
     for item in items {
@@ -321,11 +330,11 @@ impl fmt::Display for SubPath<'_> {
 
 pub(crate) fn normalize_single(
     attr: &Attribute,
-    value: &Value,
+    value: Value,
     path: &dyn fmt::Display,
     strictness: Strictness,
 ) -> Result<Option<Value>> {
-    let wrong = |expected: &str| {
+    let wrong = |expected: &str, value: &Value| {
         Err(Error::invalid_value(format!(
             "attribute \"{path}\" must be {expected}, got {}",
             brief(value)
@@ -333,28 +342,28 @@ pub(crate) fn normalize_single(
     };
     Ok(Some(match attr.kind {
         AttributeType::Complex => match value {
-            Value::Object(fields) if encoded_value(fields).is_some() => {
-                // `{"value": "{\"id\":..,\"value\":..}"}`: Entra's default
-                // mode sends roles with the element JSON-encoded in `value`.
-                let mut merged = encoded_value(fields).unwrap_or_default();
-                // Its `displayName` is the element's `display`.
-                if attr.sub_attribute("displayName").is_none()
-                    && attr.sub_attribute("display").is_some()
-                    && let Some(name) = merged.remove("displayName")
-                {
-                    merged.entry("display".to_owned()).or_insert(name);
-                }
-                for (k, v) in fields {
-                    if !k.eq_ignore_ascii_case("value") {
-                        merged.entry(k.clone()).or_insert_with(|| v.clone());
-                    }
-                }
-                return normalize_single(attr, &Value::Object(merged), path, strictness);
-            }
             Value::Object(fields) => {
+                if let Some(mut merged) = encoded_value(&fields) {
+                    // `{"value": "{\"id\":..,\"value\":..}"}`: Entra's
+                    // default mode sends roles with the element JSON-encoded
+                    // in `value`. Its `displayName` is the element's
+                    // `display`.
+                    if attr.sub_attribute("displayName").is_none()
+                        && attr.sub_attribute("display").is_some()
+                        && let Some(name) = merged.remove("displayName")
+                    {
+                        merged.entry("display".to_owned()).or_insert(name);
+                    }
+                    for (k, v) in fields {
+                        if !k.eq_ignore_ascii_case("value") {
+                            merged.entry(k).or_insert(v);
+                        }
+                    }
+                    return normalize_single(attr, Value::Object(merged), path, strictness);
+                }
                 let mut out = Map::new();
                 for (name, v) in fields {
-                    let Some(sub) = attr.sub_attribute(name) else {
+                    let Some(sub) = attr.sub_attribute(&name) else {
                         unknown(strictness, &format!("{path}.{name}"))?;
                         continue;
                     };
@@ -364,7 +373,7 @@ pub(crate) fn normalize_single(
                     // Built only if an error message needs it.
                     let sub_path = SubPath(path, &sub.name);
                     if let Some(v) = normalize_value(sub, v, &sub_path, strictness)? {
-                        out.insert(sub.name.clone(), v);
+                        out.insert(canonical_key(name, &sub.name), v);
                     }
                 }
                 if out.is_empty() {
@@ -375,18 +384,23 @@ pub(crate) fn normalize_single(
             Value::String(text) if text.trim_start().starts_with('{') => {
                 // A JSON object sent as a string: Entra's default mode sends
                 // roles this way in PATCH.
-                match serde_json::from_str::<Value>(text) {
+                match serde_json::from_str::<Value>(&text) {
                     Ok(object @ Value::Object(_)) => {
-                        return normalize_single(attr, &object, path, strictness);
+                        return normalize_single(attr, object, path, strictness);
                     }
-                    _ => return wrong("an object (or a JSON object in a string)"),
+                    _ => {
+                        return wrong(
+                            "an object (or a JSON object in a string)",
+                            &Value::String(text),
+                        );
+                    }
                 }
             }
-            Value::String(_) | Value::Number(_) | Value::Bool(_) => {
+            value @ (Value::String(_) | Value::Number(_) | Value::Bool(_)) => {
                 // A bare value for a complex attribute with a `value`
                 // sub-attribute: Entra sends the manager's id this way.
                 let Some(sub) = attr.sub_attribute("value") else {
-                    return wrong("an object");
+                    return wrong("an object", &value);
                 };
                 let sub_path = SubPath(path, "value");
                 match normalize_value(sub, value, &sub_path, strictness)? {
@@ -398,14 +412,14 @@ pub(crate) fn normalize_single(
                     None => return Ok(None),
                 }
             }
-            _ => return wrong("an object"),
+            other => return wrong("an object", &other),
         },
         AttributeType::String | AttributeType::Reference | AttributeType::Binary => {
             let text = match value {
-                Value::String(s) => s.clone(),
+                Value::String(s) => s,
                 Value::Number(n) => n.to_string(),
                 Value::Bool(b) => b.to_string(),
-                _ => return wrong("a string"),
+                other => return wrong("a string", &other),
             };
             if text.is_empty() {
                 return Ok(None);
@@ -413,17 +427,17 @@ pub(crate) fn normalize_single(
             Value::String(canonical(attr, text, path, strictness)?)
         }
         AttributeType::Boolean => match value {
-            Value::Bool(b) => Value::Bool(*b),
+            Value::Bool(b) => Value::Bool(b),
             Value::String(s) => match s.trim() {
                 "" => return Ok(None),
                 t if t.eq_ignore_ascii_case("true") => Value::Bool(true),
                 t if t.eq_ignore_ascii_case("false") => Value::Bool(false),
-                _ => return wrong("a boolean (true or false)"),
+                _ => return wrong("a boolean (true or false)", &Value::String(s)),
             },
-            _ => return wrong("a boolean (true or false)"),
+            other => return wrong("a boolean (true or false)", &other),
         },
         AttributeType::Integer => match value {
-            Value::Number(n) if n.is_i64() || n.is_u64() => value.clone(),
+            Value::Number(n) if n.is_i64() || n.is_u64() => Value::Number(n),
             Value::Number(n) => match n.as_f64() {
                 Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 =>
                 {
@@ -433,17 +447,17 @@ pub(crate) fn normalize_single(
                     )]
                     Value::from(f as i64)
                 }
-                _ => return wrong("an integer"),
+                _ => return wrong("an integer", &Value::Number(n)),
             },
             Value::String(s) if s.trim().is_empty() => return Ok(None),
             Value::String(s) => match s.trim().parse::<i64>() {
                 Ok(i) => Value::from(i),
-                Err(_) => return wrong("an integer"),
+                Err(_) => return wrong("an integer", &Value::String(s)),
             },
-            _ => return wrong("an integer"),
+            other => return wrong("an integer", &other),
         },
         AttributeType::Decimal => match value {
-            Value::Number(_) => value.clone(),
+            Value::Number(n) => Value::Number(n),
             Value::String(s) if s.trim().is_empty() => return Ok(None),
             Value::String(s) => match s
                 .trim()
@@ -452,14 +466,20 @@ pub(crate) fn normalize_single(
                 .and_then(serde_json::Number::from_f64)
             {
                 Some(n) => Value::Number(n),
-                None => return wrong("a decimal number"),
+                None => return wrong("a decimal number", &Value::String(s)),
             },
-            _ => return wrong("a decimal number"),
+            other => return wrong("a decimal number", &other),
         },
         AttributeType::DateTime => match value {
             Value::String(s) if s.trim().is_empty() => return Ok(None),
-            Value::String(s) if parse_datetime(s).is_some() => Value::String(s.trim().to_owned()),
-            _ => return wrong("a dateTime such as \"2026-01-23T04:56:22Z\""),
+            Value::String(s) if parse_datetime(&s).is_some() => {
+                if s.trim().len() == s.len() {
+                    Value::String(s)
+                } else {
+                    Value::String(s.trim().to_owned())
+                }
+            }
+            other => return wrong("a dateTime such as \"2026-01-23T04:56:22Z\"", &other),
         },
     }))
 }

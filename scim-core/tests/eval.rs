@@ -31,7 +31,7 @@ fn babs() -> Resource {
         "name": {"givenName": "Barbara", "familyName": "Jensen"},
         ENTERPRISE: {"department": "Tours", "employeeNumber": "701984", "manager": "m-26118915"}
     });
-    let attrs = normalize(&ResourceType::user(), &body, Strictness::default()).unwrap();
+    let attrs = normalize(&ResourceType::user(), body.clone(), Strictness::default()).unwrap();
     let mut r = Resource::new("2819c223-7f76-453a-919d-413861904646", attrs);
     r.meta.created = parse_datetime("2011-05-13T04:42:34Z").unwrap();
     r.meta.last_modified = parse_datetime("2011-08-01T18:29:49.793Z").unwrap();
@@ -66,7 +66,7 @@ fn devices() -> ResourceType {
 fn device(id: &str, body: Value) -> Resource {
     Resource::new(
         id,
-        normalize(&devices(), &body, Strictness::default()).unwrap(),
+        normalize(&devices(), body.clone(), Strictness::default()).unwrap(),
     )
 }
 
@@ -321,7 +321,7 @@ fn relations_are_matched_when_supplied() {
     let groups = ResourceType::group();
     let attrs = normalize(
         &groups,
-        &json!({"displayName": "Tour Guides"}),
+        json!({"displayName": "Tour Guides"}),
         Strictness::default(),
     )
     .unwrap();
@@ -436,7 +436,7 @@ fn sorting_multi_valued_attributes_uses_the_primary_value() {
     let user = |id: &str, emails: Value| {
         let attrs = normalize(
             &users,
-            &json!({"userName": id, "emails": emails}),
+            json!({"userName": id, "emails": emails}),
             Strictness::default(),
         )
         .unwrap();

@@ -10,11 +10,11 @@ use serde_json::{Map, Value, json};
 const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 
 fn user(body: Value) -> Map<String, Value> {
-    normalize(&ResourceType::user(), &body, Strictness::default()).unwrap()
+    normalize(&ResourceType::user(), body.clone(), Strictness::default()).unwrap()
 }
 
 fn group(body: Value) -> Map<String, Value> {
-    normalize(&ResourceType::group(), &body, Strictness::default()).unwrap()
+    normalize(&ResourceType::group(), body.clone(), Strictness::default()).unwrap()
 }
 
 fn patch(

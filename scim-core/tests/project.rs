@@ -27,7 +27,7 @@ fn babs() -> Resource {
         "emails": [{"value": "b@example.com", "type": "work", "primary": true}],
         ENTERPRISE: {"department": "Tours", "employeeNumber": "701984", "manager": "m-1"}
     });
-    let attrs = normalize(&ResourceType::user(), &body, Strictness::default()).unwrap();
+    let attrs = normalize(&ResourceType::user(), body.clone(), Strictness::default()).unwrap();
     Resource::new("u1", attrs)
 }
 
@@ -295,7 +295,7 @@ fn relations_are_rendered_from_the_map() {
     let groups = ResourceType::group();
     let attrs = normalize(
         &groups,
-        &json!({"displayName": "Tour Guides"}),
+        json!({"displayName": "Tour Guides"}),
         Strictness::default(),
     )
     .unwrap();
@@ -344,7 +344,7 @@ fn device_out(attributes: Option<&str>, excluded: Option<&str>) -> (Value, Vec<S
         "location": {"site": "HQ", "room": "101", "gps": "52.5,13.4", "key": "k"},
         DEVICE_EXT: {"costCenter": "4130", "notes": "fragile"}
     });
-    let attrs = normalize(&rtype, &body, Strictness::default()).unwrap();
+    let attrs = normalize(&rtype, body.clone(), Strictness::default()).unwrap();
     let device = Resource::new("d1", attrs);
     let p = Projection::parse(attributes, excluded).unwrap();
     rendered(&rtype, &device, &p)

@@ -98,9 +98,9 @@ proptest! {
     fn validation_never_panics(body in body(), other in json_value()) {
         for rtype in [ResourceType::user(), ResourceType::group()] {
             for strictness in strictnesses() {
-                let Ok(attrs) = normalize(&rtype, &body, strictness) else { continue };
+                let Ok(attrs) = normalize(&rtype, body.clone(), strictness) else { continue };
                 let _ = check_required(&rtype, &attrs);
-                if let Ok(mut new) = normalize(&rtype, &other, strictness) {
+                if let Ok(mut new) = normalize(&rtype, other.clone(), strictness) {
                     let _ = check_immutable(&rtype, &attrs, &mut new);
                 }
                 // Whatever validates renders.
@@ -108,15 +108,15 @@ proptest! {
                 let _ = render(&rtype, &resource, &Map::new(), &Projection::all(), "https://x");
             }
         }
-        let _ = normalize(&ResourceType::user(), &other, Strictness::default());
+        let _ = normalize(&ResourceType::user(), other.clone(), Strictness::default());
     }
 
     #[test]
     fn validated_output_is_canonical(body in body()) {
         for rtype in [ResourceType::user(), ResourceType::group()] {
             let strictness = Strictness::default();
-            if let Ok(attrs) = normalize(&rtype, &body, strictness) {
-                let again = normalize(&rtype, &Value::Object(attrs.clone()), strictness);
+            if let Ok(attrs) = normalize(&rtype, body.clone(), strictness) {
+                let again = normalize(&rtype, Value::Object(attrs.clone()), strictness);
                 prop_assert_eq!(again.as_ref().ok(), Some(&attrs), "{}", body);
             }
         }
@@ -154,7 +154,7 @@ proptest! {
         if let Ok(request) = PatchRequest::parse(&body) {
             let group = normalize(
                 &ResourceType::group(),
-                &json!({"displayName": "Tour Guides", "members": [{"value": "1"}]}),
+                json!({"displayName": "Tour Guides", "members": [{"value": "1"}]}),
                 Strictness::default(),
             )
             .expect("the group validates");
@@ -164,7 +164,7 @@ proptest! {
                         let _ = check_required(&rtype, &out);
                         // What PATCH produces is canonical, as validation's
                         // output is.
-                        let again = normalize(&rtype, &Value::Object(out.clone()), strictness);
+                        let again = normalize(&rtype, Value::Object(out.clone()), strictness);
                         prop_assert_eq!(again.as_ref().ok(), Some(&out), "{}", body);
                     }
                 }
@@ -238,7 +238,7 @@ fn valid_user() -> impl Strategy<Value = Map<String, Value>> {
                 if let Some(d) = department {
                     body[ENTERPRISE] = json!({"department": d});
                 }
-                normalize(&ResourceType::user(), &body, Strictness::default())
+                normalize(&ResourceType::user(), body.clone(), Strictness::default())
                     .expect("a generated user validates")
             },
         )

@@ -48,7 +48,7 @@ fn sort_by_a_sub_attribute_uses_the_primary_element() {
     let user = |id: &str, emails: Value| {
         let attrs = normalize(
             &users,
-            &json!({"userName": id, "emails": emails}),
+            json!({"userName": id, "emails": emails}),
             Strictness::default(),
         )
         .unwrap();
@@ -230,7 +230,7 @@ fn schemas_of_a_projection_do_not_name_an_excluded_extension() {
     let users = ResourceType::user();
     let attrs = normalize(
         &users,
-        &json!({"userName": "b", ENTERPRISE: {"department": "Tours"}}),
+        json!({"userName": "b", ENTERPRISE: {"department": "Tours"}}),
         Strictness::default(),
     )
     .unwrap();
@@ -248,7 +248,7 @@ fn schemas_of_a_projection_do_not_name_an_excluded_extension() {
 #[test]
 fn patch_upsert_by_filter_enforces_canonical_values() {
     let users = ResourceType::user();
-    let user = normalize(&users, &json!({"userName": "b"}), Strictness::default()).unwrap();
+    let user = normalize(&users, json!({"userName": "b"}), Strictness::default()).unwrap();
     let req = PatchRequest::parse(&json!({"Operations": [
         {"op": "add", "path": "emails[type eq \"pager\"].value", "value": "b@x.com"}
     ]}))
@@ -257,7 +257,7 @@ fn patch_upsert_by_filter_enforces_canonical_values() {
     assert!(
         normalize(
             &users,
-            &json!({"userName": "b", "emails": [{"type": "pager", "value": "b@x.com"}]}),
+            json!({"userName": "b", "emails": [{"type": "pager", "value": "b@x.com"}]}),
             Strictness::default()
         )
         .is_err()

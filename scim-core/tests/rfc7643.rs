@@ -22,7 +22,7 @@ fn load(name: &str) -> Value {
 
 /// Validates an example and renders it as the server would.
 fn round_trip(rtype: &ResourceType, example: &Value) -> Value {
-    let attrs = normalize(rtype, example, Strictness::default()).expect("validates");
+    let attrs = normalize(rtype, example.clone(), Strictness::default()).expect("validates");
     check_required(rtype, &attrs).expect("has its required attributes");
     let mut resource = Resource::new(example["id"].as_str().unwrap(), attrs);
     resource.meta.created = parse_datetime(example["meta"]["created"].as_str().unwrap()).unwrap();
@@ -108,7 +108,7 @@ fn enterprise_user_keeps_the_extension() {
 fn group_members_validate() {
     let example = load("group");
     let rtype = ResourceType::group();
-    let attrs = normalize(&rtype, &example, Strictness::default()).unwrap();
+    let attrs = normalize(&rtype, example.clone(), Strictness::default()).unwrap();
     assert_eq!(attrs["displayName"], "Tour Guides");
     assert_eq!(attrs["members"].as_array().unwrap().len(), 2);
     check_required(&rtype, &attrs).unwrap();
@@ -118,7 +118,7 @@ fn group_members_validate() {
 fn output_order_is_schemas_id_then_schema_order_then_meta() {
     let example = load("enterprise_user");
     let rtype = ResourceType::user();
-    let attrs = normalize(&rtype, &example, Strictness::default()).unwrap();
+    let attrs = normalize(&rtype, example.clone(), Strictness::default()).unwrap();
     let resource = Resource::new("2819c223", attrs);
     let relations = Map::new();
     let projection = Projection::all();

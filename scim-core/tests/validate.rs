@@ -16,7 +16,7 @@ const DEVICE: &str = "urn:example:params:scim:schemas:core:2.0:Device";
 const DEVICE_EXT: &str = "urn:example:params:scim:schemas:extension:acme:2.0:Device";
 
 fn user(body: Value) -> scim_core::Result<Map<String, Value>> {
-    normalize(&ResourceType::user(), &body, Strictness::default())
+    normalize(&ResourceType::user(), body.clone(), Strictness::default())
 }
 
 fn ok(body: Value) -> Map<String, Value> {
@@ -62,7 +62,7 @@ fn devices(extension_required: bool) -> ResourceType {
 }
 
 fn device(body: Value) -> scim_core::Result<Map<String, Value>> {
-    normalize(&devices(false), &body, Strictness::default())
+    normalize(&devices(false), body.clone(), Strictness::default())
 }
 
 fn map(v: Value) -> Map<String, Value> {
@@ -84,7 +84,7 @@ fn required_attributes_are_checked() {
     assert_eq!(err.kind(), ErrorKind::InvalidValue);
 
     let groups = ResourceType::group();
-    let attrs = normalize(&groups, &json!({"members": []}), Strictness::default()).unwrap();
+    let attrs = normalize(&groups, json!({"members": []}), Strictness::default()).unwrap();
     assert!(check_required(&groups, &attrs).is_err());
 }
 
@@ -94,7 +94,7 @@ fn required_sub_attributes_and_extensions_are_checked() {
     let strict = Strictness::default();
     let attrs = normalize(
         &rtype,
-        &json!({"serial": "s1", "ports": [{"speed": 10}], DEVICE_EXT: {"badge": "b"}}),
+        json!({"serial": "s1", "ports": [{"speed": 10}], DEVICE_EXT: {"badge": "b"}}),
         strict,
     )
     .unwrap();
@@ -107,17 +107,17 @@ fn required_sub_attributes_and_extensions_are_checked() {
         err.detail()
     );
     // A required extension must be there at all.
-    let attrs = normalize(&rtype, &json!({"serial": "s1"}), strict).unwrap();
+    let attrs = normalize(&rtype, json!({"serial": "s1"}), strict).unwrap();
     let err = check_required(&rtype, &attrs).unwrap_err();
     assert!(err.detail().contains(DEVICE_EXT), "{}", err.detail());
     // An optional extension that is absent is fine; present, its required
     // attributes count.
     let optional = devices(false);
-    let attrs = normalize(&optional, &json!({"serial": "s1"}), strict).unwrap();
+    let attrs = normalize(&optional, json!({"serial": "s1"}), strict).unwrap();
     check_required(&optional, &attrs).unwrap();
     let attrs = normalize(
         &optional,
-        &json!({"serial": "s1", DEVICE_EXT: {"badge": "b"}}),
+        json!({"serial": "s1", DEVICE_EXT: {"badge": "b"}}),
         strict,
     )
     .unwrap();
@@ -276,7 +276,7 @@ fn canonical_values_are_normalised_or_refused() {
     let lenient = Strictness::default().enforce_canonical(false);
     let attrs = normalize(
         &ResourceType::user(),
-        &json!({"userName": "b", "emails": [{"value": "a@x.com", "type": "Pager"}]}),
+        json!({"userName": "b", "emails": [{"value": "a@x.com", "type": "Pager"}]}),
         lenient,
     )
     .unwrap();
@@ -312,30 +312,30 @@ fn immutable_attributes_keep_their_value_on_replace() {
     let strict = Strictness::default();
     let old = normalize(
         &rtype,
-        &json!({"serial": "s", "assetTag": "A-1", DEVICE_EXT: {"site": "x", "badge": "B-1"}}),
+        json!({"serial": "s", "assetTag": "A-1", DEVICE_EXT: {"site": "x", "badge": "B-1"}}),
         strict,
     )
     .unwrap();
 
     // Omitted: carried over.
-    let mut new = normalize(&rtype, &json!({"serial": "s2"}), strict).unwrap();
+    let mut new = normalize(&rtype, json!({"serial": "s2"}), strict).unwrap();
     check_immutable(&rtype, &old, &mut new).unwrap();
     assert_eq!(new["assetTag"], "A-1");
     assert_eq!(new[DEVICE_EXT]["badge"], "B-1");
     assert_eq!(new["serial"], "s2");
 
     // The same value: fine.
-    let mut new = normalize(&rtype, &json!({"serial": "s", "assetTag": "A-1"}), strict).unwrap();
+    let mut new = normalize(&rtype, json!({"serial": "s", "assetTag": "A-1"}), strict).unwrap();
     check_immutable(&rtype, &old, &mut new).unwrap();
 
     // Another value: 400 mutability, in the core schema or an extension.
-    let mut new = normalize(&rtype, &json!({"serial": "s", "assetTag": "A-2"}), strict).unwrap();
+    let mut new = normalize(&rtype, json!({"serial": "s", "assetTag": "A-2"}), strict).unwrap();
     let err = check_immutable(&rtype, &old, &mut new).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Mutability);
     assert!(err.detail().contains("assetTag"), "{}", err.detail());
     let mut new = normalize(
         &rtype,
-        &json!({"serial": "s", DEVICE_EXT: {"site": "x", "badge": "B-2"}}),
+        json!({"serial": "s", DEVICE_EXT: {"site": "x", "badge": "B-2"}}),
         strict,
     )
     .unwrap();
@@ -344,8 +344,8 @@ fn immutable_attributes_keep_their_value_on_replace() {
     assert!(err.detail().contains("badge"), "{}", err.detail());
 
     // No value yet: it may be set once.
-    let bare = normalize(&rtype, &json!({"serial": "s"}), strict).unwrap();
-    let mut new = normalize(&rtype, &json!({"serial": "s", "assetTag": "A-9"}), strict).unwrap();
+    let bare = normalize(&rtype, json!({"serial": "s"}), strict).unwrap();
+    let mut new = normalize(&rtype, json!({"serial": "s", "assetTag": "A-9"}), strict).unwrap();
     check_immutable(&rtype, &bare, &mut new).unwrap();
     assert_eq!(new["assetTag"], "A-9");
 }
@@ -379,11 +379,11 @@ fn unknown_attributes_are_ignored_or_refused() {
             "shoeSize",
         ),
     ] {
-        let err = normalize(&users, &bad, strict).unwrap_err();
+        let err = normalize(&users, bad.clone(), strict).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidSyntax, "{bad}");
         assert!(err.detail().contains(name), "{}", err.detail());
     }
-    normalize(&users, &json!({"userName": "b", "title": "t"}), strict).unwrap();
+    normalize(&users, json!({"userName": "b", "title": "t"}), strict).unwrap();
 }
 
 // ---- extensions ----

@@ -72,7 +72,7 @@ fn members_from(
     let Some(value) = value else {
         return Ok(Vec::new());
     };
-    match normalize_value(attr, value, &attr.name, strictness)? {
+    match normalize_value(attr, value.clone(), &attr.name, strictness)? {
         Some(Value::Array(items)) => items.iter().map(|v| to_member(attr, v)).collect(),
         _ => Ok(Vec::new()),
     }

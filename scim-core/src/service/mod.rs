@@ -892,9 +892,8 @@ impl ScimService {
         rtype: &Arc<ResourceType>,
         req: &Req<'_>,
     ) -> Result<Reply> {
-        let body = req.json_body()?;
         let projection = req.params.projection()?;
-        let (resource, fresh) = self.create_resource(ctx, rtype, &body).await?;
+        let (resource, fresh) = self.create_resource(ctx, rtype, req).await?;
         let location = format!("{}{}/{}", self.base(ctx), rtype.endpoint(), resource.id);
         Ok(self
             .resource_reply(
@@ -909,19 +908,23 @@ impl ScimService {
             .header(header::LOCATION, location))
     }
 
-    /// Validates a body and creates the resource, or restores a
-    /// soft-deleted one or adopts an app account as the policies say; used
-    /// by POST and Bulk. With it, whether the resource is new (not restored
-    /// or adopted).
+    /// Validates the request's body and creates the resource, or restores
+    /// a soft-deleted one or adopts an app account as the policies say
+    /// (POST, and Bulk's POSTs). With it, whether the resource is new (not
+    /// restored or adopted).
+    ///
+    /// The body is decoded into a tree that validation consumes (moving its
+    /// strings rather than copying them); the rare path that needs it again
+    /// decodes it again.
     pub(crate) async fn create_resource(
         &self,
         ctx: &Context,
         rtype: &ResourceType,
-        body: &Value,
+        req: &Req<'_>,
     ) -> Result<(Resource, bool)> {
         let policy = self.policy(ctx);
         let owner = owner(ctx);
-        let mut attrs = validate::normalize(rtype, body, self.inner.config.strictness)?;
+        let mut attrs = validate::normalize(rtype, req.json_body()?, self.inner.config.strictness)?;
         if !self.inner.config.write_only {
             validate::strip_write_only(rtype, &mut attrs);
         }
@@ -963,7 +966,8 @@ impl ScimService {
                     return Ok((created, true));
                 }
                 Err(e) if e.kind() == ErrorKind::Uniqueness && !look_first => {
-                    attrs = validate::normalize(rtype, body, self.inner.config.strictness)?;
+                    attrs =
+                        validate::normalize(rtype, req.json_body()?, self.inner.config.strictness)?;
                     if !self.inner.config.write_only {
                         validate::strip_write_only(rtype, &mut attrs);
                     }
@@ -1270,7 +1274,7 @@ impl ScimService {
         let policy = self.policy(ctx);
         let mut changes = Vec::new();
         if rtype.members().is_some() {
-            let mut attrs = validate::normalize(rtype, &body, strictness)?;
+            let mut attrs = validate::normalize(rtype, body.clone(), strictness)?;
             let new_members = members::take_members(rtype, &mut attrs)?;
             changes.push(MemberChange::RemoveAll);
             if !new_members.is_empty() {
@@ -1281,7 +1285,7 @@ impl ScimService {
         }
         let (old, resource, member_changes) = self
             .write(ctx, rtype, id, req, changes, |existing| {
-                let mut attrs = validate::normalize(rtype, &body, strictness)?;
+                let mut attrs = validate::normalize(rtype, body.clone(), strictness)?;
                 members::take_members(rtype, &mut attrs)?;
                 if !write_only {
                     validate::strip_write_only(rtype, &mut attrs);

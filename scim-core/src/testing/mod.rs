@@ -155,7 +155,7 @@ fn tenant(rule: &str) -> Context {
 }
 
 fn attrs(rtype: &ResourceType, body: &Value) -> Map<String, Value> {
-    normalize(rtype, body, Strictness::default())
+    normalize(rtype, body.clone(), Strictness::default())
         .expect("BUG: the kit's own body does not validate")
 }
 
