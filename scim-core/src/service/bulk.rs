@@ -209,10 +209,10 @@ impl ScimService {
             )));
         };
         let path = resolve_refs_in_path(path, ids)?;
-        let segments: Vec<String> = path
+        let segments: Vec<std::borrow::Cow<'_, str>> = path
             .split('/')
             .filter(|s| !s.is_empty())
-            .map(str::to_owned)
+            .map(std::borrow::Cow::Borrowed)
             .collect();
         if segments
             .first()

@@ -344,7 +344,9 @@ pub(crate) type ReplyFuture<'a> =
 
 pub(crate) struct Req<'a> {
     method: &'a Method,
-    segments: Vec<String>,
+    /// The path's segments below the mount point, percent-decoded
+    /// (borrowed from the request unless decoding changed them).
+    segments: Vec<std::borrow::Cow<'a, str>>,
     params: Params,
     headers: &'a HeaderMap,
     body: &'a [u8],
@@ -521,7 +523,7 @@ impl ScimService {
                 format!("the body must be application/scim+json or application/json, not {ct}"),
             ));
         }
-        let mut segments: Vec<String> = request
+        let mut segments: Vec<_> = request
             .uri()
             .path()
             .split('/')
@@ -529,7 +531,7 @@ impl ScimService {
             .map(query::decode_segment)
             .collect();
         if let Some(prefix) = ctx.path_prefix() {
-            if segments.first().map(String::as_str) != Some(prefix) {
+            if segments.first().map(|s| &**s) != Some(prefix) {
                 return Err(not_found_path(&segments));
             }
             segments.remove(0);
@@ -568,7 +570,7 @@ impl ScimService {
         ctx: &'a Context,
         req: &'a Req<'_>,
     ) -> Result<ReplyFuture<'a>> {
-        let segs: Vec<&str> = req.segments.iter().map(String::as_str).collect();
+        let segs: Vec<&str> = req.segments.iter().map(|s| &**s).collect();
         let method = req.method;
         let is_get = *method == Method::GET || *method == Method::HEAD;
         match segs.as_slice() {
@@ -1600,7 +1602,7 @@ fn method_not_allowed(method: &Method, allowed: &str) -> Error {
     )
 }
 
-fn not_found_path(segments: &[String]) -> Error {
+fn not_found_path(segments: &[std::borrow::Cow<'_, str>]) -> Error {
     Error::new(
         ErrorKind::NotFound,
         format!("no SCIM endpoint at /{}", segments.join("/")),

@@ -66,9 +66,9 @@ fn decode(s: &str) -> Result<String> {
 }
 
 /// Percent-decodes a path segment (no `+` rule).
-pub(crate) fn decode_segment(s: &str) -> String {
+pub(crate) fn decode_segment(s: &str) -> std::borrow::Cow<'_, str> {
     if !s.contains('%') {
-        return s.to_owned();
+        return s.into();
     }
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
@@ -86,7 +86,7 @@ pub(crate) fn decode_segment(s: &str) -> String {
         out.push(bytes[i]);
         i += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    String::from_utf8_lossy(&out).into_owned().into()
 }
 
 /// The parts of a list request, from a query string or a `.search` body.
