@@ -921,6 +921,16 @@ async fn content_types() {
         .await
         .expect(200);
     assert_eq!(users.body["totalResults"], 0);
+
+    // Media types are case-insensitive (RFC 9110 §8.3.1).
+    c.raw(
+        Method::POST,
+        "/Users",
+        Some(body("upper")),
+        &[("content-type", "Application/SCIM+JSON; charset=UTF-8")],
+    )
+    .await
+    .expect(201);
 }
 
 #[tokio::test]

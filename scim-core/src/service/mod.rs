@@ -516,7 +516,10 @@ impl ScimService {
                 .headers()
                 .get(header::CONTENT_TYPE)
                 .and_then(|v| v.to_str().ok())
-            && !ct.to_ascii_lowercase().contains("json")
+            && !ct
+                .as_bytes()
+                .windows(4)
+                .any(|w| w.eq_ignore_ascii_case(b"json"))
         {
             return Err(Error::new(
                 ErrorKind::UnsupportedMediaType,
@@ -896,7 +899,12 @@ impl ScimService {
     ) -> Result<Reply> {
         let projection = req.params.projection()?;
         let (resource, fresh) = self.create_resource(ctx, rtype, req).await?;
-        let location = format!("{}{}/{}", self.base(ctx), rtype.endpoint(), resource.id);
+        let base = self.base(ctx);
+        let mut location =
+            String::with_capacity(base.len() + rtype.endpoint().len() + 1 + resource.id.len());
+        for part in [&*base, rtype.endpoint(), "/", &resource.id] {
+            location.push_str(part);
+        }
         Ok(self
             .resource_reply(
                 ctx,

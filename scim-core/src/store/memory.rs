@@ -239,12 +239,12 @@ impl Index {
         let Some(value) = self.value(attrs) else {
             return Vec::new();
         };
-        let values: Vec<&Value> = match value {
-            Value::Array(items) => items.iter().collect(),
-            v => vec![v],
+        let values = match value {
+            Value::Array(items) => items.as_slice(),
+            v => std::slice::from_ref(v),
         };
         let mut keys: Vec<Box<str>> = values
-            .into_iter()
+            .iter()
             .filter_map(|v| match &self.sub {
                 Some(sub) => v.get(&**sub),
                 None => Some(v),
