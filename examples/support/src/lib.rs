@@ -341,8 +341,10 @@ fn log_event(event: &Event) {
 /// thread (which, with glibc's allocator, drains the writing thread's cache
 /// of small blocks). So each thread formats into a buffer of its own,
 /// writes it out itself once it holds [`FLUSH_AT`] bytes, and a background
-/// thread writes out the rest every [`FLUSH_EVERY`]. Call [`flush_log`]
-/// before printing anything else, and before exiting.
+/// thread writes out the rest every [`FLUSH_EVERY`]. A line thus appears
+/// within that time, and lines of different threads within one such
+/// interval may appear out of order. Call [`flush_log`] before printing
+/// anything else, and before exiting.
 pub fn log(line: std::fmt::Arguments<'_>) {
     LOCAL.with(|local| {
         let mut text = lock(&local.0);
