@@ -268,6 +268,7 @@ impl<'a> Rendered<'a> {
             };
             if let Val::Raw(raw) = entry.value
                 && !entry.attr.sub_attributes.is_empty()
+                && !(self.resource.attributes.verbatim() && entry.keeps_all())
                 && !entry.verbatim(raw)
             {
                 // Not writable as stored (a sub-attribute to leave out, or
@@ -549,6 +550,12 @@ impl Entry<'_> {
         .is_ok()
     }
 
+    /// Whether every sub-attribute goes out: then a value whose keys are
+    /// all sub-attributes, in schema order, goes out as it is.
+    fn keeps_all(&self) -> bool {
+        self.attr.sub_attributes.iter().all(|s| self.keeps(s))
+    }
+
     fn keeps(&self, sub: &Attribute) -> bool {
         if sub.mutability == Mutability::WriteOnly {
             return false;
@@ -785,6 +792,49 @@ pub fn canonical_json(rtype: &ResourceType, attributes: &Map<String, Value>) -> 
     let mut out = Vec::with_capacity(512);
     serde_json::to_writer(&mut out, &Canonical { rtype, attributes }).map_err(Error::internal)?;
     String::from_utf8(out).map_err(Error::internal)
+}
+
+/// Whether every complex value of `attributes` is what a response writes
+/// for it when the projection leaves none of its sub-attributes out, so
+/// that [`Rendered`] can copy it from [`canonical_json`]'s text without
+/// checking it again: an object with at least one key, every key a
+/// sub-attribute's name (which the text then lists in schema order), or a
+/// non-empty array of such objects. This is exactly what [`Verbatim`]
+/// checks of one value, for the whole record at once, when it is written.
+pub(crate) fn complex_values_verbatim(
+    rtype: &ResourceType,
+    attributes: &Map<String, Value>,
+) -> bool {
+    fn all_complex_verbatim(attrs: &[Attribute], values: &Map<String, Value>) -> bool {
+        values.iter().all(
+            |(name, value)| match attrs.iter().find(|a| a.name == *name) {
+                Some(attr) if !attr.sub_attributes.is_empty() => value_verbatim(attr, value, false),
+                _ => true,
+            },
+        )
+    }
+    fn value_verbatim(attr: &Attribute, value: &Value, in_array: bool) -> bool {
+        match value {
+            Value::Object(fields) => {
+                !fields.is_empty()
+                    && fields
+                        .keys()
+                        .all(|k| attr.sub_attributes.iter().any(|s| s.name == *k))
+            }
+            Value::Array(items) if !in_array => {
+                !items.is_empty() && items.iter().all(|i| value_verbatim(attr, i, true))
+            }
+            _ => false,
+        }
+    }
+    all_complex_verbatim(&rtype.schema().attributes, attributes)
+        && rtype
+            .extensions()
+            .iter()
+            .all(|ext| match attributes.get(&ext.schema.id) {
+                Some(Value::Object(values)) => all_complex_verbatim(&ext.schema.attributes, values),
+                _ => true,
+            })
 }
 
 /// A resource's attributes in schema order (see [`canonical_json`]).

@@ -1330,3 +1330,61 @@ fn the_future_of_a_request_stays_small() {
     drop(future);
     assert!(size <= 1024, "ScimService::handle's future is {size} bytes");
 }
+
+/// Responses copy stored complex values unchecked only when every key is a
+/// sub-attribute and nothing is left out: a value the app stored itself,
+/// with a key no schema names, and a projection of sub-attributes still
+/// come out right.
+#[tokio::test]
+async fn stored_complex_values_go_out_only_with_their_sub_attributes() {
+    let svc = service();
+    let c = Client::new(&svc, "acme");
+    let users = scim_core::schema::ResourceType::user();
+    let attrs = json!({
+        "userName": "app-made",
+        "name": {"givenName": "Barbara", "nickname-from-the-app": "Babs"},
+        "emails": [{"value": "b@example.com", "type": "work", "note": "kept by the app"}]
+    });
+    let Value::Object(attrs) = attrs else {
+        unreachable!()
+    };
+    // Owned by the SCIM connection, so that its GET sees it.
+    let mut resource = scim_core::Resource::new("app-made-1", attrs);
+    resource.owner = Some(scim_core::service::DEFAULT_CONNECTION.to_owned());
+    let made = svc
+        .store()
+        .create(&Context::new("acme"), &users, resource, Vec::new())
+        .await
+        .expect("the app creates its own account");
+
+    let r = c.get(&format!("/Users/{}", made.id)).await.expect(200);
+    assert_eq!(r.body["name"], json!({"givenName": "Barbara"}));
+    assert_eq!(
+        r.body["emails"],
+        json!([{"value": "b@example.com", "type": "work"}])
+    );
+
+    // A SCIM-made user: its values go out as stored, or as projected.
+    let id = c
+        .post(
+            "/Users",
+            json!({"schemas": [USER], "userName": "scim-made",
+                   "emails": [{"value": "s@example.com", "type": "work", "primary": true}]}),
+        )
+        .await
+        .expect(201)
+        .body["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let r = c.get(&format!("/Users/{id}")).await.expect(200);
+    assert_eq!(
+        r.body["emails"],
+        json!([{"value": "s@example.com", "type": "work", "primary": true}])
+    );
+    let r = c
+        .get(&format!("/Users/{id}?attributes=emails.value"))
+        .await
+        .expect(200);
+    assert_eq!(r.body["emails"], json!([{"value": "s@example.com"}]));
+}

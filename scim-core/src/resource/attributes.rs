@@ -25,6 +25,10 @@ pub struct Attributes {
     /// The text the map decodes from, until the map is changed (shared:
     /// a store can hand out the text it keeps without copying it).
     json: Option<Arc<str>>,
+    /// The text is `project::canonical_json`'s and every complex value in
+    /// it is what a response writes when it leaves none of the value's
+    /// sub-attributes out (`project::complex_values_verbatim`).
+    verbatim: bool,
 }
 
 impl Attributes {
@@ -56,7 +60,24 @@ impl Attributes {
         Self {
             map: OnceLock::new(),
             json: Some(json),
+            verbatim: false,
         }
+    }
+
+    /// Text that `project::canonical_json` wrote, with whether its complex
+    /// values are as responses write them (`verbatim`, computed with
+    /// `project::complex_values_verbatim` from the same map): responses
+    /// then copy those values without parsing them again.
+    pub(crate) fn from_canonical_json(json: Arc<str>, verbatim: bool) -> Self {
+        Self {
+            verbatim,
+            ..Self::from_trusted_json(json)
+        }
+    }
+
+    /// Whether the undecoded text's complex values may be copied unchecked.
+    pub(crate) fn verbatim(&self) -> bool {
+        self.verbatim && self.json().is_some()
     }
 
     /// The JSON text, while the attributes are still undecoded.
@@ -101,6 +122,7 @@ impl DerefMut for Attributes {
         let _ = self.map();
         // The text no longer says what the map holds.
         self.json = None;
+        self.verbatim = false;
         self.map
             .get_mut()
             .unwrap_or_else(|| unreachable!("BUG: the map was initialized just above"))
@@ -112,6 +134,7 @@ impl From<Map<String, Value>> for Attributes {
         Self {
             map: OnceLock::from(map),
             json: None,
+            verbatim: false,
         }
     }
 }
@@ -127,6 +150,7 @@ impl Clone for Attributes {
         Self {
             map: self.map.clone(),
             json: self.json.clone(),
+            verbatim: self.verbatim,
         }
     }
 }

@@ -99,6 +99,8 @@ struct Record {
     version: u64,
     /// Shared with the resources handed out: a read copies no text.
     json: Arc<str>,
+    /// Whether responses may copy the text's complex values unchecked.
+    verbatim: bool,
     owner: Option<Arc<str>>,
     deleted: bool,
 }
@@ -518,7 +520,7 @@ impl Tenant {
             .record(h)
             .ok_or_else(|| Error::internal("BUG: dangling handle"))?;
         // Decoded only if something reads the map: a GET copies the text.
-        let attributes = Attributes::from_trusted_json(r.json.clone());
+        let attributes = Attributes::from_canonical_json(r.json.clone(), r.verbatim);
         Ok(Resource {
             id: id.to_owned(),
             meta: Meta {
@@ -756,8 +758,14 @@ pub(crate) fn filter_mentions(filter: &Filter<'_>, name: &str) -> bool {
 
 /// The text a record keeps: keys in schema order, so that reads can copy
 /// attributes straight into responses.
-fn to_json(rtype: &ResourceType, attrs: &Map<String, Value>) -> Result<Arc<str>> {
-    crate::project::canonical_json(rtype, attrs).map(Arc::from)
+/// The text a record keeps, and whether responses may copy its complex
+/// values without checking them (see `Attributes::from_canonical_json`).
+fn to_json(rtype: &ResourceType, attrs: &Map<String, Value>) -> Result<(Arc<str>, bool)> {
+    let json = crate::project::canonical_json(rtype, attrs)?;
+    Ok((
+        json.into(),
+        crate::project::complex_values_verbatim(rtype, attrs),
+    ))
 }
 
 #[async_trait]
@@ -770,7 +778,7 @@ impl Store for MemoryStore {
         members: Vec<Member>,
     ) -> Result<Resource> {
         // Written before taking the lock, which other requests wait on.
-        let json = to_json(rtype, &resource.attributes)?;
+        let (json, verbatim) = to_json(rtype, &resource.attributes)?;
         self.write_tenant(ctx, |t| {
             let collection = t.collection(rtype);
             if t.by_id.contains(&resource.id) {
@@ -789,6 +797,7 @@ impl Store for MemoryStore {
                 modified: resource.meta.last_modified,
                 version,
                 json: json.clone(),
+                verbatim,
                 owner,
                 deleted: resource.deleted,
             }));
@@ -805,7 +814,7 @@ impl Store for MemoryStore {
                     version: version.to_string(),
                     ..resource.meta
                 },
-                attributes: Attributes::from_trusted_json(json),
+                attributes: Attributes::from_canonical_json(json, verbatim),
                 ..resource
             })
         })
@@ -870,12 +879,13 @@ impl Store for MemoryStore {
             if let (Some(new), Some(old)) = (&update.attributes, &old_attrs)
                 && new != &**old
             {
-                let Some(json) = json else {
+                let Some((json, verbatim)) = json else {
                     return Err(Error::internal("BUG: no text for new attributes"));
                 };
                 t.index(collection, h, Some(&**old), Some(new));
                 if let Some(r) = t.record_mut(h) {
                     r.json = json;
+                    r.verbatim = verbatim;
                 }
                 changed = true;
             }
