@@ -389,6 +389,28 @@ enum Val<'a> {
     Own(Value),
 }
 
+impl Val<'_> {
+    /// The value as a tree; `None` for stored text.
+    fn decoded(&self) -> Option<&Value> {
+        match self {
+            Self::Ref(value) => Some(value),
+            Self::Own(value) => Some(value),
+            Self::Raw(_) => None,
+        }
+    }
+}
+
+impl Serialize for Val<'_> {
+    /// The value as it is: stored text is copied.
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Raw(raw) => raw.serialize(serializer),
+            Self::Ref(value) => value.serialize(serializer),
+            Self::Own(value) => value.serialize(serializer),
+        }
+    }
+}
+
 /// The top-level fields of a JSON object, borrowed from its text.
 struct Fields<'a>(Vec<(&'a str, &'a RawValue)>);
 
@@ -587,23 +609,20 @@ impl Entry<'_> {
         if self.attr.sub_attributes.is_empty() {
             return true;
         }
-        match &self.value {
-            // Checked by `verbatim`: it has output.
-            Val::Raw(_) => true,
-            Val::Ref(Value::Array(items)) => items.iter().any(|i| self.element_has_output(i)),
-            Val::Own(Value::Array(items)) => items.iter().any(|i| self.element_has_output(i)),
-            Val::Ref(other) => self.element_has_output(other),
-            Val::Own(other) => self.element_has_output(other),
+        match self.value.decoded() {
+            // Checked (by `verbatim`, or for the whole record when it was
+            // written) to be objects with kept keys: it has output.
+            None => true,
+            Some(Value::Array(items)) => items.iter().any(|i| self.element_has_output(i)),
+            Some(other) => self.element_has_output(other),
         }
     }
 }
 
 impl Serialize for Entry<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let value = match &self.value {
-            Val::Raw(raw) => return raw.serialize(serializer),
-            Val::Ref(value) => *value,
-            Val::Own(value) => value,
+        let Some(value) = self.value.decoded() else {
+            return self.value.serialize(serializer);
         };
         if self.attr.sub_attributes.is_empty() {
             return value.serialize(serializer);
@@ -677,29 +696,26 @@ impl Serialize for MetaOut<'_> {
                     map.serialize_entry("lastModified", ascii(&modified))?;
                 }
                 "location" => {
-                    let endpoint = r.rtype.endpoint();
-                    let id = &r.resource.id;
-                    let mut location =
-                        String::with_capacity(r.base.len() + endpoint.len() + 1 + id.len());
-                    location.push_str(r.base);
-                    location.push_str(endpoint);
-                    location.push('/');
-                    location.push_str(id);
+                    let location = location(r.base, r.rtype, &r.resource.id);
                     map.serialize_entry("location", &location)?;
                 }
-                "version" => {
-                    let v = &r.resource.meta.version;
-                    let mut version = String::with_capacity(v.len() + 4);
-                    version.push_str("W/\"");
-                    version.push_str(v);
-                    version.push('"');
-                    map.serialize_entry("version", &version)?;
-                }
+                "version" => map.serialize_entry("version", &r.resource.meta.etag())?,
                 _ => {}
             }
         }
         map.end()
     }
+}
+
+/// The URL of the resource `id` of `rtype` under `base`: `meta.location`,
+/// a POST's `Location`, a member's `$ref`.
+pub(crate) fn location(base: &str, rtype: &ResourceType, id: &str) -> String {
+    let endpoint = rtype.endpoint();
+    let mut url = String::with_capacity(base.len() + endpoint.len() + 1 + id.len());
+    for part in [base, endpoint, "/", id] {
+        url.push_str(part);
+    }
+    url
 }
 
 /// Formatted digits as text.
@@ -744,11 +760,7 @@ impl Serialize for Rendered<'_> {
                 Selection::Skip
             )
         {
-            match external_id {
-                Val::Raw(raw) => map.serialize_entry("externalId", raw)?,
-                Val::Ref(value) => map.serialize_entry("externalId", value)?,
-                Val::Own(value) => map.serialize_entry("externalId", &value)?,
-            }
+            map.serialize_entry("externalId", &external_id)?;
         }
         for e in &core {
             map.serialize_entry(&e.attr.name, e)?;

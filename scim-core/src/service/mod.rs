@@ -899,12 +899,7 @@ impl ScimService {
     ) -> Result<Reply> {
         let projection = req.params.projection()?;
         let (resource, fresh) = self.create_resource(ctx, rtype, req).await?;
-        let base = self.base(ctx);
-        let mut location =
-            String::with_capacity(base.len() + rtype.endpoint().len() + 1 + resource.id.len());
-        for part in [&*base, rtype.endpoint(), "/", &resource.id] {
-            location.push_str(part);
-        }
+        let location = project::location(&self.base(ctx), rtype, &resource.id);
         Ok(self
             .resource_reply(
                 ctx,

@@ -157,6 +157,25 @@ fn canonical_uuid(id: &str) -> Option<u128> {
     uuid::Uuid::try_parse_ascii(bytes).ok().map(|u| u.as_u128())
 }
 
+impl Record {
+    /// The resource this record holds, under `id` (its own id, or the same
+    /// text the caller looked it up by).
+    fn to_resource(&self, id: &str) -> Resource {
+        Resource {
+            id: id.to_owned(),
+            meta: Meta {
+                created: self.created,
+                last_modified: self.modified,
+                version: self.version.to_string(),
+            },
+            // Decoded only if something reads the map: a GET copies the text.
+            attributes: Attributes::from_canonical_json(self.json.clone(), self.verbatim),
+            owner: self.owner.as_deref().map(str::to_owned),
+            deleted: self.deleted,
+        }
+    }
+}
+
 /// The records of one resource type, in creation order, and its indexes.
 #[derive(Debug)]
 struct Collection {
@@ -510,28 +529,7 @@ impl Tenant {
         let r = self
             .record(h)
             .ok_or_else(|| Error::internal("BUG: dangling handle"))?;
-        self.to_resource_as(h, &r.id)
-    }
-
-    /// [`Self::to_resource`] with the id text the caller holds already (the
-    /// one it looked the record up by): the record's own copy is not read.
-    fn to_resource_as(&self, h: Handle, id: &str) -> Result<Resource> {
-        let r = self
-            .record(h)
-            .ok_or_else(|| Error::internal("BUG: dangling handle"))?;
-        // Decoded only if something reads the map: a GET copies the text.
-        let attributes = Attributes::from_canonical_json(r.json.clone(), r.verbatim);
-        Ok(Resource {
-            id: id.to_owned(),
-            meta: Meta {
-                created: r.created,
-                last_modified: r.modified,
-                version: r.version.to_string(),
-            },
-            attributes,
-            owner: r.owner.as_deref().map(str::to_owned),
-            deleted: r.deleted,
-        })
+        Ok(r.to_resource(&r.id))
     }
 
     /// Resolves the members to add, refusing unknown ids, before anything
@@ -756,9 +754,8 @@ pub(crate) fn filter_mentions(filter: &Filter<'_>, name: &str) -> bool {
     }
 }
 
-/// The text a record keeps: keys in schema order, so that reads can copy
-/// attributes straight into responses.
-/// The text a record keeps, and whether responses may copy its complex
+/// The text a record keeps (keys in schema order, so that reads can copy
+/// attributes straight into responses), and whether responses may copy its complex
 /// values without checking them (see `Attributes::from_canonical_json`).
 fn to_json(rtype: &ResourceType, attrs: &Map<String, Value>) -> Result<(Arc<str>, bool)> {
     let json = crate::project::canonical_json(rtype, attrs)?;
@@ -826,7 +823,8 @@ impl Store for MemoryStore {
                 return Ok(None);
             };
             match t.handle(collection, id) {
-                Some(h) => t.to_resource_as(h, id).map(Some),
+                // The id the record was found by: its own copy is not read.
+                Some(h) => Ok(t.record(h).map(|r| r.to_resource(id))),
                 None => Ok(None),
             }
         })
