@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod error;
 pub mod eval;
+mod json_text;
 pub mod patch;
 pub mod policy;
 pub mod project;

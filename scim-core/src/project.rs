@@ -6,11 +6,12 @@ use std::fmt;
 
 use scim_filter::AttrPath;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
+use serde::ser::{self, Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
+use crate::json_text::{self, Commas};
 use crate::resource::{DateTime, Resource};
 use crate::schema::{Attribute, Mutability, ResourceType, Returned, Schema, common_attributes};
 
@@ -185,8 +186,9 @@ pub fn render(
     projection: &Projection,
     base: &str,
 ) -> Value {
-    serde_json::to_value(Rendered::new(rtype, resource, relations, projection, base))
-        .expect("BUG: a rendered resource is valid JSON")
+    let mut out = Vec::with_capacity(1000);
+    Rendered::new(rtype, resource, relations, projection, base).write_json(&mut out);
+    serde_json::from_slice(&out).expect("BUG: a rendered resource is valid JSON")
 }
 
 /// A resource as a response carries it, serialized straight to JSON
@@ -274,7 +276,7 @@ impl<'a> Rendered<'a> {
                 // Not writable as stored (a sub-attribute to leave out, or
                 // keys out of schema order): decode this one value. The
                 // text was checked to decode when it was taken in.
-                match serde_json::from_str(raw.get()) {
+                match serde_json::from_str(raw) {
                     Ok(v) => entry.value = Val::Own(v),
                     Err(_) => continue,
                 }
@@ -312,8 +314,7 @@ impl<'a> Rendered<'a> {
     /// object; `None` when a key cannot be borrowed from the text (it has
     /// escapes), for the caller to decode instead.
     fn raw_source(&self, json: &'a str) -> Option<Sources<'a>> {
-        let Fields(core) = serde_json::from_str::<Fields<'a>>(json).ok()?;
-        let core = Source::Raw(core);
+        let core = Source::Raw(json_text::object_fields(json)?);
         let mut extensions = Vec::new();
         let mut cursor = 0;
         for ext in self.rtype.extensions() {
@@ -321,8 +322,8 @@ impl<'a> Rendered<'a> {
                 continue;
             };
             // Not an object: skipped, as the map path skips it.
-            if raw.get().starts_with('{') {
-                let Fields(fields) = serde_json::from_str::<Fields<'a>>(raw.get()).ok()?;
+            if raw.starts_with('{') {
+                let fields = json_text::object_fields(raw)?;
                 extensions.push((&*ext.schema, Source::Raw(fields)));
             }
         }
@@ -337,7 +338,7 @@ type Sources<'a> = (Source<'a>, Vec<(&'a Schema, Source<'a>)>);
 /// fields of stored JSON text.
 enum Source<'a> {
     Map(&'a Map<String, Value>),
-    Raw(Vec<(&'a str, &'a RawValue)>),
+    Raw(Vec<(&'a str, &'a str)>),
 }
 
 impl<'a> Source<'a> {
@@ -385,7 +386,7 @@ fn position(attrs: &[Attribute], name: &str, hint: &mut usize) -> Option<usize> 
 /// it is, or decoded from such text.
 enum Val<'a> {
     Ref(&'a Value),
-    Raw(&'a RawValue),
+    Raw(&'a str),
     Own(Value),
 }
 
@@ -400,39 +401,14 @@ impl Val<'_> {
     }
 }
 
-impl Serialize for Val<'_> {
-    /// The value as it is: stored text is copied.
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+impl Val<'_> {
+    /// Writes the value as it is: stored text is copied.
+    fn write(&self, out: &mut Vec<u8>) {
         match self {
-            Self::Raw(raw) => raw.serialize(serializer),
-            Self::Ref(value) => value.serialize(serializer),
-            Self::Own(value) => value.serialize(serializer),
+            Self::Raw(raw) => out.extend_from_slice(raw.as_bytes()),
+            Self::Ref(value) => json_text::write_value(out, value),
+            Self::Own(value) => json_text::write_value(out, value),
         }
-    }
-}
-
-/// The top-level fields of a JSON object, borrowed from its text.
-struct Fields<'a>(Vec<(&'a str, &'a RawValue)>);
-
-impl<'de: 'a, 'a> serde::Deserialize<'de> for Fields<'a> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct FieldsVisitor;
-        impl<'de> Visitor<'de> for FieldsVisitor {
-            type Value = Fields<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Fields<'de>, A::Error> {
-                let mut fields = Vec::with_capacity(16);
-                // Keys with escapes cannot be borrowed: the caller falls
-                // back to the decoded map then.
-                while let Some(key) = map.next_key::<&'de str>()? {
-                    fields.push((key, map.next_value::<&'de RawValue>()?));
-                }
-                Ok(Fields(fields))
-            }
-        }
-        deserializer.deserialize_map(FieldsVisitor)
     }
 }
 
@@ -562,8 +538,8 @@ struct Entry<'a> {
 impl Entry<'_> {
     /// Whether the stored text `raw` of this complex attribute is what
     /// serializing it would write.
-    fn verbatim(&self, raw: &RawValue) -> bool {
-        let mut de = serde_json::Deserializer::from_str(raw.get());
+    fn verbatim(&self, raw: &str) -> bool {
+        let mut de = serde_json::Deserializer::from_str(raw);
         Verbatim {
             entry: self,
             in_array: false,
@@ -619,91 +595,80 @@ impl Entry<'_> {
     }
 }
 
-impl Serialize for Entry<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+impl Entry<'_> {
+    /// Writes the value with the sub-attributes that go out.
+    fn write(&self, out: &mut Vec<u8>) {
         let Some(value) = self.value.decoded() else {
-            return self.value.serialize(serializer);
+            return self.value.write(out);
         };
         if self.attr.sub_attributes.is_empty() {
-            return value.serialize(serializer);
+            return json_text::write_value(out, value);
         }
         match value {
             Value::Array(items) => {
-                let mut seq = serializer.serialize_seq(None)?;
+                out.push(b'[');
+                let mut commas = Commas::new();
                 for item in items.iter().filter(|i| self.element_has_output(i)) {
-                    seq.serialize_element(&Element {
-                        entry: self,
-                        value: item,
-                    })?;
+                    commas.next(out);
+                    self.write_element(out, item);
                 }
-                seq.end()
+                out.push(b']');
             }
-            other => Element {
-                entry: self,
-                value: other,
-            }
-            .serialize(serializer),
+            other => self.write_element(out, other),
         }
     }
-}
 
-/// One complex value: its kept sub-attributes, in schema order.
-struct Element<'a> {
-    entry: &'a Entry<'a>,
-    value: &'a Value,
-}
-
-impl Serialize for Element<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(None)?;
-        if let Some(obj) = self.value.as_object() {
-            for sub in &self.entry.attr.sub_attributes {
-                if self.entry.keeps(sub)
+    /// Writes one complex value: its kept sub-attributes, in schema order.
+    fn write_element(&self, out: &mut Vec<u8>, value: &Value) {
+        out.push(b'{');
+        let mut commas = Commas::new();
+        if let Some(obj) = value.as_object() {
+            for sub in &self.attr.sub_attributes {
+                if self.keeps(sub)
                     && let Some(v) = obj.get(&sub.name)
                 {
-                    map.serialize_entry(&sub.name, v)?;
+                    commas.next(out);
+                    json_text::write_key(out, &sub.name);
+                    json_text::write_value(out, v);
                 }
             }
         }
-        map.end()
+        out.push(b'}');
     }
 }
 
-/// `meta`, written straight from the resource (no intermediate strings).
-struct MetaOut<'a> {
-    rendered: &'a Rendered<'a>,
-    entry: Entry<'a>,
-}
-
-impl Serialize for MetaOut<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let r = self.rendered;
-        let mut map = serializer.serialize_map(None)?;
-        for sub in &self.entry.attr.sub_attributes {
-            if !self.entry.keeps(sub) {
+impl Rendered<'_> {
+    /// Writes `meta` straight from the resource (no intermediate strings).
+    fn write_meta(&self, out: &mut Vec<u8>, entry: &Entry<'_>) {
+        let meta = &self.resource.meta;
+        out.push(b'{');
+        let mut commas = Commas::new();
+        for sub in &entry.attr.sub_attributes {
+            if !entry.keeps(sub) {
                 continue;
             }
-            // Strings put together by hand: `collect_str` goes through the
-            // formatting machinery, which showed in profiles of every GET.
-            match sub.name.as_str() {
-                "resourceType" => map.serialize_entry("resourceType", r.rtype.id())?,
-                "created" => {
-                    let created = DateTime(r.resource.meta.created).to_bytes();
-                    map.serialize_entry("created", ascii(&created))?;
-                }
-                "lastModified" => {
-                    let modified = DateTime(r.resource.meta.last_modified).to_bytes();
-                    map.serialize_entry("lastModified", ascii(&modified))?;
-                }
-                "location" => {
-                    let location = location(r.base, r.rtype, &r.resource.id);
-                    map.serialize_entry("location", &location)?;
-                }
-                "version" => map.serialize_entry("version", &r.resource.meta.etag())?,
-                _ => {}
+            let name = sub.name.as_str();
+            let written = match name {
+                "resourceType" => Some([self.rtype.id(), "", "", ""]),
+                "location" => Some([self.base, self.rtype.endpoint(), "/", &self.resource.id]),
+                "version" => Some(["W/\"", &meta.version, "\"", ""]),
+                _ => None,
+            };
+            if let Some(parts) = written {
+                commas.next(out);
+                json_text::write_key(out, name);
+                json_text::write_str_parts(out, &parts);
+            } else if let Some(time) = match name {
+                "created" => Some(meta.created),
+                "lastModified" => Some(meta.last_modified),
+                _ => None,
+            } {
+                commas.next(out);
+                json_text::write_key(out, name);
+                json_text::write_str(out, ascii(&DateTime(time).to_bytes()));
             }
         }
-        map.end()
+        out.push(b'}');
     }
 }
 
@@ -723,21 +688,9 @@ fn ascii(bytes: &[u8]) -> &str {
     std::str::from_utf8(bytes).unwrap_or_default()
 }
 
-/// The attributes of one extension.
-struct Entries<'a>(&'a [Entry<'a>]);
-
-impl Serialize for Entries<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(self.0.len()))?;
-        for e in self.0 {
-            map.serialize_entry(&e.attr.name, e)?;
-        }
-        map.end()
-    }
-}
-
-impl Serialize for Rendered<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+impl Rendered<'_> {
+    /// Writes the resource as JSON at the end of `out`.
+    pub fn write_json(&self, out: &mut Vec<u8>) {
         let common = common_attributes();
         let (values, extension_values) = self.source();
         let core = self.entries(None, &values);
@@ -748,41 +701,67 @@ impl Serialize for Rendered<'_> {
                 (!entries.is_empty()).then_some((*schema, entries))
             })
             .collect();
-        let mut map = serializer.serialize_map(None)?;
-        let schemas: Vec<&str> = std::iter::once(self.rtype.schema().id.as_str())
-            .chain(extensions.iter().map(|(s, _)| s.id.as_str()))
-            .collect();
-        map.serialize_entry("schemas", &schemas)?;
-        map.serialize_entry("id", &self.resource.id)?;
+        out.extend_from_slice(b"{\"schemas\":[");
+        json_text::write_str(out, &self.rtype.schema().id);
+        for (ext, _) in &extensions {
+            out.push(b',');
+            json_text::write_str(out, &ext.id);
+        }
+        out.extend_from_slice(b"],\"id\":");
+        json_text::write_str(out, &self.resource.id);
         if let Some(external_id) = values.get("externalId", &mut 0)
             && !matches!(
                 self.projection.select(self.rtype, None, &common[1]),
                 Selection::Skip
             )
         {
-            map.serialize_entry("externalId", &external_id)?;
+            out.extend_from_slice(b",\"externalId\":");
+            external_id.write(out);
         }
         for e in &core {
-            map.serialize_entry(&e.attr.name, e)?;
+            out.push(b',');
+            json_text::write_key(out, &e.attr.name);
+            e.write(out);
         }
         for (ext, entries) in &extensions {
-            map.serialize_entry(&ext.id, &Entries(entries))?;
+            out.push(b',');
+            json_text::write_key(out, &ext.id);
+            out.push(b'{');
+            let mut commas = Commas::new();
+            for e in entries {
+                commas.next(out);
+                json_text::write_key(out, &e.attr.name);
+                e.write(out);
+            }
+            out.push(b'}');
         }
         let meta_attr = &common[2];
-        let meta = MetaOut {
-            rendered: self,
-            entry: Entry {
-                attr: meta_attr,
-                value: Val::Ref(&Value::Null),
-                selection: self.projection.select(self.rtype, None, meta_attr),
-            },
+        let meta = Entry {
+            attr: meta_attr,
+            value: Val::Ref(&Value::Null),
+            selection: self.projection.select(self.rtype, None, meta_attr),
         };
-        if !matches!(meta.entry.selection, Selection::Skip)
-            && meta_attr.sub_attributes.iter().any(|s| meta.entry.keeps(s))
+        if !matches!(meta.selection, Selection::Skip)
+            && meta_attr.sub_attributes.iter().any(|s| meta.keeps(s))
         {
-            map.serialize_entry("meta", &meta)?;
+            out.extend_from_slice(b",\"meta\":");
+            self.write_meta(out, &meta);
         }
-        map.end()
+        out.push(b'}');
+    }
+}
+
+/// The same JSON as [`Rendered::write_json`] (which a server writing
+/// responses calls instead: this one checks the text once more to hand it
+/// to the serializer). For JSON serializers only.
+impl Serialize for Rendered<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut out = Vec::with_capacity(1000);
+        self.write_json(&mut out);
+        let text = String::from_utf8(out).map_err(ser::Error::custom)?;
+        RawValue::from_string(text)
+            .map_err(ser::Error::custom)?
+            .serialize(serializer)
     }
 }
 
