@@ -59,11 +59,17 @@ fn skip_ws(b: &[u8], mut i: usize) -> usize {
     i
 }
 
-/// Just past the string whose opening quote is at `open`. A plain loop:
-/// most strings here are short, and `memchr`'s vector setup cost more
-/// than it saved in profiles.
+/// Just past the string whose opening quote is at `open`.
 fn string_end(b: &[u8], open: usize) -> Option<usize> {
     let mut i = open + 1;
+    // Eight bytes at a time while none is a quote or a backslash.
+    while let Some(chunk) = b.get(i..i + 8).and_then(|c| <[u8; 8]>::try_from(c).ok()) {
+        let word = u64::from_le_bytes(chunk);
+        if has_byte(word, b'"') | has_byte(word, b'\\') != 0 {
+            break;
+        }
+        i += 8;
+    }
     while let Some(&c) = b.get(i) {
         match c {
             b'"' => return Some(i + 1),
@@ -76,35 +82,37 @@ fn string_end(b: &[u8], open: usize) -> Option<usize> {
     None
 }
 
+/// Non-zero when a byte of `word` is `byte` (the classic bit trick: a
+/// byte that is zero after the XOR borrows in the subtraction).
+fn has_byte(word: u64, byte: u8) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let x = word ^ (ONES * u64::from(byte));
+    x.wrapping_sub(ONES) & !x & (ONES << 7)
+}
+
 /// Just past the value that starts at `start`.
 fn value_end(b: &[u8], start: usize) -> Option<usize> {
     match b.get(start)? {
         b'"' => string_end(b, start),
         b'{' | b'[' => {
             let mut depth = 0_usize;
-            let mut in_string = false;
             let mut i = start;
             while let Some(&c) = b.get(i) {
-                i += 1;
-                if in_string {
-                    match c {
-                        b'"' => in_string = false,
-                        b'\\' => i += 1,
-                        _ => {}
-                    }
-                    continue;
-                }
                 match c {
-                    b'"' => in_string = true,
+                    b'"' => {
+                        i = string_end(b, i)?;
+                        continue;
+                    }
                     b'{' | b'[' => depth += 1,
                     b'}' | b']' => {
                         depth -= 1;
                         if depth == 0 {
-                            return Some(i);
+                            return Some(i + 1);
                         }
                     }
                     _ => {}
                 }
+                i += 1;
             }
             None
         }
@@ -128,7 +136,11 @@ pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
 pub(crate) fn write_str_parts(out: &mut Vec<u8>, parts: &[&str]) {
     out.push(b'"');
     for part in parts {
-        if part.bytes().all(|c| c >= 0x20 && c != b'"' && c != b'\\') {
+        // Without an early exit, the check runs many bytes at a time.
+        let plain = part
+            .bytes()
+            .fold(true, |ok, c| ok & (c >= 0x20) & (c != b'"') & (c != b'\\'));
+        if plain {
             out.extend_from_slice(part.as_bytes());
         } else {
             // serde_json's escaping, without the quotes it adds.
