@@ -947,7 +947,11 @@ impl ScimService {
             validate::strip_write_only(rtype, &mut attrs);
         }
         let members = members::take_members(rtype, &mut attrs)?;
-        let members = Box::pin(self.visible_members(ctx, members)).await?;
+        let members = if members.is_empty() {
+            members
+        } else {
+            Box::pin(self.visible_members(ctx, members)).await?
+        };
         // Matching a create against existing accounts costs store queries,
         // and most creates match nothing. Look first only where a match can
         // exist without a collision the store would report (linking by
@@ -980,7 +984,10 @@ impl ScimService {
                 .await
             {
                 Ok(created) => {
-                    Box::pin(self.emit_created(ctx, rtype, EventKind::Created, &created)).await?;
+                    if self.inner.events.is_some() {
+                        Box::pin(self.emit_created(ctx, rtype, EventKind::Created, &created))
+                            .await?;
+                    }
                     return Ok((created, true));
                 }
                 Err(e) if e.kind() == ErrorKind::Uniqueness && !look_first => {
@@ -1366,7 +1373,7 @@ impl ScimService {
                 Ok(Some(attrs))
             }))
             .await?;
-        if old.meta.version != resource.meta.version {
+        if old.meta.version != resource.meta.version && self.inner.events.is_some() {
             Box::pin(self.emit_update(ctx, rtype, &old, &resource, &member_changes)).await?;
         }
         // A resource with members answers 204 unless the client asked for

@@ -13,6 +13,7 @@
 //! write holds it for the whole check-and-change, which is what makes
 //! uniqueness, versions and member changes atomic.
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
@@ -255,31 +256,33 @@ impl Index {
         }
     }
 
-    /// The index keys of a record's attributes.
-    fn keys(&self, attrs: &Map<String, Value>) -> Vec<Box<str>> {
-        let Some(value) = self.value(attrs) else {
-            return Vec::new();
+    /// The keys to look a record's values up by, unsorted, copied only
+    /// when case folding changes them.
+    fn lookups<'m>(
+        &self,
+        attrs: &'m Map<String, Value>,
+    ) -> impl Iterator<Item = std::borrow::Cow<'m, str>> {
+        let values = match self.value(attrs) {
+            Some(Value::Array(items)) => items.as_slice(),
+            Some(v) => std::slice::from_ref(v),
+            None => &[],
         };
-        let values = match value {
-            Value::Array(items) => items.as_slice(),
-            v => std::slice::from_ref(v),
-        };
-        let mut keys: Vec<Box<str>> = values
+        values
             .iter()
             .filter_map(|v| match &self.sub {
                 Some(sub) => v.get(&**sub),
                 None => Some(v),
             })
             .filter_map(Value::as_str)
-            .map(|s| self.key(s))
-            .collect();
+            .map(|s| self.lookup_key(s))
+    }
+
+    /// The index keys of a record's attributes.
+    fn keys(&self, attrs: &Map<String, Value>) -> Vec<Box<str>> {
+        let mut keys: Vec<Box<str>> = self.lookups(attrs).map(Into::into).collect();
         keys.sort();
         keys.dedup();
         keys
-    }
-
-    fn key(&self, s: &str) -> Box<str> {
-        self.lookup_key(s).into()
     }
 
     /// The key to look `s` up by, copied only when case folding changes it.
@@ -294,10 +297,10 @@ impl Index {
 
     fn insert(&mut self, handle: Handle, keys: impl IntoIterator<Item = Box<str>>) {
         for k in keys {
-            match self.map.get_mut(&k) {
-                Some(holders) => holders.push(handle),
-                None => {
-                    self.map.insert(k, Holders::One(handle));
+            match self.map.entry(k) {
+                Entry::Occupied(mut holders) => holders.get_mut().push(handle),
+                Entry::Vacant(slot) => {
+                    slot.insert(Holders::One(handle));
                 }
             }
         }
@@ -485,8 +488,9 @@ impl Tenant {
             .iter()
             .filter(|i| i.unique && !i.unchanged(old, Some(attrs)))
         {
-            for key in index.keys(attrs) {
-                if let Some(holders) = index.map.get(&key)
+            // Looked up without copying the keys.
+            for key in index.lookups(attrs) {
+                if let Some(holders) = index.map.get(&*key)
                     && holders.as_slice().iter().any(|h| Some(*h) != handle)
                 {
                     return Err(Error::uniqueness(&index.label(), &key));
