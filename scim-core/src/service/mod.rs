@@ -408,6 +408,12 @@ impl ScimService {
         &self.inner.store
     }
 
+    /// The store itself, for calls: through the `Arc`'s impl of [`Store`],
+    /// each call's future would be boxed twice.
+    fn storage(&self) -> &dyn Store {
+        &*self.inner.store
+    }
+
     /// The resource types served.
     #[must_use]
     pub fn resource_types(&self) -> &[Arc<ResourceType>] {
@@ -468,7 +474,9 @@ impl ScimService {
             &self.inner.authenticator,
         ) {
             (Some(ctx), _) => Ok(ctx.clone()),
-            (None, Some(auth)) => auth.authenticate(request).await,
+            // Through the trait object, not the `Arc`'s impl, which would
+            // box the future a second time.
+            (None, Some(auth)) => (**auth).authenticate(request).await,
             (None, None) => Err(Error::new(
                 ErrorKind::Unauthorized,
                 "no authenticator is configured",
@@ -727,7 +735,7 @@ impl ScimService {
         if let Some(name) = rtype.members()
             && projection.includes(rtype, name)
         {
-            let members = self.inner.store.members(ctx, rtype, &resource.id).await?;
+            let members = self.storage().members(ctx, rtype, &resource.id).await?;
             relations.insert(
                 name.to_owned(),
                 members::render_members(self, &self.base(ctx), &members),
@@ -737,7 +745,7 @@ impl ScimService {
             && !fresh
             && projection.includes(rtype, name)
         {
-            let groups = self.inner.store.member_of(ctx, &resource.id).await?;
+            let groups = self.storage().member_of(ctx, &resource.id).await?;
             if !groups.is_empty() {
                 relations.insert(
                     name.to_owned(),
@@ -832,7 +840,7 @@ impl ScimService {
         rtype: &ResourceType,
         query: &ListQuery,
     ) -> Result<(usize, Vec<Resource>)> {
-        match self.inner.store.list(ctx, rtype, query).await? {
+        match self.storage().list(ctx, rtype, query).await? {
             ListPage::Done {
                 total_results,
                 resources,
@@ -848,7 +856,7 @@ impl ScimService {
                         Some(filter) => match rtype.members() {
                             // A filter on members reads them from the store.
                             Some(name) if members::filter_mentions(filter, name) => {
-                                let list = self.inner.store.members(ctx, rtype, &r.id).await?;
+                                let list = self.storage().members(ctx, rtype, &r.id).await?;
                                 let mut relations = Map::new();
                                 relations.insert(
                                     name.to_owned(),
@@ -1059,7 +1067,7 @@ impl ScimService {
             deleted: Some(false),
             ..Update::new(&old.id)
         };
-        let resource = self.inner.store.update(ctx, rtype, update).await?;
+        let resource = self.storage().update(ctx, rtype, update).await?;
         self.emit_created(ctx, rtype, kind, &resource).await?;
         Ok(resource)
     }
@@ -1222,7 +1230,7 @@ impl ScimService {
         let mut out = Vec::with_capacity(members.len());
         'member: for mut m in members {
             for rt in &self.inner.resource_types {
-                if let Some(r) = self.inner.store.get(ctx, rt, &m.value).await?
+                if let Some(r) = self.storage().get(ctx, rt, &m.value).await?
                     && !r.deleted
                     && r.owner.as_deref() == Some(me)
                 {
@@ -1426,7 +1434,7 @@ impl ScimService {
                 previous: Some(&existing.attributes),
                 ..Update::new(id)
             };
-            match self.inner.store.update(ctx, rtype, update).await {
+            match self.storage().update(ctx, rtype, update).await {
                 Err(e)
                     if e.kind() == ErrorKind::PreconditionFailed
                         && req.if_match().is_none()
@@ -1450,13 +1458,13 @@ impl ScimService {
         if soft {
             // Leave the groups it is in, drop its own members, turn it off
             // and hide it.
-            for group in self.inner.store.member_of(ctx, id).await? {
+            for group in self.storage().member_of(ctx, id).await? {
                 if let Some(grt) = self.rtype_by_id(&group.kind).cloned() {
                     let update = Update {
                         members: vec![MemberChange::Remove(vec![id.to_owned()])],
                         ..Update::new(&group.value)
                     };
-                    match self.inner.store.update(ctx, &grt, update).await {
+                    match self.storage().update(ctx, &grt, update).await {
                         Err(e) if e.kind() == ErrorKind::NotFound => {}
                         other => {
                             other?;
@@ -1479,12 +1487,12 @@ impl ScimService {
                 deleted: Some(true),
                 ..Update::new(id)
             };
-            self.inner.store.update(ctx, rtype, update).await?;
+            self.storage().update(ctx, rtype, update).await?;
         } else {
             // Conditional only when the client asked (If-Match, checked
             // above): a plain DELETE must not fail on a concurrent write.
             let if_version = req.if_match().map(|_| existing.meta.version.as_str());
-            self.inner.store.delete(ctx, rtype, id, if_version).await?;
+            self.storage().delete(ctx, rtype, id, if_version).await?;
         }
         if self.inner.events.is_some() {
             let mut event = Event::new(EventKind::Deleted, ctx.tenant(), owner(ctx), rtype, id);
