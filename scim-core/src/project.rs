@@ -175,9 +175,9 @@ enum Selection {
 /// kept outside the resource (a group's `members`, a user's `groups`),
 /// already rendered.
 ///
-/// This builds a `Value`; a server writing responses serializes
-/// [`Rendered`] instead, which writes the same JSON without building a
-/// tree (and keeps the schema order of the keys).
+/// This builds a `Value`; a server writing responses calls
+/// [`Rendered::write_json`] instead, which writes the same JSON without
+/// building a tree (and keeps the schema order of the keys).
 #[must_use]
 pub fn render(
     rtype: &ResourceType,
@@ -191,8 +191,8 @@ pub fn render(
     serde_json::from_slice(&out).expect("BUG: a rendered resource is valid JSON")
 }
 
-/// A resource as a response carries it, serialized straight to JSON
-/// (see [`render`] for what it holds).
+/// A resource as a response carries it, written straight to JSON by
+/// [`Rendered::write_json`] (see [`render`] for what it holds).
 #[derive(Debug, Clone, Copy)]
 pub struct Rendered<'a> {
     rtype: &'a ResourceType,
