@@ -48,6 +48,13 @@ fn rendered(
         rtype, resource, &relations, projection, BASE,
     ))
     .expect("serializes");
+    let mut written = Vec::new();
+    Rendered::new(rtype, resource, &relations, projection, BASE).write_json(&mut written);
+    assert_eq!(
+        String::from_utf8_lossy(&written),
+        String::from_utf8_lossy(&bytes),
+        "write_json and Serialize agree"
+    );
     assert_eq!(
         serde_json::from_slice::<Value>(&bytes).unwrap(),
         render(rtype, resource, &relations, projection, BASE),
