@@ -186,8 +186,7 @@ pub fn render(
     projection: &Projection,
     base: &str,
 ) -> Value {
-    let mut out = Vec::with_capacity(1000);
-    Rendered::new(rtype, resource, relations, projection, base).write_json(&mut out);
+    let out = Rendered::new(rtype, resource, relations, projection, base).json_vec();
     serde_json::from_slice(&out).expect("BUG: a rendered resource is valid JSON")
 }
 
@@ -596,6 +595,12 @@ impl Entry<'_> {
 }
 
 impl Entry<'_> {
+    /// Writes `"name":value`.
+    fn write_field(&self, out: &mut Vec<u8>) {
+        json_text::write_key(out, &self.attr.name);
+        self.write(out);
+    }
+
     /// Writes the value with the sub-attributes that go out.
     fn write(&self, out: &mut Vec<u8>) {
         let Some(value) = self.value.decoded() else {
@@ -650,7 +655,7 @@ impl Rendered<'_> {
             let name = sub.name.as_str();
             let written = match name {
                 "resourceType" => Some([self.rtype.id(), "", "", ""]),
-                "location" => Some([self.base, self.rtype.endpoint(), "/", &self.resource.id]),
+                "location" => Some(location_parts(self.base, self.rtype, &self.resource.id)),
                 "version" => Some(["W/\"", &meta.version, "\"", ""]),
                 _ => None,
             };
@@ -675,12 +680,17 @@ impl Rendered<'_> {
 /// The URL of the resource `id` of `rtype` under `base`: `meta.location`,
 /// a POST's `Location`, a member's `$ref`.
 pub(crate) fn location(base: &str, rtype: &ResourceType, id: &str) -> String {
-    let endpoint = rtype.endpoint();
-    let mut url = String::with_capacity(base.len() + endpoint.len() + 1 + id.len());
-    for part in [base, endpoint, "/", id] {
+    let parts = location_parts(base, rtype, id);
+    let mut url = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for part in parts {
         url.push_str(part);
     }
     url
+}
+
+/// The pieces of [`location`], for writers that need no string of it.
+fn location_parts<'p>(base: &'p str, rtype: &'p ResourceType, id: &'p str) -> [&'p str; 4] {
+    [base, rtype.endpoint(), "/", id]
 }
 
 /// Formatted digits as text.
@@ -689,6 +699,13 @@ fn ascii(bytes: &[u8]) -> &str {
 }
 
 impl Rendered<'_> {
+    /// The JSON in a buffer of its own.
+    fn json_vec(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(1000);
+        self.write_json(&mut out);
+        out
+    }
+
     /// Writes the resource as JSON at the end of `out`.
     pub fn write_json(&self, out: &mut Vec<u8>) {
         let common = common_attributes();
@@ -720,8 +737,7 @@ impl Rendered<'_> {
         }
         for e in &core {
             out.push(b',');
-            json_text::write_key(out, &e.attr.name);
-            e.write(out);
+            e.write_field(out);
         }
         for (ext, entries) in &extensions {
             out.push(b',');
@@ -730,8 +746,7 @@ impl Rendered<'_> {
             let mut commas = Commas::new();
             for e in entries {
                 commas.next(out);
-                json_text::write_key(out, &e.attr.name);
-                e.write(out);
+                e.write_field(out);
             }
             out.push(b'}');
         }
@@ -756,9 +771,7 @@ impl Rendered<'_> {
 /// to the serializer). For JSON serializers only.
 impl Serialize for Rendered<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut out = Vec::with_capacity(1000);
-        self.write_json(&mut out);
-        let text = String::from_utf8(out).map_err(ser::Error::custom)?;
+        let text = String::from_utf8(self.json_vec()).map_err(ser::Error::custom)?;
         RawValue::from_string(text)
             .map_err(ser::Error::custom)?
             .serialize(serializer)

@@ -116,7 +116,9 @@ fn one_or_all(docs: Vec<(String, Value)>, id: Option<&str>, kind: &str) -> Resul
             .ok_or_else(|| Error::new(ErrorKind::NotFound, format!("no {kind} {id:?}"))),
         None => {
             let all: Vec<Value> = docs.into_iter().map(|(_, d)| d).collect();
-            Ok(list_response(all.len(), 1, &all))
+            Ok(list_response(all.len(), 1, &all, |out, doc| {
+                crate::json_text::write_value(out, doc);
+            }))
         }
     }
 }

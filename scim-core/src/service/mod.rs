@@ -330,7 +330,6 @@ impl Reply {
     }
 }
 
-/// What a handler needs of a request.
 /// Puts the request's [`Context`] in the response's extensions, for the
 /// host's logs: which tenant this was.
 fn with_tenant(mut response: Response<Bytes>, ctx: Context) -> Response<Bytes> {
@@ -342,6 +341,7 @@ fn with_tenant(mut response: Response<Bytes>, ctx: Context) -> Response<Bytes> {
 pub(crate) type ReplyFuture<'a> =
     std::pin::Pin<Box<dyn std::future::Future<Output = Result<Reply>> + Send + 'a>>;
 
+/// What a handler needs of a request.
 pub(crate) struct Req<'a> {
     method: &'a Method,
     /// The path's segments below the mount point, percent-decoded
@@ -792,24 +792,14 @@ impl ScimService {
             items.push((rtype, r, relations));
         }
         let base = self.base(ctx);
-        // The envelope by hand, as `list_response` writes it, around each
-        // resource written straight into the buffer.
-        let mut body = Vec::with_capacity(REPLY_CAPACITY);
-        write!(
-            body,
-            "{{\"schemas\":[\"{LIST_RESPONSE_SCHEMA}\"],\"totalResults\":{total},\
-             \"itemsPerPage\":{},\"startIndex\":{start_index},\"Resources\":[",
-            items.len()
-        )
-        .expect("BUG: writing into a Vec");
-        for (i, (rtype, r, relations)) in items.iter().enumerate() {
-            if i > 0 {
-                body.push(b',');
-            }
-            project::Rendered::new(rtype, r, relations, projection, &base).write_json(&mut body);
-        }
-        body.extend_from_slice(b"]}");
-        Ok(Reply::body(StatusCode::OK, body))
+        Ok(list_response(
+            total,
+            start_index,
+            &items,
+            |out, (rtype, r, relations)| {
+                project::Rendered::new(rtype, r, relations, projection, &base).write_json(out);
+            },
+        ))
     }
 
     async fn list(
@@ -1609,27 +1599,30 @@ pub const DEFAULT_CONNECTION: &str = "default";
 /// request went to the shared heap and showed in load profiles).
 const REPLY_CAPACITY: usize = 1000;
 
-fn list_response<T: serde::Serialize>(total: usize, start_index: usize, resources: &[T]) -> Reply {
-    #[derive(serde::Serialize)]
-    #[serde(rename_all = "camelCase")]
-    struct ListResponse<'a, T> {
-        schemas: [&'static str; 1],
-        total_results: usize,
-        items_per_page: usize,
-        start_index: usize,
-        #[serde(rename = "Resources")]
-        resources: &'a [T],
-    }
-    Reply::json(
-        StatusCode::OK,
-        &ListResponse {
-            schemas: [LIST_RESPONSE_SCHEMA],
-            total_results: total,
-            items_per_page: resources.len(),
-            start_index,
-            resources,
-        },
+/// A ListResponse (RFC 7644 §3.4.2) over `items`, each written by `write`
+/// straight into the body.
+fn list_response<T>(
+    total: usize,
+    start_index: usize,
+    items: &[T],
+    write: impl Fn(&mut Vec<u8>, &T),
+) -> Reply {
+    let mut body = Vec::with_capacity(REPLY_CAPACITY);
+    write!(
+        body,
+        "{{\"schemas\":[\"{LIST_RESPONSE_SCHEMA}\"],\"totalResults\":{total},\
+         \"itemsPerPage\":{},\"startIndex\":{start_index},\"Resources\":[",
+        items.len()
     )
+    .expect("BUG: writing into a Vec");
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            body.push(b',');
+        }
+        write(&mut body, item);
+    }
+    body.extend_from_slice(b"]}");
+    Reply::body(StatusCode::OK, body)
 }
 
 fn method_not_allowed(method: &Method, allowed: &str) -> Error {
