@@ -708,6 +708,12 @@ impl Rendered<'_> {
 
     /// Writes the resource as JSON at the end of `out`.
     pub fn write_json(&self, out: &mut Vec<u8>) {
+        if self.projection.is_all()
+            && let Some((json, extensions)) = self.resource.attributes.whole()
+            && self.write_whole(out, json, extensions)
+        {
+            return;
+        }
         let common = common_attributes();
         let (values, extension_values) = self.source();
         let core = self.entries(None, &values);
@@ -750,7 +756,95 @@ impl Rendered<'_> {
             }
             out.push(b'}');
         }
-        let meta_attr = &common[2];
+        self.write_meta_field(out);
+        out.push(b'}');
+    }
+
+    /// [`Rendered::write_json`] for stored text whose [`Layout::whole`]
+    /// holds, with nothing selected or excluded: the text between its
+    /// braces is copied as it is, with the relations (a user's `groups`)
+    /// spliced in at their place in schema order. `false`, with nothing
+    /// written, when the text cannot be split where a relation goes.
+    fn write_whole(&self, out: &mut Vec<u8>, json: &str, extensions: u64) -> bool {
+        let Some(inner) = json.strip_prefix('{').and_then(|j| j.strip_suffix('}')) else {
+            return false;
+        };
+        // Where each relation that goes out is spliced in: before the
+        // first stored attribute that comes after it in schema order.
+        let mut splices: Vec<(usize, Entry<'_>)> = Vec::new();
+        if !self.relations.is_empty() {
+            let core = &self.rtype.schema().attributes;
+            let mut fields = None;
+            for (i, attr) in core.iter().enumerate() {
+                if !(self.rtype.is_members(&attr.name) || self.rtype.is_member_of(&attr.name)) {
+                    continue;
+                }
+                let Some(value) = self.relations.get(&attr.name) else {
+                    continue;
+                };
+                let entry = Entry {
+                    attr,
+                    value: Val::Ref(value),
+                    selection: self.projection.select(self.rtype, None, attr),
+                };
+                if !entry.has_output() {
+                    continue;
+                }
+                if fields.is_none() {
+                    fields = json_text::object_fields(json);
+                }
+                let Some(fields) = &fields else {
+                    return false;
+                };
+                let mut hint = 0;
+                let at = fields
+                    .iter()
+                    .find(|(key, _)| {
+                        *key != common_attributes()[1].name
+                            && position(core, key, &mut hint).is_none_or(|p| p > i)
+                    })
+                    // The key's opening quote; keys are borrowed from `json`.
+                    .map_or(inner.len(), |(key, _)| {
+                        key.as_ptr() as usize - inner.as_ptr() as usize - 1
+                    });
+                splices.push((at, entry));
+            }
+        }
+        out.extend_from_slice(b"{\"schemas\":[");
+        json_text::write_str(out, &self.rtype.schema().id);
+        for (i, ext) in self.rtype.extensions().iter().enumerate() {
+            if extensions >> i & 1 == 1 {
+                out.push(b',');
+                json_text::write_str(out, &ext.schema.id);
+            }
+        }
+        out.extend_from_slice(b"],\"id\":");
+        json_text::write_str(out, &self.resource.id);
+        // A piece of the text: whole fields, and the comma after the last
+        // one when another follows it.
+        let copy = |out: &mut Vec<u8>, piece: &str| {
+            let piece = piece.strip_suffix(',').unwrap_or(piece);
+            if !piece.is_empty() {
+                out.push(b',');
+                out.extend_from_slice(piece.as_bytes());
+            }
+        };
+        let mut from = 0;
+        for (at, entry) in &splices {
+            copy(out, &inner[from..*at]);
+            out.push(b',');
+            entry.write_field(out);
+            from = *at;
+        }
+        copy(out, &inner[from..]);
+        self.write_meta_field(out);
+        out.push(b'}');
+        true
+    }
+
+    /// Writes `,"meta":{...}` when any of `meta` goes out.
+    fn write_meta_field(&self, out: &mut Vec<u8>) {
+        let meta_attr = &common_attributes()[2];
         let meta = Entry {
             attr: meta_attr,
             value: Val::Ref(&Value::Null),
@@ -762,7 +856,6 @@ impl Rendered<'_> {
             out.extend_from_slice(b",\"meta\":");
             self.write_meta(out, &meta);
         }
-        out.push(b'}');
     }
 }
 
@@ -838,6 +931,103 @@ pub(crate) fn complex_values_verbatim(
             .all(|ext| match attributes.get(&ext.schema.id) {
                 Some(Value::Object(values)) => all_complex_verbatim(&ext.schema.attributes, values),
                 _ => true,
+            })
+}
+
+/// What a record's [`canonical_json`] text lets responses copy without
+/// looking into it, worked out once from the map when the text is written
+/// ([`layout`]) and handed back with the text
+/// (`Attributes::from_canonical_json`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Layout {
+    /// Every complex value is what a response writes when it leaves none
+    /// of its sub-attributes out ([`complex_values_verbatim`]).
+    pub(crate) complex: bool,
+    /// With nothing selected or excluded, a response writes every stored
+    /// attribute as it is and in the text's order (no attribute returned
+    /// only on request or never, no unknown name, no relation, no empty
+    /// extension): then these are the extensions present, one bit per
+    /// position in the resource type's extensions.
+    pub(crate) whole: Option<u64>,
+}
+
+/// The [`Layout`] of the text [`canonical_json`] writes for `attributes`.
+pub(crate) fn layout(rtype: &ResourceType, attributes: &Map<String, Value>) -> Layout {
+    let complex = complex_values_verbatim(rtype, attributes);
+    Layout {
+        complex,
+        whole: if complex {
+            whole_extensions(rtype, attributes)
+        } else {
+            None
+        },
+    }
+}
+
+/// [`Layout::whole`] for `attributes`, whose complex values are known to be
+/// verbatim.
+fn whole_extensions(rtype: &ResourceType, attributes: &Map<String, Value>) -> Option<u64> {
+    let core = &rtype.schema().attributes;
+    let external_id = &common_attributes()[1];
+    let mut present = 0;
+    for (name, value) in attributes {
+        if *name == external_id.name {
+            // Written after `id` from the text's first field; a core
+            // attribute of the same name would be written twice.
+            if core.iter().any(|a| a.name == *name) || !copied_whole(external_id, value) {
+                return None;
+            }
+        } else if let Some(attr) = core.iter().find(|a| a.name == *name) {
+            if rtype.is_members(name) || rtype.is_member_of(name) || !copied_whole(attr, value) {
+                return None;
+            }
+        } else {
+            let (i, ext) = rtype
+                .extensions()
+                .iter()
+                .enumerate()
+                .find(|(_, e)| e.schema.id == *name)?;
+            let Value::Object(fields) = value else {
+                return None;
+            };
+            if i >= 64 || fields.is_empty() {
+                return None;
+            }
+            for (name, value) in fields {
+                let attr = ext.schema.attributes.iter().find(|a| a.name == *name)?;
+                if !copied_whole(attr, value) {
+                    return None;
+                }
+            }
+            present |= 1 << i;
+        }
+    }
+    Some(present)
+}
+
+/// Whether a response that selects and excludes nothing writes `value` of
+/// `attr` as it is: the attribute is returned by default, and so is every
+/// sub-attribute its complex values name.
+fn copied_whole(attr: &Attribute, value: &Value) -> bool {
+    let kept = |a: &Attribute| {
+        a.mutability != Mutability::WriteOnly
+            && matches!(a.returned, Returned::Default | Returned::Always)
+    };
+    let keys_kept = |v: &Value| {
+        v.as_object().is_some_and(|o| {
+            o.keys().all(|k| {
+                attr.sub_attributes
+                    .iter()
+                    .find(|s| s.name == *k)
+                    .is_some_and(kept)
+            })
+        })
+    };
+    kept(attr)
+        && (attr.sub_attributes.is_empty()
+            || match value {
+                Value::Array(items) => items.iter().all(keys_kept),
+                other => keys_kept(other),
             })
 }
 
@@ -955,5 +1145,251 @@ impl Serialize for Nested<'_> {
             }
             other => other.serialize(serializer),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use proptest::prelude::*;
+    use serde_json::{Map, Value, json};
+
+    use super::{Projection, Rendered, canonical_json, layout};
+    use crate::json_text;
+    use crate::resource::{Attributes, Resource};
+    use crate::schema::{Attribute, Mutability, ResourceType, Returned, Schema};
+
+    const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+    const DEVICE_EXT: &str = "urn:example:params:scim:schemas:extension:acme:2.0:Device";
+
+    /// A resource type with one attribute of each `returned` kind, on its
+    /// own and as sub-attributes, with the relation `members`.
+    fn devices() -> ResourceType {
+        let schema = Schema::new("urn:example:params:scim:schemas:core:2.0:Device", "Device")
+            .attribute(Attribute::string("serial").returned(Returned::Always))
+            .attribute(Attribute::string("secret").returned(Returned::Never))
+            .attribute(Attribute::string("audit").returned(Returned::Request))
+            .attribute(Attribute::string("pin").mutability(Mutability::WriteOnly))
+            .attribute(Attribute::complex(
+                "members",
+                vec![Attribute::string("value"), Attribute::string("display")],
+            ))
+            .attribute(Attribute::complex(
+                "location",
+                vec![
+                    Attribute::string("site").returned(Returned::Always),
+                    Attribute::string("room"),
+                    Attribute::string("gps").returned(Returned::Request),
+                    Attribute::string("key").returned(Returned::Never),
+                ],
+            ));
+        let ext = Schema::new(DEVICE_EXT, "AcmeDevice")
+            .attribute(Attribute::string("costCenter"))
+            .attribute(Attribute::string("notes").returned(Returned::Request));
+        ResourceType::new("Device", "/Devices", Arc::new(schema))
+            .extension(Arc::new(ext), false)
+            .members_attribute("members")
+    }
+
+    /// Stored attributes a store may hold for each resource type, some
+    /// that a response copies whole and some that it does not (returned
+    /// never or on request, unknown, empty, a relation stored as an
+    /// attribute).
+    fn pool(rtype: &str) -> Vec<(&'static str, Value)> {
+        let common = [("externalId", json!("ext-1"))];
+        let specific = match rtype {
+            "User" => vec![
+                ("userName", json!("bjensen")),
+                ("displayName", json!("Babs \"B\" Jensen")),
+                ("password", json!("t1meMa$heen")),
+                (
+                    "name",
+                    json!({"givenName": "Barbara", "familyName": "Jensen"}),
+                ),
+                ("name", json!({})),
+                ("active", json!(true)),
+                (
+                    "emails",
+                    json!([{"value": "b@example.com", "type": "work", "primary": true}]),
+                ),
+                (
+                    "emails",
+                    json!([{"value": "b@example.com"}, {"type": "home", "value": "c@x"}]),
+                ),
+                ("entitlements", json!([{"value": "e1"}])),
+                ("roles", json!([{"value": "r1", "primary": false}])),
+                ("groups", json!([{"value": "stored"}])),
+                ("nickName", Value::Null),
+                ("unknownThing", json!(1)),
+                (ENTERPRISE, json!({"department": "Tours"})),
+                (
+                    ENTERPRISE,
+                    json!({"employeeNumber": "7", "manager": {"value": "m-1"}}),
+                ),
+                (ENTERPRISE, json!({})),
+                (ENTERPRISE, json!("not an object")),
+            ],
+            "Group" => vec![
+                ("displayName", json!("Tour Guides")),
+                ("members", json!([{"value": "stored"}])),
+            ],
+            _ => vec![
+                ("serial", json!("S-1")),
+                ("secret", json!("s3")),
+                ("audit", json!("checked")),
+                ("pin", json!("1234")),
+                ("location", json!({"site": "HQ", "room": "101"})),
+                ("location", json!({"site": "HQ", "gps": "52.5,13.4"})),
+                ("location", json!({"room": "101", "key": "k"})),
+                (DEVICE_EXT, json!({"costCenter": "4130"})),
+                (
+                    DEVICE_EXT,
+                    json!({"costCenter": "4130", "notes": "fragile"}),
+                ),
+            ],
+        };
+        common.into_iter().chain(specific).collect()
+    }
+
+    fn relations(rtype: &str, pick: usize) -> Map<String, Value> {
+        let name = if rtype == "User" { "groups" } else { "members" };
+        let value = match pick % 4 {
+            0 => return Map::new(),
+            1 => json!([]),
+            2 => json!([{"value": "g1", "display": "Guides", "type": "direct"}]),
+            _ => json!([{"value": "g1"}, {"value": "g2", "display": "Two"}]),
+        };
+        [(name.to_owned(), value)].into_iter().collect()
+    }
+
+    const PROJECTIONS: [(Option<&str>, Option<&str>); 5] = [
+        (None, None),
+        (None, None),
+        (Some("userName,serial,members"), None),
+        (None, Some("emails,location.room")),
+        (None, Some("groups,members")),
+    ];
+
+    fn write(
+        rtype: &ResourceType,
+        resource: &Resource,
+        relations: &Map<String, Value>,
+        projection: &Projection,
+    ) -> String {
+        let mut out = Vec::new();
+        Rendered::new(
+            rtype,
+            resource,
+            relations,
+            projection,
+            "https://example.com/scim/v2",
+        )
+        .write_json(&mut out);
+        String::from_utf8(out).expect("UTF-8")
+    }
+
+    proptest! {
+        /// Whatever the stored attributes, the relations and the
+        /// projection, a response written from a store's canonical text
+        /// (copied whole when its layout allows) is byte for byte the one
+        /// written from the decoded map.
+        #[test]
+        fn copying_stored_text_whole_writes_what_the_map_writes(
+            kind in 0..3_usize,
+            picks in prop::collection::vec(any::<prop::sample::Index>(), 0..8),
+            relation in 0..4_usize,
+            projection in 0..PROJECTIONS.len(),
+        ) {
+            let (name, rtype) = match kind {
+                0 => ("User", ResourceType::user()),
+                1 => ("Group", ResourceType::group()),
+                _ => ("Device", devices()),
+            };
+            let pool = pool(name);
+            let map: Map<String, Value> = picks
+                .iter()
+                .map(|i| pool[i.index(pool.len())].clone())
+                .map(|(k, v)| (k.to_owned(), v))
+                .collect();
+            let relations = relations(name, relation);
+            let (attributes, excluded) = PROJECTIONS[projection];
+            let projection = Projection::parse(attributes, excluded).expect("valid lists");
+            let decoded = Resource::new("r-1", map.clone());
+            let text = canonical_json(&rtype, &map).expect("serializes");
+            let stored = Resource {
+                attributes: Attributes::from_canonical_json(text.into(), layout(&rtype, &map)),
+                ..decoded.clone()
+            };
+            prop_assert_eq!(
+                write(&rtype, &stored, &relations, &projection),
+                write(&rtype, &decoded, &relations, &projection)
+            );
+        }
+    }
+
+    /// The attributes identity providers send are copied whole, and a user's
+    /// groups are spliced in at their place in schema order.
+    #[test]
+    fn what_identity_providers_send_is_copied_whole() {
+        let user = ResourceType::user();
+        let map: Map<String, Value> = serde_json::from_value(json!({
+            "externalId": "ext-1",
+            "userName": "bjensen",
+            "name": {"givenName": "Barbara", "familyName": "Jensen"},
+            "active": true,
+            "emails": [{"value": "b@example.com", "type": "work", "primary": true}],
+            "roles": [{"value": "r1"}],
+            ENTERPRISE: {"department": "Tours", "manager": {"value": "m-1"}}
+        }))
+        .unwrap();
+        let copied = layout(&user, &map);
+        assert!(copied.complex);
+        assert_eq!(
+            copied.whole,
+            Some(1),
+            "the enterprise extension, copied whole"
+        );
+        let stored = Resource {
+            attributes: Attributes::from_canonical_json(
+                canonical_json(&user, &map).unwrap().into(),
+                copied,
+            ),
+            ..Resource::new("u-1", Map::new())
+        };
+        let relations = relations("User", 3);
+        let text = write(&user, &stored, &relations, &Projection::all());
+        let out: Value = serde_json::from_str(&text).unwrap();
+        let keys: Vec<&str> = json_text::object_fields(&text)
+            .unwrap()
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "schemas",
+                "id",
+                "externalId",
+                "userName",
+                "name",
+                "active",
+                "emails",
+                "groups",
+                "roles",
+                ENTERPRISE,
+                "meta"
+            ]
+        );
+        assert_eq!(out["schemas"], json!([user.schema().id, ENTERPRISE]));
+        assert_eq!(out["groups"][1]["display"], "Two");
+        assert!(
+            stored.attributes.json().is_some(),
+            "the text was not decoded"
+        );
+
+        let mut with_password = map.clone();
+        with_password.insert("password".to_owned(), json!("secret"));
+        assert_eq!(layout(&user, &with_password).whole, None);
     }
 }

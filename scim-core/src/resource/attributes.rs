@@ -8,6 +8,7 @@ use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 use crate::error::Error;
+use crate::project::Layout;
 
 /// A resource's attributes: a JSON object in canonical case.
 ///
@@ -25,10 +26,9 @@ pub struct Attributes {
     /// The text the map decodes from, until the map is changed (shared:
     /// a store can hand out the text it keeps without copying it).
     json: Option<Arc<str>>,
-    /// The text is `project::canonical_json`'s and every complex value in
-    /// it is what a response writes when it leaves none of the value's
-    /// sub-attributes out (`project::complex_values_verbatim`).
-    verbatim: bool,
+    /// What of the text, when it is `project::canonical_json`'s, responses
+    /// may copy without looking into it (`project::layout`).
+    layout: Layout,
 }
 
 impl Attributes {
@@ -60,24 +60,31 @@ impl Attributes {
         Self {
             map: OnceLock::new(),
             json: Some(json),
-            verbatim: false,
+            layout: Layout::default(),
         }
     }
 
-    /// Text that `project::canonical_json` wrote, with whether its complex
-    /// values are as responses write them (`verbatim`, computed with
-    /// `project::complex_values_verbatim` from the same map): responses
-    /// then copy those values without parsing them again.
-    pub(crate) fn from_canonical_json(json: Arc<str>, verbatim: bool) -> Self {
+    /// Text that `project::canonical_json` wrote, with its `layout`
+    /// (computed with `project::layout` from the same map): responses then
+    /// copy what it allows without parsing the text again.
+    pub(crate) fn from_canonical_json(json: Arc<str>, layout: Layout) -> Self {
         Self {
-            verbatim,
+            layout,
             ..Self::from_trusted_json(json)
         }
     }
 
     /// Whether the undecoded text's complex values may be copied unchecked.
     pub(crate) fn verbatim(&self) -> bool {
-        self.verbatim && self.json().is_some()
+        self.layout.complex && self.json().is_some()
+    }
+
+    /// The undecoded text, when a response that selects and excludes
+    /// nothing copies all of it, and the extensions it holds
+    /// (`project::Layout::whole`).
+    pub(crate) fn whole(&self) -> Option<(&str, u64)> {
+        let extensions = self.layout.whole?;
+        Some((self.json()?, extensions))
     }
 
     /// The JSON text, while the attributes are still undecoded.
@@ -122,7 +129,7 @@ impl DerefMut for Attributes {
         let _ = self.map();
         // The text no longer says what the map holds.
         self.json = None;
-        self.verbatim = false;
+        self.layout = Layout::default();
         self.map
             .get_mut()
             .unwrap_or_else(|| unreachable!("BUG: the map was initialized just above"))
@@ -134,7 +141,7 @@ impl From<Map<String, Value>> for Attributes {
         Self {
             map: OnceLock::from(map),
             json: None,
-            verbatim: false,
+            layout: Layout::default(),
         }
     }
 }
@@ -150,7 +157,7 @@ impl Clone for Attributes {
         Self {
             map: self.map.clone(),
             json: self.json.clone(),
-            verbatim: self.verbatim,
+            layout: self.layout,
         }
     }
 }

@@ -28,6 +28,7 @@ use time::OffsetDateTime;
 use super::{Context, ListPage, ListQuery, MemberChange, Store, Update, version_mismatch};
 use crate::error::{Error, Result};
 use crate::eval;
+use crate::project::Layout;
 use crate::resource::{Attributes, GroupRef, Member, Meta, Resource};
 use crate::schema::{AttributeType, ResourceType, Uniqueness};
 
@@ -100,8 +101,8 @@ struct Record {
     version: u64,
     /// Shared with the resources handed out: a read copies no text.
     json: Arc<str>,
-    /// Whether responses may copy the text's complex values unchecked.
-    verbatim: bool,
+    /// What of the text responses may copy unchecked.
+    layout: Layout,
     owner: Option<Arc<str>>,
     deleted: bool,
 }
@@ -170,7 +171,7 @@ impl Record {
                 version: self.version.to_string(),
             },
             // Decoded only if something reads the map: a GET copies the text.
-            attributes: Attributes::from_canonical_json(self.json.clone(), self.verbatim),
+            attributes: Attributes::from_canonical_json(self.json.clone(), self.layout),
             owner: self.owner.as_deref().map(str::to_owned),
             deleted: self.deleted,
         }
@@ -759,14 +760,11 @@ pub(crate) fn filter_mentions(filter: &Filter<'_>, name: &str) -> bool {
 }
 
 /// The text a record keeps (keys in schema order, so that reads can copy
-/// attributes straight into responses), and whether responses may copy its complex
-/// values without checking them (see `Attributes::from_canonical_json`).
-fn to_json(rtype: &ResourceType, attrs: &Map<String, Value>) -> Result<(Arc<str>, bool)> {
+/// attributes straight into responses), and what of it responses may copy
+/// without checking (see `Attributes::from_canonical_json`).
+fn to_json(rtype: &ResourceType, attrs: &Map<String, Value>) -> Result<(Arc<str>, Layout)> {
     let json = crate::project::canonical_json(rtype, attrs)?;
-    Ok((
-        json.into(),
-        crate::project::complex_values_verbatim(rtype, attrs),
-    ))
+    Ok((json.into(), crate::project::layout(rtype, attrs)))
 }
 
 #[async_trait]
@@ -779,7 +777,7 @@ impl Store for MemoryStore {
         members: Vec<Member>,
     ) -> Result<Resource> {
         // Written before taking the lock, which other requests wait on.
-        let (json, verbatim) = to_json(rtype, &resource.attributes)?;
+        let (json, layout) = to_json(rtype, &resource.attributes)?;
         self.write_tenant(ctx, |t| {
             let collection = t.collection(rtype);
             if t.by_id.contains(&resource.id) {
@@ -798,7 +796,7 @@ impl Store for MemoryStore {
                 modified: resource.meta.last_modified,
                 version,
                 json: json.clone(),
-                verbatim,
+                layout,
                 owner,
                 deleted: resource.deleted,
             }));
@@ -815,7 +813,7 @@ impl Store for MemoryStore {
                     version: version.to_string(),
                     ..resource.meta
                 },
-                attributes: Attributes::from_canonical_json(json, verbatim),
+                attributes: Attributes::from_canonical_json(json, layout),
                 ..resource
             })
         })
@@ -881,13 +879,13 @@ impl Store for MemoryStore {
             if let (Some(new), Some(old)) = (&update.attributes, &old_attrs)
                 && new != &**old
             {
-                let Some((json, verbatim)) = json else {
+                let Some((json, layout)) = json else {
                     return Err(Error::internal("BUG: no text for new attributes"));
                 };
                 t.index(collection, h, Some(&**old), Some(new));
                 if let Some(r) = t.record_mut(h) {
                     r.json = json;
-                    r.verbatim = verbatim;
+                    r.layout = layout;
                 }
                 changed = true;
             }
