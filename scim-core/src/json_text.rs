@@ -143,14 +143,60 @@ pub(crate) fn write_str_parts(out: &mut Vec<u8>, parts: &[&str]) {
         if plain {
             out.extend_from_slice(part.as_bytes());
         } else {
-            // serde_json's escaping, without the quotes it adds.
-            let start = out.len();
-            write_value_of(out, part);
-            out.remove(start);
-            out.pop();
+            write_escaped(out, part);
         }
     }
     out.push(b'"');
+}
+
+/// Writes `s` escaped as serde_json escapes a string, without the quotes:
+/// `"`, `\` and the control characters, the common ones by their short
+/// escapes.
+fn write_escaped(out: &mut Vec<u8>, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let bytes = s.as_bytes();
+    let mut from = 0;
+    for (i, &c) in bytes.iter().enumerate() {
+        let short = match c {
+            b'"' => b'"',
+            b'\\' => b'\\',
+            b'\n' => b'n',
+            b'\r' => b'r',
+            b'\t' => b't',
+            0x08 => b'b',
+            0x0c => b'f',
+            0..0x20 => b'u',
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[from..i]);
+        out.extend_from_slice(&[b'\\', short]);
+        if short == b'u' {
+            out.extend_from_slice(&[
+                b'0',
+                b'0',
+                HEX[usize::from(c >> 4)],
+                HEX[usize::from(c & 0xf)],
+            ]);
+        }
+        from = i + 1;
+    }
+    out.extend_from_slice(&bytes[from..]);
+}
+
+/// Writes `n` in decimal.
+pub(crate) fn write_usize(out: &mut Vec<u8>, mut n: usize) {
+    let mut digits = [0; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        // A digit: below 10.
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[at..]);
 }
 
 /// Writes `"key":`.
@@ -264,6 +310,35 @@ mod tests {
         let mut out = Vec::new();
         write_str_parts(&mut out, &["a\"", "b", "\\c"]);
         assert_eq!(out, serde_json::to_vec("a\"b\\c").unwrap());
+    }
+
+    proptest! {
+        #[test]
+        fn numbers_are_written_as_display_writes_them(n in any::<usize>()) {
+            let mut out = Vec::new();
+            write_usize(&mut out, n);
+            prop_assert_eq!(String::from_utf8(out).unwrap(), n.to_string());
+        }
+
+        /// Any string, in any number of parts, is written as serde_json
+        /// writes it.
+        #[test]
+        fn strings_are_escaped_as_serde_json_escapes_them(
+            parts in prop::collection::vec(prop::collection::vec(prop_oneof![
+                any::<char>(),
+                (0..0x20_u8).prop_map(char::from),
+                prop::sample::select(vec!['"', '\\', '/', '\u{7f}']),
+            ], 0..12), 0..4),
+        ) {
+            let parts: Vec<String> = parts.into_iter().map(String::from_iter).collect();
+            let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+            let mut out = Vec::new();
+            write_str_parts(&mut out, &parts);
+            prop_assert_eq!(
+                String::from_utf8(out).unwrap(),
+                serde_json::to_string(&parts.concat()).unwrap()
+            );
+        }
     }
 
     fn arb_json() -> impl Strategy<Value = Value> {

@@ -12,7 +12,6 @@ mod members;
 mod query;
 
 use std::fmt;
-use std::io::Write as _;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -23,6 +22,7 @@ use serde_json::{Map, Value};
 use crate::auth::Authenticator;
 use crate::error::{Error, ErrorKind, Result};
 use crate::eval;
+use crate::json_text;
 use crate::patch::{self, PatchRequest};
 use crate::policy::{Deletion, Event, EventKind, EventSink, Link, Policy};
 use crate::project::{self, Projection};
@@ -1608,13 +1608,15 @@ fn list_response<T>(
     write: impl Fn(&mut Vec<u8>, &T),
 ) -> Reply {
     let mut body = Vec::with_capacity(REPLY_CAPACITY);
-    write!(
-        body,
-        "{{\"schemas\":[\"{LIST_RESPONSE_SCHEMA}\"],\"totalResults\":{total},\
-         \"itemsPerPage\":{},\"startIndex\":{start_index},\"Resources\":[",
-        items.len()
-    )
-    .expect("BUG: writing into a Vec");
+    body.extend_from_slice(b"{\"schemas\":[");
+    json_text::write_str(&mut body, LIST_RESPONSE_SCHEMA);
+    body.extend_from_slice(b"],\"totalResults\":");
+    json_text::write_usize(&mut body, total);
+    body.extend_from_slice(b",\"itemsPerPage\":");
+    json_text::write_usize(&mut body, items.len());
+    body.extend_from_slice(b",\"startIndex\":");
+    json_text::write_usize(&mut body, start_index);
+    body.extend_from_slice(b",\"Resources\":[");
     for (i, item) in items.iter().enumerate() {
         if i > 0 {
             body.push(b',');
