@@ -909,7 +909,9 @@ impl ScimService {
         req: &Req<'_>,
     ) -> Result<Reply> {
         let projection = req.params.projection()?;
-        let (resource, fresh) = self.create_resource(ctx, rtype, req).await?;
+        // Boxed: inline, its future would take this one over the
+        // allocator's small-size cache (see `dispatch`).
+        let (resource, fresh) = Box::pin(self.create_resource(ctx, rtype, req)).await?;
         let location = project::location(&self.base(ctx), rtype, &resource.id);
         Ok(self
             .resource_reply(
