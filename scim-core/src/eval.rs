@@ -301,9 +301,7 @@ fn values<'a>(scope: &Scope<'a>, path: &AttrPath) -> Result<Option<(&'a Attribut
             }
             let container = match resolved.extension {
                 Some(ext) => resource.attributes.get(&ext.id).and_then(Value::as_object),
-                None if rtype.is_members(&attr.name) || rtype.is_member_of(&attr.name) => {
-                    *relations
-                }
+                None if rtype.is_relation(&attr.name) => *relations,
                 None => Some(resource.attributes.map()),
             };
             let value = container.and_then(|c| c.get(&attr.name));

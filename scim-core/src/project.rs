@@ -223,10 +223,7 @@ impl<'a> Rendered<'a> {
     /// The attributes of one schema that go out, in schema order.
     fn entries(&self, extension: Option<&'a Schema>, values: &Source<'a>) -> Vec<Entry<'a>> {
         let attrs = extension.map_or(&self.rtype.schema().attributes, |e| &e.attributes);
-        let relation = |attr: &Attribute| {
-            extension.is_none()
-                && (self.rtype.is_members(&attr.name) || self.rtype.is_member_of(&attr.name))
-        };
+        let relation = |attr: &Attribute| extension.is_none() && self.rtype.is_relation(&attr.name);
         // The values present, by the position of their attribute: walking
         // what is there beats looking up each of the schema's attributes.
         let mut present: Vec<(usize, Val<'a>)> = Vec::with_capacity(16);
@@ -724,14 +721,7 @@ impl Rendered<'_> {
                 (!entries.is_empty()).then_some((*schema, entries))
             })
             .collect();
-        out.extend_from_slice(b"{\"schemas\":[");
-        json_text::write_str(out, &self.rtype.schema().id);
-        for (ext, _) in &extensions {
-            out.push(b',');
-            json_text::write_str(out, &ext.id);
-        }
-        out.extend_from_slice(b"],\"id\":");
-        json_text::write_str(out, &self.resource.id);
+        self.write_head(out, extensions.iter().map(|(ext, _)| *ext));
         if let Some(external_id) = values.get("externalId", &mut 0)
             && !matches!(
                 self.projection.select(self.rtype, None, &common[1]),
@@ -776,7 +766,7 @@ impl Rendered<'_> {
             let core = &self.rtype.schema().attributes;
             let mut fields = None;
             for (i, attr) in core.iter().enumerate() {
-                if !(self.rtype.is_members(&attr.name) || self.rtype.is_member_of(&attr.name)) {
+                if !self.rtype.is_relation(&attr.name) {
                     continue;
                 }
                 let Some(value) = self.relations.get(&attr.name) else {
@@ -810,16 +800,12 @@ impl Rendered<'_> {
                 splices.push((at, entry));
             }
         }
-        out.extend_from_slice(b"{\"schemas\":[");
-        json_text::write_str(out, &self.rtype.schema().id);
-        for (i, ext) in self.rtype.extensions().iter().enumerate() {
-            if extensions >> i & 1 == 1 {
-                out.push(b',');
-                json_text::write_str(out, &ext.schema.id);
-            }
-        }
-        out.extend_from_slice(b"],\"id\":");
-        json_text::write_str(out, &self.resource.id);
+        self.write_head(
+            out,
+            (self.rtype.extensions().iter().enumerate())
+                .filter(|(i, _)| extensions >> i & 1 == 1)
+                .map(|(_, ext)| &*ext.schema),
+        );
         // A piece of the text: whole fields, and the comma after the last
         // one when another follows it.
         let copy = |out: &mut Vec<u8>, piece: &str| {
@@ -840,6 +826,18 @@ impl Rendered<'_> {
         self.write_meta_field(out);
         out.push(b'}');
         true
+    }
+
+    /// Writes `{"schemas":[...],"id":...`: the core schema and `extensions`.
+    fn write_head<'s>(&self, out: &mut Vec<u8>, extensions: impl Iterator<Item = &'s Schema>) {
+        out.extend_from_slice(b"{\"schemas\":[");
+        json_text::write_str(out, &self.rtype.schema().id);
+        for ext in extensions {
+            out.push(b',');
+            json_text::write_str(out, &ext.id);
+        }
+        out.extend_from_slice(b"],\"id\":");
+        json_text::write_str(out, &self.resource.id);
     }
 
     /// Writes `,"meta":{...}` when any of `meta` goes out.
@@ -891,49 +889,6 @@ pub fn canonical_json(rtype: &ResourceType, attributes: &Map<String, Value>) -> 
     String::from_utf8(out).map_err(Error::internal)
 }
 
-/// Whether every complex value of `attributes` is what a response writes
-/// for it when the projection leaves none of its sub-attributes out, so
-/// that [`Rendered`] can copy it from [`canonical_json`]'s text without
-/// checking it again: an object with at least one key, every key a
-/// sub-attribute's name (which the text then lists in schema order), or a
-/// non-empty array of such objects. This is exactly what [`Verbatim`]
-/// checks of one value, for the whole record at once, when it is written.
-pub(crate) fn complex_values_verbatim(
-    rtype: &ResourceType,
-    attributes: &Map<String, Value>,
-) -> bool {
-    fn all_complex_verbatim(attrs: &[Attribute], values: &Map<String, Value>) -> bool {
-        values.iter().all(
-            |(name, value)| match attrs.iter().find(|a| a.name == *name) {
-                Some(attr) if !attr.sub_attributes.is_empty() => value_verbatim(attr, value, false),
-                _ => true,
-            },
-        )
-    }
-    fn value_verbatim(attr: &Attribute, value: &Value, in_array: bool) -> bool {
-        match value {
-            Value::Object(fields) => {
-                !fields.is_empty()
-                    && fields
-                        .keys()
-                        .all(|k| attr.sub_attributes.iter().any(|s| s.name == *k))
-            }
-            Value::Array(items) if !in_array => {
-                !items.is_empty() && items.iter().all(|i| value_verbatim(attr, i, true))
-            }
-            _ => false,
-        }
-    }
-    all_complex_verbatim(&rtype.schema().attributes, attributes)
-        && rtype
-            .extensions()
-            .iter()
-            .all(|ext| match attributes.get(&ext.schema.id) {
-                Some(Value::Object(values)) => all_complex_verbatim(&ext.schema.attributes, values),
-                _ => true,
-            })
-}
-
 /// What a record's [`canonical_json`] text lets responses copy without
 /// looking into it, worked out once from the map when the text is written
 /// ([`layout`]) and handed back with the text
@@ -941,7 +896,10 @@ pub(crate) fn complex_values_verbatim(
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Layout {
     /// Every complex value is what a response writes when it leaves none
-    /// of its sub-attributes out ([`complex_values_verbatim`]).
+    /// of its sub-attributes out: an object with at least one key, every
+    /// key a sub-attribute's name (which the text then lists in schema
+    /// order), or a non-empty array of such objects. This is what
+    /// [`Verbatim`] checks of one value, for the whole record at once.
     pub(crate) complex: bool,
     /// With nothing selected or excluded, a response writes every stored
     /// attribute as it is and in the text's order (no attribute returned
@@ -953,65 +911,87 @@ pub(crate) struct Layout {
 
 /// The [`Layout`] of the text [`canonical_json`] writes for `attributes`.
 pub(crate) fn layout(rtype: &ResourceType, attributes: &Map<String, Value>) -> Layout {
-    let complex = complex_values_verbatim(rtype, attributes);
+    let core = &rtype.schema().attributes;
+    let external_id = &common_attributes()[1];
+    let mut complex = true;
+    let mut whole = Some(0);
+    // One stored value of `attr`, in the schema `schema` (core: `None`).
+    let mut value =
+        |schema: Option<&str>, attr: &Attribute, value: &Value, whole: &mut Option<u64>| {
+            let verbatim = attr.sub_attributes.is_empty() || value_verbatim(attr, value, false);
+            complex &= verbatim;
+            if !verbatim || !copied_whole(rtype, schema, attr, value) {
+                *whole = None;
+            }
+        };
+    for (name, v) in attributes {
+        if let Some(attr) = core.iter().find(|a| a.name == *name) {
+            // A core attribute named `externalId` would be written twice:
+            // after `id` and among the core attributes.
+            if rtype.is_relation(name) || *name == external_id.name {
+                whole = None;
+            }
+            value(None, attr, v, &mut whole);
+        } else if *name == external_id.name {
+            value(None, external_id, v, &mut whole);
+        } else if let Some((i, ext)) =
+            (rtype.extensions().iter().enumerate()).find(|(_, e)| e.schema.id == *name)
+        {
+            let Value::Object(fields) = v else {
+                // Skipped by responses, as the map path skips it.
+                whole = None;
+                continue;
+            };
+            match &mut whole {
+                Some(present) if i < 64 && !fields.is_empty() => *present |= 1 << i,
+                _ => whole = None,
+            }
+            for (name, v) in fields {
+                match ext.schema.attributes.iter().find(|a| a.name == *name) {
+                    Some(attr) => value(Some(&ext.schema.id), attr, v, &mut whole),
+                    None => whole = None,
+                }
+            }
+        } else {
+            whole = None;
+        }
+    }
     Layout {
         complex,
-        whole: if complex {
-            whole_extensions(rtype, attributes)
-        } else {
-            None
-        },
+        whole: whole.filter(|_| complex),
     }
 }
 
-/// [`Layout::whole`] for `attributes`, whose complex values are known to be
-/// verbatim.
-fn whole_extensions(rtype: &ResourceType, attributes: &Map<String, Value>) -> Option<u64> {
-    let core = &rtype.schema().attributes;
-    let external_id = &common_attributes()[1];
-    let mut present = 0;
-    for (name, value) in attributes {
-        if *name == external_id.name {
-            // Written after `id` from the text's first field; a core
-            // attribute of the same name would be written twice.
-            if core.iter().any(|a| a.name == *name) || !copied_whole(external_id, value) {
-                return None;
-            }
-        } else if let Some(attr) = core.iter().find(|a| a.name == *name) {
-            if rtype.is_members(name) || rtype.is_member_of(name) || !copied_whole(attr, value) {
-                return None;
-            }
-        } else {
-            let (i, ext) = rtype
-                .extensions()
-                .iter()
-                .enumerate()
-                .find(|(_, e)| e.schema.id == *name)?;
-            let Value::Object(fields) = value else {
-                return None;
-            };
-            if i >= 64 || fields.is_empty() {
-                return None;
-            }
-            for (name, value) in fields {
-                let attr = ext.schema.attributes.iter().find(|a| a.name == *name)?;
-                if !copied_whole(attr, value) {
-                    return None;
-                }
-            }
-            present |= 1 << i;
+/// Whether `value` of the complex attribute `attr` is verbatim (see
+/// [`Layout::complex`]).
+fn value_verbatim(attr: &Attribute, value: &Value, in_array: bool) -> bool {
+    match value {
+        Value::Object(fields) => {
+            !fields.is_empty()
+                && fields
+                    .keys()
+                    .all(|k| attr.sub_attributes.iter().any(|s| s.name == *k))
         }
+        Value::Array(items) if !in_array => {
+            !items.is_empty() && items.iter().all(|i| value_verbatim(attr, i, true))
+        }
+        _ => false,
     }
-    Some(present)
 }
 
 /// Whether a response that selects and excludes nothing writes `value` of
-/// `attr` as it is: the attribute is returned by default, and so is every
-/// sub-attribute its complex values name.
-fn copied_whole(attr: &Attribute, value: &Value) -> bool {
-    let kept = |a: &Attribute| {
-        a.mutability != Mutability::WriteOnly
-            && matches!(a.returned, Returned::Default | Returned::Always)
+/// `attr` (in the schema `schema`) as it is: the projection's own rules
+/// keep the attribute and every sub-attribute its complex values name.
+fn copied_whole(
+    rtype: &ResourceType,
+    schema: Option<&str>,
+    attr: &Attribute,
+    value: &Value,
+) -> bool {
+    let entry = Entry {
+        attr,
+        value: Val::Ref(value),
+        selection: Projection::all().select(rtype, schema, attr),
     };
     let keys_kept = |v: &Value| {
         v.as_object().is_some_and(|o| {
@@ -1019,11 +999,12 @@ fn copied_whole(attr: &Attribute, value: &Value) -> bool {
                 attr.sub_attributes
                     .iter()
                     .find(|s| s.name == *k)
-                    .is_some_and(kept)
+                    .is_some_and(|s| entry.keeps(s))
             })
         })
     };
-    kept(attr)
+    !matches!(entry.selection, Selection::Skip)
+        && attr.mutability != Mutability::WriteOnly
         && (attr.sub_attributes.is_empty()
             || match value {
                 Value::Array(items) => items.iter().all(keys_kept),

@@ -440,6 +440,7 @@ fn stored_pool(rtype: &str) -> Vec<(&'static str, Value)> {
                 json!({"employeeNumber": "7", "manager": {"value": "m-1"}}),
             ),
             (ENTERPRISE, json!({})),
+            (ENTERPRISE, json!({"department": "Tours", "unknownSub": 1})),
             (ENTERPRISE, json!("not an object")),
         ],
         "Group" => vec![

@@ -233,6 +233,12 @@ impl ResourceType {
             .is_some_and(|m| m.eq_ignore_ascii_case(name))
     }
 
+    /// Whether `name` is kept as a relation (members or member-of), not as
+    /// an attribute of the resource.
+    pub(crate) fn is_relation(&self, name: &str) -> bool {
+        self.is_members(name) || self.is_member_of(name)
+    }
+
     /// Resolves an attribute path: a URI prefix selects the core schema or
     /// an extension; without one, core and common attributes come first,
     /// then the extensions' (clients send `department` unqualified too).
