@@ -5,6 +5,7 @@
 //!
 //! `cargo bench -p scim-core --bench core`.
 
+use scim_core::urn::ENTERPRISE_USER;
 use std::hint::black_box;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
@@ -15,14 +16,12 @@ use scim_core::validate::{Strictness, check_required, normalize};
 use scim_core::{Resource, eval};
 use serde_json::{Map, Value, json};
 
-const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
-
 /// The create body of the Entra documentation (entra case E03).
 fn entra_user(n: usize) -> Value {
     json!({
         "schemas": [
             "urn:ietf:params:scim:schemas:core:2.0:User",
-            ENTERPRISE
+            ENTERPRISE_USER
         ],
         "externalId": format!("0a21f0f2-8d2a-4f8e-bf98-7363c4aed4e{}", n % 10),
         "userName": format!("create.{n}@contoso.example"),
@@ -44,7 +43,7 @@ fn entra_patch() -> Value {
             {"op": "Replace", "path": "name.givenName", "value": "Gtfd"},
             {"op": "Replace", "path": "name.familyName", "value": "Pkqf"},
             {"op": "Replace", "path": "externalId", "value": "Eqpj"},
-            {"op": "Replace", "path": format!("{ENTERPRISE}:employeeNumber"), "value": "Eqpj"},
+            {"op": "Replace", "path": format!("{ENTERPRISE_USER}:employeeNumber"), "value": "Eqpj"},
             {"op": "Replace", "path": "active", "value": "False"},
             {"op": "Add", "path": "title", "value": "Senior Tour Guide"},
             {"op": "Add", "path": "phoneNumbers[type eq \"mobile\"].value", "value": "+1 555 0100"},

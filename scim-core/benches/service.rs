@@ -9,6 +9,7 @@
 //! `cargo bench -p scim-core --bench service`. The lookup and the member
 //! add should not grow with the tenant: compare the two sizes of each.
 
+use scim_core::urn::ENTERPRISE_USER;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -21,7 +22,6 @@ use scim_core::{Context, Member, MemoryStore, Resource, ScimService};
 use serde_json::{Map, Value, json};
 use tokio::runtime::Runtime;
 
-const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 const BIG: usize = 100_000;
 const SMALL: usize = 1_000;
 
@@ -29,7 +29,7 @@ const SMALL: usize = 1_000;
 /// unique by `n`.
 fn entra_user(n: usize) -> Value {
     json!({
-        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", ENTERPRISE],
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", ENTERPRISE_USER],
         "externalId": format!("{n:08x}-8d2a-4f8e-bf98-7363c4aed4e1"),
         "userName": format!("user.{n}@contoso.example"),
         "active": true,

@@ -6,8 +6,7 @@ use std::fmt;
 use http::StatusCode;
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 
-/// The schema URI of an error response body.
-pub const ERROR_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
+use crate::urn;
 
 /// `Result` with [`Error`] as the default error.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -288,7 +287,7 @@ impl Serialize for Error {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let scim_type = self.scim_type();
         let mut s = serializer.serialize_struct("Error", 3 + usize::from(scim_type.is_some()))?;
-        s.serialize_field("schemas", &[ERROR_SCHEMA])?;
+        s.serialize_field("schemas", &[urn::ERROR])?;
         s.serialize_field("status", self.status().as_str())?;
         if let Some(t) = scim_type {
             s.serialize_field("scimType", t)?;

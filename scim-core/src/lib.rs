@@ -13,6 +13,7 @@ pub mod service;
 pub mod store;
 #[cfg(feature = "test-util")]
 pub mod testing;
+pub mod urn;
 pub mod validate;
 
 pub use error::{Error, ErrorKind, Result};

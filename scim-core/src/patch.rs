@@ -14,12 +14,10 @@ use serde_json::{Map, Value};
 use crate::error::{Error, ErrorKind, Result};
 use crate::eval::element_matches;
 use crate::schema::{Attribute, AttributeType, Mutability, ResourceType, Schema};
+use crate::urn;
 use crate::validate::{
     Strictness, is_empty, keep_one_primary, normalize_single, normalize_value, object_at,
 };
-
-/// The schema URI of a PATCH request body.
-pub const PATCH_OP_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
 /// A PATCH operation's kind; parsed case-insensitively.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,12 +71,13 @@ impl PatchRequest {
             let ok = schemas.as_array().is_some_and(|s| {
                 s.iter().any(|u| {
                     u.as_str()
-                        .is_some_and(|u| u.eq_ignore_ascii_case(PATCH_OP_SCHEMA))
+                        .is_some_and(|u| u.eq_ignore_ascii_case(urn::PATCH_OP))
                 })
             });
             if !ok {
                 return Err(Error::invalid_syntax(format!(
-                    "a PATCH body's schemas must be [\"{PATCH_OP_SCHEMA}\"]"
+                    "a PATCH body's schemas must be [\"{}\"]",
+                    urn::PATCH_OP
                 )));
             }
         }

@@ -1137,8 +1137,7 @@ mod tests {
     use crate::json_text;
     use crate::resource::{Attributes, Resource};
     use crate::schema::ResourceType;
-
-    const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+    use crate::urn::ENTERPRISE_USER;
 
     /// The attributes identity providers send are copied whole (that the
     /// copy writes what the map writes, whatever is stored, is
@@ -1154,7 +1153,7 @@ mod tests {
             "active": true,
             "emails": [{"value": "b@example.com", "type": "work", "primary": true}],
             "roles": [{"value": "r1"}],
-            ENTERPRISE: {"department": "Tours", "manager": {"value": "m-1"}}
+            ENTERPRISE_USER: {"department": "Tours", "manager": {"value": "m-1"}}
         }))
         .unwrap();
         let copied = layout(&user, &map);
@@ -1205,11 +1204,14 @@ mod tests {
                 "emails",
                 "groups",
                 "roles",
-                ENTERPRISE,
+                ENTERPRISE_USER,
                 "meta"
             ]
         );
-        assert_eq!(parsed["schemas"], json!([user.schema().id, ENTERPRISE]));
+        assert_eq!(
+            parsed["schemas"],
+            json!([user.schema().id, ENTERPRISE_USER])
+        );
         assert_eq!(parsed["groups"][1]["display"], "Two");
         assert!(
             stored.attributes.json().is_some(),

@@ -1,6 +1,7 @@
 //! Filter evaluation and sorting through the public API, with the schema's
 //! types and `caseExact` (RFC 7644 §3.4.2.2, §3.4.2.3).
 
+use scim_core::urn::ENTERPRISE_USER;
 use std::sync::Arc;
 
 use scim_core::eval::{SortOrder, check_filter, matches, matches_with, sort};
@@ -10,7 +11,6 @@ use scim_core::validate::{Strictness, normalize};
 use scim_core::{ErrorKind, Resource};
 use serde_json::{Map, Value, json};
 
-const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 const DEVICE: &str = "urn:example:params:scim:schemas:core:2.0:Device";
 
 fn filter(text: &str) -> scim_core::filter::Filter<'_> {
@@ -29,7 +29,7 @@ fn babs() -> Resource {
             {"value": "bjensen@work.example", "type": "work", "primary": true}
         ],
         "name": {"givenName": "Barbara", "familyName": "Jensen"},
-        ENTERPRISE: {"department": "Tours", "employeeNumber": "701984", "manager": "m-26118915"}
+        ENTERPRISE_USER: {"department": "Tours", "employeeNumber": "701984", "manager": "m-26118915"}
     });
     let attrs = normalize(&ResourceType::user(), body.clone(), Strictness::default()).unwrap();
     let mut r = Resource::new("2819c223-7f76-453a-919d-413861904646", attrs);
@@ -295,7 +295,7 @@ fn value_paths_match_within_one_element() {
 #[test]
 fn extension_attributes_match_qualified_and_not() {
     let r = babs();
-    let e = ENTERPRISE;
+    let e = ENTERPRISE_USER;
     assert!(user_matches(&r, &format!(r#"{e}:department eq "tours""#)));
     assert!(user_matches(&r, r#"department eq "Tours""#));
     assert!(user_matches(
@@ -366,7 +366,7 @@ fn unknown_attributes_have_no_value_and_fail_the_filter_check() {
     for good in [
         r#"userName eq "x""#,
         r#"emails[type eq "work"].value pr"#,
-        &format!(r#"{ENTERPRISE}:manager.value eq "m""#),
+        &format!(r#"{ENTERPRISE_USER}:manager.value eq "m""#),
         r#"meta.lastModified gt "2011-05-13T04:42:34Z""#,
     ] {
         check_filter(&users, &filter(good)).unwrap_or_else(|e| panic!("{good}: {e}"));

@@ -4,10 +4,9 @@
 use scim_core::ErrorKind;
 use scim_core::patch::{PatchRequest, apply, changed_attributes};
 use scim_core::schema::ResourceType;
+use scim_core::urn::ENTERPRISE_USER;
 use scim_core::validate::{Strictness, normalize};
 use serde_json::{Map, Value, json};
-
-const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 
 fn user(body: Value) -> Map<String, Value> {
     normalize(&ResourceType::user(), body.clone(), Strictness::default()).unwrap()
@@ -298,8 +297,11 @@ fn entra_flag_mode_path_less_dotted_and_urn_keys() {
         out["name"],
         json!({"familyName": "Jensen", "givenName": "Barbara"})
     );
-    assert_eq!(out[ENTERPRISE]["department"], "Tour Operations");
-    assert_eq!(out[ENTERPRISE]["manager"], json!({"value": "26118915"}));
+    assert_eq!(out[ENTERPRISE_USER]["department"], "Tour Operations");
+    assert_eq!(
+        out[ENTERPRISE_USER]["manager"],
+        json!({"value": "26118915"})
+    );
 }
 
 #[test]
@@ -319,21 +321,24 @@ fn path_less_value_with_a_filtered_key_is_ignored_when_lenient() {
 #[test]
 fn manager_as_bare_string_then_cleared_with_empty_string() {
     let u = user(json!({"userName": "b"}));
-    let path = format!("{ENTERPRISE}:manager");
+    let path = format!("{ENTERPRISE_USER}:manager");
     let set = patch(
         &ResourceType::user(),
         &u,
         ops(json!([{"op": "Add", "path": path, "value": "26118915"}])),
     )
     .unwrap();
-    assert_eq!(set[ENTERPRISE]["manager"], json!({"value": "26118915"}));
+    assert_eq!(
+        set[ENTERPRISE_USER]["manager"],
+        json!({"value": "26118915"})
+    );
     let changed = patch(
         &ResourceType::user(),
         &set,
         ops(json!([{"op": "Replace", "path": path, "value": {"value": "99"}}])),
     )
     .unwrap();
-    assert_eq!(changed[ENTERPRISE]["manager"], json!({"value": "99"}));
+    assert_eq!(changed[ENTERPRISE_USER]["manager"], json!({"value": "99"}));
     let cleared = patch(
         &ResourceType::user(),
         &changed,
@@ -341,7 +346,7 @@ fn manager_as_bare_string_then_cleared_with_empty_string() {
     )
     .unwrap();
     assert!(
-        cleared.get(ENTERPRISE).is_none(),
+        cleared.get(ENTERPRISE_USER).is_none(),
         "the empty extension is dropped: {cleared:?}"
     );
     let removed = patch(
@@ -350,7 +355,7 @@ fn manager_as_bare_string_then_cleared_with_empty_string() {
         ops(json!([{"op": "Remove", "path": path}])),
     )
     .unwrap();
-    assert!(removed.get(ENTERPRISE).is_none());
+    assert!(removed.get(ENTERPRISE_USER).is_none());
 }
 
 #[test]
@@ -447,21 +452,21 @@ fn whole_extension_path() {
         &ResourceType::user(),
         &u,
         ops(json!([
-            {"op": "add", "path": ENTERPRISE, "value": {"department": "Ops", "employeeNumber": "7"}}
+            {"op": "add", "path": ENTERPRISE_USER, "value": {"department": "Ops", "employeeNumber": "7"}}
         ])),
     )
     .unwrap();
     assert_eq!(
-        out[ENTERPRISE],
+        out[ENTERPRISE_USER],
         json!({"department": "Ops", "employeeNumber": "7"})
     );
     let gone = patch(
         &ResourceType::user(),
         &out,
-        ops(json!([{"op": "remove", "path": ENTERPRISE}])),
+        ops(json!([{"op": "remove", "path": ENTERPRISE_USER}])),
     )
     .unwrap();
-    assert!(gone.get(ENTERPRISE).is_none());
+    assert!(gone.get(ENTERPRISE_USER).is_none());
 }
 
 #[test]

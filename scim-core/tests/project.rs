@@ -2,6 +2,7 @@
 //! and each attribute's `returned` characteristic (RFC 7643 §7), through
 //! the public API.
 
+use scim_core::urn::{ENTERPRISE_USER, USER};
 use std::sync::Arc;
 
 use scim_core::project::{self, Projection, Rendered, render};
@@ -11,8 +12,6 @@ use scim_core::{Attributes, Context, ErrorKind, MemoryStore, Resource, Store};
 use serde_json::{Map, Value, json};
 
 const BASE: &str = "https://example.com/scim/v2";
-const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
-const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 const DEVICE: &str = "urn:example:params:scim:schemas:core:2.0:Device";
 const DEVICE_EXT: &str = "urn:example:params:scim:schemas:extension:acme:2.0:Device";
 
@@ -25,7 +24,7 @@ fn babs() -> Resource {
         "password": "t1meMa$heen",
         "name": {"givenName": "Barbara", "familyName": "Jensen", "formatted": "Ms. Barbara Jensen"},
         "emails": [{"value": "b@example.com", "type": "work", "primary": true}],
-        ENTERPRISE: {"department": "Tours", "employeeNumber": "701984", "manager": "m-1"}
+        ENTERPRISE_USER: {"department": "Tours", "employeeNumber": "701984", "manager": "m-1"}
     });
     let attrs = normalize(&ResourceType::user(), body.clone(), Strictness::default()).unwrap();
     Resource::new("u1", attrs)
@@ -153,15 +152,15 @@ fn everything_by_default_but_what_is_never_returned() {
             "displayName",
             "title",
             "emails",
-            ENTERPRISE,
+            ENTERPRISE_USER,
             "meta"
         ]
     );
     assert!(out.get("password").is_none(), "password is returned never");
-    assert_eq!(out["schemas"], json!([USER, ENTERPRISE]));
+    assert_eq!(out["schemas"], json!([USER, ENTERPRISE_USER]));
     assert_eq!(out["meta"]["location"], format!("{BASE}/Users/u1"));
     assert_eq!(out["meta"]["resourceType"], "User");
-    assert_eq!(out[ENTERPRISE]["manager"], json!({"value": "m-1"}));
+    assert_eq!(out[ENTERPRISE_USER]["manager"], json!({"value": "m-1"}));
 }
 
 #[test]
@@ -194,21 +193,21 @@ fn attributes_with_sub_attributes() {
 
 #[test]
 fn attributes_with_extension_names() {
-    let (out, order) = show(Some(&format!("{ENTERPRISE}:department")), None);
-    assert_eq!(order, ["schemas", "id", ENTERPRISE]);
-    assert_eq!(out[ENTERPRISE], json!({"department": "Tours"}));
-    let (out, _) = show(Some(&format!("{ENTERPRISE}:manager.value")), None);
-    assert_eq!(out[ENTERPRISE], json!({"manager": {"value": "m-1"}}));
+    let (out, order) = show(Some(&format!("{ENTERPRISE_USER}:department")), None);
+    assert_eq!(order, ["schemas", "id", ENTERPRISE_USER]);
+    assert_eq!(out[ENTERPRISE_USER], json!({"department": "Tours"}));
+    let (out, _) = show(Some(&format!("{ENTERPRISE_USER}:manager.value")), None);
+    assert_eq!(out[ENTERPRISE_USER], json!({"manager": {"value": "m-1"}}));
     // The extension's URN names all of it.
-    let (out, _) = show(Some(ENTERPRISE), None);
+    let (out, _) = show(Some(ENTERPRISE_USER), None);
     assert_eq!(
-        out[ENTERPRISE],
+        out[ENTERPRISE_USER],
         json!({"employeeNumber": "701984", "department": "Tours", "manager": {"value": "m-1"}})
     );
     assert!(out.get("userName").is_none());
     // Unqualified extension attribute names work too.
     let (out, _) = show(Some("employeeNumber"), None);
-    assert_eq!(out[ENTERPRISE], json!({"employeeNumber": "701984"}));
+    assert_eq!(out[ENTERPRISE_USER], json!({"employeeNumber": "701984"}));
 }
 
 #[test]
@@ -225,14 +224,17 @@ fn excluded_attributes_drop_what_they_name() {
     let (out, _) = show(None, Some("id,userName"));
     assert_eq!(out["id"], "u1");
     assert!(out.get("userName").is_none());
-    let (out, _) = show(None, Some(&format!("{ENTERPRISE}:department,{USER}:title")));
+    let (out, _) = show(
+        None,
+        Some(&format!("{ENTERPRISE_USER}:department,{USER}:title")),
+    );
     assert!(out.get("title").is_none());
     assert_eq!(
-        out[ENTERPRISE],
+        out[ENTERPRISE_USER],
         json!({"employeeNumber": "701984", "manager": {"value": "m-1"}})
     );
-    let (out, _) = show(None, Some(ENTERPRISE));
-    assert!(out.get(ENTERPRISE).is_none());
+    let (out, _) = show(None, Some(ENTERPRISE_USER));
+    assert!(out.get(ENTERPRISE_USER).is_none());
     assert_eq!(out["userName"], "bjensen");
 }
 
@@ -341,7 +343,7 @@ fn devices() -> ResourceType {
     let ext = Schema::new(DEVICE_EXT, "AcmeDevice")
         .attribute(Attribute::string("costCenter"))
         .attribute(Attribute::string("notes").returned(Returned::Request));
-    ResourceType::new("Device", "/Devices", Arc::new(schema)).extension(Arc::new(ext), false)
+    ResourceType::new("Device", "/Devices", Arc::new(schema)).with_extension(Arc::new(ext), false)
 }
 
 fn device_out(attributes: Option<&str>, excluded: Option<&str>) -> (Value, Vec<String>) {
@@ -434,14 +436,17 @@ fn stored_pool(rtype: &str) -> Vec<(&'static str, Value)> {
             ("groups", json!([{"value": "stored"}])),
             ("nickName", Value::Null),
             ("unknownThing", json!(1)),
-            (ENTERPRISE, json!({"department": "Tours"})),
+            (ENTERPRISE_USER, json!({"department": "Tours"})),
             (
-                ENTERPRISE,
+                ENTERPRISE_USER,
                 json!({"employeeNumber": "7", "manager": {"value": "m-1"}}),
             ),
-            (ENTERPRISE, json!({})),
-            (ENTERPRISE, json!({"department": "Tours", "unknownSub": 1})),
-            (ENTERPRISE, json!("not an object")),
+            (ENTERPRISE_USER, json!({})),
+            (
+                ENTERPRISE_USER,
+                json!({"department": "Tours", "unknownSub": 1}),
+            ),
+            (ENTERPRISE_USER, json!("not an object")),
         ],
         "Group" => vec![
             ("displayName", json!("Tour Guides")),

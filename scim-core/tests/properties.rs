@@ -7,11 +7,10 @@ use proptest::prelude::*;
 use scim_core::patch::{PatchOperation, PatchRequest, apply};
 use scim_core::project::{Projection, render};
 use scim_core::schema::ResourceType;
+use scim_core::urn::ENTERPRISE_USER;
 use scim_core::validate::{Strictness, check_immutable, check_required, normalize};
 use scim_core::{Resource, eval};
 use serde_json::{Map, Value, json};
-
-const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 
 /// Keys that name attributes (in several cases), sub-attributes, URNs and
 /// server-owned names, plus a few arbitrary strings.
@@ -23,7 +22,7 @@ fn key() -> impl Strategy<Value = String> {
             "phoneNumbers", "addresses", "groups", "members", "manager", "department",
             "employeeNumber", "schemas", "id", "meta", "externalId", "password",
             "roles", "x509Certificates", "$ref", "locale", "timezone",
-            ENTERPRISE,
+            ENTERPRISE_USER,
             "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department",
             "urn:ietf:params:scim:schemas:core:2.0:User:userName",
             "urn:ietf:params:scim:schemas:core:2.0:Group:displayName",
@@ -134,7 +133,7 @@ proptest! {
                  Just("addresses[type eq \"work\"].locality".to_owned()),
                  Just("members[value eq \"1\"]".to_owned()),
                  Just("emails[value co \"x\"]".to_owned()),
-                 Just(format!("{ENTERPRISE}:manager.value")),
+                 Just(format!("{ENTERPRISE_USER}:manager.value")),
                  "[a-zA-Z\\[\\]\". ]{0,20}",
              ]),
              prop::option::of(json_value())),
@@ -236,7 +235,7 @@ fn valid_user() -> impl Strategy<Value = Map<String, Value>> {
                     body["active"] = json!(a);
                 }
                 if let Some(d) = department {
-                    body[ENTERPRISE] = json!({"department": d});
+                    body[ENTERPRISE_USER] = json!({"department": d});
                 }
                 normalize(&ResourceType::user(), body.clone(), Strictness::default())
                     .expect("a generated user validates")
@@ -274,8 +273,8 @@ fn simple_paths() -> impl Strategy<Value = &'static str> {
 }
 
 fn read<'a>(attrs: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
-    let (container, rest) = match path.strip_prefix(&format!("{ENTERPRISE}:")) {
-        Some(rest) => (attrs.get(ENTERPRISE)?.as_object()?, rest),
+    let (container, rest) = match path.strip_prefix(&format!("{ENTERPRISE_USER}:")) {
+        Some(rest) => (attrs.get(ENTERPRISE_USER)?.as_object()?, rest),
         None => (attrs, path),
     };
     match rest.split_once('.') {

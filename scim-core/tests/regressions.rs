@@ -19,11 +19,10 @@ use scim_core::policy::{Deletion, Policy};
 use scim_core::project::{Projection, render};
 use scim_core::schema::ResourceType;
 use scim_core::store::{ListPage, ListQuery, Update, Visibility};
+use scim_core::urn::ENTERPRISE_USER;
 use scim_core::validate::{Strictness, normalize};
 use scim_core::{Context, GroupRef, Member, MemoryStore, Resource, Result, ScimService, Store};
 use serde_json::{Map, Value, json};
-
-const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 
 async fn call(svc: &ScimService, method: Method, uri: &str, body: Option<Value>) -> (u16, Value) {
     let req = Request::builder()
@@ -230,14 +229,14 @@ fn schemas_of_a_projection_do_not_name_an_excluded_extension() {
     let users = ResourceType::user();
     let attrs = normalize(
         &users,
-        json!({"userName": "b", ENTERPRISE: {"department": "Tours"}}),
+        json!({"userName": "b", ENTERPRISE_USER: {"department": "Tours"}}),
         Strictness::default(),
     )
     .unwrap();
     let r = Resource::new("1", attrs);
     let p = Projection::parse(Some("userName"), None).unwrap();
     let out = render(&users, &r, &Map::new(), &p, "https://x");
-    assert!(out.get(ENTERPRISE).is_none());
+    assert!(out.get(ENTERPRISE_USER).is_none());
     assert_eq!(
         out["schemas"],
         json!(["urn:ietf:params:scim:schemas:core:2.0:User"]),

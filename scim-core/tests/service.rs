@@ -2,6 +2,7 @@
 //! endpoint, status code and error body of RFC 7644, ETags, content types,
 //! tenants, and concurrent requests.
 
+use scim_core::urn::{ENTERPRISE_USER, ERROR, LIST_RESPONSE, PATCH_OP, USER};
 use std::collections::BTreeSet;
 
 use bytes::Bytes;
@@ -11,11 +12,6 @@ use scim_core::{Context, MemoryStore, ScimService};
 use serde_json::{Value, json};
 
 const BASE: &str = "https://app.example.com/scim/v2";
-const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
-const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
-const ERROR: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
-const LIST: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
-const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
 fn service() -> ScimService {
     ScimService::builder(MemoryStore::new())
@@ -193,7 +189,7 @@ fn acme() -> Client {
 
 /// A list response's resources (`Resources` may be left out when empty).
 fn resources(list: &Value) -> Vec<Value> {
-    assert_eq!(list["schemas"], json!([LIST]), "{list}");
+    assert_eq!(list["schemas"], json!([LIST_RESPONSE]), "{list}");
     list.get("Resources")
         .map(|r| r.as_array().expect("Resources is an array").clone())
         .unwrap_or_default()
@@ -246,7 +242,7 @@ async fn list_filters_sorts_and_pages() {
 
     let all = c.get("/Users").await.expect(200);
     assert_eq!(all.header("content-type"), Some("application/scim+json"));
-    assert_eq!(all.body["schemas"], json!([LIST]));
+    assert_eq!(all.body["schemas"], json!([LIST_RESPONSE]));
     assert_eq!(all.body["totalResults"], 5);
     assert_eq!(all.body["itemsPerPage"], 5);
     assert_eq!(all.body["startIndex"], 1);
@@ -413,10 +409,10 @@ async fn post_get_put_patch_delete_a_user() {
     let created = c
         .post(
             "/Users",
-            json!({"schemas": [USER, ENTERPRISE], "userName": "bjensen@example.com",
+            json!({"schemas": [USER, ENTERPRISE_USER], "userName": "bjensen@example.com",
                    "name": {"givenName": "Barbara", "familyName": "Jensen"},
                    "title": "Tour Guide", "active": "True",
-                   ENTERPRISE: {"department": "Tours"}}),
+                   ENTERPRISE_USER: {"department": "Tours"}}),
         )
         .await
         .expect(201);
@@ -432,8 +428,8 @@ async fn post_get_put_patch_delete_a_user() {
     assert_eq!(created.body["meta"]["version"], created.etag());
     assert!(created.etag().starts_with("W/\""));
     assert_eq!(created.body["active"], true);
-    assert_eq!(created.body[ENTERPRISE]["department"], "Tours");
-    assert_eq!(created.body["schemas"], json!([USER, ENTERPRISE]));
+    assert_eq!(created.body[ENTERPRISE_USER]["department"], "Tours");
+    assert_eq!(created.body["schemas"], json!([USER, ENTERPRISE_USER]));
 
     let got = c.get(&format!("/Users/{id}")).await.expect(200);
     assert_eq!(got.body, created.body);
@@ -449,7 +445,7 @@ async fn post_get_put_patch_delete_a_user() {
         .expect(200);
     assert_eq!(put.body["displayName"], "Babs");
     assert!(put.body.get("title").is_none(), "{}", put.body);
-    assert!(put.body.get(ENTERPRISE).is_none(), "{}", put.body);
+    assert!(put.body.get(ENTERPRISE_USER).is_none(), "{}", put.body);
     assert_ne!(put.etag(), created.etag());
     assert_eq!(put.body["meta"]["version"], put.etag());
     assert_eq!(put.body["meta"]["created"], created.body["meta"]["created"]);
@@ -635,7 +631,7 @@ async fn discovery_endpoints() {
         .collect();
     for id in [
         USER,
-        ENTERPRISE,
+        ENTERPRISE_USER,
         "urn:ietf:params:scim:schemas:core:2.0:Group",
     ] {
         assert!(ids.contains(&id), "{id} in {ids:?}");
@@ -659,7 +655,10 @@ async fn discovery_endpoints() {
     let user_type = c.get("/ResourceTypes/User").await.expect(200);
     assert_eq!(user_type.body["endpoint"], "/Users");
     assert_eq!(user_type.body["schema"], USER);
-    assert_eq!(user_type.body["schemaExtensions"][0]["schema"], ENTERPRISE);
+    assert_eq!(
+        user_type.body["schemaExtensions"][0]["schema"],
+        ENTERPRISE_USER
+    );
     let group_type = c.get("/ResourceTypes/Group").await.expect(200);
     assert_eq!(group_type.body["endpoint"], "/Groups");
     c.get("/ResourceTypes/Robot").await.error(404, None);

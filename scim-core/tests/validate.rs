@@ -3,6 +3,7 @@
 //! values, read-only and immutable attributes, unknown attributes,
 //! extensions, and clearing values.
 
+use scim_core::urn::{ENTERPRISE_USER, USER};
 use std::sync::Arc;
 
 use scim_core::ErrorKind;
@@ -10,8 +11,6 @@ use scim_core::schema::{Attribute, AttributeType, Mutability, ResourceType, Sche
 use scim_core::validate::{Strictness, check_immutable, check_required, normalize};
 use serde_json::{Map, Value, json};
 
-const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
-const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 const DEVICE: &str = "urn:example:params:scim:schemas:core:2.0:Device";
 const DEVICE_EXT: &str = "urn:example:params:scim:schemas:extension:acme:2.0:Device";
 
@@ -58,7 +57,7 @@ fn devices(extension_required: bool) -> ResourceType {
         .attribute(Attribute::string("site").required())
         .attribute(Attribute::string("badge").mutability(Mutability::Immutable));
     ResourceType::new("Device", "/Devices", Arc::new(schema))
-        .extension(Arc::new(ext), extension_required)
+        .with_extension(Arc::new(ext), extension_required)
 }
 
 fn device(body: Value) -> scim_core::Result<Map<String, Value>> {
@@ -140,7 +139,7 @@ fn names_are_read_in_any_case_and_stored_canonically() {
         attrs["emails"],
         json!([{"value": "b@example.com", "type": "work", "primary": true}])
     );
-    assert_eq!(attrs[ENTERPRISE], json!({"department": "Tours"}));
+    assert_eq!(attrs[ENTERPRISE_USER], json!({"department": "Tours"}));
 }
 
 #[test]
@@ -223,8 +222,11 @@ fn complex_values_take_objects_and_bare_values() {
         json!({"value": "26118915"}),
         json!([{"value": "26118915"}]),
     ] {
-        let attrs = ok(json!({"userName": "b", ENTERPRISE: {"manager": manager}}));
-        assert_eq!(attrs[ENTERPRISE]["manager"], json!({"value": "26118915"}));
+        let attrs = ok(json!({"userName": "b", ENTERPRISE_USER: {"manager": manager}}));
+        assert_eq!(
+            attrs[ENTERPRISE_USER]["manager"],
+            json!({"value": "26118915"})
+        );
     }
     // name has no `value`: a bare string is refused.
     assert_eq!(
@@ -296,11 +298,11 @@ fn read_only_attributes_are_ignored() {
         "meta": {"resourceType": "User", "version": "W/\"1\""},
         "userName": "b",
         "groups": [{"value": "g1"}],
-        ENTERPRISE: {"manager": {"value": "m1", "displayName": "Boss"}}
+        ENTERPRISE_USER: {"manager": {"value": "m1", "displayName": "Boss"}}
     }));
     assert_eq!(
         attrs,
-        map(json!({"userName": "b", ENTERPRISE: {"manager": {"value": "m1"}}}))
+        map(json!({"userName": "b", ENTERPRISE_USER: {"manager": {"value": "m1"}}}))
     );
     let attrs = device(json!({"serial": "s", "computed": "x"})).unwrap();
     assert!(!attrs.contains_key("computed"));
@@ -356,12 +358,14 @@ fn immutable_attributes_keep_their_value_on_replace() {
 fn unknown_attributes_are_ignored_or_refused() {
     let body = json!({"userName": "b", "favouriteColour": "blue",
                       "name": {"givenName": "B", "nickname2": "x"},
-                      ENTERPRISE: {"department": "d", "shoeSize": 44},
+                      ENTERPRISE_USER: {"department": "d", "shoeSize": 44},
                       "urn:example:unknown:2.0:Thing": {"x": 1}});
     let attrs = ok(body.clone());
     assert_eq!(
         attrs,
-        map(json!({"userName": "b", "name": {"givenName": "B"}, ENTERPRISE: {"department": "d"}}))
+        map(
+            json!({"userName": "b", "name": {"givenName": "B"}, ENTERPRISE_USER: {"department": "d"}})
+        )
     );
     let strict = Strictness::default().reject_unknown(true);
     let users = ResourceType::user();
@@ -375,7 +379,7 @@ fn unknown_attributes_are_ignored_or_refused() {
             "nickname2",
         ),
         (
-            json!({"userName": "b", ENTERPRISE: {"shoeSize": 44}}),
+            json!({"userName": "b", ENTERPRISE_USER: {"shoeSize": 44}}),
             "shoeSize",
         ),
     ] {
@@ -392,20 +396,20 @@ fn unknown_attributes_are_ignored_or_refused() {
 fn extension_data_is_read_without_its_urn_in_schemas() {
     // Only the core URN in schemas, the extension object anyway.
     let attrs =
-        ok(json!({"schemas": [USER], "userName": "b", ENTERPRISE: {"department": "Tours"}}));
-    assert_eq!(attrs[ENTERPRISE], json!({"department": "Tours"}));
+        ok(json!({"schemas": [USER], "userName": "b", ENTERPRISE_USER: {"department": "Tours"}}));
+    assert_eq!(attrs[ENTERPRISE_USER], json!({"department": "Tours"}));
     // A URN-qualified key at the top level.
-    let attrs = ok(json!({"userName": "b", format!("{ENTERPRISE}:employeeNumber"): "701984"}));
-    assert_eq!(attrs[ENTERPRISE], json!({"employeeNumber": "701984"}));
+    let attrs = ok(json!({"userName": "b", format!("{ENTERPRISE_USER}:employeeNumber"): "701984"}));
+    assert_eq!(attrs[ENTERPRISE_USER], json!({"employeeNumber": "701984"}));
     // An unqualified extension attribute name.
     let attrs = ok(json!({"userName": "b", "costCenter": "4130"}));
-    assert_eq!(attrs[ENTERPRISE], json!({"costCenter": "4130"}));
+    assert_eq!(attrs[ENTERPRISE_USER], json!({"costCenter": "4130"}));
     // A core attribute qualified with the core URN.
     let attrs = ok(json!({format!("{USER}:userName"): "qualified"}));
     assert_eq!(attrs["userName"], "qualified");
     // Not an object: refused.
     assert_eq!(
-        kind(json!({"userName": "b", ENTERPRISE: "Tours"})),
+        kind(json!({"userName": "b", ENTERPRISE_USER: "Tours"})),
         ErrorKind::InvalidValue
     );
 }
@@ -421,7 +425,7 @@ fn null_and_empty_string_mean_no_value() {
         "emails": [],
         "name": {"givenName": "", "familyName": null},
         "phoneNumbers": [{"value": "", "type": null}],
-        ENTERPRISE: {"department": "", "manager": null}
+        ENTERPRISE_USER: {"department": "", "manager": null}
     }));
     assert_eq!(attrs, map(json!({"userName": "b"})));
     let attrs =

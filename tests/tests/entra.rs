@@ -8,8 +8,8 @@ mod common;
 use std::sync::Arc;
 
 use common::{
-    ENTERPRISE, contains, count, empty_or_absent, entra_group, entra_user, error, filter, has, len,
-    not_equal, user,
+    ENTERPRISE_USER, contains, count, empty_or_absent, entra_group, entra_user, error, filter, has,
+    len, not_equal, user,
 };
 use scim_core::schema::{Attribute, ResourceType, Schema};
 use scim_core::{MemoryStore, ScimService};
@@ -377,7 +377,10 @@ async fn replace_one_attribute_per_op() {
         .json("/name/givenName", json!("Adela"))
         .json("/name/familyName", json!("Vancé"))
         .json("/name/formatted", json!("Adele Vance"))
-        .json(&format!("/{ENTERPRISE}/employeeNumber"), json!("E-1001"))
+        .json(
+            &format!("/{ENTERPRISE_USER}/employeeNumber"),
+            json!("E-1001"),
+        )
         .check_with(len("/emails", 1))
         .check_with(has(
             "/emails",
@@ -412,7 +415,7 @@ async fn pathless_replace_with_dotted_and_urn_keys() {
     )
     .status(200)
     .json("/name/givenName", json!("Adela"))
-    .json(&format!("/{ENTERPRISE}/department"), json!("Sales"));
+    .json(&format!("/{ENTERPRISE_USER}/department"), json!("Sales"));
     s.get("/Users/{{id}}")
         .status(200)
         .json("/displayName", json!("Adele Vance (Sales)"))
@@ -420,8 +423,8 @@ async fn pathless_replace_with_dotted_and_urn_keys() {
         .json("/name/givenName", json!("Adela"))
         .json("/name/familyName", json!("Vancé"))
         .json("/name/formatted", json!("Adele Vance"))
-        .json(&format!("/{ENTERPRISE}/department"), json!("Sales"))
-        .json(&format!("/{ENTERPRISE}/employeeNumber"), json!("E-7"))
+        .json(&format!("/{ENTERPRISE_USER}/department"), json!("Sales"))
+        .json(&format!("/{ENTERPRISE_USER}/employeeNumber"), json!("E-7"))
         .check_with(len("/emails", 1))
         .check_with(has(
             "/emails",
@@ -437,16 +440,19 @@ async fn pathless_replace_with_dotted_and_urn_keys() {
     .status(200);
     s.get("/Users/{{id}}")
         .json("/nickName", json!("Babs"))
-        .json(&format!("/{ENTERPRISE}/costCenter"), json!("CC-1"))
-        .json(&format!("/{ENTERPRISE}/department"), json!("Sales"));
+        .json(&format!("/{ENTERPRISE_USER}/costCenter"), json!("CC-1"))
+        .json(&format!("/{ENTERPRISE_USER}/department"), json!("Sales"));
     s.patch(
         "/Users/{{id}}",
         json!([{"op": "Replace", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department", "value": "Marketing"}]),
     )
     .status(200);
     s.get("/Users/{{id}}")
-        .json(&format!("/{ENTERPRISE}/department"), json!("Marketing"))
-        .json(&format!("/{ENTERPRISE}/employeeNumber"), json!("E-7"));
+        .json(
+            &format!("/{ENTERPRISE_USER}/department"),
+            json!("Marketing"),
+        )
+        .json(&format!("/{ENTERPRISE_USER}/employeeNumber"), json!("E-7"));
     s.run().await;
 }
 
@@ -537,8 +543,8 @@ async fn value_filter_paths_create_and_merge_typed_elements() {
 /// with `remove`. Responses use the RFC object form.
 #[actix_web::test]
 async fn manager_as_bare_string_set_change_clear_remove() {
-    let manager = format!("/{ENTERPRISE}/manager");
-    let manager_value = format!("/{ENTERPRISE}/manager/value");
+    let manager = format!("/{ENTERPRISE_USER}/manager");
+    let manager_value = format!("/{ENTERPRISE_USER}/manager/value");
     let mut s = Scenario::new("manager");
     s.post("/Users", entra_user("report@contoso.example", "report"))
         .status(201)
@@ -600,7 +606,7 @@ async fn replace_with_empty_string_or_null_clears() {
     let mut body = entra_user("AdeleV@contoso.example", "ext-1");
     body["title"] = json!("Engineer");
     body["displayName"] = json!("Adele");
-    body[ENTERPRISE] = json!({"department": "R&D"});
+    body[ENTERPRISE_USER] = json!({"department": "R&D"});
     s.post("/Users", body).status(201).capture("id", "/id");
     s.patch(
         "/Users/{{id}}",
@@ -613,7 +619,7 @@ async fn replace_with_empty_string_or_null_clears() {
     s.get("/Users/{{id}}")
         .status(200)
         .check_with(empty_or_absent("/title"))
-        .check_with(empty_or_absent(&format!("/{ENTERPRISE}/department")))
+        .check_with(empty_or_absent(&format!("/{ENTERPRISE_USER}/department")))
         .json("/displayName", json!("Adele"));
     s.patch(
         "/Users/{{id}}",
@@ -708,7 +714,7 @@ fn acme_service() -> ScimService {
     ScimService::builder(MemoryStore::new())
         .base_url("https://app.example.com/scim/v2")
         .authenticator(scim_core::auth::TokenAuthenticator::new().token("acme", TOKEN))
-        .resource_type(ResourceType::user().extension(Arc::new(schema), false))
+        .resource_type(ResourceType::user().with_extension(Arc::new(schema), false))
         .resource_type(ResourceType::group())
         .build()
 }
@@ -831,8 +837,10 @@ async fn legacy_manager_path_with_array_value() {
         json!([{"op": "Add", "path": "manager", "value": [{"$ref": "../Users/{{mgr}}", "value": "{{mgr}}"}]}]),
     )
     .status(200);
-    s.get("/Users/{{id}}")
-        .json(&format!("/{ENTERPRISE}/manager/value"), json!("{{mgr}}"));
+    s.get("/Users/{{id}}").json(
+        &format!("/{ENTERPRISE_USER}/manager/value"),
+        json!("{{mgr}}"),
+    );
     s.run().await;
 }
 

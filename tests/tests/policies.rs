@@ -9,7 +9,7 @@ mod common;
 use std::sync::{Arc, Mutex};
 
 use common::{
-    ENTERPRISE, block_on, contains, entra_group, entra_user, error, filter, has, lacks, len,
+    ENTERPRISE_USER, block_on, contains, entra_group, entra_user, error, filter, has, lacks, len,
     not_equal, user,
 };
 use scim_core::auth::TokenAuthenticator;
@@ -31,7 +31,7 @@ fn service(policy: Policy, events: Option<&Events>) -> ScimService {
     let mut builder = ScimService::builder(MemoryStore::new())
         .base_url("https://app.example.com/scim/v2")
         .authenticator(TokenAuthenticator::new().token("acme", TOKEN))
-        .resource_type(ResourceType::user().extension(acme_schema(), false))
+        .resource_type(ResourceType::user().with_extension(acme_schema(), false))
         .resource_type(ResourceType::group())
         .policy(policy);
     if let Some(events) = events {
@@ -807,7 +807,7 @@ async fn user_lifecycle_events() {
     .check_with(events.expect(vec![
         (
             EventKind::Updated,
-            and(about("User", "id"), changed(&["displayName", ENTERPRISE])),
+            and(about("User", "id"), changed(&["displayName", ENTERPRISE_USER])),
         ),
         (EventKind::Renamed, about("User", "id")),
     ]));
@@ -949,7 +949,7 @@ fn managed_attributes_of_a_user() {
         "displayName": "Adele Vance",
         "active": true,
         "emails": [{"type": "work", "value": "AdeleV@contoso.example"}],
-        ENTERPRISE: {"department": "Sales"}
+        ENTERPRISE_USER: {"department": "Sales"}
     }) else {
         unreachable!()
     };
@@ -965,7 +965,7 @@ fn managed_attributes_of_a_user() {
         "displayName".to_owned(),
         "active".to_owned(),
         "emails".to_owned(),
-        format!("{ENTERPRISE}:department"),
+        format!("{ENTERPRISE_USER}:department"),
     ];
     want.sort();
     assert_eq!(managed, want);

@@ -537,7 +537,7 @@ async fn discovery_endpoints() {
             "/Resources",
             json!({"id": "urn:ietf:params:scim:schemas:core:2.0:Group"}),
         ))
-        .check_with(has("/Resources", json!({"id": common::ENTERPRISE})));
+        .check_with(has("/Resources", json!({"id": common::ENTERPRISE_USER})));
     s.get("/ResourceTypes")
         .status(200)
         .check_with(has("/Resources", json!({"endpoint": "/Users"})))

@@ -154,7 +154,7 @@ impl Settings {
         let mut builder = ScimService::builder(MemoryStore::new())
             .base_url(&self.base_url)
             .authenticator(auth)
-            .resource_type(ResourceType::user().extension(Arc::new(acme), false))
+            .resource_type(ResourceType::user().with_extension(Arc::new(acme), false))
             .resource_type(ResourceType::group())
             .policy(self.policy.clone());
         if self.log_events {

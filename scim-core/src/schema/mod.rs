@@ -14,14 +14,6 @@ use serde::{Deserialize, Serialize};
 
 pub use resource_type::{ResourceType, SchemaExtension};
 
-/// URN of the core User schema.
-pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
-/// URN of the core Group schema.
-pub const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
-/// URN of the enterprise User extension.
-pub const ENTERPRISE_USER_SCHEMA: &str =
-    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
-
 /// The data type of an attribute (RFC 7643 §2.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -80,10 +80,10 @@ impl ResourceType {
     #[must_use]
     pub fn user() -> Self {
         Self::new("User", "/Users", Schema::user())
-            .description("User Account")
-            .extension(Schema::enterprise_user(), false)
-            .member_of_attribute("groups")
-            .lookup_attributes(["userName", "externalId", "emails.value"])
+            .with_description("User Account")
+            .with_extension(Schema::enterprise_user(), false)
+            .with_member_of_attribute("groups")
+            .with_lookup_attributes(["userName", "externalId", "emails.value"])
     }
 
     /// The RFC 7643 Group resource type at `/Groups`, with `members` kept as
@@ -91,28 +91,28 @@ impl ResourceType {
     #[must_use]
     pub fn group() -> Self {
         Self::new("Group", "/Groups", Schema::group())
-            .description("Group")
-            .members_attribute("members")
-            .lookup_attributes(["displayName", "externalId"])
+            .with_description("Group")
+            .with_members_attribute("members")
+            .with_lookup_attributes(["displayName", "externalId"])
     }
 
     /// The same resource type with a description.
     #[must_use]
-    pub fn description(mut self, description: impl Into<String>) -> Self {
+    pub fn with_description(mut self, description: impl Into<String>) -> Self {
         self.description = Some(description.into());
         self
     }
 
     /// The same resource type with a display name other than its id.
     #[must_use]
-    pub fn name(mut self, name: impl Into<String>) -> Self {
+    pub fn with_name(mut self, name: impl Into<String>) -> Self {
         self.name = name.into();
         self
     }
 
     /// The same resource type with one more schema extension.
     #[must_use]
-    pub fn extension(mut self, schema: Arc<Schema>, required: bool) -> Self {
+    pub fn with_extension(mut self, schema: Arc<Schema>, required: bool) -> Self {
         self.extensions.push(SchemaExtension { schema, required });
         self
     }
@@ -120,7 +120,7 @@ impl ResourceType {
     /// Names the multi-valued complex attribute that lists this type's
     /// members (Group's `members`). Stores keep it as relations.
     #[must_use]
-    pub fn members_attribute(mut self, name: impl Into<String>) -> Self {
+    pub fn with_members_attribute(mut self, name: impl Into<String>) -> Self {
         self.members = Some(name.into());
         self
     }
@@ -128,7 +128,7 @@ impl ResourceType {
     /// Names the read-only attribute that lists the groups a resource of
     /// this type belongs to (User's `groups`), computed from memberships.
     #[must_use]
-    pub fn member_of_attribute(mut self, name: impl Into<String>) -> Self {
+    pub fn with_member_of_attribute(mut self, name: impl Into<String>) -> Self {
         self.member_of = Some(name.into());
         self
     }
@@ -141,7 +141,7 @@ impl ResourceType {
     /// When a path is not a valid attribute path: the list is the host's
     /// configuration, written in code.
     #[must_use]
-    pub fn lookup_attributes<I, S>(mut self, paths: I) -> Self
+    pub fn with_lookup_attributes<I, S>(mut self, paths: I) -> Self
     where
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
@@ -165,7 +165,7 @@ impl ResourceType {
 
     /// Its name.
     #[must_use]
-    pub fn type_name(&self) -> &str {
+    pub fn name(&self) -> &str {
         &self.name
     }
 
@@ -177,7 +177,7 @@ impl ResourceType {
 
     /// Its description.
     #[must_use]
-    pub fn description_text(&self) -> Option<&str> {
+    pub fn description(&self) -> Option<&str> {
         self.description.as_deref()
     }
 
@@ -203,19 +203,19 @@ impl ResourceType {
 
     /// The attribute that lists members, if this type has members.
     #[must_use]
-    pub fn members(&self) -> Option<&str> {
+    pub fn members_attribute(&self) -> Option<&str> {
         self.members.as_deref()
     }
 
     /// The attribute listing the groups a resource belongs to, if any.
     #[must_use]
-    pub fn member_of(&self) -> Option<&str> {
+    pub fn member_of_attribute(&self) -> Option<&str> {
         self.member_of.as_deref()
     }
 
     /// The attributes clients look resources up by.
     #[must_use]
-    pub fn lookup(&self) -> &[AttrPath<'static>] {
+    pub fn lookup_attributes(&self) -> &[AttrPath<'static>] {
         &self.lookup
     }
 

@@ -12,9 +12,7 @@ use super::query::Params;
 use super::{Reply, Req, ScimService};
 use crate::error::{Error, ErrorKind, Result};
 use crate::store::Context;
-
-const BULK_REQUEST: &str = "urn:ietf:params:scim:api:messages:2.0:BulkRequest";
-const BULK_RESPONSE: &str = "urn:ietf:params:scim:api:messages:2.0:BulkResponse";
+use crate::urn;
 
 impl ScimService {
     pub(crate) async fn bulk(&self, ctx: &Context, req: &Req<'_>) -> Result<Reply> {
@@ -48,12 +46,13 @@ impl ScimService {
             && !schemas.as_array().is_some_and(|s| {
                 s.iter().any(|u| {
                     u.as_str()
-                        .is_some_and(|u| u.eq_ignore_ascii_case(BULK_REQUEST))
+                        .is_some_and(|u| u.eq_ignore_ascii_case(urn::BULK_REQUEST))
                 })
             })
         {
             return Err(Error::invalid_syntax(format!(
-                "a bulk request's schemas must be [\"{BULK_REQUEST}\"]"
+                "a bulk request's schemas must be [\"{}\"]",
+                urn::BULK_REQUEST
             )));
         }
         let Some(Value::Array(operations)) = get("Operations") else {
@@ -99,7 +98,7 @@ impl ScimService {
         }
         Ok(Reply::json(
             StatusCode::OK,
-            &json!({"schemas": [BULK_RESPONSE], "Operations": results}),
+            &json!({"schemas": [urn::BULK_RESPONSE], "Operations": results}),
         ))
     }
 

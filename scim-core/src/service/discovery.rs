@@ -9,9 +9,7 @@ use super::{Reply, ScimService, list_response};
 use crate::error::{Error, ErrorKind, Result};
 use crate::schema::Schema;
 use crate::store::Context;
-
-const SPC_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig";
-const SCHEMA_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Schema";
+use crate::urn;
 
 pub(crate) fn is_discovery(segment: &str) -> bool {
     ["ServiceProviderConfig", "Schemas", "ResourceTypes"]
@@ -59,7 +57,7 @@ impl ScimService {
     fn service_provider_config(&self, base: &str) -> Value {
         let config = self.config();
         let mut doc = json!({
-            "schemas": [SPC_SCHEMA],
+            "schemas": [urn::SERVICE_PROVIDER_CONFIG],
             "patch": {"supported": true},
             "bulk": match config.bulk {
                 // No request body may exceed the server's own limit, bulk
@@ -96,7 +94,7 @@ impl ScimService {
 /// A schema as `/Schemas` serves it: `schemas`, the definition, `meta`.
 fn schema_json(schema: &Schema, base: &str) -> Value {
     let mut out = Map::new();
-    out.insert("schemas".to_owned(), json!([SCHEMA_SCHEMA]));
+    out.insert("schemas".to_owned(), json!([urn::SCHEMA]));
     if let Ok(Value::Object(def)) = serde_json::to_value(schema) {
         out.extend(def);
     }

@@ -34,7 +34,7 @@ pub(crate) struct Split {
 }
 
 fn members_attr(rtype: &ResourceType) -> Option<&Attribute> {
-    rtype.schema().attribute_named(rtype.members()?)
+    rtype.schema().attribute_named(rtype.members_attribute()?)
 }
 
 /// Removes the members attribute from validated attributes and reads it.

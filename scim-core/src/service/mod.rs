@@ -31,6 +31,7 @@ use crate::resource::Resource;
 use crate::schema::{AttributeType, Uniqueness};
 use crate::schema::{ResourceType, Schema};
 use crate::store::{Context, ListPage, ListQuery, MemberChange, Store, Update, Visibility};
+use crate::urn;
 use crate::validate::{self, Strictness};
 use scim_filter::{AttrPath, CompareOp, Filter};
 
@@ -38,10 +39,6 @@ use query::{ListParams, Params};
 
 /// The media type of every SCIM response body.
 pub const SCIM_JSON: &str = "application/scim+json";
-/// The schema URI of list responses.
-pub const LIST_RESPONSE_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
-/// The schema URI of `.search` request bodies.
-pub const SEARCH_REQUEST_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
 
 /// How many times a write that lost an optimistic-concurrency race is
 /// retried (when the client sent no `If-Match`) before the service gives up
@@ -732,7 +729,7 @@ impl ScimService {
         fresh: bool,
     ) -> Result<Map<String, Value>> {
         let mut relations = Map::new();
-        if let Some(name) = rtype.members()
+        if let Some(name) = rtype.members_attribute()
             && projection.includes(rtype, name)
         {
             let members = self.storage().members(ctx, rtype, &resource.id).await?;
@@ -741,7 +738,7 @@ impl ScimService {
                 members::render_members(self, &self.base(ctx), &members),
             );
         }
-        if let Some(name) = rtype.member_of()
+        if let Some(name) = rtype.member_of_attribute()
             && !fresh
             && projection.includes(rtype, name)
         {
@@ -843,7 +840,7 @@ impl ScimService {
                     }
                     let hit = match &query.filter {
                         None => true,
-                        Some(filter) => match rtype.members() {
+                        Some(filter) => match rtype.members_attribute() {
                             // A filter on members reads them from the store.
                             Some(name) if members::filter_mentions(filter, name) => {
                                 let list = self.storage().members(ctx, rtype, &r.id).await?;
@@ -1045,7 +1042,7 @@ impl ScimService {
         validate::check_required(rtype, &merged)?;
         policy.check(rtype, &merged)?;
         let mut changes = Vec::new();
-        if rtype.members().is_some() {
+        if rtype.members_attribute().is_some() {
             changes.push(MemberChange::RemoveAll);
             if !members.is_empty() {
                 changes.push(MemberChange::Add(members));
@@ -1298,7 +1295,7 @@ impl ScimService {
         let write_only = self.inner.config.write_only;
         let policy = self.policy(ctx);
         let mut changes = Vec::new();
-        if rtype.members().is_some() {
+        if rtype.members_attribute().is_some() {
             let mut attrs = validate::normalize(rtype, body.clone(), strictness)?;
             let new_members = members::take_members(rtype, &mut attrs)?;
             changes.push(MemberChange::RemoveAll);
@@ -1379,7 +1376,7 @@ impl ScimService {
         // A resource with members answers 204 unless the client asked for
         // attributes, so that adding one member to a huge group never
         // serializes the members (RFC 7644 §3.5.2 allows either).
-        if rtype.members().is_some() && req.params.get("attributes").is_none() {
+        if rtype.members_attribute().is_some() && req.params.get("attributes").is_none() {
             return Ok(
                 Reply::empty(StatusCode::NO_CONTENT).header(header::ETAG, resource.meta.etag())
             );
@@ -1471,7 +1468,7 @@ impl ScimService {
             let update = Update {
                 if_version: Some(&existing.meta.version),
                 attributes: Some(attrs),
-                members: if rtype.members().is_some() {
+                members: if rtype.members_attribute().is_some() {
                     vec![MemberChange::RemoveAll]
                 } else {
                     Vec::new()
@@ -1611,7 +1608,7 @@ fn list_response<T>(
 ) -> Reply {
     let mut body = Vec::with_capacity(REPLY_CAPACITY);
     body.extend_from_slice(b"{\"schemas\":[");
-    json_text::write_str(&mut body, LIST_RESPONSE_SCHEMA);
+    json_text::write_str(&mut body, urn::LIST_RESPONSE);
     body.extend_from_slice(b"],\"totalResults\":");
     json_text::write_usize(&mut body, total);
     body.extend_from_slice(b",\"itemsPerPage\":");

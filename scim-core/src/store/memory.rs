@@ -364,7 +364,7 @@ fn indexes_for(rtype: &ResourceType) -> Vec<Index> {
             }
         }
     }
-    for path in rtype.lookup() {
+    for path in rtype.lookup_attributes() {
         let Some(r) = rtype.resolve(path) else {
             continue;
         };
@@ -711,7 +711,7 @@ impl Tenant {
     /// The JSON of relation attributes a filter may read (`members`).
     fn relations(&self, rtype: &ResourceType, h: Handle) -> Map<String, Value> {
         let mut out = Map::new();
-        if let Some(name) = rtype.members() {
+        if let Some(name) = rtype.members_attribute() {
             let members: Vec<Value> = self
                 .members
                 .get(&h)
@@ -1037,7 +1037,9 @@ impl Store for MemoryStore {
                 }
                 None => all.iter().copied().filter(|h| visible(h)).collect(),
             };
-            let with_relations = rtype.members().is_some_and(|m| filter_mentions(filter, m));
+            let with_relations = rtype
+                .members_attribute()
+                .is_some_and(|m| filter_mentions(filter, m));
             let mut matches = Vec::new();
             for h in handles {
                 let resource = t.to_resource(h)?;

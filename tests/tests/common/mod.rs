@@ -3,13 +3,9 @@
 //! send. Each test file uses a part of it.
 #![allow(dead_code, reason = "each test crate uses a different part")]
 
+pub(crate) use scim_core::urn::{ENTERPRISE_USER, ERROR};
 use scim_tests::{Reply, Vars, substitute_json};
 use serde_json::{Value, json};
-
-/// The enterprise extension's URN.
-pub(crate) const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
-/// The error schema.
-pub(crate) const ERROR: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
 
 /// A check as [`scim_tests::Scenario::check_with`] takes it.
 pub(crate) type Check = Box<dyn Fn(&Reply, &Vars) -> Result<(), String>>;
@@ -17,7 +13,7 @@ pub(crate) type Check = Box<dyn Fn(&Reply, &Vars) -> Result<(), String>>;
 /// A user as Entra creates it (docs shape, default mode).
 pub(crate) fn entra_user(user_name: &str, external_id: &str) -> Value {
     json!({
-        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", ENTERPRISE],
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", ENTERPRISE_USER],
         "externalId": external_id,
         "userName": user_name,
         "active": true,
