@@ -70,10 +70,13 @@ pub async fn to_scim_request(
     }
 }
 
+/// Whether reading the body failed on the limit: `to_bytes` wraps
+/// `http_body_util::LengthLimitError` in the error's source chain (axum's
+/// `to_bytes` documentation), so the chain is walked for that type.
 fn is_length_limit(e: &axum::Error) -> bool {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(s) = source {
-        if s.to_string().contains("length limit") {
+        if s.is::<http_body_util::LengthLimitError>() {
             return true;
         }
         source = s.source();

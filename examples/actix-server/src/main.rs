@@ -1,16 +1,26 @@
 //! An example SCIM server on actix-web, with the in-memory store.
 //!
 //! `cargo run -p scim-example-actix -- --listen 127.0.0.1:8080 --token s3cret`
-//! prints the Tenant URL to paste into Microsoft Entra ID or Okta.
+//! prints the Tenant URL to paste into Microsoft Entra ID or Okta;
+//! `--help` lists every flag and environment variable, `RUST_LOG` sets
+//! what is logged (default: info and above).
 
+use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Instant;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::{Next, from_fn};
 use actix_web::{App, Error, HttpServer, web};
-use scim_core::{Context, ScimService};
-use scim_example_support::Settings;
+use clap::Parser;
+use scim_core::auth::TokenAuthenticator;
+use scim_core::schema::{Attribute, ResourceType, Schema};
+use scim_core::{Context, MemoryStore, ScimService};
+use scim_example_support::{Provisioning, Tenants};
+use tracing::Instrument as _;
+use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::LevelFilter;
 
 /// jemalloc rather than glibc's malloc: a request frees dozens of small
 /// blocks of one size while the store keeps others, and glibc, whose
@@ -20,11 +30,112 @@ use scim_example_support::Settings;
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
+/// An example SCIM 2.0 server on actix-web, with the in-memory store.
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Args {
+    /// Address to serve on
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Bearer token of the tenant "default"; generated and printed when
+    /// neither it nor SCIM_TENANTS is given
+    #[arg(long, env = "SCIM_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// Tokens of several tenants, "acme=tok1,globex=tok2", or of several
+    /// connections of one, "acme/entra-eu=tok1,acme/entra-us=tok2"
+    #[arg(long, env = "SCIM_TENANTS", hide_env_values = true,
+          value_parser = scim_example_support::parse_tenants)]
+    tenants: Option<Tenants>,
+    /// Public base URL, when behind a proxy [default: http://LISTEN/scim/v2]
+    #[arg(long, env = "SCIM_BASE_URL")]
+    base_url: Option<String>,
+    #[command(flatten)]
+    provisioning: Provisioning,
+}
+
+/// The custom schema extension the example registers on User, so that
+/// `SCIM_DEFAULTS` can give every new account a role.
+const ACME_USER: &str = "urn:acme:params:scim:schemas:extension:acme:2.0:User";
+
+#[actix_web::main]
+async fn main() {
+    // Logs: `RUST_LOG` (e.g. `RUST_LOG=debug`), by default info and above,
+    // which shows scim-core's WARN/ERROR line for every failed request
+    // (and actix's own `log` records, bridged).
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::builder()
+                .with_default_directive(LevelFilter::INFO.into())
+                .from_env_lossy(),
+        )
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+        .init();
+    let args = Args::parse();
+    let policy = args.provisioning.policy().unwrap_or_else(|e| {
+        eprintln!("error: {e}");
+        std::process::exit(2);
+    });
+    let (tokens, generated) = scim_example_support::tokens(args.token, args.tenants);
+    let base_url = args
+        .base_url
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| format!("http://{}/scim/v2", args.listen));
+
+    // Who may call: one bearer token per tenant (or per connection of one).
+    let mut auth = TokenAuthenticator::new();
+    for t in &tokens {
+        auth = match &t.connection {
+            Some(c) => auth.connection_token(t.tenant.as_str(), c.as_str(), &t.token),
+            None => auth.token(t.tenant.as_str(), &t.token),
+        };
+    }
+    // The app's own User attributes, as a schema extension.
+    let acme = Schema::new(ACME_USER, "AcmeUser")
+        .description("The example app's own user attributes")
+        .attribute(
+            Attribute::string("role")
+                .canonical_values(["limited", "member", "admin"])
+                .description("The account's role in the app"),
+        )
+        .attribute(Attribute::string("costCenter"));
+    // The service: the store, where it is served, who may call, which
+    // resources, and what provisioning does.
+    let mut builder = ScimService::builder(MemoryStore::new())
+        .base_url(&base_url)
+        .authenticator(auth)
+        .resource_type(ResourceType::user().with_extension(Arc::new(acme), false))
+        .resource_type(ResourceType::group())
+        .policy(policy);
+    if args.provisioning.log_events() {
+        builder = builder.on_event(scim_example_support::log_event);
+    }
+    let service = builder.build();
+
+    if let Err(e) = args.provisioning.seed(&service, &tokens).await {
+        eprintln!("cannot seed SCIM_SEED_APP_USERS: {e}");
+        std::process::exit(1);
+    }
+    // actix calls the app factory once per worker thread: each gets a
+    // clone of the one service (a cheap `Arc`), hence one store.
+    let server = HttpServer::new(move || app(service.clone()))
+        .shutdown_signal(shutdown())
+        .shutdown_timeout(SHUTDOWN_TIMEOUT)
+        .bind(args.listen);
+    let server = match server {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("cannot listen on {}: {e}", args.listen);
+            std::process::exit(1);
+        }
+    };
+    scim_example_support::print_banner(args.listen, &base_url, &tokens, generated);
+    if let Err(e) = server.run().await {
+        eprintln!("server error: {e}");
+        std::process::exit(1);
+    }
+}
+
 /// The app: SCIM in the `/scim/v2` scope, with a log line per request.
-///
-/// It takes the service rather than the settings (the axum example builds
-/// it inside): actix calls the app factory once per worker thread, and the
-/// workers must share one service, hence one store.
 fn app(
     service: ScimService,
 ) -> App<
@@ -38,29 +149,29 @@ fn app(
 > {
     App::new()
         .service(web::scope("/scim/v2").configure(scim_actix::configure(service)))
-        .wrap(from_fn(log))
+        .wrap(from_fn(trace))
 }
 
-/// One line per request: method, path, status, latency, tenant.
-async fn log(
+/// A span per request, so that scim-core's events carry the method and
+/// path, and one line when the response leaves: status, latency, and the
+/// tenant from the `Context` the service puts in the response.
+async fn trace(
     request: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let (method, path) = (request.method().clone(), request.path().to_owned());
+    let span = tracing::info_span!("request", method = %request.method(), path = %request.path());
     let start = Instant::now();
-    let response = next.call(request).await?;
-    let tenant = response
-        .response()
-        .extensions()
-        .get::<Context>()
-        .map_or_else(|| "-".to_owned(), |c| c.tenant().to_owned());
-    let micros = start.elapsed().as_micros();
-    scim_example_support::log(format_args!(
-        "{method} {path} {} {}.{:03}ms tenant={tenant}",
-        response.status().as_u16(),
-        micros / 1000,
-        micros % 1000
-    ));
+    let response = next.call(request).instrument(span.clone()).await?;
+    span.in_scope(|| {
+        let extensions = response.response().extensions();
+        let tenant = extensions.get::<Context>().map_or("-", Context::tenant);
+        tracing::info!(
+            status = response.status().as_u16(),
+            latency = ?start.elapsed(),
+            tenant = %tenant,
+            "done"
+        );
+    });
     Ok(response)
 }
 
@@ -70,16 +181,15 @@ async fn shutdown() {
     let ctrl_c = async { tokio::signal::ctrl_c().await.ok() };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut s) = signal(SignalKind::terminate()) {
             s.recv().await;
         }
     };
     #[cfg(not(unix))]
     let term = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, () = term => {} }
-    scim_example_support::flush_log();
-    println!("shutting down");
+    tracing::info!("shutting down");
     // A deadline on top of actix's: actix-server 2.6 (the newest for this
     // workspace's Rust 1.85) now and then never completes the server
     // future after a graceful stop, although every worker has exited. Seen
@@ -87,7 +197,6 @@ async fn shutdown() {
     // that need a newer Rust.
     std::thread::spawn(|| {
         std::thread::sleep(std::time::Duration::from_secs(SHUTDOWN_TIMEOUT + 5));
-        scim_example_support::flush_log();
         eprintln!("the server did not stop within {SHUTDOWN_TIMEOUT} s; exiting");
         std::process::exit(1);
     });
@@ -95,40 +204,6 @@ async fn shutdown() {
 
 /// How long requests in flight get to finish after SIGINT or SIGTERM.
 const SHUTDOWN_TIMEOUT: u64 = 10;
-
-#[actix_web::main]
-async fn main() {
-    let settings = match Settings::from_env() {
-        Ok(s) => s,
-        Err(msg) => {
-            eprintln!("{msg}");
-            std::process::exit(2);
-        }
-    };
-    let service = settings.service();
-    let factory_service = service.clone();
-    let server = HttpServer::new(move || app(factory_service.clone()))
-        .shutdown_signal(shutdown())
-        .shutdown_timeout(SHUTDOWN_TIMEOUT)
-        .bind(settings.listen);
-    let server = match server {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("cannot listen on {}: {e}", settings.listen);
-            std::process::exit(1);
-        }
-    };
-    if let Err(e) = settings.seed(&service).await {
-        eprintln!("cannot seed SCIM_SEED_APP_USERS: {e}");
-        std::process::exit(1);
-    }
-    print!("{}", settings.banner());
-    if let Err(e) = server.run().await {
-        eprintln!("server error: {e}");
-        std::process::exit(1);
-    }
-    scim_example_support::flush_log();
-}
 
 #[cfg(test)]
 mod tests {

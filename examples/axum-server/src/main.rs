@@ -1,16 +1,26 @@
 //! An example SCIM server on axum, with the in-memory store.
 //!
 //! `cargo run -p scim-example-axum -- --listen 127.0.0.1:8080 --token s3cret`
-//! prints the Tenant URL to paste into Microsoft Entra ID or Okta.
+//! prints the Tenant URL to paste into Microsoft Entra ID or Okta;
+//! `--help` lists every flag and environment variable, `RUST_LOG` sets
+//! what is logged (default: info and above).
 
-use std::time::Instant;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::Request;
-use axum::middleware::{self, Next};
 use axum::response::Response;
-use scim_core::{Context, ScimService};
-use scim_example_support::Settings;
+use clap::Parser;
+use scim_core::auth::TokenAuthenticator;
+use scim_core::schema::{Attribute, ResourceType, Schema};
+use scim_core::{Context, MemoryStore, ScimService};
+use scim_example_support::{Provisioning, Tenants};
+use tower_http::trace::TraceLayer;
+use tracing::{Span, info_span};
+use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::LevelFilter;
 
 /// jemalloc rather than glibc's malloc: a request frees dozens of small
 /// blocks of one size while the store keeps others, and glibc, whose
@@ -20,77 +30,180 @@ use scim_example_support::Settings;
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
-/// The app: SCIM nested under `/scim/v2`, with a log line per request.
-fn app(service: ScimService) -> Router {
-    Router::new()
-        .nest("/scim/v2", scim_axum::router(service))
-        .layer(middleware::from_fn(log))
+/// An example SCIM 2.0 server on axum, with the in-memory store.
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Args {
+    /// Address to serve on
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Bearer token of the tenant "default"; generated and printed when
+    /// neither it nor SCIM_TENANTS is given
+    #[arg(long, env = "SCIM_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// Tokens of several tenants, "acme=tok1,globex=tok2", or of several
+    /// connections of one, "acme/entra-eu=tok1,acme/entra-us=tok2"
+    #[arg(long, env = "SCIM_TENANTS", hide_env_values = true,
+          value_parser = scim_example_support::parse_tenants)]
+    tenants: Option<Tenants>,
+    /// Public base URL, when behind a proxy [default: http://LISTEN/scim/v2]
+    #[arg(long, env = "SCIM_BASE_URL")]
+    base_url: Option<String>,
+    #[command(flatten)]
+    provisioning: Provisioning,
 }
 
-/// One line per request: method, path, status, latency, tenant.
-async fn log(request: Request, next: Next) -> Response {
-    let (method, path) = (request.method().clone(), request.uri().path().to_owned());
-    let start = Instant::now();
-    let response = next.run(request).await;
-    let tenant = response
-        .extensions()
-        .get::<Context>()
-        .map_or("-", Context::tenant);
-    let micros = start.elapsed().as_micros();
-    scim_example_support::log(format_args!(
-        "{method} {path} {} {}.{:03}ms tenant={tenant}",
-        response.status().as_u16(),
-        micros / 1000,
-        micros % 1000
-    ));
-    response
-}
-
-async fn shutdown() {
-    let ctrl_c = async { tokio::signal::ctrl_c().await.ok() };
-    #[cfg(unix)]
-    let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
-            s.recv().await;
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { _ = ctrl_c => {}, () = term => {} }
-    scim_example_support::flush_log();
-    println!("shutting down");
-}
+/// The custom schema extension the example registers on User, so that
+/// `SCIM_DEFAULTS` can give every new account a role.
+const ACME_USER: &str = "urn:acme:params:scim:schemas:extension:acme:2.0:User";
 
 #[tokio::main]
 async fn main() {
-    let settings = match Settings::from_env() {
-        Ok(s) => s,
-        Err(msg) => {
-            eprintln!("{msg}");
-            std::process::exit(2);
-        }
-    };
-    let listener = match tokio::net::TcpListener::bind(settings.listen).await {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("cannot listen on {}: {e}", settings.listen);
-            std::process::exit(1);
-        }
-    };
-    let service = settings.service();
-    if let Err(e) = settings.seed(&service).await {
+    // Logs: `RUST_LOG` (e.g. `RUST_LOG=debug`), by default info and above,
+    // which shows scim-core's WARN/ERROR line for every failed request.
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::builder()
+                .with_default_directive(LevelFilter::INFO.into())
+                .from_env_lossy(),
+        )
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+        .init();
+    let args = Args::parse();
+    let policy = args.provisioning.policy().unwrap_or_else(|e| {
+        eprintln!("error: {e}");
+        std::process::exit(2);
+    });
+    let (tokens, generated) = scim_example_support::tokens(args.token, args.tenants);
+    let base_url = args
+        .base_url
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| format!("http://{}/scim/v2", args.listen));
+
+    // Who may call: one bearer token per tenant (or per connection of one).
+    let mut auth = TokenAuthenticator::new();
+    for t in &tokens {
+        auth = match &t.connection {
+            Some(c) => auth.connection_token(t.tenant.as_str(), c.as_str(), &t.token),
+            None => auth.token(t.tenant.as_str(), &t.token),
+        };
+    }
+    // The app's own User attributes, as a schema extension.
+    let acme = Schema::new(ACME_USER, "AcmeUser")
+        .description("The example app's own user attributes")
+        .attribute(
+            Attribute::string("role")
+                .canonical_values(["limited", "member", "admin"])
+                .description("The account's role in the app"),
+        )
+        .attribute(Attribute::string("costCenter"));
+    // The service: the store, where it is served, who may call, which
+    // resources, and what provisioning does.
+    let mut builder = ScimService::builder(MemoryStore::new())
+        .base_url(&base_url)
+        .authenticator(auth)
+        .resource_type(ResourceType::user().with_extension(Arc::new(acme), false))
+        .resource_type(ResourceType::group())
+        .policy(policy);
+    if args.provisioning.log_events() {
+        builder = builder.on_event(scim_example_support::log_event);
+    }
+    let service = builder.build();
+
+    if let Err(e) = args.provisioning.seed(&service, &tokens).await {
         eprintln!("cannot seed SCIM_SEED_APP_USERS: {e}");
         std::process::exit(1);
     }
-    print!("{}", settings.banner());
-    let app = app(service);
-    if let Err(e) = axum::serve(listener, app)
+    let listener = match tokio::net::TcpListener::bind(args.listen).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("cannot listen on {}: {e}", args.listen);
+            std::process::exit(1);
+        }
+    };
+    scim_example_support::print_banner(args.listen, &base_url, &tokens, generated);
+    if let Err(e) = axum::serve(listener, app(service))
         .with_graceful_shutdown(shutdown())
         .await
     {
         eprintln!("server error: {e}");
         std::process::exit(1);
     }
-    scim_example_support::flush_log();
+}
+
+/// The app: SCIM nested under `/scim/v2`, with a log line per request.
+fn app(service: ScimService) -> Router {
+    // A span per request, so that scim-core's events carry the method and
+    // path, and one line when the response leaves: status, latency, and
+    // the tenant from the `Context` the service puts in the response.
+    let trace = TraceLayer::new_for_http()
+        .make_span_with(|request: &Request| {
+            info_span!("request", method = %request.method(), path = %request.uri().path())
+        })
+        .on_request(())
+        .on_response(|response: &Response, latency: Duration, _: &Span| {
+            let tenant = response.extensions().get::<Context>();
+            tracing::info!(
+                status = response.status().as_u16(),
+                ?latency,
+                tenant = %tenant.map_or("-", Context::tenant),
+                "done"
+            );
+        });
+    Router::new()
+        .nest("/scim/v2", scim_axum::router(service))
+        .layer(trace)
+}
+
+/// Ctrl-C or SIGTERM: stop accepting, let requests in flight finish.
+async fn shutdown() {
+    let ctrl_c = async { tokio::signal::ctrl_c().await.ok() };
+    #[cfg(unix)]
+    let term = async {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut s) = signal(SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, () = term => {} }
+    tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use clap::CommandFactory as _;
+    use tower::ServiceExt as _;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn the_app_serves_scim_under_scim_v2() {
+        let service = ScimService::builder(MemoryStore::new())
+            .authenticator(TokenAuthenticator::new().token("default", "t"))
+            .build();
+        let request = Request::get("/scim/v2/Users?filter=userName+eq+%22x%22")
+            .header("authorization", "Bearer t")
+            .body(Body::empty())
+            .expect("a request");
+        let response = app(service).oneshot(request).await.expect("a response");
+        assert_eq!(response.status(), 200);
+        let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .expect("the body");
+        let body: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
+        assert_eq!(body["totalResults"], 0);
+    }
+
+    #[test]
+    fn the_flags_parse_and_the_help_names_the_variables() {
+        Args::command().debug_assert();
+        let args = Args::parse_from(["x", "--listen", "127.0.0.1:9", "--token", "t"]);
+        assert_eq!(args.listen.port(), 9);
+        assert_eq!(args.token.as_deref(), Some("t"));
+        let help = Args::command().render_long_help().to_string();
+        assert!(help.contains("SCIM_TENANTS") && help.contains("SCIM_SEED_APP_USERS"));
+    }
 }

@@ -1,166 +1,195 @@
-//! What the example servers share: reading `--listen`, `--token`,
-//! `SCIM_TOKEN` and `SCIM_TENANTS`, and building the service from them.
-//! A host app builds its `ScimService` in its own way; this crate only
-//! keeps the two examples identical.
-
-use std::net::SocketAddr;
+//! What the two example servers share and a host app would write its own
+//! way: the demo's tenants and tokens, the provisioning policies as flags
+//! and environment variables, seeding app-owned accounts, and the
+//! `SCIM_EVENTS=log` handler. The part every adopter copies, building the
+//! `ScimService`, is in each server's `main.rs`.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::net::SocketAddr;
 
-use scim_core::auth::TokenAuthenticator;
 use scim_core::policy::{Deletion, Event, EventKind, Link, Policy};
-use scim_core::schema::{Attribute, ResourceType, Schema};
-use scim_core::{Context, MemoryStore, Resource, ScimService, Store};
+use scim_core::{Context, Resource, ScimService};
 use serde_json::{Value, json};
 
-/// The custom extension the examples register on User, so that
-/// `SCIM_DEFAULTS` can give every new account a role.
-pub const ACME_EXTENSION: &str = "urn:acme:params:scim:schemas:extension:acme:2.0:User";
-
-/// The example servers' settings.
+/// One bearer token: the tenant it opens and, when a tenant has several
+/// identity-provider connections, which one.
 #[derive(Debug, Clone)]
-pub struct Settings {
-    /// Where to listen.
-    pub listen: SocketAddr,
-    /// The base URL printed as the Tenant URL and used in `meta.location`.
-    pub base_url: String,
-    /// `(tenant, connection, token)` triples.
-    pub tokens: Vec<(String, Option<String>, String)>,
-    /// Whether the token was generated (and must be shown).
-    pub generated: bool,
-    /// The provisioning policy (`SCIM_DELETE`, `SCIM_REQUIRE`, `SCIM_LINK`,
-    /// `SCIM_DOMAINS`, `SCIM_DEFAULTS`).
-    pub policy: Policy,
-    /// `SCIM_EVENTS=log`: log lifecycle events.
-    pub log_events: bool,
-    /// `SCIM_SEED_APP_USERS`: accounts the app created itself, per tenant.
-    pub seed_app_users: Vec<String>,
+pub struct TenantToken {
+    /// The tenant.
+    pub tenant: String,
+    /// The connection, for `acme/entra-eu=tok1`.
+    pub connection: Option<String>,
+    /// The bearer token.
+    pub token: String,
 }
 
-/// Usage text.
-pub const USAGE: &str = r#"usage: [--listen ADDR] [--token TOKEN]
+/// `SCIM_TENANTS`: `acme=tok1,globex=tok2`, or several connections of one
+/// tenant, `acme/entra-eu=tok1,acme/entra-us=tok2` (a clap value parser).
+///
+/// # Errors
+///
+/// An entry that is not `tenant[/connection]=token`.
+pub fn parse_tenants(value: &str) -> Result<Tenants, String> {
+    list(value)
+        .map(|entry| {
+            let bad = || format!("{entry:?} is not tenant=token");
+            let (who, token) = entry.split_once('=').ok_or_else(bad)?;
+            let (tenant, connection) = match who.split_once('/') {
+                Some((t, c)) => (t, Some(c.to_owned())),
+                None => (who, None),
+            };
+            if tenant.is_empty() || token.is_empty() {
+                return Err(bad());
+            }
+            Ok(TenantToken {
+                tenant: tenant.to_owned(),
+                connection,
+                token: token.to_owned(),
+            })
+        })
+        .collect::<Result<_, _>>()
+        .map(Tenants)
+}
 
-  --listen ADDR   address to serve on (default 127.0.0.1:8080)
-  --token TOKEN   bearer token of the default tenant (or env SCIM_TOKEN);
-                  a random one is generated and printed when none is given
-env:
-  SCIM_TENANTS    several tenants: "acme=tok1,globex=tok2"; several
-                  connections of one tenant: "acme/entra-eu=tok1,acme/entra-us=tok2"
-  SCIM_BASE_URL   public base URL, when behind a proxy (default http://ADDR/scim/v2)
-  SCIM_DELETE     hard (default) | soft: DELETE deactivates and hides
-  SCIM_REQUIRE    extra required User attributes: "emails,name.givenName"
-  SCIM_LINK       off (default) | userName | email: adopt app accounts on create
-  SCIM_DOMAINS    accepted e-mail domains: "contoso.com,fabrikam.com"
-  SCIM_DEFAULTS   values set on create: "urn:acme:params:scim:schemas:extension:acme:2.0:User:role=limited"
-  SCIM_EVENTS     log: print lifecycle events (and an invitation line per new user)
-  SCIM_SEED_APP_USERS  e-mail addresses of accounts the app created itself"#;
+/// The tokens `SCIM_TENANTS` lists (a type of its own so that clap takes
+/// the whole list as one value).
+#[derive(Debug, Clone, Default)]
+pub struct Tenants(pub Vec<TenantToken>);
 
-impl Settings {
-    /// Reads the command line and the environment.
+/// Every token the server accepts: `--token` for the tenant `default`, then
+/// `SCIM_TENANTS`. With neither, a random token for `default`; the `bool`
+/// says it was generated (and must be printed).
+#[must_use]
+pub fn tokens(token: Option<String>, tenants: Option<Tenants>) -> (Vec<TenantToken>, bool) {
+    let mut tokens = tenants.unwrap_or_default().0;
+    let token = token.filter(|t| !t.is_empty());
+    let generated = tokens.is_empty() && token.is_none();
+    if generated || token.is_some() {
+        let token = token.unwrap_or_else(|| {
+            let (a, b) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
+            format!("{}{}", a.simple(), b.simple())
+        });
+        tokens.insert(
+            0,
+            TenantToken {
+                tenant: "default".to_owned(),
+                connection: None,
+                token,
+            },
+        );
+    }
+    (tokens, generated)
+}
+
+/// The start-up banner: the Tenant URL and, for a generated token, the
+/// token itself (given ones are not echoed).
+pub fn print_banner(listen: SocketAddr, base_url: &str, tokens: &[TenantToken], generated: bool) {
+    println!("SCIM server listening on http://{listen}\nTenant URL: {base_url}");
+    for t in tokens {
+        let who = match &t.connection {
+            Some(c) => format!("{}/{c}", t.tenant),
+            None => t.tenant.clone(),
+        };
+        if generated {
+            println!("Secret Token ({who}): {}", t.token);
+        } else {
+            println!("tenant {who}: token configured");
+        }
+    }
+}
+
+/// The provisioning policies, as flags or environment variables (the
+/// interop issue's `SCIM_*` names). Values are checked by
+/// [`Provisioning::policy`], and an empty variable counts as unset.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Provisioning {
+    /// What DELETE does: hard (default) removes; soft deactivates and hides
+    #[arg(long = "delete", env = "SCIM_DELETE", value_name = "hard|soft")]
+    pub delete: Option<String>,
+    /// Extra required User attributes, e.g. "emails,name.givenName"
+    #[arg(long = "require", env = "SCIM_REQUIRE", value_name = "PATHS")]
+    pub require: Option<String>,
+    /// Adopt accounts the app created itself on create: off (default),
+    /// userName or email
+    #[arg(long = "link", env = "SCIM_LINK", value_name = "off|userName|email")]
+    pub link: Option<String>,
+    /// Accepted e-mail domains, e.g. "contoso.com,fabrikam.com"
+    #[arg(long = "domains", env = "SCIM_DOMAINS", value_name = "DOMAINS")]
+    pub domains: Option<String>,
+    /// Values set on create, e.g.
+    /// "urn:acme:params:scim:schemas:extension:acme:2.0:User:role=limited"
+    #[arg(
+        long = "defaults",
+        env = "SCIM_DEFAULTS",
+        value_name = "PATH=VALUE,..."
+    )]
+    pub defaults: Option<String>,
+    /// "log": log lifecycle events (and an invitation line per new user)
+    #[arg(long = "events", env = "SCIM_EVENTS", value_name = "log")]
+    pub events: Option<String>,
+    /// E-mail addresses of accounts the app created itself, in every
+    /// tenant: what linking adopts
+    #[arg(
+        long = "seed-app-users",
+        env = "SCIM_SEED_APP_USERS",
+        value_name = "EMAILS"
+    )]
+    pub seed_app_users: Option<String>,
+}
+
+impl Provisioning {
+    /// The policy these values describe.
     ///
     /// # Errors
     ///
-    /// A message for the user (with the usage) on a bad flag or value.
-    pub fn from_env() -> Result<Self, String> {
-        let mut listen = "127.0.0.1:8080".to_owned();
-        let mut token = std::env::var("SCIM_TOKEN").ok().filter(|t| !t.is_empty());
-        let mut args = std::env::args().skip(1);
-        while let Some(arg) = args.next() {
-            let (flag, inline) = match arg.split_once('=') {
-                Some((f, v)) => (f.to_owned(), Some(v.to_owned())),
-                None => (arg.clone(), None),
-            };
-            let mut value = || {
-                inline
-                    .clone()
-                    .or_else(|| args.next())
-                    .ok_or(format!("{flag} needs a value\n{USAGE}"))
-            };
-            match flag.as_str() {
-                "--listen" => listen = value()?,
-                "--token" => token = Some(value()?),
-                "-h" | "--help" => return Err(USAGE.to_owned()),
-                other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
-            }
-        }
-        let listen: SocketAddr = listen
-            .parse()
-            .map_err(|e| format!("--listen {listen:?}: {e}\n{USAGE}"))?;
-        let base_url = std::env::var("SCIM_BASE_URL")
-            .ok()
-            .filter(|u| !u.is_empty())
-            .unwrap_or_else(|| format!("http://{listen}/scim/v2"));
-        let mut tokens = Vec::new();
-        if let Ok(tenants) = std::env::var("SCIM_TENANTS") {
-            for entry in tenants.split(',').map(str::trim).filter(|e| !e.is_empty()) {
-                let (who, tok) = entry
-                    .split_once('=')
-                    .ok_or(format!("SCIM_TENANTS entry {entry:?} is not tenant=token"))?;
-                let (tenant, connection) = match who.split_once('/') {
-                    Some((t, c)) => (t.to_owned(), Some(c.to_owned())),
-                    None => (who.to_owned(), None),
-                };
-                if tenant.is_empty() || tok.is_empty() {
-                    return Err(format!("SCIM_TENANTS entry {entry:?} is not tenant=token"));
-                }
-                tokens.push((tenant, connection, tok.to_owned()));
-            }
-        }
-        let mut generated = false;
-        if tokens.is_empty() || token.is_some() {
-            let tok = token.unwrap_or_else(|| {
-                generated = true;
-                format!(
-                    "{}{}",
-                    uuid::Uuid::new_v4().simple(),
-                    uuid::Uuid::new_v4().simple()
-                )
+    /// A message naming the variable with a bad value.
+    pub fn policy(&self) -> Result<Policy, String> {
+        let mut policy = Policy::default();
+        if let Some(v) = given(self.delete.as_ref()) {
+            policy = policy.deletion(match v.to_ascii_lowercase().as_str() {
+                "hard" => Deletion::Hard,
+                "soft" => Deletion::Soft,
+                _ => return Err(format!("SCIM_DELETE must be hard or soft, not {v:?}")),
             });
-            tokens.insert(0, ("default".to_owned(), None, tok));
         }
-        Ok(Self {
-            listen,
-            base_url,
-            tokens,
-            generated,
-            policy: policy_from_env()?,
-            log_events: env("SCIM_EVENTS").is_some_and(|v| v.eq_ignore_ascii_case("log")),
-            seed_app_users: env("SCIM_SEED_APP_USERS")
-                .map(|v| list(&v).map(str::to_owned).collect())
-                .unwrap_or_default(),
-        })
+        if let Some(v) = given(self.link.as_ref()) {
+            policy = policy.link(match v.to_ascii_lowercase().as_str() {
+                "off" => Link::Off,
+                "username" => Link::UserName,
+                "email" => Link::Email,
+                _ => {
+                    return Err(format!(
+                        "SCIM_LINK must be off, userName or email, not {v:?}"
+                    ));
+                }
+            });
+        }
+        if let Some(v) = given(self.require.as_ref()) {
+            for path in list(v) {
+                attr_path("SCIM_REQUIRE", path)?;
+            }
+            policy = policy.require("User", list(v));
+        }
+        if let Some(v) = given(self.domains.as_ref()) {
+            policy = policy.email_domains(list(v));
+        }
+        for pair in given(self.defaults.as_ref()).into_iter().flat_map(list) {
+            let (path, value) = pair
+                .split_once('=')
+                .ok_or(format!("SCIM_DEFAULTS entry {pair:?} is not path=value"))?;
+            attr_path("SCIM_DEFAULTS", path)?;
+            // JSON if it parses (`true`, `3`), else the text itself.
+            let value =
+                serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_owned()));
+            policy = policy.default_value("User", path, value);
+        }
+        Ok(policy)
     }
 
-    /// The service: an in-memory store, the tokens, the base URL.
+    /// `SCIM_EVENTS=log`.
     #[must_use]
-    pub fn service(&self) -> ScimService {
-        let mut auth = TokenAuthenticator::new();
-        for (tenant, connection, token) in &self.tokens {
-            auth = match connection {
-                Some(c) => auth.connection_token(tenant.as_str(), c.as_str(), token),
-                None => auth.token(tenant.as_str(), token),
-            };
-        }
-        let acme = Schema::new(ACME_EXTENSION, "AcmeUser")
-            .description("The example app's own user attributes")
-            .attribute(
-                Attribute::string("role")
-                    .canonical_values(["limited", "member", "admin"])
-                    .description("The account's role in the app"),
-            )
-            .attribute(Attribute::string("costCenter"));
-        let mut builder = ScimService::builder(MemoryStore::new())
-            .base_url(&self.base_url)
-            .authenticator(auth)
-            .resource_type(ResourceType::user().with_extension(Arc::new(acme), false))
-            .resource_type(ResourceType::group())
-            .policy(self.policy.clone());
-        if self.log_events {
-            builder = builder.on_event(log_event);
-        }
-        builder.build()
+    pub fn log_events(&self) -> bool {
+        given(self.events.as_ref()).is_some_and(|v| v.eq_ignore_ascii_case("log"))
     }
 
     /// Creates the `SCIM_SEED_APP_USERS` accounts in every tenant, owned by
@@ -169,25 +198,31 @@ impl Settings {
     /// # Errors
     ///
     /// A store failure (a duplicate address, say).
-    pub async fn seed(&self, service: &ScimService) -> Result<(), scim_core::Error> {
+    pub async fn seed(
+        &self,
+        service: &ScimService,
+        tokens: &[TenantToken],
+    ) -> Result<(), scim_core::Error> {
+        let Some(emails) = given(self.seed_app_users.as_ref()) else {
+            return Ok(());
+        };
         let users = service
             .resource_types()
             .iter()
             .find(|r| r.id() == "User")
             .cloned()
             .ok_or_else(|| scim_core::Error::internal("no User resource type"))?;
-        let mut tenants: Vec<&str> = self.tokens.iter().map(|(t, _, _)| t.as_str()).collect();
+        let mut tenants: Vec<&str> = tokens.iter().map(|t| t.tenant.as_str()).collect();
         tenants.dedup();
         for tenant in tenants {
-            for email in &self.seed_app_users {
+            for email in list(emails) {
                 let local = email.split('@').next().unwrap_or(email);
-                let attrs = json!({
+                let Value::Object(attrs) = json!({
                     "userName": email,
                     "displayName": local,
                     "active": true,
                     "emails": [{"value": email, "type": "work", "primary": true}],
-                });
-                let Value::Object(attrs) = attrs else {
+                }) else {
                     unreachable!("a JSON object literal")
                 };
                 let resource = Resource::new(uuid::Uuid::new_v4().to_string(), attrs);
@@ -199,259 +234,60 @@ impl Settings {
         }
         Ok(())
     }
+}
 
-    /// The start-up banner: the Tenant URL and, for generated tokens, the
-    /// token itself (given ones are not echoed).
-    #[must_use]
-    pub fn banner(&self) -> String {
-        let mut out = format!(
-            "SCIM server listening on http://{}\nTenant URL: {}\n",
-            self.listen, self.base_url
+/// `SCIM_EVENTS=log`: one log line per lifecycle event, and the invitation
+/// an app would e-mail to each new user. Pass it to
+/// `ScimServiceBuilder::on_event`.
+pub fn log_event(event: &Event) {
+    let mut details = String::new();
+    if !event.changed.is_empty() {
+        let _ = write!(details, " changed={}", event.changed.join(","));
+    }
+    if !event.members.is_empty() {
+        let _ = write!(details, " members={}", event.members.join(","));
+    }
+    if event.soft {
+        details.push_str(" soft=true");
+    }
+    tracing::info!(
+        "event {}.{} tenant={} connection={} id={}{details}",
+        event.resource_type.to_ascii_lowercase(),
+        format!("{:?}", event.kind).to_ascii_lowercase(),
+        event.tenant,
+        event.connection,
+        event.id,
+    );
+    if event.kind == EventKind::Created && event.resource_type == "User" {
+        let resource = event.resource.as_ref();
+        let email = resource
+            .and_then(|r| r.get("emails")?.as_array()?.first()?.get("value")?.as_str())
+            .or_else(|| resource.and_then(|r| r.get("userName")?.as_str()))
+            .unwrap_or("-");
+        tracing::info!(
+            "invitation: would e-mail {email} an invitation to join {}",
+            event.tenant
         );
-        for (tenant, connection, token) in &self.tokens {
-            let who = match connection {
-                Some(c) => format!("{tenant}/{c}"),
-                None => tenant.clone(),
-            };
-            if self.generated {
-                out.push_str(&format!("Secret Token ({who}): {token}\n"));
-            } else {
-                out.push_str(&format!("tenant {who}: token configured\n"));
-            }
-        }
-        out
     }
 }
 
-fn env(name: &str) -> Option<String> {
-    std::env::var(name)
-        .ok()
-        .map(|v| v.trim().to_owned())
-        .filter(|v| !v.is_empty())
+/// A flag's value unless it is empty (an empty variable counts as unset).
+fn given(value: Option<&String>) -> Option<&str> {
+    value.map(|v| v.trim()).filter(|v| !v.is_empty())
 }
 
+/// The items of a comma-separated list.
 fn list(v: &str) -> impl Iterator<Item = &str> {
     v.split(',').map(str::trim).filter(|p| !p.is_empty())
 }
 
-/// The policy the `SCIM_*` variables describe.
-fn policy_from_env() -> Result<Policy, String> {
-    let mut policy = Policy::default();
-    if let Some(v) = env("SCIM_DELETE") {
-        policy = policy.deletion(match v.to_ascii_lowercase().as_str() {
-            "hard" => Deletion::Hard,
-            "soft" => Deletion::Soft,
-            _ => return Err(format!("SCIM_DELETE must be hard or soft, not {v:?}")),
-        });
-    }
-    if let Some(v) = env("SCIM_LINK") {
-        policy = policy.link(match v.to_ascii_lowercase().as_str() {
-            "off" => Link::Off,
-            "username" => Link::UserName,
-            "email" => Link::Email,
-            _ => {
-                return Err(format!(
-                    "SCIM_LINK must be off, userName or email, not {v:?}"
-                ));
-            }
-        });
-    }
-    if let Some(v) = env("SCIM_REQUIRE") {
-        for p in list(&v) {
-            scim_core::filter::parse_attr_path(p).map_err(|e| {
-                format!(
-                    "SCIM_REQUIRE: {p:?} is not an attribute path: {}",
-                    e.message()
-                )
-            })?;
-        }
-        policy = policy.require("User", list(&v));
-    }
-    if let Some(v) = env("SCIM_DOMAINS") {
-        policy = policy.email_domains(list(&v));
-    }
-    if let Some(v) = env("SCIM_DEFAULTS") {
-        for pair in list(&v) {
-            let (path, value) = pair
-                .split_once('=')
-                .ok_or(format!("SCIM_DEFAULTS entry {pair:?} is not path=value"))?;
-            scim_core::filter::parse_attr_path(path).map_err(|e| {
-                format!(
-                    "SCIM_DEFAULTS: {path:?} is not an attribute path: {}",
-                    e.message()
-                )
-            })?;
-            let value =
-                serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_owned()));
-            policy = policy.default_value("User", path, value);
-        }
-    }
-    Ok(policy)
-}
-
-/// `SCIM_EVENTS=log`: one line per lifecycle event, and the invitation an
-/// app would e-mail to each new user.
-fn log_event(event: &Event) {
-    let kind = format!("{:?}", event.kind).to_ascii_lowercase();
-    let mut line = format!(
-        "event {}.{kind} tenant={} connection={} id={}",
-        event.resource_type.to_ascii_lowercase(),
-        event.tenant,
-        event.connection,
-        event.id
-    );
-    if !event.changed.is_empty() {
-        let _ = write!(line, " changed={}", event.changed.join(","));
-    }
-    if !event.members.is_empty() {
-        let _ = write!(line, " members={}", event.members.join(","));
-    }
-    if event.soft {
-        line.push_str(" soft=true");
-    }
-    log(format_args!("{line}"));
-    if event.kind == EventKind::Created && event.resource_type == "User" {
-        let email = event
-            .resource
-            .as_ref()
-            .and_then(|r| r.get("emails"))
-            .and_then(Value::as_array)
-            .and_then(|e| e.first())
-            .and_then(|e| e.get("value"))
-            .and_then(Value::as_str)
-            .or_else(|| {
-                event
-                    .resource
-                    .as_ref()
-                    .and_then(|r| r.get("userName"))
-                    .and_then(Value::as_str)
-            })
-            .unwrap_or("-");
-        log(format_args!(
-            "invitation: would e-mail {email} an invitation to join {}",
-            event.tenant
-        ));
-    }
-}
-
-/// Writes one log line (`format_args!`) to stdout.
-///
-/// Logging every request must cost the request next to nothing: no system
-/// call, no lock another thread is taking, and no memory freed by another
-/// thread (which, with glibc's allocator, drains the writing thread's cache
-/// of small blocks). So each thread formats into a buffer of its own,
-/// writes it out itself once it holds [`FLUSH_AT`] bytes, and a background
-/// thread writes out the rest every [`FLUSH_EVERY`]. A line thus appears
-/// within that time, and lines of different threads within one such
-/// interval may appear out of order. Call [`flush_log`] before printing
-/// anything else, and before exiting.
-pub fn log(line: std::fmt::Arguments<'_>) {
-    LOCAL.with(|local| {
-        let mut text = lock(&local.0);
-        // Formatting into a String cannot fail.
-        let _ = text.write_fmt(line);
-        text.push('\n');
-        if text.len() >= FLUSH_AT {
-            write_out(&mut text);
-        }
-    });
-}
-
-/// Writes out every thread's buffered log lines now.
-pub fn flush_log() {
-    let buffers = lock(&BUFFERS).clone();
-    for buffer in buffers {
-        write_out(&mut lock(&buffer));
-    }
-}
-
-/// How much a thread buffers before writing out itself.
-pub const FLUSH_AT: usize = 16 * 1024;
-
-/// How often the background thread writes out what threads buffered.
-pub const FLUSH_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
-
-type Buffer = Arc<Mutex<String>>;
-
-/// Every thread's buffer, for the background thread and [`flush_log`].
-static BUFFERS: Mutex<Vec<Buffer>> = Mutex::new(Vec::new());
-
-thread_local! {
-    static LOCAL: Local = Local::register();
-}
-
-/// A thread's buffer; written out and forgotten when the thread ends.
-struct Local(Buffer);
-
-impl Local {
-    fn register() -> Self {
-        static FLUSHER: OnceLock<()> = OnceLock::new();
-        FLUSHER.get_or_init(|| {
-            std::thread::spawn(|| {
-                loop {
-                    std::thread::sleep(FLUSH_EVERY);
-                    flush_log();
-                }
-            });
-        });
-        let buffer = Buffer::default();
-        lock(&BUFFERS).push(Arc::clone(&buffer));
-        Self(buffer)
-    }
-}
-
-impl Drop for Local {
-    fn drop(&mut self) {
-        write_out(&mut lock(&self.0));
-        lock(&BUFFERS).retain(|b| !Arc::ptr_eq(b, &self.0));
-    }
-}
-
-fn write_out(text: &mut String) {
-    if !text.is_empty() {
-        let _ = std::io::stdout().lock().write_all(text.as_bytes());
-        text.clear();
-    }
-}
-
-/// Locks, also after a panic elsewhere: a log line is never worth a second
-/// panic.
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn buffered() -> usize {
-        lock(&BUFFERS).iter().map(|b| lock(b).len()).sum()
-    }
-
-    // One test: the buffers are process-wide, and parallel tests would see
-    // each other's lines.
-    #[test]
-    fn log_lines_are_written_out_when_full_when_flushed_and_when_a_thread_ends() {
-        let threads: Vec<_> = (0..3)
-            .map(|i| std::thread::spawn(move || log(format_args!("test line from thread {i}"))))
-            .collect();
-        for t in threads {
-            t.join().expect("logging thread");
-        }
-        assert_eq!(buffered(), 0, "an ended thread left its lines behind");
-        assert!(
-            lock(&BUFFERS).is_empty(),
-            "an ended thread stayed registered"
-        );
-
-        let line = "x".repeat(FLUSH_AT / 4);
-        for _ in 0..4 {
-            log(format_args!("{line}"));
-        }
-        LOCAL.with(|local| assert!(lock(&local.0).len() < FLUSH_AT));
-
-        log(format_args!("test line from the test thread"));
-        flush_log();
-        assert_eq!(buffered(), 0);
-    }
+fn attr_path(variable: &str, path: &str) -> Result<(), String> {
+    scim_core::filter::parse_attr_path(path)
+        .map(drop)
+        .map_err(|e| {
+            format!(
+                "{variable}: {path:?} is not an attribute path: {}",
+                e.message()
+            )
+        })
 }
