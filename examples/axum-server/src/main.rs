@@ -25,7 +25,7 @@ use tracing_subscriber::filter::LevelFilter;
 /// jemalloc rather than glibc's malloc: a request frees dozens of small
 /// blocks of one size while the store keeps others, and glibc, whose
 /// per-thread cache holds seven blocks per size, then spends up to a sixth
-/// of the server's time sorting its free lists (README, "Figures").
+/// of the server's time sorting its free lists (docs/performance.md).
 #[cfg(not(target_env = "msvc"))]
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
