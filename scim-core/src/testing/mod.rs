@@ -1,6 +1,55 @@
-//! The store contract test kit (feature `test-util`): checks any
-//! [`Store`] implementation against the contract documented
-//! in [`crate::store`].
+//! Test kits (feature `test-util`): the store contract, which checks any
+//! [`Store`] implementation against the contract documented in
+//! [`crate::store`], and a scenario DSL, which sends SCIM requests to a
+//! server over a pluggable [`Transport`] and checks the responses.
+//!
+//! # Scenarios
+//!
+//! A [`Scenario`] is a named list of requests with expectations. It runs
+//! over a [`Transport`]: [`ServiceTransport`] calls a [`ScimService`] in
+//! process, `scim_axum::testing::AxumTransport` a whole axum app and
+//! `scim_actix::testing::ActixTransport` an actix-web service (each behind
+//! its adapter's `test-util` feature). A host tests its own app, with its
+//! own middleware, the same way:
+//!
+//! ```
+//! use scim_core::testing::{Scenario, ServiceTransport, bodies, checks::has};
+//! use scim_core::{MemoryStore, ScimService};
+//! use scim_core::auth::TokenAuthenticator;
+//! use serde_json::json;
+//!
+//! # let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+//! # rt.block_on(async {
+//! let service = ScimService::builder(MemoryStore::new())
+//!     .authenticator(
+//!         TokenAuthenticator::new()
+//!             .token("acme", scim_core::testing::TOKEN)
+//!             .token("globex", "globex-token"),
+//!     )
+//!     .build();
+//! let mut s = Scenario::new("Entra adds a user to a group");
+//! s.user_in_group(
+//!     "uid",
+//!     bodies::entra_user("adele@contoso.example", "ext-1"),
+//!     "gid",
+//!     bodies::entra_group("Sales", "g-1"),
+//! );
+//! s.get("/Users/{{uid}}")
+//!     .status(200)
+//!     .check_with(has("/groups", json!({"value": "{{gid}}"})));
+//! s.find("/Groups", r#"displayName eq "Sales""#, 1);
+//! // A caller of another tenant sees none of it.
+//! s.expect_invisible("Bearer globex-token", "{{uid}}", "{{gid}}");
+//! s.run(&ServiceTransport::new(service)).await;
+//! # });
+//! ```
+//!
+//! [`checks`] holds expectations for [`Scenario::check_with`] and
+//! [`bodies`] the request bodies identity providers send.
+//! [`CandidatesStore`] wraps a store so that the service does the
+//! filtering, to test that path.
+//!
+//! # The store contract
 //!
 //! A host that writes its own store (over SQL, say) runs
 //! [`run_store_contract`] from one of its tests. Each rule is checked on a
@@ -77,9 +126,24 @@
 
 use std::future::Future;
 
+#[cfg(doc)]
+use crate::ScimService;
 use crate::store::Store;
 
+pub mod bodies;
+mod candidates;
+pub mod checks;
 mod kit;
+mod scenario;
+mod transport;
+
+pub use candidates::CandidatesStore;
+pub use scenario::{
+    Check, Reply, Scenario, TOKEN, Transcript, Vars, default_service, encode_query, filter,
+    substitute_json,
+};
+pub use transport::{ServiceTransport, Transport};
+
 mod rules {
     pub(super) mod delete;
     pub(super) mod lists;
