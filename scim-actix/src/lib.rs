@@ -1,5 +1,8 @@
 #![doc = include_str!("../README.md")]
 
+#[cfg(feature = "test-util")]
+pub mod testing;
+
 mod extract;
 mod response;
 

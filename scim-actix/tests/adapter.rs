@@ -1,14 +1,18 @@
-//! The adapter in-process, through `actix_web::test` (no sockets).
+//! The adapter in-process, through `actix_web::test` (no sockets), with
+//! the scenarios of `scim_core::testing` over `ActixTransport`.
 
-use actix_web::dev::{Service as _, ServiceResponse};
-use actix_web::http::header;
-use actix_web::test::{self, TestRequest};
+use actix_web::dev::Service as _;
 use actix_web::{App, HttpMessage as _, web};
+use bytes::Bytes;
+use scim_actix::testing::ActixTransport;
 use scim_core::auth::TokenAuthenticator;
+use scim_core::testing::{Scenario, Transport as _};
+use scim_core::urn::{ERROR, USER};
 use scim_core::{Context, MemoryStore, ScimService};
 use serde_json::{Value, json};
 
 const TOKEN: &str = "the-token";
+const AUTHORIZATION: &str = "Bearer the-token";
 
 fn service() -> ScimService {
     ScimService::builder(MemoryStore::new())
@@ -18,105 +22,96 @@ fn service() -> ScimService {
         .build()
 }
 
-async fn send(service: ScimService, request: TestRequest) -> ServiceResponse {
-    let app = test::init_service(
-        App::new().service(web::scope("/scim/v2").configure(scim_actix::configure(service))),
-    )
-    .await;
-    test::call_service(&app, request.to_request()).await
-}
-
-fn authed(request: TestRequest) -> TestRequest {
-    request.insert_header((header::AUTHORIZATION, format!("Bearer {TOKEN}")))
-}
-
-async fn json(response: ServiceResponse) -> Value {
-    serde_json::from_slice(&test::read_body(response).await).expect("a JSON body")
+async fn transport() -> ActixTransport {
+    ActixTransport::new(service(), "/scim/v2").await
 }
 
 fn user(name: &str) -> Value {
-    json!({
-        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
-        "userName": name,
-    })
+    json!({"schemas": [USER], "userName": name})
 }
 
 #[actix_web::test]
 async fn test_connection_filter_finds_nobody() {
-    let request = authed(TestRequest::get().uri("/scim/v2/Users?filter=userName+eq+%22x%22"));
-    let response = send(service(), request).await;
-    assert_eq!(response.status(), 200);
-    assert_eq!(
-        response.headers().get(header::CONTENT_TYPE).unwrap(),
-        "application/scim+json"
-    );
+    let transport = transport().await;
+    let mut s = Scenario::new("test connection");
+    s.get("/Users?filter=userName+eq+%22x%22")
+        .header("authorization", Some(AUTHORIZATION))
+        .status(200)
+        .check(|r| match r.header("content-type") {
+            Some("application/scim+json") => Ok(()),
+            other => Err(format!("content-type: {other:?}")),
+        })
+        .json("/totalResults", json!(0));
+    s.run(&transport).await;
     // The tenant the service answered for is in the response's extensions.
+    let request = http::Request::get("/Users?filter=userName+eq+%22x%22")
+        .header("authorization", AUTHORIZATION)
+        .body(Bytes::new())
+        .unwrap();
+    let response = transport.send(request).await;
     let tenant = response
-        .response()
         .extensions()
         .get::<Context>()
         .map(|c| c.tenant().to_owned());
     assert_eq!(tenant.as_deref(), Some("acme"));
-    let body = json(response).await;
-    assert_eq!(body["totalResults"], 0);
 }
 
 #[actix_web::test]
 async fn no_token_is_401_with_www_authenticate() {
-    let response = send(service(), TestRequest::get().uri("/scim/v2/Users")).await;
-    assert_eq!(response.status(), 401);
-    assert!(response.headers().contains_key(header::WWW_AUTHENTICATE));
-    let body = json(response).await;
-    assert_eq!(body["status"], "401");
+    let mut s = Scenario::new("no token");
+    s.get("/Users")
+        .header("authorization", None)
+        .status(401)
+        .check(|r| {
+            r.header("www-authenticate")
+                .map(|_| ())
+                .ok_or_else(|| "no WWW-Authenticate".to_owned())
+        })
+        .json("/status", json!("401"));
+    s.run(&transport().await).await;
 }
 
 #[actix_web::test]
 async fn post_user_is_201_with_location_and_etag() {
-    let request = authed(TestRequest::post().uri("/scim/v2/Users"))
-        .insert_header((header::CONTENT_TYPE, "application/scim+json"))
-        .set_payload(user("bjensen").to_string());
-    let response = send(service(), request).await;
-    assert_eq!(response.status(), 201);
-    let location = response
-        .headers()
-        .get(header::LOCATION)
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_owned();
-    assert!(response.headers().contains_key(header::ETAG));
-    let body = json(response).await;
-    assert_eq!(body["userName"], "bjensen");
-    let id = body["id"].as_str().unwrap();
-    assert_eq!(
-        location,
-        format!("https://app.example.com/scim/v2/Users/{id}")
-    );
+    let mut s = Scenario::new("create");
+    s.post("/Users", user("bjensen"))
+        .header("authorization", Some(AUTHORIZATION))
+        .status(201)
+        .check(|r| {
+            r.header("etag")
+                .map(|_| ())
+                .ok_or_else(|| "no ETag".to_owned())
+        })
+        .json("/userName", json!("bjensen"))
+        .check(|r| {
+            let id = r.json["id"].as_str().ok_or("no id")?;
+            let want = format!("https://app.example.com/scim/v2/Users/{id}");
+            match r.header("location") {
+                Some(l) if l == want => Ok(()),
+                other => Err(format!("location: expected {want}, got {other:?}")),
+            }
+        });
+    s.run(&transport().await).await;
 }
 
 #[actix_web::test]
 async fn oversize_body_is_a_scim_413() {
-    let big = "x".repeat(8192);
-    let request = authed(TestRequest::post().uri("/scim/v2/Users"))
-        .insert_header((header::CONTENT_TYPE, "application/scim+json"))
-        .set_payload(user(&big).to_string());
-    let response = send(service(), request).await;
-    assert_eq!(response.status(), 413);
-    let body = json(response).await;
-    assert_eq!(
-        body["schemas"][0],
-        "urn:ietf:params:scim:api:messages:2.0:Error"
-    );
-    assert_eq!(body["status"], "413");
+    let mut s = Scenario::new("oversize body");
+    s.post("/Users", user(&"x".repeat(8192)))
+        .header("authorization", Some(AUTHORIZATION))
+        .status(413)
+        .json("/schemas/0", json!(ERROR))
+        .json("/status", json!("413"));
+    s.run(&transport().await).await;
 }
 
 #[actix_web::test]
 async fn paths_below_the_scope_reach_the_service() {
-    let service = service();
-    let app = test::init_service(
-        App::new().service(web::scope("/scim/v2").configure(scim_actix::configure(service))),
-    )
-    .await;
+    let app =
+        App::new().service(web::scope("/scim/v2").configure(scim_actix::configure(service())));
+    // An empty prefix: the paths are the app's own.
+    let transport = ActixTransport::from_app(app, "").await;
+    let mut s = Scenario::new("paths below the scope");
     for (uri, status) in [
         ("/scim/v2", 200),
         ("/scim/v2/", 200),
@@ -127,70 +122,70 @@ async fn paths_below_the_scope_reach_the_service() {
         ("/scim/v2/Users/no%20body", 404),
         ("/scim/v2/Nothing", 404),
     ] {
-        let response =
-            test::call_service(&app, authed(TestRequest::get().uri(uri)).to_request()).await;
-        assert_eq!(response.status(), status, "{uri}");
+        s.get(uri)
+            .header("authorization", Some(AUTHORIZATION))
+            .status(status);
     }
     // Outside the scope the host app answers, not SCIM.
-    let response = test::call_service(&app, TestRequest::get().uri("/other").to_request()).await;
-    assert_eq!(response.status(), 404);
-    assert!(!response.headers().contains_key(header::CONTENT_TYPE));
+    s.get("/other")
+        .header("authorization", None)
+        .status(404)
+        .check(|r| match r.header("content-type") {
+            None => Ok(()),
+            Some(t) => Err(format!("expected no content-type, got {t}")),
+        });
+    s.run(&transport).await;
 }
 
 #[actix_web::test]
 async fn a_host_context_is_honoured() {
     // The host authenticates (here: trusts a header) and hands the tenant over.
-    let app = test::init_service(
-        App::new()
-            .wrap_fn(|request, service| {
-                let tenant = request
-                    .headers()
-                    .get("x-tenant")
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_owned);
-                if let Some(tenant) = tenant {
-                    request.extensions_mut().insert(Context::new(tenant));
-                }
-                service.call(request)
-            })
-            .service(web::scope("/scim/v2").configure(scim_actix::configure(service()))),
-    )
-    .await;
-    let create = TestRequest::post()
-        .uri("/scim/v2/Users")
-        .insert_header(("x-tenant", "tenant-a"))
-        .insert_header((header::CONTENT_TYPE, "application/scim+json"))
-        .set_payload(user("shared-name").to_string());
-    let response = test::call_service(&app, create.to_request()).await;
-    assert_eq!(response.status(), 201, "no bearer token needed");
-    let id = json(response).await["id"].as_str().unwrap().to_owned();
-
-    let get = |tenant: &str| {
-        TestRequest::get()
-            .uri(&format!("/scim/v2/Users/{id}"))
-            .insert_header(("x-tenant", tenant.to_owned()))
-            .to_request()
-    };
-    let response = test::call_service(&app, get("tenant-a")).await;
-    assert_eq!(response.status(), 200);
-    let response = test::call_service(&app, get("tenant-b")).await;
-    assert_eq!(response.status(), 404);
+    let app = App::new()
+        .wrap_fn(|request, service| {
+            let tenant = request
+                .headers()
+                .get("x-tenant")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            if let Some(tenant) = tenant {
+                request.extensions_mut().insert(Context::new(tenant));
+            }
+            service.call(request)
+        })
+        .service(web::scope("/scim/v2").configure(scim_actix::configure(service())));
+    let transport = ActixTransport::from_app(app, "/scim/v2").await;
+    let mut s = Scenario::new("host context");
+    s.post("/Users", user("shared-name"))
+        .header("authorization", None)
+        .header("x-tenant", Some("tenant-a"))
+        .status(201) // no bearer token needed
+        .capture("id", "/id");
+    s.get("/Users/{{id}}")
+        .header("authorization", None)
+        .header("x-tenant", Some("tenant-a"))
+        .status(200);
+    s.get("/Users/{{id}}")
+        .header("authorization", None)
+        .header("x-tenant", Some("tenant-b"))
+        .status(404);
+    s.run(&transport).await;
 }
 
 #[actix_web::test]
 async fn a_scope_with_a_path_parameter_works_too() {
-    let app = test::init_service(
-        App::new().service(web::scope("/{org}/scim").configure(scim_actix::configure(service()))),
-    )
-    .await;
+    let app =
+        App::new().service(web::scope("/{org}/scim").configure(scim_actix::configure(service())));
+    let transport = ActixTransport::from_app(app, "").await;
+    let mut s = Scenario::new("scope with a path parameter");
     for (uri, status) in [
         ("/acme/scim", 200),
         ("/acme/scim/ServiceProviderConfig", 200),
         ("/acme/scim/Users?filter=userName+eq+%22x%22", 200),
         ("/acme/scim/Users/nobody", 404),
     ] {
-        let response =
-            test::call_service(&app, authed(TestRequest::get().uri(uri)).to_request()).await;
-        assert_eq!(response.status(), status, "{uri}");
+        s.get(uri)
+            .header("authorization", Some(AUTHORIZATION))
+            .status(status);
     }
+    s.run(&transport).await;
 }

@@ -1,5 +1,8 @@
 #![doc = include_str!("../README.md")]
 
+#[cfg(feature = "test-util")]
+pub mod testing;
+
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};

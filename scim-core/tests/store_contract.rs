@@ -1,13 +1,13 @@
 //! The store contract (`scim_core::store`) holds for `MemoryStore`, through
 //! the kit other stores use (`scim_core::testing`, feature `test-util`),
-//! and the kit catches stores that break it.
+//! and the kit catches stores that break it (`Faulty`: one fault each).
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use scim_core::schema::ResourceType;
 use scim_core::store::{ListPage, ListQuery, Update, Visibility};
-use scim_core::testing::{run_store_contract, run_store_contract_with};
+use scim_core::testing::{CandidatesStore, run_store_contract, run_store_contract_with};
 use scim_core::{Context, GroupRef, Member, MemoryStore, Resource, Result, Store};
 
 #[tokio::test]
@@ -23,7 +23,7 @@ async fn a_shared_store_meets_the_contract() {
 
 #[tokio::test]
 async fn a_store_answering_with_candidates_meets_the_contract() {
-    run_store_contract(|| Faulty::new(Fault::Candidates)).await;
+    run_store_contract(|| CandidatesStore::new(MemoryStore::new())).await;
 }
 
 #[tokio::test]
@@ -53,8 +53,6 @@ async fn the_kit_catches_unconditional_writes() {
 /// Ways a store can break the contract.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Fault {
-    /// Lists answer with every resource of the type as candidates (allowed).
-    Candidates,
     /// Every tenant shares one store.
     OneTenant,
     /// `totalResults` is the page size.
@@ -140,7 +138,7 @@ impl Store for Faulty {
     ) -> Result<ListPage> {
         let ctx = self.ctx(ctx);
         match self.fault {
-            Fault::Candidates | Fault::CandidatesMissLast => {
+            Fault::CandidatesMissLast => {
                 let everything = ListQuery {
                     visibility: Visibility::All,
                     ..ListQuery::filtered(None, usize::MAX)
@@ -150,9 +148,7 @@ impl Store for Faulty {
                 else {
                     unreachable!("MemoryStore answers whole queries");
                 };
-                if self.fault == Fault::CandidatesMissLast {
-                    resources.pop();
-                }
+                resources.pop();
                 Ok(ListPage::Candidates(resources))
             }
             Fault::PageSizeAsTotal => match self.inner.list(&ctx, rtype, query).await? {

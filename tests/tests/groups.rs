@@ -3,10 +3,12 @@
 //! members added and removed by PATCH (answered 204), and every change
 //! proven by a read.
 
-mod common;
-
-use common::{contains, count, entra_group, entra_user, error, filter, has, lacks, len, no_body};
-use scim_tests::Scenario;
+use scim_core::testing::bodies::{entra_group, entra_user};
+use scim_core::testing::checks::{
+    contains, count, empty_or_absent, error, has, lacks, len, no_body,
+};
+use scim_core::testing::{Scenario, filter};
+use scim_tests::Parity;
 use serde_json::json;
 
 /// Creates users `u1`..`un` and the group `gid` ("Sales").
@@ -36,7 +38,7 @@ fn add(ids: &[&str]) -> serde_json::Value {
 /// Test Connection / matching reads by `displayName`.
 #[actix_web::test]
 async fn create_group_and_match_by_display_name() {
-    let mut s = Scenario::new("create group, match by displayName");
+    let mut s = Parity::new("create group, match by displayName");
     s.post("/Groups", entra_group("Sales Team", "9e3a-ext"))
         .status(201)
         .header_contains("content-type", "application/scim+json")
@@ -45,7 +47,7 @@ async fn create_group_and_match_by_display_name() {
         .json("/displayName", json!("Sales Team"))
         .json("/externalId", json!("9e3a-ext"))
         .json("/meta/resourceType", json!("Group"))
-        .check_with(common::empty_or_absent("/members"));
+        .check_with(empty_or_absent("/members"));
     s.get(&format!(
         "/Groups?excludedAttributes=members&{}",
         &filter("displayName eq \"Sales Team\"")[1..]
@@ -55,18 +57,9 @@ async fn create_group_and_match_by_display_name() {
     .json("/Resources/0/id", json!("{{gid}}"))
     .json("/Resources/0/displayName", json!("Sales Team"))
     .absent("/Resources/0/members");
-    s.get(&format!(
-        "/Groups{}",
-        filter("DisplayName eq \"sales team\"")
-    ))
-    .status(200)
-    .json("/totalResults", json!(1));
-    s.get(&format!("/Groups{}", filter("externalId eq \"9e3a-ext\"")))
-        .status(200)
-        .json("/totalResults", json!(1));
-    s.get(&format!("/Groups{}", filter("displayName eq \"Sales\"")))
-        .status(200)
-        .json("/totalResults", json!(0))
+    s.find("/Groups", "DisplayName eq \"sales team\"", 1);
+    s.find("/Groups", "externalId eq \"9e3a-ext\"", 1);
+    s.find("/Groups", "displayName eq \"Sales\"", 0)
         .json("/Resources", json!([]));
     s.get("/Groups/{{gid}}?excludedAttributes=members")
         .status(200)
@@ -79,7 +72,7 @@ async fn create_group_and_match_by_display_name() {
 /// PATCH answers 204 without a body; users list the group in `groups`.
 #[actix_web::test]
 async fn add_members_one_and_several_per_op() {
-    let mut s = Scenario::new("add members");
+    let mut s = Parity::new("add members");
     users_and_group(&mut s, 3);
     s.patch("/Groups/{{gid}}", add(&["u1"]))
         .status(204)
@@ -106,7 +99,7 @@ async fn add_members_one_and_several_per_op() {
 /// with a reference to the user.
 #[actix_web::test]
 async fn member_ref_null_is_accepted() {
-    let mut s = Scenario::new("$ref null");
+    let mut s = Parity::new("$ref null");
     users_and_group(&mut s, 1);
     s.patch(
         "/Groups/{{gid}}",
@@ -126,7 +119,7 @@ async fn member_ref_null_is_accepted() {
 /// several per op; removing a non-member changes nothing.
 #[actix_web::test]
 async fn remove_members_by_value_array_removes_only_those() {
-    let mut s = Scenario::new("remove by value array");
+    let mut s = Parity::new("remove by value array");
     users_and_group(&mut s, 4);
     s.patch("/Groups/{{gid}}", add(&["u1", "u2", "u3", "u4"]))
         .status(204);
@@ -168,7 +161,7 @@ async fn remove_members_by_value_array_removes_only_those() {
 /// "id"]` and no value; several in one request, or several in one filter.
 #[actix_web::test]
 async fn remove_members_by_filter_path() {
-    let mut s = Scenario::new("remove by filter path");
+    let mut s = Parity::new("remove by filter path");
     users_and_group(&mut s, 4);
     s.patch("/Groups/{{gid}}", add(&["u1", "u2", "u3", "u4"]))
         .status(204);
@@ -207,7 +200,7 @@ async fn remove_members_by_filter_path() {
 /// members` with no value clears the group (RFC).
 #[actix_web::test]
 async fn remove_and_add_in_one_request_then_remove_all() {
-    let mut s = Scenario::new("remove + add, remove all");
+    let mut s = Parity::new("remove + add, remove all");
     users_and_group(&mut s, 3);
     s.patch("/Groups/{{gid}}", add(&["u1", "u2"])).status(204);
     s.patch(
@@ -231,7 +224,7 @@ async fn remove_and_add_in_one_request_then_remove_all() {
     .status(204);
     s.get("/Groups/{{gid}}")
         .status(200)
-        .check_with(common::empty_or_absent("/members"))
+        .check_with(empty_or_absent("/members"))
         .json("/displayName", json!("Sales"));
     s.run().await;
 }
@@ -241,7 +234,7 @@ async fn remove_and_add_in_one_request_then_remove_all() {
 /// it they are there.
 #[actix_web::test]
 async fn excluded_attributes_members() {
-    let mut s = Scenario::new("excludedAttributes=members");
+    let mut s = Parity::new("excludedAttributes=members");
     users_and_group(&mut s, 2);
     s.patch("/Groups/{{gid}}", add(&["u1", "u2"])).status(204);
     s.get("/Groups/{{gid}}?excludedAttributes=members")
@@ -278,7 +271,7 @@ async fn excluded_attributes_members() {
 /// Renaming answers 204; the group is found by its new name only.
 #[actix_web::test]
 async fn rename_group() {
-    let mut s = Scenario::new("rename group");
+    let mut s = Parity::new("rename group");
     users_and_group(&mut s, 1);
     s.patch("/Groups/{{gid}}", add(&["u1"])).status(204);
     s.patch(
@@ -289,13 +282,8 @@ async fn rename_group() {
     s.get("/Groups/{{gid}}")
         .json("/displayName", json!("Sales EMEA"))
         .check_with(len("/members", 1));
-    s.get(&format!(
-        "/Groups{}",
-        filter("displayName eq \"Sales EMEA\"")
-    ))
-    .json("/totalResults", json!(1));
-    s.get(&format!("/Groups{}", filter("displayName eq \"Sales\"")))
-        .json("/totalResults", json!(0));
+    s.find("/Groups", "displayName eq \"Sales EMEA\"", 1);
+    s.find("/Groups", "displayName eq \"Sales\"", 0);
     s.get("/Users/{{u1}}").check_with(has(
         "/groups",
         json!({"value": "{{gid}}", "display": "Sales EMEA"}),
@@ -306,7 +294,7 @@ async fn rename_group() {
 /// An empty `Operations` list on a group is a no-op (204).
 #[actix_web::test]
 async fn empty_operations_on_a_group_change_nothing() {
-    let mut s = Scenario::new("empty Operations on a group");
+    let mut s = Parity::new("empty Operations on a group");
     users_and_group(&mut s, 1);
     s.patch("/Groups/{{gid}}", add(&["u1"])).status(204);
     s.get("/Groups/{{gid}}").capture("version", "/meta/version");
@@ -323,7 +311,7 @@ async fn empty_operations_on_a_group_change_nothing() {
 /// unchanged.
 #[actix_web::test]
 async fn unknown_member_is_invalid_value() {
-    let mut s = Scenario::new("unknown member");
+    let mut s = Parity::new("unknown member");
     users_and_group(&mut s, 1);
     s.patch(
         "/Groups/{{gid}}",
@@ -344,7 +332,7 @@ async fn unknown_member_is_invalid_value() {
 /// members' `groups`; the users stay.
 #[actix_web::test]
 async fn delete_group() {
-    let mut s = Scenario::new("delete group");
+    let mut s = Parity::new("delete group");
     users_and_group(&mut s, 1);
     s.patch("/Groups/{{gid}}", add(&["u1"])).status(204);
     s.delete("/Groups/{{gid}}")
@@ -353,9 +341,7 @@ async fn delete_group() {
     s.get("/Groups/{{gid}}")
         .status(404)
         .check_with(error(404, None));
-    s.get(&format!("/Groups{}", filter("displayName eq \"Sales\"")))
-        .status(200)
-        .json("/totalResults", json!(0));
+    s.find("/Groups", "displayName eq \"Sales\"", 0);
     s.get("/Users/{{u1}}")
         .status(200)
         .check_with(count("/groups", json!({"value": "{{gid}}"}), 0));
@@ -366,7 +352,7 @@ async fn delete_group() {
 /// Deleting a user removes it from its groups.
 #[actix_web::test]
 async fn deleting_a_user_removes_its_memberships() {
-    let mut s = Scenario::new("delete member");
+    let mut s = Parity::new("delete member");
     users_and_group(&mut s, 2);
     s.patch("/Groups/{{gid}}", add(&["u1", "u2"])).status(204);
     s.delete("/Users/{{u1}}").status(204);

@@ -2,10 +2,9 @@
 //! (AIW apps deactivate by PUT), path-less `{"active": false}`, and group
 //! push with the `id` in the value map.
 
-mod common;
-
-use common::{contains, error, filter, has, len, no_body};
-use scim_tests::Scenario;
+use scim_core::testing::checks::{contains, error, has, lacks, len, no_body};
+use scim_core::testing::{Scenario, filter};
+use scim_tests::Parity;
 use serde_json::{Value, json};
 
 const OKTA_UA: &str = "Okta SCIM Client 1.0.0";
@@ -38,7 +37,7 @@ fn okta_get<'a>(s: &'a mut Scenario, path: &str) -> &'a mut Scenario {
 /// The Okta SCIM 2.0 SPEC test, in its order (case O01).
 #[actix_web::test]
 async fn spec_test_sequence() {
-    let mut s = Scenario::new("okta spec test");
+    let mut s = Parity::new("okta spec test");
     s.post(
         "/Users",
         json!({
@@ -143,7 +142,7 @@ async fn spec_test_sequence() {
 /// a PUT replaces: what it leaves out is gone.
 #[actix_web::test]
 async fn put_replaces_the_full_object() {
-    let mut s = Scenario::new("okta PUT profile push");
+    let mut s = Parity::new("okta PUT profile push");
     let mut body = okta_user("okta@example.com", "Olive");
     body["title"] = json!("Engineer");
     s.post("/Users", body).status(201).capture("id", "/id");
@@ -180,7 +179,7 @@ async fn put_replaces_the_full_object() {
 /// reactivate with `active: true`; the user stays findable.
 #[actix_web::test]
 async fn put_with_active_false_deactivates() {
-    let mut s = Scenario::new("okta PUT deactivate");
+    let mut s = Parity::new("okta PUT deactivate");
     s.post("/Users", okta_user("okta@example.com", "Olive"))
         .status(201)
         .capture("id", "/id");
@@ -193,12 +192,8 @@ async fn put_with_active_false_deactivates() {
         .status(200)
         .json("/active", json!(false))
         .json("/name/givenName", json!("Olive"));
-    s.get(&format!(
-        "/Users{}",
-        filter("userName eq \"okta@example.com\"")
-    ))
-    .json("/totalResults", json!(1))
-    .json("/Resources/0/active", json!(false));
+    s.find("/Users", "userName eq \"okta@example.com\"", 1)
+        .json("/Resources/0/active", json!(false));
     body["active"] = json!(true);
     s.put("/Users/{{id}}", body)
         .status(200)
@@ -210,7 +205,7 @@ async fn put_with_active_false_deactivates() {
 /// Okta's PATCH: a path-less replace with plain keys, real booleans.
 #[actix_web::test]
 async fn pathless_active_false_deactivates() {
-    let mut s = Scenario::new("okta path-less active");
+    let mut s = Parity::new("okta path-less active");
     s.post("/Users", okta_user("okta@example.com", "Olive"))
         .status(201)
         .capture("id", "/id");
@@ -273,7 +268,7 @@ fn users_and_pushed_group(s: &mut Scenario) {
 /// Group push renames with a path-less replace that carries the `id`.
 #[actix_web::test]
 async fn group_push_rename_with_id_in_value() {
-    let mut s = Scenario::new("okta group rename");
+    let mut s = Parity::new("okta group rename");
     users_and_pushed_group(&mut s);
     s.patch(
         "/Groups/{{gid}}",
@@ -285,12 +280,8 @@ async fn group_push_rename_with_id_in_value() {
         .status(200)
         .json("/id", json!("{{gid}}"))
         .json("/displayName", json!("Engineering"));
-    s.get(&format!(
-        "/Groups{}",
-        filter("displayName eq \"Engineering\"")
-    ))
-    .json("/totalResults", json!(1))
-    .json("/Resources/0/id", json!("{{gid}}"));
+    s.find("/Groups", "displayName eq \"Engineering\"", 1)
+        .json("/Resources/0/id", json!("{{gid}}"));
     s.run().await;
 }
 
@@ -298,7 +289,7 @@ async fn group_push_rename_with_id_in_value() {
 /// with `value:[{value, display}]`, all in one request.
 #[actix_web::test]
 async fn group_push_remove_and_add_in_one_request() {
-    let mut s = Scenario::new("okta membership push");
+    let mut s = Parity::new("okta membership push");
     users_and_pushed_group(&mut s);
     s.patch(
         "/Groups/{{gid}}",
@@ -333,7 +324,7 @@ async fn group_push_remove_and_add_in_one_request() {
 /// group with its members.
 #[actix_web::test]
 async fn group_push_replaces_the_members_array() {
-    let mut s = Scenario::new("okta replace members");
+    let mut s = Parity::new("okta replace members");
     users_and_pushed_group(&mut s);
     s.patch(
         "/Groups/{{gid}}",
@@ -372,14 +363,14 @@ async fn group_push_replaces_the_members_array() {
         .check_with(has("/members", json!({"value": "{{u3}}"})))
         .check_with(contains("/displayName", "Okta"));
     s.get("/Users/{{u2}}")
-        .check_with(common::lacks("/groups", json!({"value": "{{gid}}"})));
+        .check_with(lacks("/groups", json!({"value": "{{gid}}"})));
     s.run().await;
 }
 
 /// Okta unlinks a pushed group with DELETE; users are never deleted.
 #[actix_web::test]
 async fn group_unlink_deletes_the_group_only() {
-    let mut s = Scenario::new("okta group unlink");
+    let mut s = Parity::new("okta group unlink");
     users_and_pushed_group(&mut s);
     s.patch(
         "/Groups/{{gid}}",
@@ -398,7 +389,7 @@ async fn group_unlink_deletes_the_group_only() {
 /// the current value is kept, and a deactivated user stays deactivated.
 #[actix_web::test]
 async fn put_without_active_keeps_it() {
-    let mut s = Scenario::new("okta PUT without active");
+    let mut s = Parity::new("okta PUT without active");
     s.post("/Users", okta_user("okta@example.com", "Olive"))
         .status(201)
         .capture("id", "/id");

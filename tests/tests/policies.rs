@@ -4,19 +4,17 @@
 //! connections of one tenant, lifecycle events, and the IdP-managed
 //! attributes a host shows read-only.
 
-mod common;
-
 use std::sync::{Arc, Mutex};
 
-use common::{
-    ENTERPRISE_USER, block_on, contains, entra_group, entra_user, error, filter, has, lacks, len,
-    not_equal, user,
-};
 use scim_core::auth::TokenAuthenticator;
 use scim_core::policy::{Deletion, Event, EventKind, Link, Policy, managed_attributes};
 use scim_core::schema::{Attribute, ResourceType, Schema};
+use scim_core::testing::bodies::{entra_group, entra_user, user};
+use scim_core::testing::checks::{contains, error, has, lacks, len, not_equal};
+use scim_core::testing::{Reply, Scenario, TOKEN, Vars};
+use scim_core::urn::ENTERPRISE_USER;
 use scim_core::{Context, MemoryStore, Resource, ScimService};
-use scim_tests::{Reply, Scenario, TOKEN, Vars};
+use scim_tests::{Parity, block_on};
 use serde_json::{Value, json};
 
 const ACME: &str = "urn:acme:params:scim:schemas:extension:acme:2.0:User";
@@ -173,18 +171,14 @@ fn members(vars_names: &'static [&'static str]) -> impl Fn(&Event, &Vars) -> Res
 async fn soft_delete_hides_and_restores() {
     let events = Events::default();
     let ev = events.clone();
-    let mut s = Scenario::with_service("soft delete", move || {
+    let mut s = Parity::with_service("soft delete", move || {
         service(Policy::default().deletion(Deletion::Soft), Some(&ev))
     });
-    s.post("/Users", entra_user("AdeleV@contoso.example", "ext-1"))
-        .status(201)
-        .capture("id", "/id");
-    s.post("/Groups", entra_group("Sales", "g-1"))
-        .status(201)
-        .capture("gid", "/id");
-    s.patch(
-        "/Groups/{{gid}}",
-        json!([{"op": "Add", "path": "members", "value": [{"value": "{{id}}"}]}]),
+    s.user_in_group(
+        "id",
+        entra_user("AdeleV@contoso.example", "ext-1"),
+        "gid",
+        entra_group("Sales", "g-1"),
     )
     .status(204);
     events.take_before(&mut s);
@@ -203,12 +197,7 @@ async fn soft_delete_hides_and_restores() {
     s.get("/Users/{{id}}")
         .status(404)
         .check_with(error(404, None));
-    s.get(&format!(
-        "/Users{}",
-        filter("userName eq \"AdeleV@contoso.example\"")
-    ))
-    .status(200)
-    .json("/totalResults", json!(0));
+    s.find("/Users", "userName eq \"AdeleV@contoso.example\"", 0);
     s.get("/Users").json("/totalResults", json!(0));
     s.patch(
         "/Users/{{id}}",
@@ -228,12 +217,8 @@ async fn soft_delete_hides_and_restores() {
         .status(200)
         .json("/userName", json!("AdeleV@contoso.example"))
         .json("/active", json!(true));
-    s.get(&format!(
-        "/Users{}",
-        filter("userName eq \"AdeleV@contoso.example\"")
-    ))
-    .json("/totalResults", json!(1))
-    .json("/Resources/0/id", json!("{{id}}"));
+    s.find("/Users", "userName eq \"AdeleV@contoso.example\"", 1)
+        .json("/Resources/0/id", json!("{{id}}"));
     s.run().await;
     assert_eq!(events.runs(), 2);
 }
@@ -242,7 +227,7 @@ async fn soft_delete_hides_and_restores() {
 /// userName changed meanwhile.
 #[actix_web::test]
 async fn soft_delete_restores_by_external_id() {
-    let mut s = Scenario::with_service("soft delete, restore by externalId", || {
+    let mut s = Parity::with_service("soft delete, restore by externalId", || {
         service(Policy::default().deletion(Deletion::Soft), None)
     });
     s.post("/Users", entra_user("AdeleV@contoso.example", "ext-1"))
@@ -262,8 +247,7 @@ async fn soft_delete_restores_by_external_id() {
 async fn hard_delete_recreates_with_a_new_id() {
     let events = Events::default();
     let ev = events.clone();
-    let mut s =
-        Scenario::with_service("hard delete", move || service(Policy::default(), Some(&ev)));
+    let mut s = Parity::with_service("hard delete", move || service(Policy::default(), Some(&ev)));
     s.post("/Users", entra_user("AdeleV@contoso.example", "ext-1"))
         .status(201)
         .capture("id", "/id")
@@ -281,11 +265,7 @@ async fn hard_delete_recreates_with_a_new_id() {
             }),
         )]));
     s.get("/Users/{{id}}").status(404);
-    s.get(&format!(
-        "/Users{}",
-        filter("userName eq \"AdeleV@contoso.example\"")
-    ))
-    .json("/totalResults", json!(0));
+    s.find("/Users", "userName eq \"AdeleV@contoso.example\"", 0);
     s.post("/Users", entra_user("AdeleV@contoso.example", "ext-1"))
         .status(201)
         .check_with(not_equal("/id", json!("{{id}}")))
@@ -306,7 +286,7 @@ fn hr_required() -> Policy {
 /// or PUT removing one is refused and changes nothing.
 #[actix_web::test]
 async fn required_attributes_on() {
-    let mut s = Scenario::with_service("required attributes", || service(hr_required(), None));
+    let mut s = Parity::with_service("required attributes", || service(hr_required(), None));
     s.post("/Users", user("AdeleV@contoso.example"))
         .status(400)
         .check_with(error(400, Some("invalidValue")))
@@ -372,7 +352,7 @@ async fn required_attributes_on() {
 /// Without the policy, only the schema's `userName` is required.
 #[actix_web::test]
 async fn required_attributes_off() {
-    let mut s = Scenario::with_service("no required attributes", || {
+    let mut s = Parity::with_service("no required attributes", || {
         service(Policy::default(), None)
     });
     s.post("/Users", user("AdeleV@contoso.example"))
@@ -409,16 +389,11 @@ fn with_app_account(policy: Policy, events: Option<&Events>) -> ScimService {
 async fn link_by_user_name_on() {
     let events = Events::default();
     let ev = events.clone();
-    let mut s = Scenario::with_service("link by userName", move || {
+    let mut s = Parity::with_service("link by userName", move || {
         with_app_account(Policy::default().link(Link::UserName), Some(&ev))
     });
     s.get(&format!("/Users/{APP_ID}")).status(404);
-    s.get(&format!(
-        "/Users{}",
-        filter("userName eq \"adele@contoso.example\"")
-    ))
-    .status(200)
-    .json("/totalResults", json!(0));
+    s.find("/Users", "userName eq \"adele@contoso.example\"", 0);
     let mut body = entra_user("Adele@Contoso.example", "ext-1");
     body["emails"] = json!([{"type": "work", "value": "adele@contoso.example", "primary": true}]);
     s.post("/Users", body)
@@ -432,12 +407,8 @@ async fn link_by_user_name_on() {
     s.get(&format!("/Users/{APP_ID}"))
         .status(200)
         .json("/name/givenName", json!("Adele"));
-    s.get(&format!(
-        "/Users{}",
-        filter("userName eq \"adele@contoso.example\"")
-    ))
-    .json("/totalResults", json!(1))
-    .json("/Resources/0/id", json!(APP_ID));
+    s.find("/Users", "userName eq \"adele@contoso.example\"", 1)
+        .json("/Resources/0/id", json!(APP_ID));
     s.run().await;
 }
 
@@ -445,7 +416,7 @@ async fn link_by_user_name_on() {
 /// says how to adopt the account.
 #[actix_web::test]
 async fn link_off_is_409() {
-    let mut s = Scenario::with_service("linking off", || with_app_account(Policy::default(), None));
+    let mut s = Parity::with_service("linking off", || with_app_account(Policy::default(), None));
     s.post("/Users", entra_user("adele@contoso.example", "ext-1"))
         .status(409)
         .check_with(error(409, Some("uniqueness")))
@@ -459,7 +430,7 @@ async fn link_off_is_409() {
 /// matches the app account's, whatever the userName.
 #[actix_web::test]
 async fn link_by_email_on() {
-    let mut s = Scenario::with_service("link by e-mail", || {
+    let mut s = Parity::with_service("link by e-mail", || {
         with_app_account(Policy::default().link(Link::Email), None)
     });
     let mut body = entra_user("AdeleV@contoso.onmicrosoft.example", "ext-1");
@@ -484,7 +455,7 @@ async fn link_by_email_on() {
 /// app account is a new user: linking by e-mail is opt-in.
 #[actix_web::test]
 async fn link_by_email_off() {
-    let mut s = Scenario::with_service("e-mail linking off", || {
+    let mut s = Parity::with_service("e-mail linking off", || {
         with_app_account(Policy::default().link(Link::UserName), None)
     });
     let mut body = entra_user("AdeleV@contoso.onmicrosoft.example", "ext-1");
@@ -504,7 +475,7 @@ async fn link_by_email_off() {
 #[actix_web::test]
 async fn default_role_on_create() {
     let role = format!("/{ACME}/role");
-    let mut s = Scenario::with_service("default role", || {
+    let mut s = Parity::with_service("default role", || {
         service(
             Policy::default().default_value("User", &format!("{ACME}:role"), json!("limited")),
             None,
@@ -535,7 +506,7 @@ async fn default_role_on_create() {
 /// Without a default, nothing is added.
 #[actix_web::test]
 async fn no_default_role() {
-    let mut s = Scenario::with_service("no default role", || service(Policy::default(), None));
+    let mut s = Parity::with_service("no default role", || service(Policy::default(), None));
     s.post("/Users", user("AdeleV@contoso.example"))
         .status(201)
         .absent(&format!("/{ACME}"))
@@ -557,7 +528,7 @@ fn with_email(user_name: &str, email: &str) -> Value {
 /// e-mail outside is refused.
 #[actix_web::test]
 async fn email_domains_on() {
-    let mut s = Scenario::with_service("e-mail domains", || {
+    let mut s = Parity::with_service("e-mail domains", || {
         service(Policy::default().email_domains(["contoso.com"]), None)
     });
     s.post(
@@ -603,7 +574,7 @@ async fn email_domains_on() {
 /// Without the policy, any domain is accepted.
 #[actix_web::test]
 async fn email_domains_off() {
-    let mut s = Scenario::with_service("any domain", || service(Policy::default(), None));
+    let mut s = Parity::with_service("any domain", || service(Policy::default(), None));
     s.post(
         "/Users",
         with_email("AdeleV@fabrikam.com", "AdeleV@fabrikam.com"),
@@ -615,7 +586,7 @@ async fn email_domains_off() {
 /// Policies can differ per tenant.
 #[actix_web::test]
 async fn tenant_policy_applies_to_its_tenant_only() {
-    let mut s = Scenario::with_service("tenant policy", || {
+    let mut s = Parity::with_service("tenant policy", || {
         ScimService::builder(MemoryStore::new())
             .authenticator(
                 TokenAuthenticator::new()
@@ -659,7 +630,7 @@ fn two_connections() -> ScimService {
 /// it; a group cannot get the other's users as members.
 #[actix_web::test]
 async fn connections_of_one_tenant_are_separate() {
-    let mut s = Scenario::with_service("connections", two_connections);
+    let mut s = Parity::with_service("connections", two_connections);
     s.post("/Users", entra_user("AdeleV@contoso.example", "ext-1"))
         .header("authorization", Some(EU))
         .status(201)
@@ -668,32 +639,13 @@ async fn connections_of_one_tenant_are_separate() {
         .header("authorization", Some(EU))
         .status(201)
         .capture("eu_group", "/id");
-    s.get("/Users/{{eu_user}}")
-        .header("authorization", Some(US))
-        .status(404)
-        .check_with(error(404, None));
-    s.get("/Groups/{{eu_group}}")
-        .header("authorization", Some(US))
-        .status(404);
-    s.patch(
-        "/Users/{{eu_user}}",
-        json!([{"op": "Replace", "path": "active", "value": "False"}]),
-    )
-    .header("authorization", Some(US))
-    .status(404);
-    s.delete("/Users/{{eu_user}}")
-        .header("authorization", Some(US))
-        .status(404);
+    s.expect_invisible(US, "{{eu_user}}", "{{eu_group}}");
     s.get("/Users")
         .header("authorization", Some(US))
         .status(200)
         .json("/totalResults", json!(0));
-    s.get(&format!(
-        "/Users{}",
-        filter("userName eq \"AdeleV@contoso.example\"")
-    ))
-    .header("authorization", Some(US))
-    .json("/totalResults", json!(0));
+    s.find("/Users", "userName eq \"AdeleV@contoso.example\"", 0)
+        .header("authorization", Some(US));
     s.get("/Groups")
         .header("authorization", Some(US))
         .json("/totalResults", json!(0));
@@ -782,8 +734,7 @@ fn changed(names: &'static [&'static str]) -> impl Fn(&Event, &Vars) -> Result<(
 async fn user_lifecycle_events() {
     let events = Events::default();
     let ev = events.clone();
-    let mut s =
-        Scenario::with_service("user events", move || service(Policy::default(), Some(&ev)));
+    let mut s = Parity::with_service("user events", move || service(Policy::default(), Some(&ev)));
     s.post("/Users", entra_user("AdeleV@contoso.example", "ext-1"))
         .status(201)
         .capture("id", "/id")
@@ -863,7 +814,7 @@ async fn user_lifecycle_events() {
 async fn group_lifecycle_events() {
     let events = Events::default();
     let ev = events.clone();
-    let mut s = Scenario::with_service("group events", move || {
+    let mut s = Parity::with_service("group events", move || {
         service(Policy::default(), Some(&ev))
     });
     for (n, name) in ["u1", "u2"].iter().enumerate() {

@@ -3,12 +3,13 @@
 //! 403), tenants in the path, pagination, ETags, payload limits, HEAD, and
 //! the error bodies of bad requests.
 
-mod common;
-
-use common::{contains, entra_group, entra_user, error, filter, has, len, no_body, not_equal};
 use scim_core::auth::TokenAuthenticator;
+use scim_core::testing::bodies::{entra_group, entra_user, user};
+use scim_core::testing::checks::{contains, error, has, len, no_body, not_equal};
+use scim_core::testing::{Reply, Scenario, TOKEN, Vars, filter};
+use scim_core::urn::ENTERPRISE_USER;
 use scim_core::{MemoryStore, ScimService};
-use scim_tests::{Reply, Scenario, TOKEN, Vars};
+use scim_tests::Parity;
 use serde_json::json;
 
 const GLOBEX_TOKEN: &str = "globex-token";
@@ -35,7 +36,7 @@ fn unauthorized(s: &mut Scenario) -> &mut Scenario {
 /// rejected write changes nothing.
 #[actix_web::test]
 async fn missing_token_is_401_and_changes_nothing() {
-    let mut s = Scenario::new("missing token");
+    let mut s = Parity::new("missing token");
     s.get("/Users").header("authorization", None);
     unauthorized(&mut s);
     s.post("/Users", entra_user("AdeleV@contoso.example", "ext-1"))
@@ -53,7 +54,7 @@ async fn missing_token_is_401_and_changes_nothing() {
 /// authentication) and a lower-case scheme are accepted.
 #[actix_web::test]
 async fn malformed_authorization_is_401() {
-    let mut s = Scenario::new("malformed authorization");
+    let mut s = Parity::new("malformed authorization");
     for value in [
         "non-token",
         "Basic YWRtaW46YWRtaW4=",
@@ -80,7 +81,7 @@ async fn malformed_authorization_is_401() {
 #[actix_web::test]
 async fn wrong_token_is_401_and_changes_nothing() {
     let bad = "Bearer 4f1c3a0b9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b";
-    let mut s = Scenario::new("wrong token");
+    let mut s = Parity::new("wrong token");
     s.post("/Users", entra_user("AdeleV@contoso.example", "ext-1"))
         .status(201)
         .capture("id", "/id");
@@ -93,7 +94,7 @@ async fn wrong_token_is_401_and_changes_nothing() {
     )
     .header("authorization", Some(bad));
     unauthorized(&mut s);
-    s.put("/Users/{{id}}", common::user("renamed@contoso.example"))
+    s.put("/Users/{{id}}", user("renamed@contoso.example"))
         .header("authorization", Some(bad));
     unauthorized(&mut s);
     s.delete("/Users/{{id}}").header("authorization", Some(bad));
@@ -115,32 +116,14 @@ async fn wrong_token_is_401_and_changes_nothing() {
 async fn tenants_are_isolated() {
     let globex = format!("Bearer {GLOBEX_TOKEN}");
     let globex = globex.as_str();
-    let mut s = Scenario::with_service("tenant isolation", two_tenants);
+    let mut s = Parity::with_service("tenant isolation", two_tenants);
     s.post("/Users", entra_user("AdeleV@contoso.example", "ext-1"))
         .status(201)
         .capture("id", "/id");
     s.post("/Groups", entra_group("Sales", "g-1"))
         .status(201)
         .capture("gid", "/id");
-    s.get("/Users/{{id}}")
-        .header("authorization", Some(globex))
-        .status(404)
-        .check_with(error(404, None));
-    s.get("/Groups/{{gid}}")
-        .header("authorization", Some(globex))
-        .status(404);
-    s.patch(
-        "/Users/{{id}}",
-        json!([{"op": "Replace", "path": "active", "value": "False"}]),
-    )
-    .header("authorization", Some(globex))
-    .status(404);
-    s.put("/Users/{{id}}", common::user("AdeleV@contoso.example"))
-        .header("authorization", Some(globex))
-        .status(404);
-    s.delete("/Users/{{id}}")
-        .header("authorization", Some(globex))
-        .status(404);
+    s.expect_invisible(globex, "{{id}}", "{{gid}}");
     s.get("/Users")
         .header("authorization", Some(globex))
         .status(200)
@@ -149,13 +132,8 @@ async fn tenants_are_isolated() {
     s.get("/Groups")
         .header("authorization", Some(globex))
         .json("/totalResults", json!(0));
-    s.get(&format!(
-        "/Users{}",
-        filter("userName eq \"AdeleV@contoso.example\"")
-    ))
-    .header("authorization", Some(globex))
-    .status(200)
-    .json("/totalResults", json!(0));
+    s.find("/Users", "userName eq \"AdeleV@contoso.example\"", 0)
+        .header("authorization", Some(globex));
     s.post("/Users", entra_user("AdeleV@contoso.example", "ext-1"))
         .header("authorization", Some(globex))
         .status(201)
@@ -203,7 +181,7 @@ fn path_tenants() -> ScimService {
 /// 401.
 #[actix_web::test]
 async fn tenant_in_path() {
-    let mut s = Scenario::with_service("tenant in path", path_tenants);
+    let mut s = Parity::with_service("tenant in path", path_tenants);
     s.get(&format!(
         "/acme/Users{}",
         filter("userName eq \"ba7d2b4c@contoso.example\"")
@@ -283,7 +261,7 @@ fn pages_cover(total: usize) -> impl Fn(&Reply, &Vars) -> Result<(), String> {
 /// integers throughout; pages are disjoint and stable.
 #[actix_web::test]
 async fn pagination() {
-    let mut s = Scenario::new("pagination");
+    let mut s = Parity::new("pagination");
     for i in 1..=11 {
         s.post(
             "/Users",
@@ -346,7 +324,7 @@ async fn pagination() {
 /// A negative `count` is read as 0 (RFC 7644 §3.4.2.4).
 #[actix_web::test]
 async fn negative_count_is_zero() {
-    let mut s = Scenario::new("negative count");
+    let mut s = Parity::new("negative count");
     s.post("/Users", entra_user("AdeleV@contoso.example", "ext-1"))
         .status(201);
     s.get("/Users?count=-1")
@@ -362,7 +340,7 @@ async fn negative_count_is_zero() {
 /// version is 304 without a body.
 #[actix_web::test]
 async fn if_match_and_if_none_match() {
-    let mut s = Scenario::new("etags");
+    let mut s = Parity::new("etags");
     s.post("/Users", entra_user("AdeleV@contoso.example", "ext-1"))
         .status(201)
         .capture("id", "/id")
@@ -394,7 +372,7 @@ async fn if_match_and_if_none_match() {
     .header("if-match", Some("{{v1}}"))
     .status(412)
     .check_with(error(412, None));
-    s.put("/Users/{{id}}", common::user("AdeleV@contoso.example"))
+    s.put("/Users/{{id}}", user("AdeleV@contoso.example"))
         .header("if-match", Some("{{v1}}"))
         .status(412);
     s.delete("/Users/{{id}}")
@@ -434,7 +412,7 @@ fn small_payloads() -> ScimService {
 /// creates nothing; one under it works.
 #[actix_web::test]
 async fn oversize_body_is_413() {
-    let mut s = Scenario::with_service("payload limit", small_payloads);
+    let mut s = Parity::with_service("payload limit", small_payloads);
     let mut big = entra_user("AdeleV@contoso.example", "ext-1");
     big["title"] = json!("x".repeat(2000));
     s.post("/Users", big)
@@ -456,7 +434,7 @@ async fn oversize_body_is_413() {
 /// HEAD answers what GET would (status, ETag) without a body.
 #[actix_web::test]
 async fn head_is_get_without_a_body() {
-    let mut s = Scenario::new("HEAD");
+    let mut s = Parity::new("HEAD");
     s.post("/Users", entra_user("AdeleV@contoso.example", "ext-1"))
         .status(201)
         .capture("id", "/id")
@@ -486,7 +464,7 @@ async fn head_is_get_without_a_body() {
 /// method; each with an RFC 7644 §3.12 body.
 #[actix_web::test]
 async fn bad_requests_get_error_bodies() {
-    let mut s = Scenario::new("bad requests");
+    let mut s = Parity::new("bad requests");
     s.post(
         "/Users",
         json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "displayName": "No Name"}),
@@ -522,7 +500,7 @@ async fn bad_requests_get_error_bodies() {
 /// `/ResourceTypes`.
 #[actix_web::test]
 async fn discovery_endpoints() {
-    let mut s = Scenario::new("discovery");
+    let mut s = Parity::new("discovery");
     s.get("/ServiceProviderConfig")
         .status(200)
         .json("/patch/supported", json!(true))
@@ -537,7 +515,7 @@ async fn discovery_endpoints() {
             "/Resources",
             json!({"id": "urn:ietf:params:scim:schemas:core:2.0:Group"}),
         ))
-        .check_with(has("/Resources", json!({"id": common::ENTERPRISE_USER})));
+        .check_with(has("/Resources", json!({"id": ENTERPRISE_USER})));
     s.get("/ResourceTypes")
         .status(200)
         .check_with(has("/Resources", json!({"endpoint": "/Users"})))

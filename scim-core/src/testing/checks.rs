@@ -1,50 +1,21 @@
-//! Expectations shared by the scenario files: small checks over a reply
-//! (array lengths, elements, substrings) and the bodies identity providers
-//! send. Each test file uses a part of it.
-#![allow(dead_code, reason = "each test crate uses a different part")]
+//! Expectations for [`Scenario::check_with`]: small checks over a reply
+//! (array lengths, elements, substrings, error bodies). Each returns a
+//! [`Check`]; `{{var}}` placeholders in expected values are substituted.
+//!
+//! ```
+//! use scim_core::testing::{Scenario, checks::{error, len}};
+//!
+//! let mut s = Scenario::new("lists");
+//! s.get("/Users").status(200).check_with(len("/Resources", 0));
+//! s.get("/Users/unknown").check_with(error(404, None));
+//! ```
+//!
+//! [`Scenario::check_with`]: super::Scenario::check_with
 
-pub(crate) use scim_core::urn::{ENTERPRISE_USER, ERROR};
-use scim_tests::{Reply, Vars, substitute_json};
-use serde_json::{Value, json};
+use serde_json::Value;
 
-/// A check as [`scim_tests::Scenario::check_with`] takes it.
-pub(crate) type Check = Box<dyn Fn(&Reply, &Vars) -> Result<(), String>>;
-
-/// A user as Entra creates it (docs shape, default mode).
-pub(crate) fn entra_user(user_name: &str, external_id: &str) -> Value {
-    json!({
-        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", ENTERPRISE_USER],
-        "externalId": external_id,
-        "userName": user_name,
-        "active": true,
-        "emails": [{"primary": true, "type": "work", "value": user_name}],
-        "meta": {"resourceType": "User"},
-        "name": {"formatted": "Adele Vance", "familyName": "Vance", "givenName": "Adele"},
-        "roles": []
-    })
-}
-
-/// A minimal user.
-pub(crate) fn user(user_name: &str) -> Value {
-    json!({
-        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
-        "userName": user_name,
-        "active": true
-    })
-}
-
-/// A group as Entra creates it: no members, the ADSCIM schema URN.
-pub(crate) fn entra_group(display_name: &str, external_id: &str) -> Value {
-    json!({
-        "schemas": [
-            "urn:ietf:params:scim:schemas:core:2.0:Group",
-            "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group"
-        ],
-        "externalId": external_id,
-        "displayName": display_name,
-        "meta": {"resourceType": "Group"}
-    })
-}
+use super::scenario::{Check, Reply, Vars, substitute_json};
+use crate::urn::ERROR;
 
 fn at<'a>(r: &'a Reply, pointer: &str) -> Result<&'a Value, String> {
     r.json
@@ -53,7 +24,8 @@ fn at<'a>(r: &'a Reply, pointer: &str) -> Result<&'a Value, String> {
 }
 
 /// The array at `pointer` has `n` elements (a missing array has none).
-pub(crate) fn len(pointer: &str, n: usize) -> Check {
+#[must_use]
+pub fn len(pointer: &str, n: usize) -> Check {
     let pointer = pointer.to_owned();
     Box::new(move |r, _| {
         let got = match r.json.pointer(&pointer) {
@@ -91,7 +63,8 @@ fn count_matching(r: &Reply, vars: &Vars, pointer: &str, element: &Value) -> Res
 }
 
 /// Exactly `n` elements of the array at `pointer` contain `element`.
-pub(crate) fn count(pointer: &str, element: Value, n: usize) -> Check {
+#[must_use]
+pub fn count(pointer: &str, element: Value, n: usize) -> Check {
     let pointer = pointer.to_owned();
     Box::new(move |r, vars| {
         let got = count_matching(r, vars, &pointer, &element)?;
@@ -106,7 +79,8 @@ pub(crate) fn count(pointer: &str, element: Value, n: usize) -> Check {
 }
 
 /// Some element of the array at `pointer` contains `element`.
-pub(crate) fn has(pointer: &str, element: Value) -> Check {
+#[must_use]
+pub fn has(pointer: &str, element: Value) -> Check {
     let pointer = pointer.to_owned();
     Box::new(move |r, vars| {
         if count_matching(r, vars, &pointer, &element)? > 0 {
@@ -118,13 +92,15 @@ pub(crate) fn has(pointer: &str, element: Value) -> Check {
 }
 
 /// No element of the array at `pointer` contains `element`.
-pub(crate) fn lacks(pointer: &str, element: Value) -> Check {
+#[must_use]
+pub fn lacks(pointer: &str, element: Value) -> Check {
     count(pointer, element, 0)
 }
 
 /// The string at `pointer` contains `text` (case-insensitively, `{{var}}`
 /// substituted).
-pub(crate) fn contains(pointer: &str, text: &str) -> Check {
+#[must_use]
+pub fn contains(pointer: &str, text: &str) -> Check {
     let (pointer, text) = (pointer.to_owned(), text.to_owned());
     Box::new(move |r, vars| {
         let text = substitute_json(&Value::String(text.clone()), vars);
@@ -139,7 +115,8 @@ pub(crate) fn contains(pointer: &str, text: &str) -> Check {
 }
 
 /// The value at `pointer` is missing, `null`, `""`, `[]` or `{}`.
-pub(crate) fn empty_or_absent(pointer: &str) -> Check {
+#[must_use]
+pub fn empty_or_absent(pointer: &str) -> Check {
     let pointer = pointer.to_owned();
     Box::new(move |r, _| match r.json.pointer(&pointer) {
         None | Some(Value::Null) => Ok(()),
@@ -151,7 +128,8 @@ pub(crate) fn empty_or_absent(pointer: &str) -> Check {
 }
 
 /// The value at `pointer` differs from `value` (`{{var}}` substituted).
-pub(crate) fn not_equal(pointer: &str, value: Value) -> Check {
+#[must_use]
+pub fn not_equal(pointer: &str, value: Value) -> Check {
     let pointer = pointer.to_owned();
     Box::new(move |r, vars| {
         let value = substitute_json(&value, vars);
@@ -165,7 +143,8 @@ pub(crate) fn not_equal(pointer: &str, value: Value) -> Check {
 }
 
 /// An RFC 7644 §3.12 error body with this status and (if given) scimType.
-pub(crate) fn error(status: u16, scim_type: Option<&str>) -> Check {
+#[must_use]
+pub fn error(status: u16, scim_type: Option<&str>) -> Check {
     let scim_type = scim_type.map(str::to_owned);
     Box::new(move |r, _| {
         let schemas = at(r, "/schemas")?;
@@ -195,7 +174,8 @@ pub(crate) fn error(status: u16, scim_type: Option<&str>) -> Check {
 }
 
 /// The body is empty (HEAD, 204, 304).
-pub(crate) fn no_body() -> Check {
+#[must_use]
+pub fn no_body() -> Check {
     Box::new(|r, _| {
         if r.body.is_empty() {
             Ok(())
@@ -206,40 +186,4 @@ pub(crate) fn no_body() -> Check {
             ))
         }
     })
-}
-
-/// Runs a future that never waits (the in-memory store's) to completion
-/// outside of any runtime: for seeding a store inside a `make` closure.
-pub(crate) fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    let mut future = std::pin::pin!(future);
-    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    for _ in 0..1000 {
-        if let std::task::Poll::Ready(v) = future.as_mut().poll(&mut cx) {
-            return v;
-        }
-    }
-    panic!("the future kept waiting; block_on is only for the in-memory store")
-}
-
-/// A query-string value encoded the way Entra sends it: spaces as `+`,
-/// everything but unreserved characters percent-encoded. `{{var}}`
-/// placeholders are kept (they are substituted before the request is
-/// built; ids need no encoding).
-pub(crate) fn enc(value: &str) -> String {
-    let mut out = String::new();
-    for b in value.bytes() {
-        match b {
-            b' ' => out.push('+'),
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'{' | b'}' => {
-                out.push(char::from(b));
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
-
-/// `?filter=<filter>`, encoded as Entra does.
-pub(crate) fn filter(f: &str) -> String {
-    format!("?filter={}", enc(f))
 }

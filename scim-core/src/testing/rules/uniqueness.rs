@@ -1,0 +1,87 @@
+//! The **uniqueness** rule (`[uniqueness]` in a panic): `userName`
+//! (uniqueness `server`, not `caseExact`) is unique ignoring case on create
+//! and on update (409 `uniqueness`, nothing changed); a resource may change
+//! the case of its own value; deleted and renamed values are free again.
+
+use serde_json::json;
+
+use crate::error::ErrorKind;
+use crate::resource::Resource;
+use crate::store::{ListPage, Store};
+use crate::testing::kit::{Kit, attrs, ensure, fresh_id, ids_of, query};
+
+pub(crate) async fn uniqueness<S: Store>(store: &S) {
+    let kit = Kit::new(store, "uniqueness");
+    let users = &kit.users;
+    let first = kit.user("bjensen@example.com").await;
+
+    let dup = Resource::new(
+        fresh_id(),
+        attrs(users, &json!({"userName": "BJensen@Example.COM"})),
+    );
+    let dup_id = dup.id.clone();
+    let r = store.create(&kit.ctx, users, dup, Vec::new()).await;
+    kit.err(
+        "create of a userName differing only in case",
+        r,
+        ErrorKind::Uniqueness,
+    );
+    ensure!(
+        kit.rule,
+        kit.get(users, &dup_id).await.is_none(),
+        "a create refused for uniqueness must store nothing"
+    );
+    let page = kit
+        .list_in(
+            &kit.ctx,
+            users,
+            &query(Some(r#"userName eq "bjensen@example.com""#)),
+        )
+        .await;
+    let found: Vec<Resource> = match page {
+        ListPage::Done { resources, .. } | ListPage::Candidates(resources) => resources,
+    }
+    .into_iter()
+    .filter(|r| {
+        r.str_attr("userName")
+            .is_some_and(|n| n.eq_ignore_ascii_case("bjensen@example.com"))
+    })
+    .collect();
+    ensure!(
+        kit.rule,
+        ids_of(&found) == [first.id.clone()],
+        "after a refused duplicate, only the first user may be listed, got {:?}",
+        ids_of(&found)
+    );
+
+    let second = kit.user("other@example.com").await;
+    let r = kit.set_user_name(&second.id, "BJENSEN@example.com").await;
+    kit.err(
+        "update to a userName another user has (other case)",
+        r,
+        ErrorKind::Uniqueness,
+    );
+    kit.unchanged(users, &second, "an update refused for uniqueness")
+        .await;
+    kit.unchanged(users, &first, "another user's refused update")
+        .await;
+
+    let r = kit.set_user_name(&first.id, "BJensen@example.com").await;
+    let renamed = kit.ok("update of a user to its own userName in another case", r);
+    ensure!(
+        kit.rule,
+        renamed.str_attr("userName") == Some("BJensen@example.com"),
+        "update must store the new case, got {:?}",
+        renamed.str_attr("userName")
+    );
+
+    // Renamed and deleted values are free again.
+    let r = kit.set_user_name(&second.id, "renamed@example.com").await;
+    kit.ok("update to a free userName", r);
+    let r = kit.create_user_in(&kit.ctx, "OTHER@example.com").await;
+    kit.ok("create of a userName freed by a rename", r);
+    let r = store.delete(&kit.ctx, users, &first.id, None).await;
+    kit.ok("delete", r);
+    let r = kit.create_user_in(&kit.ctx, "bjensen@example.com").await;
+    kit.ok("create of a userName freed by a delete", r);
+}
