@@ -6,7 +6,7 @@ pub mod eval;
 mod json_text;
 pub mod patch;
 pub mod policy;
-pub mod project;
+pub mod render;
 pub mod resource;
 pub mod schema;
 pub mod service;

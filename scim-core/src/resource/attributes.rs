@@ -8,7 +8,7 @@ use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 use crate::error::Error;
-use crate::project::Layout;
+use crate::render::Layout;
 
 /// A resource's attributes: a JSON object in canonical case.
 ///

@@ -28,7 +28,7 @@ use time::OffsetDateTime;
 use super::{Context, ListPage, ListQuery, MemberChange, Store, Update, version_mismatch};
 use crate::error::{Error, Result};
 use crate::eval;
-use crate::project::Layout;
+use crate::render::Layout;
 use crate::resource::{Attributes, GroupRef, Member, Meta, Resource};
 use crate::schema::{AttributeType, ResourceType, Uniqueness};
 
@@ -763,8 +763,8 @@ pub(crate) fn filter_mentions(filter: &Filter<'_>, name: &str) -> bool {
 /// attributes straight into responses), and what of it responses may copy
 /// without checking (see `Attributes::from_canonical_json`).
 fn to_json(rtype: &ResourceType, attrs: &Map<String, Value>) -> Result<(Arc<str>, Layout)> {
-    let json = crate::project::canonical_json(rtype, attrs)?;
-    Ok((json.into(), crate::project::layout(rtype, attrs)))
+    let json = crate::render::canonical_json(rtype, attrs)?;
+    Ok((json.into(), crate::render::layout(rtype, attrs)))
 }
 
 #[async_trait]

@@ -1,15 +1,105 @@
-//! Rendering with `attributes` / `excludedAttributes` (RFC 7644 §3.4.2.5)
-//! and each attribute's `returned` characteristic (RFC 7643 §7), through
-//! the public API.
+//! Unit tests of the writer (those that need `Rendered`, which is crate-private).
 
-use scim_core::urn::{ENTERPRISE_USER, USER};
+//!
+//! The ones from `tests/render.rs` that compare bytes (written key order,
+//! text copied as stored) live here: the writer is crate-private.
+
 use std::sync::Arc;
 
-use scim_core::project::{self, Projection, Rendered, render};
-use scim_core::schema::{Attribute, Mutability, ResourceType, Returned, Schema};
-use scim_core::validate::{Strictness, normalize};
-use scim_core::{Attributes, Context, ErrorKind, MemoryStore, Resource, Store};
 use serde_json::{Map, Value, json};
+
+use super::whole_copy::layout;
+use super::{Projection, Rendered, canonical_json, render};
+use crate::json_text;
+use crate::resource::{Attributes, Resource};
+use crate::schema::{Attribute, Mutability, ResourceType, Returned, Schema};
+use crate::store::{Context, MemoryStore, Store};
+use crate::urn::{ENTERPRISE_USER, USER};
+use crate::validate::{Strictness, normalize};
+
+/// The attributes identity providers send are copied whole (that the
+/// copy writes what the map writes, whatever is stored, is
+/// `what_the_memory_store_hands_back_renders_as_its_map_does`), and a user's groups are spliced in at
+/// their place in schema order.
+#[test]
+fn what_identity_providers_send_is_copied_whole() {
+    let user = ResourceType::user();
+    let map: Map<String, Value> = serde_json::from_value(json!({
+        "externalId": "ext-1",
+        "userName": "bjensen",
+        "name": {"givenName": "Barbara", "familyName": "Jensen"},
+        "active": true,
+        "emails": [{"value": "b@example.com", "type": "work", "primary": true}],
+        "roles": [{"value": "r1"}],
+        ENTERPRISE_USER: {"department": "Tours", "manager": {"value": "m-1"}}
+    }))
+    .unwrap();
+    let copied = layout(&user, &map);
+    assert!(copied.complex);
+    assert_eq!(
+        copied.whole,
+        Some(1),
+        "the enterprise extension, copied whole"
+    );
+    let stored = Resource {
+        attributes: Attributes::from_canonical_json(
+            canonical_json(&user, &map).unwrap().into(),
+            copied,
+        ),
+        ..Resource::new("u-1", Map::new())
+    };
+    let relations: Map<String, Value> = [(
+        "groups".to_owned(),
+        json!([{"value": "g1"}, {"value": "g2", "display": "Two"}]),
+    )]
+    .into_iter()
+    .collect();
+    let mut out = Vec::new();
+    Rendered::new(
+        &user,
+        &stored,
+        &relations,
+        &Projection::all(),
+        "https://x/scim/v2",
+    )
+    .write_json(&mut out);
+    let text = String::from_utf8(out).unwrap();
+    let parsed: Value = serde_json::from_str(&text).unwrap();
+    let keys: Vec<&str> = json_text::object_fields(&text)
+        .unwrap()
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "schemas",
+            "id",
+            "externalId",
+            "userName",
+            "name",
+            "active",
+            "emails",
+            "groups",
+            "roles",
+            ENTERPRISE_USER,
+            "meta"
+        ]
+    );
+    assert_eq!(
+        parsed["schemas"],
+        json!([user.schema().id, ENTERPRISE_USER])
+    );
+    assert_eq!(parsed["groups"][1]["display"], "Two");
+    assert!(
+        stored.attributes.json().is_some(),
+        "the text was not decoded"
+    );
+
+    let mut with_password = map.clone();
+    with_password.insert("password".to_owned(), json!("secret"));
+    assert_eq!(layout(&user, &with_password).whole, None);
+}
 
 const BASE: &str = "https://example.com/scim/v2";
 const DEVICE: &str = "urn:example:params:scim:schemas:core:2.0:Device";
@@ -75,10 +165,7 @@ fn from_stored_text(
 ) {
     let relations = Map::new();
     let texts = [
-        (
-            project::canonical_json(rtype, &resource.attributes).unwrap(),
-            true,
-        ),
+        (canonical_json(rtype, &resource.attributes).unwrap(), true),
         (serde_json::to_string(&*resource.attributes).unwrap(), true),
         (
             serde_json::to_string_pretty(&*resource.attributes).unwrap(),
@@ -236,90 +323,6 @@ fn excluded_attributes_drop_what_they_name() {
     let (out, _) = show(None, Some(ENTERPRISE_USER));
     assert!(out.get(ENTERPRISE_USER).is_none());
     assert_eq!(out["userName"], "bjensen");
-}
-
-#[test]
-fn stored_text_with_escaped_keys_renders_like_the_map() {
-    // Keys that cannot be borrowed from the text (escapes), at the top
-    // level and inside an extension: rendered from the decoded map.
-    let users = ResourceType::user();
-    let babs = babs();
-    let want = render(&users, &babs, &Map::new(), &Projection::all(), BASE);
-    let text = project::canonical_json(&users, &babs.attributes).unwrap();
-    for escaped in [
-        text.replace("\"displayName\"", "\"display\\u004eame\""),
-        text.replace("\"department\"", "\"depart\\u006dent\""),
-    ] {
-        assert_ne!(escaped, text);
-        let stored = Resource {
-            attributes: Attributes::from_json(escaped.as_str()).unwrap(),
-            ..babs.clone()
-        };
-        let got = render(&users, &stored, &Map::new(), &Projection::all(), BASE);
-        assert_eq!(got, want, "from {escaped}");
-    }
-}
-
-#[test]
-fn stored_text_that_is_not_an_object_is_refused() {
-    for bad in ["[1]", "\"x\"", "{\"a\": 1e999}", "{\"a\": ", ""] {
-        assert!(Attributes::from_json(bad).is_err(), "{bad}");
-    }
-}
-
-#[test]
-fn bad_attribute_lists_are_400() {
-    for (attributes, excluded) in [(Some("user name"), None), (None, Some("emails[type"))] {
-        let err = Projection::parse(attributes, excluded).expect_err("refused");
-        assert_eq!(err.kind(), ErrorKind::InvalidValue);
-    }
-    let p = Projection::from_lists(&["userName", "emails.value"], &[]).unwrap();
-    assert!(!p.is_all());
-    assert!(Projection::parse(Some(" , "), Some("")).unwrap().is_all());
-}
-
-#[test]
-fn includes_tells_whether_relations_are_needed() {
-    let groups = ResourceType::group();
-    assert!(Projection::all().includes(&groups, "members"));
-    assert!(
-        !Projection::parse(None, Some("members"))
-            .unwrap()
-            .includes(&groups, "members")
-    );
-    assert!(
-        !Projection::parse(Some("displayName"), None)
-            .unwrap()
-            .includes(&groups, "members")
-    );
-    assert!(
-        Projection::parse(Some("members.value"), None)
-            .unwrap()
-            .includes(&groups, "members")
-    );
-}
-
-#[test]
-fn relations_are_rendered_from_the_map() {
-    let groups = ResourceType::group();
-    let attrs = normalize(
-        &groups,
-        json!({"displayName": "Tour Guides"}),
-        Strictness::default(),
-    )
-    .unwrap();
-    let group = Resource::new("g1", attrs);
-    let mut relations = Map::new();
-    relations.insert(
-        "members".to_owned(),
-        json!([{"value": "u1", "type": "User", "display": "Babs"}]),
-    );
-    let out = render(&groups, &group, &relations, &Projection::all(), BASE);
-    assert_eq!(out["members"][0]["value"], "u1");
-    let p = Projection::parse(Some("members.value"), None).unwrap();
-    let out = render(&groups, &group, &relations, &p, BASE);
-    assert_eq!(out["members"], json!([{"value": "u1"}]));
-    assert!(out.get("displayName").is_none());
 }
 
 /// A resource type with one attribute of each `returned` kind, on its own
@@ -541,4 +544,52 @@ proptest::proptest! {
         };
         proptest::prop_assert_eq!(write(&stored), write(&decoded));
     }
+}
+
+#[test]
+fn output_order_is_schemas_id_then_schema_order_then_meta() {
+    // The RFC 7643 §8.3 example (`tests/rfc7643.rs` checks the others).
+    let example: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/rfc7643/enterprise_user.json"
+        ))
+        .expect("example file"),
+    )
+    .expect("example JSON");
+    let rtype = ResourceType::user();
+    let attrs = normalize(&rtype, example.clone(), Strictness::default()).unwrap();
+    let resource = Resource::new("2819c223", attrs);
+    let relations = Map::new();
+    let projection = Projection::all();
+    let bytes = serde_json::to_vec(&Rendered::new(
+        &rtype,
+        &resource,
+        &relations,
+        &projection,
+        "https://example.com/v2",
+    ))
+    .unwrap();
+    let text = String::from_utf8(bytes).unwrap();
+    let at = |key: &str| {
+        text.find(&format!("\"{key}\":"))
+            .unwrap_or_else(|| panic!("{key} missing"))
+    };
+    let order = [
+        "schemas",
+        "id",
+        "externalId",
+        "userName",
+        "name",
+        "displayName",
+        "emails",
+        "x509Certificates",
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
+        "meta",
+    ];
+    for pair in order.windows(2) {
+        assert!(at(pair[0]) < at(pair[1]), "{} before {}", pair[0], pair[1]);
+    }
+    // Sub-attributes follow the schema too: value, type, primary.
+    assert!(text.contains(r#"{"value":"bjensen@example.com","type":"work","primary":true}"#));
 }
