@@ -15,8 +15,6 @@ use crate::schema::{Attribute, ResourceType};
 use crate::store::{Context, MemberChange};
 use crate::validate::{Strictness, normalize_value};
 
-pub(crate) use crate::store::filter_mentions;
-
 /// A member operation of a PATCH.
 #[derive(Debug)]
 pub(crate) enum MemberOp {

@@ -841,7 +841,7 @@ impl ScimService {
                         None => true,
                         Some(filter) => match rtype.members_attribute() {
                             // A filter on members reads them from the store.
-                            Some(name) if members::filter_mentions(filter, name) => {
+                            Some(name) if filter.mentions(name) => {
                                 let list = self.storage().members(ctx, rtype, &r.id).await?;
                                 let mut relations = Map::new();
                                 relations.insert(

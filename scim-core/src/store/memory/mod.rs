@@ -133,15 +133,6 @@ impl MemoryStore {
     }
 }
 
-pub(crate) fn filter_mentions(filter: &Filter<'_>, name: &str) -> bool {
-    match filter {
-        Filter::Compare { path, .. } | Filter::Present(path) => path.is(name),
-        Filter::ValuePath(vp) => vp.attr.is(name),
-        Filter::Not(inner) => filter_mentions(inner, name),
-        Filter::And(terms) | Filter::Or(terms) => terms.iter().any(|t| filter_mentions(t, name)),
-    }
-}
-
 /// The text a record keeps (keys in schema order, so that reads can copy
 /// attributes straight into responses), and what of it responses may copy
 /// without checking (see `Attributes::from_canonical_json`).
@@ -422,7 +413,7 @@ impl Store for MemoryStore {
             };
             let with_relations = rtype
                 .members_attribute()
-                .is_some_and(|m| filter_mentions(filter, m));
+                .is_some_and(|m| filter.mentions(m));
             let mut matches = Vec::new();
             for h in handles {
                 let resource = t.to_resource(h)?;
