@@ -17,7 +17,7 @@ pub mod urn;
 pub mod validate;
 
 pub use error::{Error, ErrorKind, Result};
-pub use resource::{Attributes, GroupRef, Member, Meta, Resource};
+pub use resource::{Attributes, GroupRef, Member, Meta, Resource, StoredJson};
 pub use service::{ScimService, ScimServiceBuilder};
 pub use store::{Context, MemoryStore, Store};
 

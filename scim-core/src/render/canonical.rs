@@ -2,11 +2,51 @@
 //! every object's keys in schema order. A store calls it when it writes;
 //! responses then copy from the text (see `whole_copy`).
 
+use std::sync::Arc;
+
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::{Map, Value};
 
+use super::whole_copy::{layout, text_layout};
 use crate::error::{Error, Result};
+use crate::resource::StoredJson;
 use crate::schema::{Attribute, ResourceType, common_attributes};
+
+/// The two doors of the storage format (see [`StoredJson`] for how a store
+/// uses them). Written here, not beside the type, because working out what
+/// may be copied is the renderer's business: the model does not depend on
+/// it.
+impl StoredJson {
+    /// `attributes` (of a resource of `rtype`) as the text to persist:
+    /// [`canonical_json`], with what responses may copy from it worked out
+    /// from the map at no extra parse.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::internal`] when a value cannot be written (it always can:
+    /// a `serde_json::Map` holds only JSON).
+    pub fn encode(rtype: &ResourceType, attributes: &Map<String, Value>) -> Result<Self> {
+        let text = canonical_json(rtype, attributes)?;
+        Ok(Self::new(text.into(), layout(rtype, attributes)))
+    }
+
+    /// Text a store persisted for a resource of `rtype`, read back: checked
+    /// to be a JSON object (as [`Attributes::from_json`] checks it), and in
+    /// the same pass, what responses may copy from it is worked out again.
+    /// Any text is accepted: text that [`StoredJson::encode`] did not write
+    /// is just copied less.
+    ///
+    /// [`Attributes::from_json`]: crate::Attributes::from_json
+    ///
+    /// # Errors
+    ///
+    /// [`Error::internal`] when `text` is not a JSON object.
+    pub fn from_text(rtype: &ResourceType, text: impl Into<Arc<str>>) -> Result<Self> {
+        let text = text.into();
+        let layout = text_layout(rtype, &text).map_err(Error::internal)?;
+        Ok(Self::new(text, layout))
+    }
+}
 
 /// `attributes` as compact JSON text with every object's keys in schema
 /// order: `schemas`, `externalId`, the core attributes, the extensions
@@ -14,9 +54,9 @@ use crate::schema::{Attribute, ResourceType, common_attributes};
 /// order, and anything the schemas do not name after that, as it was.
 ///
 /// It is the same JSON as `serde_json::to_string` writes, in another key
-/// order. A store that keeps this text and hands it back with
-/// [`Attributes::from_json`](crate::resource::Attributes::from_json) lets
-/// responses copy most attributes straight from it.
+/// order, and the text [`StoredJson::encode`] gives a store to persist
+/// (which a store should call instead: it also records what responses may
+/// copy).
 ///
 /// # Errors
 ///

@@ -35,7 +35,6 @@ use crate::schema::{Attribute, ResourceType, Schema, common_attributes};
 
 pub use canonical::canonical_json;
 pub use projection::Projection;
-pub(crate) use whole_copy::{Layout, layout};
 
 use entry::{AttrValue, Entry};
 use projection::Selection;
@@ -236,7 +235,7 @@ impl Rendered<'_> {
     /// Writes the resource as JSON at the end of `out`.
     pub(crate) fn write_json(&self, out: &mut Vec<u8>) {
         if self.projection.is_all()
-            && let Some((json, extensions)) = self.resource.attributes.whole()
+            && let Some((json, extensions)) = whole_copy::whole(&self.resource.attributes)
             && self.write_whole(out, json, extensions)
         {
             return;

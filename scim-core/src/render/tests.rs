@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 use super::whole_copy::layout;
 use super::{Projection, Rendered, canonical_json, render};
 use crate::json_text;
-use crate::resource::{Attributes, Resource};
+use crate::resource::{Attributes, Resource, StoredJson};
 use crate::schema::{Attribute, Mutability, ResourceType, Returned, Schema};
 use crate::store::{Context, MemoryStore, Store};
 use crate::urn::{ENTERPRISE_USER, USER};
@@ -42,10 +42,7 @@ fn what_identity_providers_send_is_copied_whole() {
         "the enterprise extension, copied whole"
     );
     let stored = Resource {
-        attributes: Attributes::from_canonical_json(
-            canonical_json(&user, &map).unwrap().into(),
-            copied,
-        ),
+        attributes: StoredJson::encode(&user, &map).unwrap().into(),
         ..Resource::new("u-1", Map::new())
     };
     let relations: Map<String, Value> = [(
@@ -592,4 +589,110 @@ fn output_order_is_schemas_id_then_schema_order_then_meta() {
     }
     // Sub-attributes follow the schema too: value, type, primary.
     assert!(text.contains(r#"{"value":"bjensen@example.com","type":"work","primary":true}"#));
+}
+
+/// Texts a store may hand back for the attributes `map`: what
+/// `StoredJson::encode` writes, serde_json's own order, pretty-printed,
+/// the top-level keys reversed, the first key twice, the first key with an
+/// escape.
+fn texts_for(rtype: &ResourceType, map: &Map<String, Value>) -> Vec<String> {
+    let canonical = canonical_json(rtype, map).unwrap();
+    let mut texts = vec![
+        canonical.clone(),
+        serde_json::to_string(map).unwrap(),
+        serde_json::to_string_pretty(map).unwrap(),
+    ];
+    let fields = json_text::object_fields(&canonical).unwrap();
+    let field = |(k, v): &(&str, &str)| format!("\"{k}\":{v}");
+    let reversed: Vec<String> = fields.iter().rev().map(field).collect();
+    texts.push(format!("{{{}}}", reversed.join(",")));
+    if let Some(first) = fields.first() {
+        let all: Vec<String> = fields.iter().chain([first]).map(field).collect();
+        texts.push(format!("{{{}}}", all.join(",")));
+        let (k, v) = first;
+        let escaped = format!("\"\\u{:04x}{}\":{v}", k.as_bytes()[0], &k[1..]);
+        texts.push(canonical.replacen(&field(first), &escaped, 1));
+    }
+    texts
+}
+
+proptest::proptest! {
+    /// Whatever text a store persisted and reads back through
+    /// `StoredJson::from_text` (the hints worked out again from the text),
+    /// responses are byte for byte those of the same text taken in with
+    /// `Attributes::from_json` (no hints: every value checked before it is
+    /// copied). And on the text `StoredJson::encode` writes, the read-time
+    /// rule (`text_layout`) agrees with the write-time one (`layout`).
+    #[test]
+    fn any_text_read_back_renders_as_unhinted_text_does(
+        kind in 0..3_usize,
+        picks in proptest::collection::vec(proptest::prelude::any::<proptest::sample::Index>(), 0..8),
+        relation in 0..4_usize,
+        projection in 0..5_usize,
+    ) {
+        let (name, rtype) = match kind {
+            0 => ("User", ResourceType::user()),
+            1 => ("Group", ResourceType::group()),
+            _ => ("Device", devices()),
+        };
+        let pool = stored_pool(name);
+        let map: Map<String, Value> = picks
+            .iter()
+            .map(|i| pool[i.index(pool.len())].clone())
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect();
+        let relations = some_relations(name, relation);
+        let (attributes, excluded) = [
+            (None, None),
+            (None, None),
+            (Some("userName,serial,members"), None),
+            (None, Some("emails,location.room")),
+            (None, Some("groups,members")),
+        ][projection];
+        let projection = Projection::parse(attributes, excluded).expect("valid lists");
+        let created = Resource::new("r-1", Map::new());
+        let write = |attributes: Attributes| {
+            let resource = Resource {
+                attributes,
+                ..created.clone()
+            };
+            let mut out = Vec::new();
+            Rendered::new(&rtype, &resource, &relations, &projection, BASE).write_json(&mut out);
+            String::from_utf8(out).unwrap()
+        };
+
+        let encoded = StoredJson::encode(&rtype, &map).unwrap();
+        let read = StoredJson::from_text(&rtype, encoded.as_str()).unwrap();
+        proptest::prop_assert_eq!(read.layout(), encoded.layout(), "{}", encoded.as_str());
+        proptest::prop_assert_eq!(read.layout(), layout(&rtype, &map));
+        for text in texts_for(&rtype, &map) {
+            let door = StoredJson::from_text(&rtype, text.as_str()).unwrap();
+            let plain = Attributes::from_json(text.as_str()).unwrap();
+            proptest::prop_assert_eq!(write(door.into()), write(plain), "from {}", text);
+        }
+    }
+}
+
+/// What `layout` finds in attributes identity providers send, the
+/// read-time rule finds in the text `StoredJson::encode` writes for them;
+/// and text it cannot vouch for is not copied whole.
+#[test]
+fn read_back_text_is_copied_whole_only_when_canonical() {
+    let user = ResourceType::user();
+    let map: Map<String, Value> = serde_json::from_value(json!({
+        "externalId": "ext-1",
+        "userName": "bjensen",
+        "name": {"givenName": "Barbara", "familyName": "Jensen"},
+        "emails": [{"value": "b@example.com", "type": "work", "primary": true}],
+        ENTERPRISE_USER: {"department": "Tours", "manager": {"value": "m-1"}}
+    }))
+    .unwrap();
+    let encoded = StoredJson::encode(&user, &map).unwrap();
+    let read = StoredJson::from_text(&user, encoded.as_str()).unwrap();
+    assert_eq!(encoded.layout().whole, Some(1));
+    assert_eq!(read.layout(), encoded.layout());
+    for other in texts_for(&user, &map).into_iter().skip(1) {
+        let read = StoredJson::from_text(&user, other.as_str()).unwrap();
+        assert_eq!(read.layout().whole, None, "{other}");
+    }
 }

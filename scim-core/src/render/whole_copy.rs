@@ -15,14 +15,28 @@
 //!   ([`Rendered::write_whole`] copies the text between its braces and
 //!   splices in the relations).
 //!
-//! Checking that on every GET would cost a parse, so it is worked out once,
-//! when the text is written: [`layout`] reads the map the text was written
-//! from and records the answer as a [`Layout`], which travels with the
-//! text. The same rule is thus written twice, on a map ([`layout`], with
-//! [`value_verbatim`] and [`copied_whole`]) and on text ([`Verbatim`]);
-//! both read the projection's own rules through [`Entry::keeps`] and
-//! `Projection::select`, and `tests::layout_agrees_with_verbatim` checks
-//! that they agree on every attribute shape the tests store.
+//! Checking that on every GET would cost a parse, so the answer is worked
+//! out once and travels with the text as a `Layout`, inside the store's
+//! `StoredJson`:
+//!
+//! - at write time, from the map the text is written from ([`layout`],
+//!   with [`value_verbatim`] and [`copied_whole`]): `StoredJson::encode`,
+//!   what `MemoryStore` keeps, at no extra parse;
+//! - at read time, from text a store persisted ([`text_layout`], with
+//!   `ComplexSeed` and `ExtensionSeed`): `StoredJson::from_text`, in the
+//!   pass that checks the text decodes anyway. It also checks what
+//!   [`layout`] takes on trust from `canonical_json` (keys in schema order
+//!   and once, compact text, no escapes in keys), so no text a store hands
+//!   back can make a response differ from the field-by-field one.
+//!
+//! So the one rule is written three times, on a map, on a whole text and
+//! on one value's text ([`Verbatim`]). All three read the projection's own
+//! rules through [`Entry::keeps`] and `Projection::select`, and
+//! `render::tests` holds them in agreement: `what_the_memory_store_hands_back_renders_as_its_map_does`
+//! (write time against the map), `any_text_read_back_renders_as_unhinted_text_does`
+//! (read time against the per-value check, on canonical, reordered,
+//! pretty, duplicated and escaped texts, and read time equal to write time
+//! on canonical text).
 
 use std::fmt;
 
@@ -34,30 +48,12 @@ use super::projection::{Projection, Selection};
 use super::source::position;
 use super::{Rendered, external_id};
 use crate::json_text;
-use crate::schema::{Attribute, Mutability, ResourceType};
+use crate::resource::{Attributes, Decodable, Layout};
+use crate::schema::{Attribute, Mutability, ResourceType, Schema};
 
-/// What a record's [`canonical_json`] text lets responses copy without
-/// looking into it, worked out once from the map when the text is written
-/// ([`layout`]) and handed back with the text
-/// (`Attributes::from_canonical_json`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct Layout {
-    /// Every complex value is what a response writes when it leaves none
-    /// of its sub-attributes out: an object with at least one key, every
-    /// key a sub-attribute's name (which the text then lists in schema
-    /// order), or a non-empty array of such objects. This is what
-    /// [`Verbatim`] checks of one value, for the whole record at once.
-    pub(crate) complex: bool,
-    /// With nothing selected or excluded, a response writes every stored
-    /// attribute as it is and in the text's order (no attribute returned
-    /// only on request or never, no unknown name, no relation, no empty
-    /// extension): then these are the extensions present, one bit per
-    /// position in the resource type's extensions.
-    pub(crate) whole: Option<u64>,
-}
-
-/// The [`Layout`] of the text [`canonical_json`] writes for `attributes`.
-pub(crate) fn layout(rtype: &ResourceType, attributes: &Map<String, Value>) -> Layout {
+/// The [`Layout`] of the text [`canonical_json`](super::canonical_json)
+/// writes for `attributes`, worked out from the map at write time.
+pub(super) fn layout(rtype: &ResourceType, attributes: &Map<String, Value>) -> Layout {
     let core = &rtype.schema().attributes;
     let external_id = external_id();
     let mut complex = true;
@@ -159,18 +155,28 @@ fn copied_whole(
             })
 }
 
+/// The undecoded text of `attributes`, when a response that selects and
+/// excludes nothing copies all of it, and the extensions it holds
+/// (`Layout::whole`).
+pub(super) fn whole(attributes: &Attributes) -> Option<(&str, u64)> {
+    let stored = attributes.stored()?;
+    Some((stored.as_str(), stored.layout().whole?))
+}
+
 impl Rendered<'_> {
     /// Whether the stored text `raw` of `entry` goes out as it is: a
     /// simple value always; a complex one when the record's [`Layout`]
     /// vouches for all its complex values and this one keeps every
     /// sub-attribute, or else when [`Verbatim`] finds it so.
     pub(super) fn copied_as_stored(&self, entry: &Entry<'_>, raw: &str) -> bool {
+        let complex_verbatim =
+            (self.resource.attributes.stored()).is_some_and(|s| s.layout().complex);
         entry.attr.sub_attributes.is_empty()
-            || (self.resource.attributes.verbatim() && entry.keeps_all())
+            || (complex_verbatim && entry.keeps_all())
             || entry.verbatim(raw)
     }
 
-    /// [`Rendered::write_json`] for stored text whose [`Layout::whole`]
+    /// [`Rendered::write_json`] for stored text whose `Layout::whole`
     /// holds, with nothing selected or excluded: the text between its
     /// braces is copied as it is, with the relations (a user's `groups`)
     /// spliced in at their place in schema order. `false`, with nothing
@@ -376,5 +382,397 @@ impl Visitor<'_> for KeyIndex<'_> {
             .iter()
             .position(|s| s.name == key)
             .map(|i| i + self.from))
+    }
+}
+
+/// The [`Layout`] of stored text that is not known to be
+/// [`canonical_json`](super::canonical_json)'s (a store read it back),
+/// worked out from the text at read time in the one pass that checks it is
+/// a JSON object that decodes. The same rule as [`layout`], on text: it
+/// also checks what [`layout`] takes from `canonical_json` (keys in schema
+/// order, no key twice, compact text, keys without escapes), and answers
+/// "no" to whatever it cannot vouch for.
+///
+/// # Errors
+///
+/// When `text` is not a JSON object a `serde_json::Map` can decode.
+pub(super) fn text_layout(rtype: &ResourceType, text: &str) -> serde_json::Result<Layout> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let mut layout = TopLevel { rtype }.deserialize(&mut de)?;
+    de.end()?;
+    // The whole copy takes the text between the braces as it is: any
+    // whitespace in it would go out too.
+    if layout.whole.is_some() && !json_text::is_compact(text) {
+        layout.whole = None;
+    }
+    Ok(layout)
+}
+
+/// An object key borrowed from the text; `None` when it has escapes (it
+/// would go out escaped, so nothing around it is copied).
+struct Key;
+
+impl<'de> DeserializeSeed<'de> for Key {
+    type Value = Option<&'de str>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Key {
+    type Value = Option<&'de str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object key")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, key: &'de str) -> Result<Self::Value, E> {
+        Ok(Some(key))
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+}
+
+/// The stored object: its [`Layout`].
+struct TopLevel<'r> {
+    rtype: &'r ResourceType,
+}
+
+impl<'de> DeserializeSeed<'de> for TopLevel<'_> {
+    type Value = Layout;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Layout, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for TopLevel<'_> {
+    type Value = Layout;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Layout, A::Error> {
+        let rtype = self.rtype;
+        let core = &rtype.schema().attributes;
+        let external_id = external_id();
+        let mut complex = true;
+        let mut whole = Some(0_u64);
+        // canonical_json's order: externalId, then the core attributes in
+        // schema order, then the extensions in the resource type's order,
+        // each key once. `after` is the last of these three groups seen.
+        let mut after = 0;
+        let mut next_core = 0;
+        let mut next_extension = 0;
+        while let Some(key) = map.next_key_seed(Key)? {
+            let Some(name) = key else {
+                complex = false;
+                whole = None;
+                map.next_value::<Decodable>()?;
+                continue;
+            };
+            let attr_value = if let Some(i) = core.iter().position(|a| a.name == name) {
+                // A core attribute named `externalId` would be written
+                // twice: after `id` and among the core attributes.
+                if rtype.is_relation(name) || name == external_id.name || after > 2 || i < next_core
+                {
+                    whole = None;
+                }
+                (after, next_core) = (2, i + 1);
+                map.next_value_seed(AttrSeed {
+                    rtype,
+                    schema: None,
+                    attr: &core[i],
+                })?
+            } else if name == external_id.name {
+                if after > 0 {
+                    whole = None;
+                }
+                after = 1;
+                map.next_value_seed(AttrSeed {
+                    rtype,
+                    schema: None,
+                    attr: external_id,
+                })?
+            } else if let Some((i, ext)) =
+                (rtype.extensions().iter().enumerate()).find(|(_, e)| e.schema.id == name)
+            {
+                let shape = map.next_value_seed(ExtensionSeed {
+                    rtype,
+                    schema: &ext.schema,
+                })?;
+                complex &= shape.verbatim;
+                match &mut whole {
+                    Some(present) if shape.copied && i < 64 && i >= next_extension => {
+                        *present |= 1 << i;
+                    }
+                    _ => whole = None,
+                }
+                (after, next_extension) = (3, i + 1);
+                continue;
+            } else {
+                whole = None;
+                map.next_value::<Decodable>()?;
+                continue;
+            };
+            complex &= attr_value.verbatim;
+            if !attr_value.copied {
+                whole = None;
+            }
+        }
+        Ok(Layout {
+            complex,
+            whole: whole.filter(|_| complex),
+        })
+    }
+}
+
+/// What the text of one value allows: `verbatim` as [`value_verbatim`]
+/// (and `Layout::complex`) mean it, `copied` as [`copied_whole`] does.
+#[derive(Clone, Copy)]
+struct Shape {
+    verbatim: bool,
+    copied: bool,
+}
+
+/// One stored value of `attr`, in the schema `schema` (core: `None`).
+struct AttrSeed<'r> {
+    rtype: &'r ResourceType,
+    schema: Option<&'r str>,
+    attr: &'r Attribute,
+}
+
+impl<'de> DeserializeSeed<'de> for AttrSeed<'_> {
+    type Value = Shape;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Shape, D::Error> {
+        let entry = Entry {
+            attr: self.attr,
+            value: AttrValue::Ref(&Value::Null),
+            selection: Projection::all().select(self.rtype, self.schema, self.attr),
+        };
+        let kept = !matches!(entry.selection, Selection::Skip)
+            && self.attr.mutability != Mutability::WriteOnly;
+        if self.attr.sub_attributes.is_empty() {
+            <Decodable as serde::Deserialize>::deserialize(deserializer)?;
+            return Ok(Shape {
+                verbatim: true,
+                copied: kept,
+            });
+        }
+        let shape = ComplexSeed {
+            entry: &entry,
+            in_array: false,
+        }
+        .deserialize(deserializer)?;
+        Ok(Shape {
+            verbatim: shape.verbatim,
+            copied: kept && shape.copied,
+        })
+    }
+}
+
+/// A complex value: `verbatim` when it is objects (or a non-empty array of
+/// them, not nested) with at least one key, every key a sub-attribute, in
+/// schema order; `copied` when every key it names is a sub-attribute the
+/// entry keeps. [`Verbatim`] asks both at once of one value at render
+/// time; this one walks on to the end, the text must be checked whole.
+struct ComplexSeed<'e, 'a> {
+    entry: &'e Entry<'a>,
+    in_array: bool,
+}
+
+impl ComplexSeed<'_, '_> {
+    const NEITHER: Shape = Shape {
+        verbatim: false,
+        copied: false,
+    };
+}
+
+impl<'de> DeserializeSeed<'de> for ComplexSeed<'_, '_> {
+    type Value = Shape;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Shape, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ComplexSeed<'_, '_> {
+    type Value = Shape;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Shape, E> {
+        Ok(Self::NEITHER)
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Shape, E> {
+        Ok(Self::NEITHER)
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Shape, E> {
+        Ok(Self::NEITHER)
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Shape, E> {
+        Ok(Self::NEITHER)
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Shape, E> {
+        Ok(Self::NEITHER)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Shape, E> {
+        Ok(Self::NEITHER)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Shape, A::Error> {
+        if self.in_array {
+            while seq.next_element::<Decodable>()?.is_some() {}
+            return Ok(Self::NEITHER);
+        }
+        let mut any = false;
+        let mut all = Shape {
+            verbatim: true,
+            copied: true,
+        };
+        while let Some(shape) = seq.next_element_seed(ComplexSeed {
+            entry: self.entry,
+            in_array: true,
+        })? {
+            any = true;
+            all.verbatim &= shape.verbatim;
+            all.copied &= shape.copied;
+        }
+        all.verbatim &= any;
+        Ok(all)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Shape, A::Error> {
+        let subs = &self.entry.attr.sub_attributes;
+        let mut next = 0;
+        let mut any = false;
+        let mut shape = Shape {
+            verbatim: true,
+            copied: true,
+        };
+        while let Some(key) = map.next_key_seed(Key)? {
+            let found = key.and_then(|k| subs[next..].iter().position(|s| s.name == k));
+            match found.map(|i| i + next) {
+                Some(i) => {
+                    next = i + 1;
+                    shape.copied &= self.entry.keeps(&subs[i]);
+                }
+                None => shape = Self::NEITHER,
+            }
+            map.next_value::<Decodable>()?;
+            any = true;
+        }
+        shape.verbatim &= any;
+        Ok(shape)
+    }
+}
+
+/// An extension's object: `verbatim` as for `Layout::complex`, `copied`
+/// when it is a non-empty object whose attributes all go out as they are,
+/// in schema order.
+struct ExtensionSeed<'r> {
+    rtype: &'r ResourceType,
+    schema: &'r Schema,
+}
+
+impl<'de> DeserializeSeed<'de> for ExtensionSeed<'_> {
+    type Value = Shape;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Shape, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+/// Anything but an object: skipped by responses, as the map path skips it.
+const NOT_AN_OBJECT: Shape = Shape {
+    verbatim: true,
+    copied: false,
+};
+
+impl<'de> Visitor<'de> for ExtensionSeed<'_> {
+    type Value = Shape;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Shape, E> {
+        Ok(NOT_AN_OBJECT)
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Shape, E> {
+        Ok(NOT_AN_OBJECT)
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Shape, E> {
+        Ok(NOT_AN_OBJECT)
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Shape, E> {
+        Ok(NOT_AN_OBJECT)
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Shape, E> {
+        Ok(NOT_AN_OBJECT)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Shape, E> {
+        Ok(NOT_AN_OBJECT)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Shape, A::Error> {
+        while seq.next_element::<Decodable>()?.is_some() {}
+        Ok(NOT_AN_OBJECT)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Shape, A::Error> {
+        let attrs = &self.schema.attributes;
+        let mut next = 0;
+        let mut any = false;
+        let mut shape = Shape {
+            verbatim: true,
+            copied: true,
+        };
+        while let Some(key) = map.next_key_seed(Key)? {
+            any = true;
+            let Some(name) = key else {
+                shape = Shape {
+                    verbatim: false,
+                    copied: false,
+                };
+                map.next_value::<Decodable>()?;
+                continue;
+            };
+            let Some(i) = attrs.iter().position(|a| a.name == name) else {
+                shape.copied = false;
+                map.next_value::<Decodable>()?;
+                continue;
+            };
+            if i < next {
+                shape.copied = false;
+            }
+            next = i + 1;
+            let value = map.next_value_seed(AttrSeed {
+                rtype: self.rtype,
+                schema: Some(&self.schema.id),
+                attr: &attrs[i],
+            })?;
+            shape.verbatim &= value.verbatim;
+            shape.copied &= value.verbatim && value.copied;
+        }
+        shape.copied &= any;
+        Ok(shape)
     }
 }

@@ -24,7 +24,7 @@ mod index;
 mod tenant;
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{PoisonError, RwLock};
 
 use crossbeam_utils::sync::ShardedLock;
 
@@ -35,8 +35,7 @@ use serde_json::{Map, Value};
 use super::{Context, ListPage, ListQuery, Store, Update, version_mismatch};
 use crate::error::{Error, Result};
 use crate::eval;
-use crate::render::Layout;
-use crate::resource::{Attributes, GroupRef, Member, Meta, Resource};
+use crate::resource::{GroupRef, Member, Meta, Resource, StoredJson};
 use crate::schema::ResourceType;
 
 use tenant::{Record, ResolvedChange, Tenant};
@@ -133,14 +132,6 @@ impl MemoryStore {
     }
 }
 
-/// The text a record keeps (keys in schema order, so that reads can copy
-/// attributes straight into responses), and what of it responses may copy
-/// without checking (see `Attributes::from_canonical_json`).
-fn to_json(rtype: &ResourceType, attrs: &Map<String, Value>) -> Result<(Arc<str>, Layout)> {
-    let json = crate::render::canonical_json(rtype, attrs)?;
-    Ok((json.into(), crate::render::layout(rtype, attrs)))
-}
-
 #[async_trait]
 impl Store for MemoryStore {
     async fn create(
@@ -150,8 +141,9 @@ impl Store for MemoryStore {
         resource: Resource,
         members: Vec<Member>,
     ) -> Result<Resource> {
-        // Written before taking the lock, which other requests wait on.
-        let (json, layout) = to_json(rtype, &resource.attributes)?;
+        // Written before taking the lock, which other requests wait on: the
+        // text in schema order, so that reads copy it into responses.
+        let stored = StoredJson::encode(rtype, &resource.attributes)?;
         self.write_tenant(ctx, |t| {
             let collection = t.collection(rtype);
             if t.by_id.contains(&resource.id) {
@@ -169,8 +161,7 @@ impl Store for MemoryStore {
                 created: resource.meta.created,
                 modified: resource.meta.last_modified,
                 version,
-                json: json.clone(),
-                layout,
+                stored: stored.clone(),
                 owner,
                 deleted: resource.deleted,
             }));
@@ -187,7 +178,7 @@ impl Store for MemoryStore {
                     version: version.to_string(),
                     ..resource.meta
                 },
-                attributes: Attributes::from_canonical_json(json, layout),
+                attributes: stored.into(),
                 ..resource
             })
         })
@@ -213,10 +204,10 @@ impl Store for MemoryStore {
         update: Update<'_>,
     ) -> Result<Resource> {
         // Written before taking the lock, which other requests wait on.
-        let json = update
+        let stored = update
             .attributes
             .as_ref()
-            .map(|a| to_json(rtype, a))
+            .map(|a| StoredJson::encode(rtype, a))
             .transpose()?;
         self.write_tenant(ctx, |t| {
             let collection = t.collection(rtype);
@@ -240,7 +231,8 @@ impl Store for MemoryStore {
                         let old = match (update.previous, update.if_version) {
                             (Some(previous), Some(_)) => std::borrow::Cow::Borrowed(previous),
                             _ => std::borrow::Cow::Owned(
-                                serde_json::from_str(&record.json).map_err(Error::internal)?,
+                                serde_json::from_str(record.stored.as_str())
+                                    .map_err(Error::internal)?,
                             ),
                         };
                         t.check_unique(collection, Some(h), new, Some(&old))?;
@@ -253,13 +245,12 @@ impl Store for MemoryStore {
             if let (Some(new), Some(old)) = (&update.attributes, &old_attrs)
                 && new != &**old
             {
-                let Some((json, layout)) = json else {
+                let Some(stored) = stored else {
                     return Err(Error::internal("BUG: no text for new attributes"));
                 };
                 t.index(collection, h, Some(&**old), Some(new));
                 if let Some(r) = t.record_mut(h) {
-                    r.json = json;
-                    r.layout = layout;
+                    r.stored = stored;
                 }
                 changed = true;
             }
@@ -311,7 +302,7 @@ impl Store for MemoryStore {
                 return Err(version_mismatch(id));
             }
             let attrs: Map<String, Value> =
-                serde_json::from_str(&record.json).map_err(Error::internal)?;
+                serde_json::from_str(record.stored.as_str()).map_err(Error::internal)?;
             t.index(collection, h, Some(&attrs), None);
             t.collections[collection as usize].handles.remove(&h);
             t.by_id.remove(id);
@@ -475,7 +466,7 @@ impl Store for MemoryStore {
             for g in t.member_of.get(&h).into_iter().flatten() {
                 let Some(r) = t.record(*g) else { continue };
                 let attrs: Map<String, Value> =
-                    serde_json::from_str(&r.json).map_err(Error::internal)?;
+                    serde_json::from_str(r.stored.as_str()).map_err(Error::internal)?;
                 out.push(GroupRef {
                     value: r.id.to_string(),
                     display: attrs

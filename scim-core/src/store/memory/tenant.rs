@@ -11,8 +11,7 @@ use super::ids::Ids;
 use super::index::{Index, indexes_for};
 use super::{Handle, HashMap};
 use crate::error::{Error, Result};
-use crate::render::Layout;
-use crate::resource::{Attributes, Member, Meta, Resource};
+use crate::resource::{Member, Meta, Resource, StoredJson};
 use crate::schema::ResourceType;
 use crate::store::MemberChange;
 
@@ -39,10 +38,9 @@ pub(super) struct Record {
     pub(super) created: OffsetDateTime,
     pub(super) modified: OffsetDateTime,
     pub(super) version: u64,
-    /// Shared with the resources handed out: a read copies no text.
-    pub(super) json: Arc<str>,
-    /// What of the text responses may copy unchecked.
-    pub(super) layout: Layout,
+    /// The attributes' text, with what responses may copy from it; shared
+    /// with the resources handed out: a read copies no text.
+    pub(super) stored: StoredJson,
     pub(super) owner: Option<Arc<str>>,
     pub(super) deleted: bool,
 }
@@ -59,7 +57,7 @@ impl Record {
                 version: self.version.to_string(),
             },
             // Decoded only if something reads the map: a GET copies the text.
-            attributes: Attributes::from_canonical_json(self.json.clone(), self.layout),
+            attributes: self.stored.clone().into(),
             owner: self.owner.as_deref().map(str::to_owned),
             deleted: self.deleted,
         }
