@@ -10,7 +10,7 @@ use std::hint::black_box;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use scim_core::patch::{PatchRequest, apply};
-use scim_core::project::{Projection, render};
+use scim_core::render::{Projection, render};
 use scim_core::schema::ResourceType;
 use scim_core::validate::{Strictness, check_required, normalize};
 use scim_core::{Resource, eval};

@@ -59,6 +59,23 @@ fn skip_ws(b: &[u8], mut i: usize) -> usize {
     i
 }
 
+/// Whether `text` (valid JSON) has no whitespace outside its strings.
+pub(crate) fn is_compact(text: &str) -> bool {
+    let b = text.as_bytes();
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        match c {
+            b'"' => match string_end(b, i) {
+                Some(end) => i = end,
+                None => return false,
+            },
+            b' ' | b'\t' | b'\n' | b'\r' => return false,
+            _ => i += 1,
+        }
+    }
+    true
+}
+
 /// Just past the string whose opening quote is at `open`.
 fn string_end(b: &[u8], open: usize) -> Option<usize> {
     let mut i = open + 1;

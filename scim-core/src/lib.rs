@@ -6,7 +6,7 @@ pub mod eval;
 mod json_text;
 pub mod patch;
 pub mod policy;
-pub mod project;
+pub mod render;
 pub mod resource;
 pub mod schema;
 pub mod service;
@@ -17,7 +17,7 @@ pub mod urn;
 pub mod validate;
 
 pub use error::{Error, ErrorKind, Result};
-pub use resource::{Attributes, GroupRef, Member, Meta, Resource};
+pub use resource::{Attributes, GroupRef, Member, Meta, Resource, StoredJson};
 pub use service::{ScimService, ScimServiceBuilder};
 pub use store::{Context, MemoryStore, Store};
 

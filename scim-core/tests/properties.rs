@@ -5,7 +5,7 @@
 
 use proptest::prelude::*;
 use scim_core::patch::{PatchOperation, PatchRequest, apply};
-use scim_core::project::{Projection, render};
+use scim_core::render::{Projection, render};
 use scim_core::schema::ResourceType;
 use scim_core::urn::ENTERPRISE_USER;
 use scim_core::validate::{Strictness, check_immutable, check_required, normalize};

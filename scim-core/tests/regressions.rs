@@ -13,7 +13,7 @@
 use scim_core::eval::{SortOrder, sort};
 use scim_core::patch::{PatchRequest, apply};
 use scim_core::policy::{Deletion, Policy};
-use scim_core::project::{Projection, render};
+use scim_core::render::{Projection, render};
 use scim_core::schema::ResourceType;
 use scim_core::testing::{CandidatesStore, Scenario, ServiceTransport};
 use scim_core::urn::ENTERPRISE_USER;

@@ -85,6 +85,33 @@ impl<'a> Filter<'a> {
         }
     }
 
+    /// Whether some term of the filter reads the top-level attribute
+    /// `attr` (compared as [`AttrPath::is`] does: by name, ignoring ASCII
+    /// case, whatever URI prefix or sub-attribute the path carries).
+    ///
+    /// A value path counts by its attribute (`members[value eq "x"]`
+    /// mentions `members`); the paths inside its brackets are relative to
+    /// the element and never count. A server asks this to know whether
+    /// evaluating the filter needs attributes kept outside the resource,
+    /// such as a group's `members`.
+    ///
+    /// ```
+    /// let f = scim_filter::parse_filter(r#"displayName eq "x" or not (members.value eq "u1")"#)?;
+    /// assert!(f.mentions("members"));
+    /// assert!(f.mentions("DISPLAYNAME"));
+    /// assert!(!f.mentions("value"));
+    /// # Ok::<(), scim_filter::ParseError>(())
+    /// ```
+    #[must_use]
+    pub fn mentions(&self, attr: &str) -> bool {
+        match self {
+            Self::Compare { path, .. } | Self::Present(path) => path.is(attr),
+            Self::ValuePath(vp) => vp.attr.is(attr),
+            Self::Not(inner) => inner.mentions(attr),
+            Self::And(terms) | Self::Or(terms) => terms.iter().any(|t| t.mentions(attr)),
+        }
+    }
+
     /// The same tree owning all its strings.
     #[must_use]
     pub fn into_owned(self) -> Filter<'static> {
@@ -389,5 +416,54 @@ impl<'a> PatchPath<'a> {
                 sub_attr: sub_attr.map(own),
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::parse_filter;
+
+    fn mentions(filter: &str, attr: &str) -> bool {
+        parse_filter(filter).expect("a valid filter").mentions(attr)
+    }
+
+    #[test]
+    fn mentions_finds_an_attribute_in_any_term() {
+        assert!(mentions(r#"members eq "u1""#, "members"));
+        assert!(mentions("members pr", "members"));
+        // Nested and/or/not, at any depth.
+        assert!(mentions(
+            r#"displayName eq "x" and (title pr or not (members eq "u1"))"#,
+            "members"
+        ));
+        assert!(mentions(r#"not (not (members pr))"#, "members"));
+        assert!(!mentions(
+            r#"displayName eq "x" and (title pr or not (userName eq "u1"))"#,
+            "members"
+        ));
+    }
+
+    #[test]
+    fn mentions_reads_the_top_level_name_only() {
+        // A sub-attribute path counts by its attribute.
+        assert!(mentions(r#"members.value eq "u1""#, "members"));
+        assert!(!mentions(r#"members.value eq "u1""#, "value"));
+        // A value path counts by its attribute; its inner paths, relative
+        // to the element, never count.
+        assert!(mentions(r#"members[value eq "u1"]"#, "members"));
+        assert!(!mentions(r#"emails[value eq "u1"]"#, "value"));
+        assert!(mentions(r#"emails[type eq "work"].value eq "x""#, "emails"));
+    }
+
+    #[test]
+    fn mentions_ignores_case_and_uri_prefixes() {
+        assert!(mentions(r#"MEMBERS.Value eq "u1""#, "members"));
+        assert!(mentions(r#"members eq "u1""#, "Members"));
+        assert!(mentions(
+            r#"urn:ietf:params:scim:schemas:core:2.0:Group:members.value eq "u1""#,
+            "members"
+        ));
+        assert!(!mentions(r#"member eq "u1""#, "members"));
+        assert!(!mentions(r#"membersOf eq "u1""#, "members"));
     }
 }

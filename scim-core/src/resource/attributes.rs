@@ -1,34 +1,36 @@
 //! [`Attributes`]: a resource's attributes, decoded on first use.
 
 use std::fmt;
-use std::ops::{Deref, DerefMut};
+use std::ops::Deref;
 use std::sync::{Arc, OnceLock};
 
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
+use super::StoredJson;
 use crate::error::Error;
-use crate::project::Layout;
 
 /// A resource's attributes: a JSON object in canonical case.
 ///
-/// It reads and writes as a `serde_json::Map` (it dereferences to one), but
-/// a store may hand it over as the JSON text it keeps
-/// ([`Attributes::from_json`]): the text is decoded only when something
-/// reads the map. A GET renders the response straight from the text
-/// instead, which saves building a tree of values for every resource read;
-/// a store that writes the text with [`crate::project::canonical_json`]
-/// gets that for every attribute.
+/// It reads as a `serde_json::Map` (it dereferences to one), but a store
+/// may hand it over as the JSON text it keeps: the text is decoded only
+/// when something reads the map. A GET renders the response straight from
+/// the text instead, which saves building a tree of values for every
+/// resource read. Text handed over as a [`StoredJson`] (see there for the
+/// two steps a store takes) is copied into responses whole or value by
+/// value; text from [`Attributes::from_json`] is copied value by value,
+/// after a check of each value.
+///
+/// Changing the map ([`Attributes::map_mut`]) drops the text, and with it
+/// that fast path, for good: responses are then written from the map.
 #[derive(Default)]
 pub struct Attributes {
     /// The decoded map, once something asked for it.
     map: OnceLock<Map<String, Value>>,
-    /// The text the map decodes from, until the map is changed (shared:
-    /// a store can hand out the text it keeps without copying it).
-    json: Option<Arc<str>>,
-    /// What of the text, when it is `project::canonical_json`'s, responses
-    /// may copy without looking into it (`project::layout`).
-    layout: Layout,
+    /// The text the map decodes from, with what responses may copy from
+    /// it, until the map is changed (shared: a store can hand out the text
+    /// it keeps without copying it).
+    stored: Option<StoredJson>,
 }
 
 impl Attributes {
@@ -39,6 +41,10 @@ impl Attributes {
     }
 
     /// Attributes kept as the text of a JSON object, decoded on first use.
+    ///
+    /// Responses copy its values after checking each one; a store that
+    /// writes its text with [`StoredJson::encode`] and reads it back with
+    /// [`StoredJson::from_text`] instead lets them copy all of it.
     ///
     /// # Errors
     ///
@@ -52,60 +58,46 @@ impl Attributes {
         if !json.trim_start().starts_with('{') {
             return Err(Error::internal("stored attributes are not a JSON object"));
         }
-        Ok(Self::from_trusted_json(json))
+        Ok(StoredJson::unhinted(json).into())
     }
 
-    /// Text this crate wrote itself from a map: known to be an object.
-    pub(crate) fn from_trusted_json(json: Arc<str>) -> Self {
-        Self {
-            map: OnceLock::new(),
-            json: Some(json),
-            layout: Layout::default(),
+    /// The stored text with what responses may copy from it, while the
+    /// attributes are still undecoded.
+    pub(crate) fn stored(&self) -> Option<&StoredJson> {
+        match self.map.get() {
+            Some(_) => None,
+            None => self.stored.as_ref(),
         }
-    }
-
-    /// Text that `project::canonical_json` wrote, with its `layout`
-    /// (computed with `project::layout` from the same map): responses then
-    /// copy what it allows without parsing the text again.
-    pub(crate) fn from_canonical_json(json: Arc<str>, layout: Layout) -> Self {
-        Self {
-            layout,
-            ..Self::from_trusted_json(json)
-        }
-    }
-
-    /// Whether the undecoded text's complex values may be copied unchecked.
-    pub(crate) fn verbatim(&self) -> bool {
-        self.layout.complex && self.json().is_some()
-    }
-
-    /// The undecoded text, when a response that selects and excludes
-    /// nothing copies all of it, and the extensions it holds
-    /// (`project::Layout::whole`).
-    pub(crate) fn whole(&self) -> Option<(&str, u64)> {
-        let extensions = self.layout.whole?;
-        Some((self.json()?, extensions))
     }
 
     /// The JSON text, while the attributes are still undecoded.
     #[must_use]
     pub fn json(&self) -> Option<&str> {
-        match self.map.get() {
-            Some(_) => None,
-            None => self.json.as_deref(),
-        }
+        self.stored().map(StoredJson::as_str)
     }
 
     /// The map, decoding the text if needed.
     #[must_use]
     pub fn map(&self) -> &Map<String, Value> {
-        self.map.get_or_init(|| match &self.json {
+        self.map.get_or_init(|| match &self.stored {
             // Checked to be a JSON object when it was taken in.
-            Some(json) => serde_json::from_str(json).unwrap_or_else(|e| {
+            Some(stored) => serde_json::from_str(stored.as_str()).unwrap_or_else(|e| {
                 unreachable!("BUG: attributes text is checked when taken in: {e}")
             }),
             None => Map::new(),
         })
+    }
+
+    /// The map, to change. This decodes the text if needed and drops it:
+    /// the text no longer says what the map holds, so responses are written
+    /// from the map from then on (field by field, not copied). Read through
+    /// `Deref` (`attributes.get(..)`) when nothing changes.
+    pub fn map_mut(&mut self) -> &mut Map<String, Value> {
+        let _ = self.map();
+        self.stored = None;
+        self.map
+            .get_mut()
+            .unwrap_or_else(|| unreachable!("BUG: the map was initialized just above"))
     }
 
     /// The map, owned.
@@ -124,24 +116,22 @@ impl Deref for Attributes {
     }
 }
 
-impl DerefMut for Attributes {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        let _ = self.map();
-        // The text no longer says what the map holds.
-        self.json = None;
-        self.layout = Layout::default();
-        self.map
-            .get_mut()
-            .unwrap_or_else(|| unreachable!("BUG: the map was initialized just above"))
-    }
-}
-
 impl From<Map<String, Value>> for Attributes {
     fn from(map: Map<String, Value>) -> Self {
         Self {
             map: OnceLock::from(map),
-            json: None,
-            layout: Layout::default(),
+            stored: None,
+        }
+    }
+}
+
+/// Attributes read from a store's text (see [`StoredJson`]), decoded on
+/// first use.
+impl From<StoredJson> for Attributes {
+    fn from(stored: StoredJson) -> Self {
+        Self {
+            map: OnceLock::new(),
+            stored: Some(stored),
         }
     }
 }
@@ -156,8 +146,7 @@ impl Clone for Attributes {
     fn clone(&self) -> Self {
         Self {
             map: self.map.clone(),
-            json: self.json.clone(),
-            layout: self.layout,
+            stored: self.stored.clone(),
         }
     }
 }
@@ -202,7 +191,7 @@ impl<'de> serde::Deserialize<'de> for Attributes {
 
 /// Any JSON that decodes into a `Value`, walked without keeping anything.
 /// (`IgnoredAny` would accept numbers a `Value` cannot hold.)
-struct Decodable;
+pub(crate) struct Decodable;
 
 impl<'de> serde::Deserialize<'de> for Decodable {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {

@@ -3,12 +3,16 @@
 
 mod attributes;
 mod datetime;
+mod stored_json;
 
 use serde_json::Value;
 use time::OffsetDateTime;
 
 pub use attributes::Attributes;
+pub(crate) use attributes::Decodable;
 pub use datetime::{DateTime, format_datetime, now, parse_datetime};
+pub(crate) use stored_json::Layout;
+pub use stored_json::StoredJson;
 
 /// The server-managed part of `meta` (RFC 7643 §3.1). `resourceType` and
 /// `location` are derived from the resource type and the base URL when

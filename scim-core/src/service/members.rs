@@ -9,13 +9,11 @@ use super::ScimService;
 use crate::error::{Error, Result};
 use crate::eval::element_matches;
 use crate::patch::{PatchOp, PatchOperation};
-use crate::project;
+use crate::render;
 use crate::resource::{GroupRef, Member};
 use crate::schema::{Attribute, ResourceType};
 use crate::store::{Context, MemberChange};
 use crate::validate::{Strictness, normalize_value};
-
-pub(crate) use crate::store::filter_mentions;
 
 /// A member operation of a PATCH.
 #[derive(Debug)]
@@ -254,7 +252,7 @@ fn member_json(service: &ScimService, base: &str, m: &Member) -> Value {
         if let Some(rt) = service.rtype_by_id(kind) {
             v.insert(
                 "$ref".to_owned(),
-                Value::String(project::location(base, rt, &m.value)),
+                Value::String(render::location(base, rt, &m.value)),
             );
         }
         v.insert("type".to_owned(), Value::String(kind.clone()));
@@ -286,7 +284,7 @@ pub(crate) fn render_groups(service: &ScimService, base: &str, groups: &[GroupRe
                 if let Some(rt) = service.rtype_by_id(&g.kind) {
                     v.insert(
                         "$ref".to_owned(),
-                        Value::String(project::location(base, rt, &g.value)),
+                        Value::String(render::location(base, rt, &g.value)),
                     );
                 }
                 if let Some(d) = &g.display {

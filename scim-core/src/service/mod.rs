@@ -25,7 +25,7 @@ use crate::eval;
 use crate::json_text;
 use crate::patch::{self, PatchRequest};
 use crate::policy::{Deletion, Event, EventKind, EventSink, Link, Policy};
-use crate::project::{self, Projection};
+use crate::render::{self, Projection};
 use crate::resource::Member;
 use crate::resource::Resource;
 use crate::schema::{AttributeType, Uniqueness};
@@ -707,7 +707,7 @@ impl ScimService {
         let relations = self
             .relations(ctx, rtype, resource, projection, false)
             .await?;
-        Ok(project::render(
+        Ok(render::render(
             rtype,
             resource,
             &relations,
@@ -769,8 +769,7 @@ impl ScimService {
             .await?;
         let base = self.base(ctx);
         let mut body = Vec::with_capacity(REPLY_CAPACITY);
-        project::Rendered::new(rtype, resource, &relations, projection, &base)
-            .write_json(&mut body);
+        render::Rendered::new(rtype, resource, &relations, projection, &base).write_json(&mut body);
         Ok(Reply::body(status, body).header(header::ETAG, resource.meta.etag()))
     }
 
@@ -794,7 +793,7 @@ impl ScimService {
             start_index,
             &items,
             |out, (rtype, r, relations)| {
-                project::Rendered::new(rtype, r, relations, projection, &base).write_json(out);
+                render::Rendered::new(rtype, r, relations, projection, &base).write_json(out);
             },
         ))
     }
@@ -842,7 +841,7 @@ impl ScimService {
                         None => true,
                         Some(filter) => match rtype.members_attribute() {
                             // A filter on members reads them from the store.
-                            Some(name) if members::filter_mentions(filter, name) => {
+                            Some(name) if filter.mentions(name) => {
                                 let list = self.storage().members(ctx, rtype, &r.id).await?;
                                 let mut relations = Map::new();
                                 relations.insert(
@@ -909,7 +908,7 @@ impl ScimService {
         // Boxed: inline, its future would take this one over the
         // allocator's small-size cache (see `dispatch`).
         let (resource, fresh) = Box::pin(self.create_resource(ctx, rtype, req)).await?;
-        let location = project::location(&self.base(ctx), rtype, &resource.id);
+        let location = render::location(&self.base(ctx), rtype, &resource.id);
         Ok(self
             .resource_reply(
                 ctx,

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::eval::SortOrder;
-use crate::project::Projection;
+use crate::render::Projection;
 use crate::store::ListQuery;
 
 /// Decoded query parameters, in order. Names match case-insensitively

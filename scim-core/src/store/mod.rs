@@ -60,7 +60,6 @@ use crate::resource::{GroupRef, Member, Resource};
 use crate::schema::ResourceType;
 
 pub use memory::MemoryStore;
-pub(crate) use memory::filter_mentions;
 
 /// Who is calling, for which tenant: what an authenticator derives from a
 /// request, handed to every store call. A host's own values (its

@@ -1,15 +1,102 @@
-//! Rendering with `attributes` / `excludedAttributes` (RFC 7644 §3.4.2.5)
-//! and each attribute's `returned` characteristic (RFC 7643 §7), through
-//! the public API.
+//! Unit tests of the writer (those that need `Rendered`, which is crate-private).
 
-use scim_core::urn::{ENTERPRISE_USER, USER};
+//!
+//! The ones from `tests/render.rs` that compare bytes (written key order,
+//! text copied as stored) live here: the writer is crate-private.
+
 use std::sync::Arc;
 
-use scim_core::project::{self, Projection, Rendered, render};
-use scim_core::schema::{Attribute, Mutability, ResourceType, Returned, Schema};
-use scim_core::validate::{Strictness, normalize};
-use scim_core::{Attributes, Context, ErrorKind, MemoryStore, Resource, Store};
 use serde_json::{Map, Value, json};
+
+use super::whole_copy::layout;
+use super::{Projection, Rendered, canonical_json, render};
+use crate::json_text;
+use crate::resource::{Attributes, Resource, StoredJson};
+use crate::schema::{Attribute, Mutability, ResourceType, Returned, Schema};
+use crate::store::{Context, MemoryStore, Store};
+use crate::urn::{ENTERPRISE_USER, USER};
+use crate::validate::{Strictness, normalize};
+
+/// The attributes identity providers send are copied whole (that the
+/// copy writes what the map writes, whatever is stored, is
+/// `what_the_memory_store_hands_back_renders_as_its_map_does`), and a user's groups are spliced in at
+/// their place in schema order.
+#[test]
+fn what_identity_providers_send_is_copied_whole() {
+    let user = ResourceType::user();
+    let map: Map<String, Value> = serde_json::from_value(json!({
+        "externalId": "ext-1",
+        "userName": "bjensen",
+        "name": {"givenName": "Barbara", "familyName": "Jensen"},
+        "active": true,
+        "emails": [{"value": "b@example.com", "type": "work", "primary": true}],
+        "roles": [{"value": "r1"}],
+        ENTERPRISE_USER: {"department": "Tours", "manager": {"value": "m-1"}}
+    }))
+    .unwrap();
+    let copied = layout(&user, &map);
+    assert!(copied.complex);
+    assert_eq!(
+        copied.whole,
+        Some(1),
+        "the enterprise extension, copied whole"
+    );
+    let stored = Resource {
+        attributes: StoredJson::encode(&user, &map).unwrap().into(),
+        ..Resource::new("u-1", Map::new())
+    };
+    let relations: Map<String, Value> = [(
+        "groups".to_owned(),
+        json!([{"value": "g1"}, {"value": "g2", "display": "Two"}]),
+    )]
+    .into_iter()
+    .collect();
+    let mut out = Vec::new();
+    Rendered::new(
+        &user,
+        &stored,
+        &relations,
+        &Projection::all(),
+        "https://x/scim/v2",
+    )
+    .write_json(&mut out);
+    let text = String::from_utf8(out).unwrap();
+    let parsed: Value = serde_json::from_str(&text).unwrap();
+    let keys: Vec<&str> = json_text::object_fields(&text)
+        .unwrap()
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "schemas",
+            "id",
+            "externalId",
+            "userName",
+            "name",
+            "active",
+            "emails",
+            "groups",
+            "roles",
+            ENTERPRISE_USER,
+            "meta"
+        ]
+    );
+    assert_eq!(
+        parsed["schemas"],
+        json!([user.schema().id, ENTERPRISE_USER])
+    );
+    assert_eq!(parsed["groups"][1]["display"], "Two");
+    assert!(
+        stored.attributes.json().is_some(),
+        "the text was not decoded"
+    );
+
+    let mut with_password = map.clone();
+    with_password.insert("password".to_owned(), json!("secret"));
+    assert_eq!(layout(&user, &with_password).whole, None);
+}
 
 const BASE: &str = "https://example.com/scim/v2";
 const DEVICE: &str = "urn:example:params:scim:schemas:core:2.0:Device";
@@ -75,10 +162,7 @@ fn from_stored_text(
 ) {
     let relations = Map::new();
     let texts = [
-        (
-            project::canonical_json(rtype, &resource.attributes).unwrap(),
-            true,
-        ),
+        (canonical_json(rtype, &resource.attributes).unwrap(), true),
         (serde_json::to_string(&*resource.attributes).unwrap(), true),
         (
             serde_json::to_string_pretty(&*resource.attributes).unwrap(),
@@ -236,90 +320,6 @@ fn excluded_attributes_drop_what_they_name() {
     let (out, _) = show(None, Some(ENTERPRISE_USER));
     assert!(out.get(ENTERPRISE_USER).is_none());
     assert_eq!(out["userName"], "bjensen");
-}
-
-#[test]
-fn stored_text_with_escaped_keys_renders_like_the_map() {
-    // Keys that cannot be borrowed from the text (escapes), at the top
-    // level and inside an extension: rendered from the decoded map.
-    let users = ResourceType::user();
-    let babs = babs();
-    let want = render(&users, &babs, &Map::new(), &Projection::all(), BASE);
-    let text = project::canonical_json(&users, &babs.attributes).unwrap();
-    for escaped in [
-        text.replace("\"displayName\"", "\"display\\u004eame\""),
-        text.replace("\"department\"", "\"depart\\u006dent\""),
-    ] {
-        assert_ne!(escaped, text);
-        let stored = Resource {
-            attributes: Attributes::from_json(escaped.as_str()).unwrap(),
-            ..babs.clone()
-        };
-        let got = render(&users, &stored, &Map::new(), &Projection::all(), BASE);
-        assert_eq!(got, want, "from {escaped}");
-    }
-}
-
-#[test]
-fn stored_text_that_is_not_an_object_is_refused() {
-    for bad in ["[1]", "\"x\"", "{\"a\": 1e999}", "{\"a\": ", ""] {
-        assert!(Attributes::from_json(bad).is_err(), "{bad}");
-    }
-}
-
-#[test]
-fn bad_attribute_lists_are_400() {
-    for (attributes, excluded) in [(Some("user name"), None), (None, Some("emails[type"))] {
-        let err = Projection::parse(attributes, excluded).expect_err("refused");
-        assert_eq!(err.kind(), ErrorKind::InvalidValue);
-    }
-    let p = Projection::from_lists(&["userName", "emails.value"], &[]).unwrap();
-    assert!(!p.is_all());
-    assert!(Projection::parse(Some(" , "), Some("")).unwrap().is_all());
-}
-
-#[test]
-fn includes_tells_whether_relations_are_needed() {
-    let groups = ResourceType::group();
-    assert!(Projection::all().includes(&groups, "members"));
-    assert!(
-        !Projection::parse(None, Some("members"))
-            .unwrap()
-            .includes(&groups, "members")
-    );
-    assert!(
-        !Projection::parse(Some("displayName"), None)
-            .unwrap()
-            .includes(&groups, "members")
-    );
-    assert!(
-        Projection::parse(Some("members.value"), None)
-            .unwrap()
-            .includes(&groups, "members")
-    );
-}
-
-#[test]
-fn relations_are_rendered_from_the_map() {
-    let groups = ResourceType::group();
-    let attrs = normalize(
-        &groups,
-        json!({"displayName": "Tour Guides"}),
-        Strictness::default(),
-    )
-    .unwrap();
-    let group = Resource::new("g1", attrs);
-    let mut relations = Map::new();
-    relations.insert(
-        "members".to_owned(),
-        json!([{"value": "u1", "type": "User", "display": "Babs"}]),
-    );
-    let out = render(&groups, &group, &relations, &Projection::all(), BASE);
-    assert_eq!(out["members"][0]["value"], "u1");
-    let p = Projection::parse(Some("members.value"), None).unwrap();
-    let out = render(&groups, &group, &relations, &p, BASE);
-    assert_eq!(out["members"], json!([{"value": "u1"}]));
-    assert!(out.get("displayName").is_none());
 }
 
 /// A resource type with one attribute of each `returned` kind, on its own
@@ -540,5 +540,159 @@ proptest::proptest! {
             String::from_utf8(out).unwrap()
         };
         proptest::prop_assert_eq!(write(&stored), write(&decoded));
+    }
+}
+
+#[test]
+fn output_order_is_schemas_id_then_schema_order_then_meta() {
+    // The RFC 7643 §8.3 example (`tests/rfc7643.rs` checks the others).
+    let example: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/rfc7643/enterprise_user.json"
+        ))
+        .expect("example file"),
+    )
+    .expect("example JSON");
+    let rtype = ResourceType::user();
+    let attrs = normalize(&rtype, example.clone(), Strictness::default()).unwrap();
+    let resource = Resource::new("2819c223", attrs);
+    let relations = Map::new();
+    let projection = Projection::all();
+    let bytes = serde_json::to_vec(&Rendered::new(
+        &rtype,
+        &resource,
+        &relations,
+        &projection,
+        "https://example.com/v2",
+    ))
+    .unwrap();
+    let text = String::from_utf8(bytes).unwrap();
+    let at = |key: &str| {
+        text.find(&format!("\"{key}\":"))
+            .unwrap_or_else(|| panic!("{key} missing"))
+    };
+    let order = [
+        "schemas",
+        "id",
+        "externalId",
+        "userName",
+        "name",
+        "displayName",
+        "emails",
+        "x509Certificates",
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
+        "meta",
+    ];
+    for pair in order.windows(2) {
+        assert!(at(pair[0]) < at(pair[1]), "{} before {}", pair[0], pair[1]);
+    }
+    // Sub-attributes follow the schema too: value, type, primary.
+    assert!(text.contains(r#"{"value":"bjensen@example.com","type":"work","primary":true}"#));
+}
+
+/// Texts a store may hand back for the attributes `map`: what
+/// `StoredJson::encode` writes, serde_json's own order, pretty-printed,
+/// the top-level keys reversed, the first key twice, the first key with an
+/// escape.
+fn texts_for(rtype: &ResourceType, map: &Map<String, Value>) -> Vec<String> {
+    let canonical = canonical_json(rtype, map).unwrap();
+    let mut texts = vec![
+        canonical.clone(),
+        serde_json::to_string(map).unwrap(),
+        serde_json::to_string_pretty(map).unwrap(),
+    ];
+    let fields = json_text::object_fields(&canonical).unwrap();
+    let field = |(k, v): &(&str, &str)| format!("\"{k}\":{v}");
+    let reversed: Vec<String> = fields.iter().rev().map(field).collect();
+    texts.push(format!("{{{}}}", reversed.join(",")));
+    if let Some(first) = fields.first() {
+        let all: Vec<String> = fields.iter().chain([first]).map(field).collect();
+        texts.push(format!("{{{}}}", all.join(",")));
+        let (k, v) = first;
+        let escaped = format!("\"\\u{:04x}{}\":{v}", k.as_bytes()[0], &k[1..]);
+        texts.push(canonical.replacen(&field(first), &escaped, 1));
+    }
+    texts
+}
+
+proptest::proptest! {
+    /// Whatever text a store persisted and reads back through
+    /// `StoredJson::from_text` (the hints worked out again from the text),
+    /// responses are byte for byte those of the same text taken in with
+    /// `Attributes::from_json` (no hints: every value checked before it is
+    /// copied). And on the text `StoredJson::encode` writes, the read-time
+    /// rule (`text_layout`) agrees with the write-time one (`layout`).
+    #[test]
+    fn any_text_read_back_renders_as_unhinted_text_does(
+        kind in 0..3_usize,
+        picks in proptest::collection::vec(proptest::prelude::any::<proptest::sample::Index>(), 0..8),
+        relation in 0..4_usize,
+        projection in 0..5_usize,
+    ) {
+        let (name, rtype) = match kind {
+            0 => ("User", ResourceType::user()),
+            1 => ("Group", ResourceType::group()),
+            _ => ("Device", devices()),
+        };
+        let pool = stored_pool(name);
+        let map: Map<String, Value> = picks
+            .iter()
+            .map(|i| pool[i.index(pool.len())].clone())
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect();
+        let relations = some_relations(name, relation);
+        let (attributes, excluded) = [
+            (None, None),
+            (None, None),
+            (Some("userName,serial,members"), None),
+            (None, Some("emails,location.room")),
+            (None, Some("groups,members")),
+        ][projection];
+        let projection = Projection::parse(attributes, excluded).expect("valid lists");
+        let created = Resource::new("r-1", Map::new());
+        let write = |attributes: Attributes| {
+            let resource = Resource {
+                attributes,
+                ..created.clone()
+            };
+            let mut out = Vec::new();
+            Rendered::new(&rtype, &resource, &relations, &projection, BASE).write_json(&mut out);
+            String::from_utf8(out).unwrap()
+        };
+
+        let encoded = StoredJson::encode(&rtype, &map).unwrap();
+        let read = StoredJson::from_text(&rtype, encoded.as_str()).unwrap();
+        proptest::prop_assert_eq!(read.layout(), encoded.layout(), "{}", encoded.as_str());
+        proptest::prop_assert_eq!(read.layout(), layout(&rtype, &map));
+        for text in texts_for(&rtype, &map) {
+            let door = StoredJson::from_text(&rtype, text.as_str()).unwrap();
+            let plain = Attributes::from_json(text.as_str()).unwrap();
+            proptest::prop_assert_eq!(write(door.into()), write(plain), "from {}", text);
+        }
+    }
+}
+
+/// What `layout` finds in attributes identity providers send, the
+/// read-time rule finds in the text `StoredJson::encode` writes for them;
+/// and text it cannot vouch for is not copied whole.
+#[test]
+fn read_back_text_is_copied_whole_only_when_canonical() {
+    let user = ResourceType::user();
+    let map: Map<String, Value> = serde_json::from_value(json!({
+        "externalId": "ext-1",
+        "userName": "bjensen",
+        "name": {"givenName": "Barbara", "familyName": "Jensen"},
+        "emails": [{"value": "b@example.com", "type": "work", "primary": true}],
+        ENTERPRISE_USER: {"department": "Tours", "manager": {"value": "m-1"}}
+    }))
+    .unwrap();
+    let encoded = StoredJson::encode(&user, &map).unwrap();
+    let read = StoredJson::from_text(&user, encoded.as_str()).unwrap();
+    assert_eq!(encoded.layout().whole, Some(1));
+    assert_eq!(read.layout(), encoded.layout());
+    for other in texts_for(&user, &map).into_iter().skip(1) {
+        let read = StoredJson::from_text(&user, other.as_str()).unwrap();
+        assert_eq!(read.layout().whole, None, "{other}");
     }
 }
