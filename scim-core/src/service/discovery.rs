@@ -4,8 +4,9 @@
 use http::StatusCode;
 use serde_json::{Map, Value, json};
 
-use super::query::Params;
-use super::{Reply, ScimService, list_response};
+use super::ScimService;
+use super::params::Params;
+use super::reply::{Reply, list_response};
 use crate::error::{Error, ErrorKind, Result};
 use crate::schema::Schema;
 use crate::store::Context;
