@@ -13,11 +13,12 @@
 use async_trait::async_trait;
 use bytes::Bytes;
 use http::{Method, Request};
-use scim_core::eval::{SortOrder, sort};
+use scim_core::eval::sort;
 use scim_core::patch::{PatchRequest, apply};
 use scim_core::policy::{Deletion, Policy};
 use scim_core::project::{Projection, render};
 use scim_core::schema::ResourceType;
+use scim_core::store::SortOrder;
 use scim_core::store::{ListPage, ListQuery, Update, Visibility};
 use scim_core::urn::ENTERPRISE_USER;
 use scim_core::validate::{Strictness, normalize};

@@ -13,7 +13,8 @@ use common::{
     not_equal, user,
 };
 use scim_core::auth::TokenAuthenticator;
-use scim_core::policy::{Deletion, Event, EventKind, Link, Policy, managed_attributes};
+use scim_core::events::{Event, EventKind};
+use scim_core::policy::{Deletion, Link, Policy, managed_attributes};
 use scim_core::schema::{Attribute, ResourceType, Schema};
 use scim_core::{Context, MemoryStore, Resource, ScimService};
 use scim_tests::{Reply, Scenario, TOKEN, Vars};

@@ -10,7 +10,8 @@ use std::io::Write as _;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use scim_core::auth::TokenAuthenticator;
-use scim_core::policy::{Deletion, Event, EventKind, Link, Policy};
+use scim_core::events::{Event, EventKind};
+use scim_core::policy::{Deletion, Link, Policy};
 use scim_core::schema::{Attribute, ResourceType, Schema};
 use scim_core::{Context, MemoryStore, Resource, ScimService, Store};
 use serde_json::{Value, json};

@@ -8,7 +8,8 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 pub use attributes::Attributes;
-pub use datetime::{DateTime, format_datetime, now, parse_datetime};
+pub(crate) use datetime::now;
+pub use datetime::{DateTime, format_datetime, parse_datetime};
 
 /// The server-managed part of `meta` (RFC 7643 §3.1). `resourceType` and
 /// `location` are derived from the resource type and the base URL when

@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 
 use super::{ScimService, owner};
 use crate::error::{Error, ErrorKind, Result};
-use crate::policy::EventKind;
+use crate::events::EventKind;
 use crate::policy::{Link, Policy};
 use crate::resource::{Member, Resource};
 use crate::schema::{AttributeType, ResourceType, Uniqueness};

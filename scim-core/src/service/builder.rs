@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::{Inner, ScimService};
 use crate::auth::Authenticator;
-use crate::policy::EventSink;
+use crate::events::EventSink;
 use crate::policy::Policy;
 use crate::schema::ResourceType;
 use crate::store::{Context, Store};

@@ -11,7 +11,7 @@ use super::reply::Reply;
 use super::router::Req;
 use super::{ScimService, boxed, members, owner};
 use crate::error::{Error, ErrorKind, Result};
-use crate::policy::EventKind;
+use crate::events::EventKind;
 use crate::policy::{Deletion, Link};
 use crate::project::{self};
 use crate::resource::{Member, Resource};

@@ -9,8 +9,8 @@ use super::reply::Reply;
 use super::router::Req;
 use super::{ScimService, owner};
 use crate::error::{ErrorKind, Result};
+use crate::events::{Event, EventKind};
 use crate::policy::Deletion;
-use crate::policy::{Event, EventKind};
 use crate::schema::ResourceType;
 use crate::store::{Context, MemberChange, Update};
 

@@ -5,8 +5,8 @@ use serde_json::Value;
 
 use super::{ScimService, owner};
 use crate::error::Result;
+use crate::events::{Event, EventKind};
 use crate::patch;
-use crate::policy::{Event, EventKind};
 use crate::project::Projection;
 use crate::resource::Resource;
 use crate::schema::ResourceType;

@@ -35,7 +35,7 @@ use http::{Method, Request, Response};
 
 use crate::auth::Authenticator;
 use crate::error::{Error, ErrorKind, Result};
-use crate::policy::EventSink;
+use crate::events::EventSink;
 use crate::policy::Policy;
 use crate::schema::{ResourceType, Schema};
 use crate::store::{Context, Store};

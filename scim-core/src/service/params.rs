@@ -6,9 +6,9 @@ use scim_filter::Filter;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::eval::SortOrder;
 use crate::project::Projection;
 use crate::store::ListQuery;
+use crate::store::SortOrder;
 
 /// Decoded query parameters, in order. Names match case-insensitively
 /// (`excludedattributes` works too); unknown ones are ignored.

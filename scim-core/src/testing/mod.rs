@@ -72,10 +72,12 @@ use serde_json::{Map, Value, json};
 use time::{Duration, OffsetDateTime};
 
 use crate::error::{ErrorKind, Result};
-use crate::eval::{self, SortOrder};
+use crate::eval;
 use crate::resource::{Member, Resource, now};
 use crate::schema::ResourceType;
-use crate::store::{Context, ListPage, ListQuery, MemberChange, Store, Update, Visibility};
+use crate::store::{
+    Context, ListPage, ListQuery, MemberChange, SortOrder, Store, Update, Visibility,
+};
 use crate::validate::{Strictness, normalize};
 
 /// Runs every rule of the store contract ([`crate::store`]), each on a
