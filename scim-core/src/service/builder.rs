@@ -40,13 +40,13 @@ impl Default for BulkLimits {
 #[derive(Debug, Clone)]
 pub(crate) struct Config {
     pub(crate) base_url: String,
-    pub(crate) default_count: usize,
-    pub(crate) max_count: usize,
+    pub(crate) default_page_size: usize,
+    pub(crate) max_page_size: usize,
     pub(crate) max_payload_size: usize,
     pub(crate) bulk: Option<BulkLimits>,
     pub(crate) strictness: Strictness,
     pub(crate) documentation_uri: Option<String>,
-    pub(crate) write_only: bool,
+    pub(crate) accept_passwords: bool,
 }
 
 /// Builds a [`ScimService`]: `ScimService::builder(store).base_url(url).build()`.
@@ -54,7 +54,6 @@ pub(crate) struct Config {
 pub struct ScimServiceBuilder {
     config: Config,
     resource_types: Vec<ResourceType>,
-    default_types: bool,
     store: Arc<dyn Store>,
     authenticator: Option<Arc<dyn Authenticator>>,
     me: Option<Arc<dyn MeResolver>>,
@@ -83,14 +82,14 @@ impl ScimServiceBuilder {
 
     /// Page size when a list request gives no `count` (default 100).
     pub fn default_page_size(mut self, n: usize) -> Self {
-        self.config.default_count = n;
+        self.config.default_page_size = n;
         self
     }
 
     /// The largest page a list request gets, advertised as
     /// `filter.maxResults` (default 1000).
     pub fn max_page_size(mut self, n: usize) -> Self {
-        self.config.max_count = n.max(1);
+        self.config.max_page_size = n.max(1);
         self
     }
 
@@ -101,10 +100,17 @@ impl ScimServiceBuilder {
         self
     }
 
-    /// Enables `/Bulk` with these limits (enabled by default with
-    /// [`BulkLimits::default`]); `None` disables and stops advertising it.
-    pub fn bulk(mut self, limits: Option<BulkLimits>) -> Self {
-        self.config.bulk = limits;
+    /// Serves `/Bulk` with these limits (it is served by default, with
+    /// [`BulkLimits::default`]).
+    pub fn bulk(mut self, limits: BulkLimits) -> Self {
+        self.config.bulk = Some(limits);
+        self
+    }
+
+    /// Stops serving `/Bulk` (501) and advertising it in
+    /// `/ServiceProviderConfig`.
+    pub fn disable_bulk(mut self) -> Self {
+        self.config.bulk = None;
         self
     }
 
@@ -120,7 +126,7 @@ impl ScimServiceBuilder {
     /// On, the store receives them as sent (hash them there) and
     /// `/ServiceProviderConfig` advertises `changePassword`.
     pub fn accept_passwords(mut self, accept: bool) -> Self {
-        self.config.write_only = accept;
+        self.config.accept_passwords = accept;
         self
     }
 
@@ -130,15 +136,28 @@ impl ScimServiceBuilder {
         self
     }
 
-    /// Serves this resource type. Without any call, the service serves the
-    /// RFC 7643 User (with the enterprise extension) and Group; once this
-    /// is called, exactly the types given are served.
+    /// Serves this resource type too. The service starts with the RFC 7643
+    /// User (with the enterprise extension) and Group; a type with the id
+    /// of one already served replaces it in place, so that
+    /// `.resource_type(ResourceType::user().with_extension(..))` serves
+    /// User with the extension, and Group still. To serve only your own
+    /// types, call [`Self::without_default_types`] first.
     pub fn resource_type(mut self, rtype: ResourceType) -> Self {
-        if self.default_types {
-            self.resource_types.clear();
-            self.default_types = false;
+        match self
+            .resource_types
+            .iter_mut()
+            .find(|r| r.id().eq_ignore_ascii_case(rtype.id()))
+        {
+            Some(served) => *served = rtype,
+            None => self.resource_types.push(rtype),
         }
-        self.resource_types.push(rtype);
+        self
+    }
+
+    /// Stops serving the default User and Group, so that exactly the types
+    /// given to [`Self::resource_type`] (after this call) are served.
+    pub fn without_default_types(mut self) -> Self {
+        self.resource_types.clear();
         self
     }
 
@@ -149,7 +168,7 @@ impl ScimServiceBuilder {
     }
 
     /// Answers `/Me` for callers this maps to a User (else `/Me` is 501).
-    pub fn me(mut self, resolver: impl MeResolver + 'static) -> Self {
+    pub fn me_resolver(mut self, resolver: impl MeResolver + 'static) -> Self {
         self.me = Some(Arc::new(resolver));
         self
     }
@@ -197,16 +216,15 @@ impl ScimService {
         ScimServiceBuilder {
             config: Config {
                 base_url: "http://localhost/scim/v2".to_owned(),
-                default_count: 100,
-                max_count: 1000,
+                default_page_size: 100,
+                max_page_size: 1000,
                 max_payload_size: 1 << 20,
                 bulk: Some(BulkLimits::default()),
                 strictness: Strictness::default(),
                 documentation_uri: None,
-                write_only: false,
+                accept_passwords: false,
             },
             resource_types: vec![ResourceType::user(), ResourceType::group()],
-            default_types: true,
             store: Arc::new(store),
             authenticator: None,
             me: None,
@@ -214,5 +232,53 @@ impl ScimService {
             tenant_policies: std::collections::HashMap::new(),
             events: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::MemoryStore;
+    use crate::schema::Schema;
+
+    fn served(builder: ScimServiceBuilder) -> Vec<String> {
+        let service = builder.build();
+        service
+            .resource_types()
+            .iter()
+            .map(|r| format!("{}:{}", r.id(), r.extensions().len()))
+            .collect()
+    }
+
+    /// `.resource_type` adds (User and Group stay), replaces a type of the
+    /// same id in place, and `.without_default_types` drops the defaults.
+    #[test]
+    fn resource_types_are_additive() {
+        let device = || {
+            ResourceType::new(
+                "Device",
+                "/Devices",
+                Arc::new(Schema::new("urn:x:Device", "Device")),
+            )
+        };
+        let builder = || ScimService::builder(MemoryStore::new());
+        assert_eq!(served(builder()), ["User:1", "Group:0"]);
+        assert_eq!(
+            served(builder().resource_type(device())),
+            ["User:1", "Group:0", "Device:0"]
+        );
+        assert_eq!(
+            served(
+                builder().resource_type(
+                    ResourceType::user()
+                        .with_extension(Arc::new(Schema::new("urn:x:Ext", "Ext")), false)
+                )
+            ),
+            ["User:2", "Group:0"]
+        );
+        assert_eq!(
+            served(builder().without_default_types().resource_type(device())),
+            ["Device:0"]
+        );
     }
 }

@@ -61,7 +61,7 @@ impl ScimService {
         let policy = self.policy(ctx);
         let owner = owner(ctx);
         let mut attrs = validate::normalize(rtype, req.json_body()?, self.inner.config.strictness)?;
-        if !self.inner.config.write_only {
+        if !self.inner.config.accept_passwords {
             validate::strip_write_only(rtype, &mut attrs);
         }
         let members = members::take_members(rtype, &mut attrs)?;
@@ -109,7 +109,7 @@ impl ScimService {
                 Err(e) if e.kind() == ErrorKind::Uniqueness && !look_first => {
                     attrs =
                         validate::normalize(rtype, req.json_body()?, self.inner.config.strictness)?;
-                    if !self.inner.config.write_only {
+                    if !self.inner.config.accept_passwords {
                         validate::strip_write_only(rtype, &mut attrs);
                     }
                     members::take_members(rtype, &mut attrs)?;

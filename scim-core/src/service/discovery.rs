@@ -70,8 +70,8 @@ impl ScimService {
                 }),
                 None => json!({"supported": false, "maxOperations": 0, "maxPayloadSize": 0}),
             },
-            "filter": {"supported": true, "maxResults": config.max_count},
-            "changePassword": {"supported": config.write_only},
+            "filter": {"supported": true, "maxResults": config.max_page_size},
+            "changePassword": {"supported": config.accept_passwords},
             "sort": {"supported": true},
             "etag": {"supported": true},
             "authenticationSchemes": [{

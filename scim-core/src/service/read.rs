@@ -18,7 +18,7 @@ use crate::eval;
 use crate::project::{self, Projection};
 use crate::resource::Resource;
 use crate::schema::ResourceType;
-use crate::store::{Context, ListPage, ListQuery, Visibility};
+use crate::store::{Context, ListPage, ListQuery};
 
 /// Where a resource being answered comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,8 +83,7 @@ impl ScimService {
         params: &ListParams,
     ) -> Result<Reply> {
         let config = &self.inner.config;
-        let mut query = params.to_query(config.default_count, config.max_count)?;
-        query.visibility = Visibility::Owner(owner(ctx).to_owned());
+        let query = params.to_query(owner(ctx), config.default_page_size, config.max_page_size)?;
         if let Some(filter) = &query.filter {
             eval::check_filter(rtype, filter)?;
         }
@@ -153,12 +152,12 @@ impl ScimService {
     /// (RFC 7644 §3.4.2.1).
     pub(super) async fn root_list(&self, ctx: &Context, params: &ListParams) -> Result<Reply> {
         let config = &self.inner.config;
-        let query = params.to_query(config.default_count, config.max_count)?;
+        let query = params.to_query(owner(ctx), config.default_page_size, config.max_page_size)?;
+        let (start_index, count) = (query.start_index, query.count);
         let everything = ListQuery {
             start_index: 1,
             count: usize::MAX,
-            visibility: Visibility::Owner(owner(ctx).to_owned()),
-            ..query.clone()
+            ..query
         };
         let mut all = Vec::new();
         for rtype in &self.inner.resource_types {
@@ -166,12 +165,8 @@ impl ScimService {
             all.extend(matches.into_iter().map(|r| (&**rtype, r)));
         }
         let total = all.len();
-        let page = all
-            .into_iter()
-            .skip(query.start_index - 1)
-            .take(query.count)
-            .collect();
-        self.list_reply(ctx, total, query.start_index, page, &params.projection)
+        let page = all.into_iter().skip(start_index - 1).take(count).collect();
+        self.list_reply(ctx, total, start_index, page, &params.projection)
             .await
     }
 

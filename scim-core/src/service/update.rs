@@ -27,7 +27,7 @@ impl ScimService {
         let body = req.json_body()?;
         let projection = req.params.projection()?;
         let strictness = self.inner.config.strictness;
-        let write_only = self.inner.config.write_only;
+        let accept_passwords = self.inner.config.accept_passwords;
         let policy = self.policy(ctx);
         let mut changes = Vec::new();
         if rtype.members_attribute().is_some() {
@@ -44,7 +44,7 @@ impl ScimService {
             .read_modify_write(ctx, rtype, id, req, changes, |existing| {
                 let mut attrs = validate::normalize(rtype, body.clone(), strictness)?;
                 members::take_members(rtype, &mut attrs)?;
-                if !write_only {
+                if !accept_passwords {
                     validate::strip_write_only(rtype, &mut attrs);
                 }
                 // A PUT that leaves `active` out does not deactivate: Okta's
@@ -84,7 +84,7 @@ impl ScimService {
         let request = PatchRequest::parse(&req.json_body()?)?;
         let projection = req.params.projection()?;
         let strictness = self.inner.config.strictness;
-        let write_only = self.inner.config.write_only;
+        let accept_passwords = self.inner.config.accept_passwords;
         let policy = self.policy(ctx);
         let split = members::split(rtype, request.operations, strictness)?;
         let mut member_changes = self
@@ -102,7 +102,7 @@ impl ScimService {
                 self.read_modify_write(ctx, rtype, id, req, member_changes, |existing| {
                     let mut attrs =
                         patch::apply(rtype, &existing.attributes, &split.others, strictness)?;
-                    if !write_only {
+                    if !accept_passwords {
                         validate::strip_write_only(rtype, &mut attrs);
                     }
                     validate::check_required(rtype, &attrs)?;
