@@ -25,6 +25,7 @@ mod params;
 mod read;
 mod reply;
 mod router;
+mod trace;
 mod update;
 
 use std::fmt;
@@ -32,6 +33,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use http::{Method, Request, Response};
+use tracing::Instrument;
 
 use crate::auth::Authenticator;
 use crate::error::{Error, ErrorKind, Result};
@@ -142,6 +144,12 @@ impl ScimService {
     /// [`Authenticator`] derives from it. Without either, every request gets
     /// 401.
     ///
+    /// Each request runs in a `tracing` span, `scim.request` (tenant,
+    /// connection, method, path, resource type, id), and ends with one
+    /// event: a server error at ERROR with its source, a refusal at WARN
+    /// with its status, `scimType` and detail, a success at DEBUG. Nothing
+    /// is recorded unless the host installs a subscriber.
+    ///
     /// A plain function returning a future rather than an `async fn`: so
     /// the future holds one copy of the request, not two.
     #[allow(
@@ -152,10 +160,12 @@ impl ScimService {
         &self,
         request: Request<Bytes>,
     ) -> impl std::future::Future<Output = Response<Bytes>> + Send + '_ {
+        let span = trace::request_span(&request, None);
         async move {
             let ctx = match self.context(&request).await {
                 Ok(ctx) => ctx,
                 Err(e) => {
+                    trace::failure(&e);
                     let mut response = error_response(&e);
                     if request.method() == Method::HEAD {
                         // A HEAD answer has no content (RFC 9110 §9.3.2),
@@ -165,9 +175,11 @@ impl ScimService {
                     return response;
                 }
             };
+            trace::record_context(&ctx);
             let response = self.respond(&ctx, &request).await;
             with_context(response, ctx)
         }
+        .instrument(span)
     }
 
     /// The request's [`Context`]: the one in its extensions, else the one
@@ -199,16 +211,20 @@ impl ScimService {
         ctx: Context,
         request: Request<Bytes>,
     ) -> impl std::future::Future<Output = Response<Bytes>> + Send + '_ {
+        let span = trace::request_span(&request, Some(&ctx));
         async move {
             let response = self.respond(&ctx, &request).await;
             with_context(response, ctx)
         }
+        .instrument(span)
     }
 
     /// The answer to an authenticated request. Borrows the request, so that
     /// the future holds one copy of it, in the caller.
     async fn respond(&self, ctx: &Context, request: &Request<Bytes>) -> Response<Bytes> {
-        let mut response = match self.route(ctx, request).await {
+        let result = self.route(ctx, request).await;
+        trace::outcome(&result);
+        let mut response = match result {
             Ok(reply) => into_response(reply),
             Err(e) => error_response(&e),
         };

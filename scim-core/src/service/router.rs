@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::params::{self, ListParams, Params};
 use super::reply::Reply;
-use super::{ScimService, boxed, discovery};
+use super::{ScimService, boxed, discovery, trace};
 use crate::error::{Error, ErrorKind, Result};
 use crate::schema::ResourceType;
 use crate::store::Context;
@@ -80,6 +80,7 @@ impl ScimService {
             }
             segments.remove(0);
         }
+        trace::record_target(self, &segments);
         let req = Req {
             method: request.method(),
             segments,
