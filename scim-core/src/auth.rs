@@ -18,8 +18,8 @@ use http::{Request, header};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use crate::context::Context;
 use crate::error::{Error, ErrorKind, Result};
-use crate::store::Context;
 
 /// Maps a request (its bearer token, a client certificate, whatever the
 /// host checks) to the [`Context`] every store call carries.

@@ -234,6 +234,18 @@ impl Error {
         Self::new(ErrorKind::PreconditionFailed, detail)
     }
 
+    /// 412 for a conditional write ([`Update::if_version`], a delete's
+    /// `if_version`) whose version no longer matches the stored one: what
+    /// a store returns, naming the resource.
+    ///
+    /// [`Update::if_version`]: crate::store::Update::if_version
+    #[must_use]
+    pub fn version_mismatch(id: &str) -> Self {
+        Self::precondition_failed(format!(
+            "resource {id:?} has changed since the version the request names (If-Match)"
+        ))
+    }
+
     /// 500 wrapping a failure of the store or the host. The client sees a
     /// generic detail; the source stays available to the host's logs
     /// through [`std::error::Error::source`].

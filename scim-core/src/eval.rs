@@ -17,6 +17,7 @@ use time::OffsetDateTime;
 use crate::error::{Error, ErrorKind, Result};
 use crate::resource::{Resource, format_datetime, parse_datetime};
 use crate::schema::{Attribute, AttributeType, ResourceType};
+use crate::store::SortOrder;
 use crate::validate::is_empty;
 
 /// Where attribute paths are read from: a whole resource, or one element
@@ -518,16 +519,6 @@ impl<'a> Literal<'a> {
             CompareOp::Ne | CompareOp::Co | CompareOp::Sw | CompareOp::Ew => false,
         }
     }
-}
-
-/// Sort order of a list request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum SortOrder {
-    /// Smallest first (the default).
-    #[default]
-    Ascending,
-    /// Largest first.
-    Descending,
 }
 
 /// A sort key: the attribute's value (for a multi-valued one, the primary

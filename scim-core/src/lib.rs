@@ -1,8 +1,10 @@
 #![doc = include_str!("../README.md")]
 
 pub mod auth;
+pub mod context;
 pub mod error;
 pub mod eval;
+pub mod events;
 mod json_text;
 pub mod patch;
 pub mod policy;
@@ -16,10 +18,11 @@ pub mod testing;
 pub mod urn;
 pub mod validate;
 
+pub use context::Context;
 pub use error::{Error, ErrorKind, Result};
 pub use resource::{Attributes, GroupRef, Member, Meta, Resource, StoredJson};
 pub use service::{ScimService, ScimServiceBuilder};
-pub use store::{Context, MemoryStore, Store};
+pub use store::{MemoryStore, Store};
 
 /// The filter and path parser, re-exported so that stores translating
 /// filters need no second dependency.

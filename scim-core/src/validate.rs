@@ -239,7 +239,7 @@ pub(crate) fn object_at<'a>(
 
 /// Whether a value counts as "no value": `null`, `""`, `[]` or `{}`.
 #[must_use]
-pub fn is_empty(value: &Value) -> bool {
+pub(crate) fn is_empty(value: &Value) -> bool {
     match value {
         Value::Null => true,
         Value::String(s) => s.is_empty(),

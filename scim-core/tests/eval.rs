@@ -4,9 +4,10 @@
 use scim_core::urn::ENTERPRISE_USER;
 use std::sync::Arc;
 
-use scim_core::eval::{SortOrder, check_filter, matches, matches_with, sort};
+use scim_core::eval::{check_filter, matches, matches_with, sort};
 use scim_core::resource::parse_datetime;
 use scim_core::schema::{Attribute, AttributeType, ResourceType, Schema};
+use scim_core::store::SortOrder;
 use scim_core::validate::{Strictness, normalize};
 use scim_core::{ErrorKind, Resource};
 use serde_json::{Map, Value, json};

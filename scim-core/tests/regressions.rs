@@ -10,7 +10,8 @@
 //! * a PATCH that creates an element from its filter validates the
 //!   filter's values like any input (canonical `type`).
 
-use scim_core::eval::{SortOrder, sort};
+use scim_core::eval::sort;
+use scim_core::store::SortOrder;
 use scim_core::patch::{PatchRequest, apply};
 use scim_core::policy::{Deletion, Policy};
 use scim_core::render::{Projection, render};

@@ -783,10 +783,10 @@ async fn bulk_fail_on_errors_stops_after_that_many_errors() {
 async fn bulk_enforces_max_operations() {
     let svc = ScimService::builder(MemoryStore::new())
         .base_url(BASE)
-        .bulk(Some(BulkLimits {
+        .bulk(BulkLimits {
             max_operations: 2,
             max_payload_size: 1 << 20,
-        }))
+        })
         .build();
     let c = Client::new(&svc, "acme");
     let spc = c.get("/ServiceProviderConfig").await.expect(200);
@@ -819,7 +819,9 @@ async fn bulk_enforces_max_operations() {
     c.get("/Bulk").await.error(405, None);
 
     // Disabled bulk is 501 and advertised as unsupported.
-    let svc = ScimService::builder(MemoryStore::new()).bulk(None).build();
+    let svc = ScimService::builder(MemoryStore::new())
+        .disable_bulk()
+        .build();
     let c = Client::new(&svc, "acme");
     let spc = c.get("/ServiceProviderConfig").await.expect(200);
     assert_eq!(spc.body["bulk"]["supported"], false);

@@ -7,7 +7,8 @@
 use std::sync::{Arc, Mutex};
 
 use scim_core::auth::TokenAuthenticator;
-use scim_core::policy::{Deletion, Event, EventKind, Link, Policy, managed_attributes};
+use scim_core::events::{Event, EventKind};
+use scim_core::policy::{Deletion, Link, Policy, managed_attributes};
 use scim_core::schema::{Attribute, ResourceType, Schema};
 use scim_core::testing::bodies::{entra_group, entra_user, user};
 use scim_core::testing::checks::{contains, error, has, lacks, len, not_equal};

@@ -7,7 +7,8 @@
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 
-use scim_core::policy::{Deletion, Event, EventKind, Link, Policy};
+use scim_core::events::{Event, EventKind};
+use scim_core::policy::{Deletion, Link, Policy};
 use scim_core::{Context, Resource, ScimService};
 use serde_json::{Value, json};
 

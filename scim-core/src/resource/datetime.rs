@@ -67,7 +67,7 @@ impl std::fmt::Display for DateTime {
 /// The current instant, truncated to milliseconds (what
 /// [`format_datetime`] keeps, so that a value survives a round trip).
 #[must_use]
-pub fn now() -> OffsetDateTime {
+pub(crate) fn now() -> OffsetDateTime {
     let t = OffsetDateTime::now_utc();
     t.replace_nanosecond(t.nanosecond() / 1_000_000 * 1_000_000)
         .unwrap_or(t)

@@ -10,7 +10,8 @@ use time::OffsetDateTime;
 
 pub use attributes::Attributes;
 pub(crate) use attributes::Decodable;
-pub use datetime::{DateTime, format_datetime, now, parse_datetime};
+pub(crate) use datetime::now;
+pub use datetime::{DateTime, format_datetime, parse_datetime};
 pub(crate) use stored_json::Layout;
 pub use stored_json::StoredJson;
 

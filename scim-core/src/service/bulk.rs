@@ -8,8 +8,10 @@ use http::header::{self, HeaderMap, HeaderValue};
 use http::{Method, StatusCode};
 use serde_json::{Map, Value, json};
 
-use super::query::Params;
-use super::{Reply, Req, ScimService};
+use super::ScimService;
+use super::params::Params;
+use super::reply::Reply;
+use super::router::Req;
 use crate::error::{Error, ErrorKind, Result};
 use crate::store::Context;
 use crate::urn;

@@ -4,8 +4,9 @@
 use http::StatusCode;
 use serde_json::{Map, Value, json};
 
-use super::query::Params;
-use super::{Reply, ScimService, list_response};
+use super::ScimService;
+use super::params::Params;
+use super::reply::{Reply, list_response};
 use crate::error::{Error, ErrorKind, Result};
 use crate::schema::Schema;
 use crate::store::Context;
@@ -69,8 +70,8 @@ impl ScimService {
                 }),
                 None => json!({"supported": false, "maxOperations": 0, "maxPayloadSize": 0}),
             },
-            "filter": {"supported": true, "maxResults": config.max_count},
-            "changePassword": {"supported": config.write_only},
+            "filter": {"supported": true, "maxResults": config.max_page_size},
+            "changePassword": {"supported": config.accept_passwords},
             "sort": {"supported": true},
             "etag": {"supported": true},
             "authenticationSchemes": [{

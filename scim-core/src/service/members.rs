@@ -226,7 +226,7 @@ impl ScimService {
                         continue;
                     };
                     if current.is_none() {
-                        current = Some(self.storage().members(ctx, rtype, id).await?);
+                        current = Some(self.dyn_store().members(ctx, rtype, id).await?);
                     }
                     let mut ids = Vec::new();
                     for m in current.iter().flatten() {

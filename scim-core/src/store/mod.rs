@@ -55,88 +55,17 @@ use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
 use crate::error::{Error, Result};
-use crate::eval::SortOrder;
 use crate::resource::{GroupRef, Member, Resource};
 use crate::schema::ResourceType;
 
+pub use crate::context::Context;
 pub use memory::MemoryStore;
 
-/// Who is calling, for which tenant: what an authenticator derives from a
-/// request, handed to every store call. A host's own values (its
-/// organization or user type) ride along in [`Context::extensions`].
-#[derive(Debug, Clone)]
-pub struct Context {
-    tenant: Arc<str>,
-    connection: Option<Arc<str>>,
-    caller: Option<Arc<str>>,
-    prefix: Option<Arc<str>>,
-    /// The host's own typed values for this request.
-    pub extensions: http::Extensions,
-}
-
-impl Context {
-    /// A context for `tenant`.
-    #[must_use]
-    pub fn new(tenant: impl Into<Arc<str>>) -> Self {
-        Self {
-            tenant: tenant.into(),
-            connection: None,
-            caller: None,
-            prefix: None,
-            extensions: http::Extensions::new(),
-        }
-    }
-
-    /// The same context, naming the identity-provider connection the
-    /// request comes through (one tenant may have several).
-    #[must_use]
-    pub fn with_connection(mut self, connection: impl Into<Arc<str>>) -> Self {
-        self.connection = Some(connection.into());
-        self
-    }
-
-    /// The same context, naming the caller (for logs and `/Me`).
-    #[must_use]
-    pub fn with_caller(mut self, caller: impl Into<Arc<str>>) -> Self {
-        self.caller = Some(caller.into());
-        self
-    }
-
-    /// The same context for a request whose path starts with `segment`
-    /// (the tenant in `/scim/v2/{tenant}/Users`): the service routes what
-    /// follows it and puts it into every `meta.location`.
-    #[must_use]
-    pub fn with_path_prefix(mut self, segment: impl Into<Arc<str>>) -> Self {
-        self.prefix = Some(segment.into());
-        self
-    }
-
-    /// The path segment before the SCIM endpoints, if any.
-    #[must_use]
-    pub fn path_prefix(&self) -> Option<&str> {
-        self.prefix.as_deref()
-    }
-
-    /// The tenant.
-    #[must_use]
-    pub fn tenant(&self) -> &str {
-        &self.tenant
-    }
-
-    /// The connection, if the authenticator named one.
-    #[must_use]
-    pub fn connection(&self) -> Option<&str> {
-        self.connection.as_deref()
-    }
-
-    /// The caller, if the authenticator named one.
-    #[must_use]
-    pub fn caller(&self) -> Option<&str> {
-        self.caller.as_deref()
-    }
-}
-
 /// A change to a resource's members, in request order.
+///
+/// Exhaustive on purpose: a store matches on every kind of change, so a
+/// new kind must make existing stores fail to compile rather than silently
+/// ignore it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MemberChange {
     /// Add these members (those already present are left alone).
@@ -149,6 +78,11 @@ pub enum MemberChange {
 
 /// A write to an existing resource: new attributes and/or member changes,
 /// applied atomically.
+///
+/// Not `#[non_exhaustive]`, on purpose: a store reads every field it must
+/// apply, and a new field (a new thing an update can change) must make
+/// existing stores fail to compile, not have them drop it silently. Build
+/// one with [`Update::new`] and struct update syntax.
 #[derive(Debug, Clone)]
 pub struct Update<'a> {
     /// The resource's id.
@@ -193,6 +127,10 @@ impl<'a> Update<'a> {
 }
 
 /// Which resources a list query may see.
+///
+/// Exhaustive on purpose: a store that translates it into its own query
+/// must handle every case, so a new one makes existing stores fail to
+/// compile instead of showing them resources they should not.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Visibility {
     /// The resources a connection manages: owned by it and not
@@ -216,6 +154,16 @@ impl Visibility {
             Self::All => true,
         }
     }
+}
+
+/// Sort order of a list request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortOrder {
+    /// Smallest first (the default).
+    #[default]
+    Ascending,
+    /// Largest first.
+    Descending,
 }
 
 /// A list query, parsed: what `GET /Users?filter=...` or a `.search` body
@@ -253,6 +201,9 @@ impl ListQuery {
 }
 
 /// A store's answer to a [`ListQuery`].
+///
+/// Exhaustive on purpose: the service handles every answer a store can
+/// give, and a store author can see the whole set here.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ListPage {
     /// The store filtered, sorted and paged: `resources` is the page, and
@@ -407,10 +358,8 @@ impl<S: Store + ?Sized> Store for Arc<S> {
     }
 }
 
-/// A version mismatch, for stores.
-#[must_use]
-pub fn version_mismatch(id: &str) -> Error {
-    Error::precondition_failed(format!(
-        "resource {id:?} has changed since the version the request names (If-Match)"
-    ))
+/// A version mismatch (see [`Error::version_mismatch`]); kept for
+/// `memory.rs`'s call sites.
+pub(crate) fn version_mismatch(id: &str) -> Error {
+    Error::version_mismatch(id)
 }

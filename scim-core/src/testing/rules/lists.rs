@@ -7,7 +7,8 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::eval::{self, SortOrder};
+use crate::eval;
+use crate::store::SortOrder;
 use crate::resource::Resource;
 use crate::schema::ResourceType;
 use crate::store::{ListPage, ListQuery, Store, Update, Visibility};

@@ -6,9 +6,9 @@ use scim_filter::Filter;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::eval::SortOrder;
 use crate::render::Projection;
-use crate::store::ListQuery;
+use crate::store::SortOrder;
+use crate::store::{ListQuery, Visibility};
 
 /// Decoded query parameters, in order. Names match case-insensitively
 /// (`excludedattributes` works too); unknown ones are ignored.
@@ -182,9 +182,18 @@ impl ListParams {
         })
     }
 
-    /// The store query: filter parsed, 1-based start (values below 1 read
-    /// as 1), count capped at `max` (negative reads as 0, RFC 7644 §3.4.2.4).
-    pub(crate) fn to_query(&self, default_count: usize, max_count: usize) -> Result<ListQuery> {
+    /// The store query of connection `owner`: filter parsed, 1-based start
+    /// (values below 1 read as 1), count capped at `max_page_size`
+    /// (negative reads as 0, RFC 7644 §3.4.2.4). It sees only what `owner`
+    /// manages ([`Visibility::Owner`]): the owner is a parameter so that a
+    /// list endpoint cannot forget to narrow the query and show one
+    /// connection's resources to another.
+    pub(crate) fn to_query(
+        &self,
+        owner: &str,
+        default_page_size: usize,
+        max_page_size: usize,
+    ) -> Result<ListQuery> {
         let filter: Option<Filter> = match self.filter.as_deref().map(str::trim) {
             None | Some("") => None,
             Some(f) => Some(
@@ -218,17 +227,17 @@ impl ListParams {
         };
         let start_index = usize::try_from(self.start_index.unwrap_or(1).max(1)).unwrap_or(1);
         let count = match self.count {
-            None => default_count,
+            None => default_page_size,
             Some(c) => usize::try_from(c.max(0)).unwrap_or(0),
         }
-        .min(max_count);
+        .min(max_page_size);
         Ok(ListQuery {
             filter,
             sort_by,
             sort_order,
             start_index,
             count,
-            visibility: crate::store::Visibility::Live,
+            visibility: Visibility::Owner(owner.to_owned()),
         })
     }
 }
@@ -255,11 +264,12 @@ mod tests {
             count: Some(-3),
             ..ListParams::default()
         };
-        let q = l.to_query(100, 1000).unwrap();
+        let q = l.to_query("c", 100, 1000).unwrap();
         assert_eq!((q.start_index, q.count), (1, 0));
+        assert_eq!(q.visibility, Visibility::Owner("c".to_owned()));
         l.count = Some(5000);
-        assert_eq!(l.to_query(100, 1000).unwrap().count, 1000);
+        assert_eq!(l.to_query("c", 100, 1000).unwrap().count, 1000);
         l.count = None;
-        assert_eq!(l.to_query(100, 1000).unwrap().count, 100);
+        assert_eq!(l.to_query("c", 100, 1000).unwrap().count, 100);
     }
 }

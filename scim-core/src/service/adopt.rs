@@ -1,0 +1,189 @@
+//! What a create may match instead of making a new resource: a
+//! soft-deleted one of this connection to restore ([`Deletion::Soft`]) or
+//! an account the app made itself to adopt ([`Link::UserName`],
+//! [`Link::Email`]).
+//!
+//! [`Deletion::Soft`]: crate::policy::Deletion::Soft
+//! [`Link::UserName`]: crate::policy::Link::UserName
+//! [`Link::Email`]: crate::policy::Link::Email
+
+use scim_filter::{AttrPath, CompareOp, Filter};
+use serde_json::{Map, Value};
+
+use super::{ScimService, owner};
+use crate::error::{Error, ErrorKind, Result};
+use crate::events::EventKind;
+use crate::policy::{Link, Policy};
+use crate::resource::{Member, Resource};
+use crate::schema::{AttributeType, ResourceType, Uniqueness};
+use crate::store::{Context, ListQuery, MemberChange, Update, Visibility};
+use crate::validate;
+
+impl ScimService {
+    /// Finds what a create collides with: a soft-deleted resource of this
+    /// connection to restore, an app account to adopt, or a conflict.
+    pub(super) async fn match_existing(
+        &self,
+        ctx: &Context,
+        rtype: &ResourceType,
+        attrs: &Map<String, Value>,
+        policy: &Policy,
+    ) -> Result<Option<(EventKind, Resource)>> {
+        let me = owner(ctx);
+        let lookup = |path: AttrPath<'static>, value: String| {
+            let filter = Filter::compare(path, CompareOp::Eq, value);
+            ListQuery {
+                visibility: Visibility::All,
+                ..ListQuery::filtered(Some(filter), 10)
+            }
+        };
+        // Values of unique attributes (userName), then externalId.
+        let mut by_unique = Vec::new();
+        let schemas = std::iter::once((None, rtype.schema())).chain(
+            rtype
+                .extensions()
+                .iter()
+                .map(|e| (Some(&e.schema.id), &e.schema)),
+        );
+        for (ext, schema) in schemas {
+            for attr in schema.attributes.iter().filter(|a| {
+                a.uniqueness != Uniqueness::None
+                    && a.kind != AttributeType::Complex
+                    && !a.multi_valued
+            }) {
+                let container = match ext {
+                    Some(id) => attrs.get(id.as_str()).and_then(Value::as_object),
+                    None => Some(attrs),
+                };
+                let Some(value) = container
+                    .and_then(|c| c.get(&attr.name))
+                    .and_then(Value::as_str)
+                else {
+                    continue;
+                };
+                let mut path = AttrPath::new(attr.name.clone());
+                if let Some(id) = ext {
+                    path = path.with_uri(id.clone());
+                }
+                let (_, found) = self
+                    .query(ctx, rtype, &lookup(path, value.to_owned()))
+                    .await?;
+                by_unique.extend(found);
+            }
+        }
+        if let Some(other) = by_unique
+            .iter()
+            .find(|r| r.owner.as_deref().is_some_and(|o| o != me))
+        {
+            return Err(Error::new(
+                ErrorKind::Uniqueness,
+                format!(
+                    "another connection of this organization manages the {} with this value (id {}); it cannot be created or claimed here",
+                    rtype.id(),
+                    other.id
+                ),
+            ));
+        }
+        if let Some(r) = by_unique
+            .iter()
+            .find(|r| r.deleted && r.owner.as_deref() == Some(me))
+        {
+            return Ok(Some((EventKind::Restored, r.clone())));
+        }
+        if let Some(external_id) = attrs.get("externalId").and_then(Value::as_str) {
+            let (_, found) = self
+                .query(
+                    ctx,
+                    rtype,
+                    &lookup(AttrPath::new("externalId"), external_id.to_owned()),
+                )
+                .await?;
+            if let Some(r) = found
+                .into_iter()
+                .find(|r| r.deleted && r.owner.as_deref() == Some(me))
+            {
+                return Ok(Some((EventKind::Restored, r)));
+            }
+        }
+        let app_account = |r: &&Resource| r.owner.is_none() && !r.deleted;
+        if policy.link_mode() == Link::UserName
+            && let Some(r) = by_unique.iter().find(app_account)
+        {
+            return Ok(Some((EventKind::Linked, r.clone())));
+        }
+        if policy.link_mode() == Link::Email
+            && rtype.schema().attribute_named("emails").is_some()
+            && let Some(email) = crate::policy::identifying_email(attrs)
+        {
+            let path = AttrPath::new("emails").with_sub_attr("value");
+            let (_, found) = self
+                .query(ctx, rtype, &lookup(path, email.to_owned()))
+                .await?;
+            if let Some(r) = found.iter().find(app_account) {
+                return Ok(Some((EventKind::Linked, r.clone())));
+            }
+        }
+        if let Some(r) = by_unique.first() {
+            let whose = if r.owner.is_none() {
+                "an account the app manages itself already has this value (turn on linking to adopt it)"
+            } else {
+                "a resource this connection manages already has this value"
+            };
+            return Err(Error::new(
+                ErrorKind::Uniqueness,
+                format!("{} conflicts: {whose}; id {}", rtype.id(), r.id),
+            ));
+        }
+        Ok(None)
+    }
+
+    /// Adopts an app account or restores a soft-deleted resource that a
+    /// create matched: the identity provider's values win, the app's other
+    /// values stay.
+    pub(super) async fn adopt(
+        &self,
+        ctx: &Context,
+        rtype: &ResourceType,
+        kind: EventKind,
+        old: Resource,
+        attrs: Map<String, Value>,
+        members: Vec<Member>,
+    ) -> Result<Resource> {
+        let policy = self.policy(ctx);
+        let owner = owner(ctx);
+        let mut merged = old.attributes.map().clone();
+        for (k, v) in attrs {
+            match (merged.get_mut(&k), v) {
+                (Some(Value::Object(into)), Value::Object(from))
+                    if rtype.extension_schema(&k).is_some() =>
+                {
+                    into.extend(from);
+                }
+                (_, v) => {
+                    merged.insert(k, v);
+                }
+            }
+        }
+        policy.apply_defaults(rtype, &mut merged)?;
+        validate::check_required(rtype, &merged)?;
+        policy.check(rtype, &merged)?;
+        let mut changes = Vec::new();
+        if rtype.members_attribute().is_some() {
+            changes.push(MemberChange::RemoveAll);
+            if !members.is_empty() {
+                changes.push(MemberChange::Add(members));
+            }
+        }
+        let update = Update {
+            if_version: Some(&old.meta.version),
+            attributes: Some(merged),
+            members: changes,
+            owner: Some(owner.to_owned()),
+            deleted: Some(false),
+            ..Update::new(&old.id)
+        };
+        let resource = self.dyn_store().update(ctx, rtype, update).await?;
+        self.emit_created(ctx, rtype, kind, &resource).await?;
+        Ok(resource)
+    }
+}

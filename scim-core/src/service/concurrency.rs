@@ -1,0 +1,88 @@
+//! Optimistic concurrency: ETags, `If-Match`, and the read, plan,
+//! conditional write and retry loop every update goes through.
+
+use serde_json::{Map, Value};
+
+use super::ScimService;
+use super::router::Req;
+use crate::error::{Error, ErrorKind, Result};
+use crate::resource::Resource;
+use crate::schema::ResourceType;
+use crate::store::{Context, MemberChange, Update};
+
+/// How many times a write that lost an optimistic-concurrency race is
+/// retried (when the client sent no `If-Match`) before the service gives up
+/// with 412.
+const WRITE_ATTEMPTS: usize = 8;
+
+/// Whether an `If-Match` / `If-None-Match` value names `version` (weak
+/// comparison; `*` names any).
+pub(super) fn etag_matches(header: &str, version: &str) -> bool {
+    header
+        .split(',')
+        .map(str::trim)
+        .any(|tag| tag == "*" || tag.trim_start_matches("W/").trim_matches('"') == version)
+}
+
+impl ScimService {
+    pub(super) fn check_if_match(req: &Req<'_>, resource: &Resource) -> Result<()> {
+        match req.if_match() {
+            Some(tags) if !etag_matches(tags, &resource.meta.version) => {
+                Err(Error::precondition_failed(format!(
+                    "If-Match {tags} does not match the current version {}",
+                    resource.meta.etag()
+                )))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Reads the resource, checks `If-Match`, lets `plan` compute the new
+    /// attributes from it (`None`: unchanged), and writes them with the
+    /// member changes on the condition that nothing changed in between.
+    /// Without `If-Match`, a write that lost such a race is planned again
+    /// from the new state (a PATCH is then still atomic: all its operations
+    /// or none, on one version). Returns the resource before and after,
+    /// and the member changes written.
+    pub(super) async fn read_modify_write(
+        &self,
+        ctx: &Context,
+        rtype: &ResourceType,
+        id: &str,
+        req: &Req<'_>,
+        members: Vec<MemberChange>,
+        mut plan: impl FnMut(&Resource) -> Result<Option<Map<String, Value>>> + Send,
+    ) -> Result<(Resource, Resource, Vec<MemberChange>)> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let existing = self.get_visible(ctx, rtype, id).await?;
+            Self::check_if_match(req, &existing)?;
+            let attributes = plan(&existing)?;
+            if attributes.is_none() && members.is_empty() {
+                return Ok((existing.clone(), existing, members));
+            }
+            // Member changes do not depend on the version they were planned
+            // on (adding or removing one member commutes with any other
+            // change), so without If-Match they are written
+            // unconditionally and never lose a race.
+            let if_version = (attributes.is_some() || req.if_match().is_some())
+                .then_some(existing.meta.version.as_str());
+            let update = Update {
+                if_version,
+                attributes,
+                members: members.clone(),
+                previous: Some(&existing.attributes),
+                ..Update::new(id)
+            };
+            match self.dyn_store().update(ctx, rtype, update).await {
+                Err(e)
+                    if e.kind() == ErrorKind::PreconditionFailed
+                        && req.if_match().is_none()
+                        && attempt < WRITE_ATTEMPTS => {}
+                Err(e) => return Err(self.explain_conflict(e, rtype)),
+                Ok(updated) => return Ok((existing, updated, members)),
+            }
+        }
+    }
+}

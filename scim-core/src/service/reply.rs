@@ -1,0 +1,181 @@
+//! The answer: [`Reply`], the resource and list bodies written straight
+//! from resources, and the conversion into an `http::Response`.
+
+use bytes::Bytes;
+use http::header::{self, HeaderValue};
+use http::{Response, StatusCode};
+use serde_json::Value;
+
+use super::ScimService;
+use super::read::Origin;
+use crate::error::{Error, ErrorKind, Result};
+use crate::json_text;
+use crate::render::{self, Projection};
+use crate::resource::Resource;
+use crate::schema::ResourceType;
+use crate::store::Context;
+use crate::urn;
+
+/// The media type of every SCIM response body.
+pub const SCIM_JSON: &str = "application/scim+json";
+
+/// The room a response body starts with: enough for a typical resource,
+/// so the buffer rarely grows, and under 1 KiB, which allocators serve
+/// from a per-thread cache (glibc's takes up to 1032 bytes; a larger
+/// request went to the shared heap and showed in load profiles).
+const REPLY_CAPACITY: usize = 1000;
+
+/// An answer before it becomes an `http::Response`.
+pub(crate) struct Reply {
+    pub(super) status: StatusCode,
+    pub(super) body: Option<Bytes>,
+    pub(super) headers: Vec<(header::HeaderName, String)>,
+}
+
+impl Reply {
+    /// A reply with `body` serialized as JSON.
+    pub(super) fn json(status: StatusCode, body: &impl serde::Serialize) -> Self {
+        let mut buf = Vec::with_capacity(REPLY_CAPACITY);
+        serde_json::to_writer(&mut buf, body).expect("BUG: a response body is valid JSON");
+        Self::body(status, buf)
+    }
+
+    /// A reply with JSON already written.
+    pub(super) fn body(status: StatusCode, body: Vec<u8>) -> Self {
+        Self {
+            status,
+            body: Some(Bytes::from(body)),
+            headers: Vec::new(),
+        }
+    }
+
+    /// The body as a JSON value (for `/Bulk`, which reads its parts).
+    pub(crate) fn body_json(&self) -> Option<Value> {
+        serde_json::from_slice(self.body.as_deref()?).ok()
+    }
+
+    pub(super) fn empty(status: StatusCode) -> Self {
+        Self {
+            status,
+            body: None,
+            headers: Vec::new(),
+        }
+    }
+
+    pub(super) fn header(mut self, name: header::HeaderName, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+}
+
+/// Puts the request's [`Context`] (tenant, connection, the host's own
+/// data) in the response's extensions, for the host's logs.
+pub(super) fn with_context(mut response: Response<Bytes>, ctx: Context) -> Response<Bytes> {
+    response.extensions_mut().insert(ctx);
+    response
+}
+
+impl ScimService {
+    /// A reply carrying one resource: its JSON, written straight from the
+    /// resource, and its ETag (`origin` as for [`Self::relations`]).
+    pub(super) async fn resource_reply(
+        &self,
+        ctx: &Context,
+        status: StatusCode,
+        rtype: &ResourceType,
+        resource: &Resource,
+        projection: &Projection,
+        origin: Origin,
+    ) -> Result<Reply> {
+        let relations = self
+            .relations(ctx, rtype, resource, projection, origin)
+            .await?;
+        let base = self.base(ctx);
+        let mut body = Vec::with_capacity(REPLY_CAPACITY);
+        render::Rendered::new(rtype, resource, &relations, projection, &base)
+            .write_json(&mut body);
+        Ok(Reply::body(status, body).header(header::ETAG, resource.meta.etag()))
+    }
+
+    /// A list response over resources (each with its resource type).
+    pub(super) async fn list_reply(
+        &self,
+        ctx: &Context,
+        total: usize,
+        start_index: usize,
+        page: Vec<(&ResourceType, Resource)>,
+        projection: &Projection,
+    ) -> Result<Reply> {
+        let mut items = Vec::with_capacity(page.len());
+        for (rtype, r) in page {
+            let relations = self
+                .relations(ctx, rtype, &r, projection, Origin::Stored)
+                .await?;
+            items.push((rtype, r, relations));
+        }
+        let base = self.base(ctx);
+        Ok(list_response(
+            total,
+            start_index,
+            &items,
+            |out, (rtype, r, relations)| {
+                render::Rendered::new(rtype, r, relations, projection, &base).write_json(out);
+            },
+        ))
+    }
+}
+
+/// A ListResponse (RFC 7644 §3.4.2) over `items`, each written by `write`
+/// straight into the body.
+pub(super) fn list_response<T>(
+    total: usize,
+    start_index: usize,
+    items: &[T],
+    write: impl Fn(&mut Vec<u8>, &T),
+) -> Reply {
+    let mut body = Vec::with_capacity(REPLY_CAPACITY);
+    body.extend_from_slice(b"{\"schemas\":[");
+    json_text::write_str(&mut body, urn::LIST_RESPONSE);
+    body.extend_from_slice(b"],\"totalResults\":");
+    json_text::write_usize(&mut body, total);
+    body.extend_from_slice(b",\"itemsPerPage\":");
+    json_text::write_usize(&mut body, items.len());
+    body.extend_from_slice(b",\"startIndex\":");
+    json_text::write_usize(&mut body, start_index);
+    body.extend_from_slice(b",\"Resources\":[");
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            body.push(b',');
+        }
+        write(&mut body, item);
+    }
+    body.extend_from_slice(b"]}");
+    Reply::body(StatusCode::OK, body)
+}
+
+pub(super) fn into_response(reply: Reply) -> Response<Bytes> {
+    let has_body = reply.body.is_some();
+    let mut response = Response::new(reply.body.unwrap_or_default());
+    *response.status_mut() = reply.status;
+    let headers = response.headers_mut();
+    if has_body {
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(SCIM_JSON));
+    }
+    for (name, value) in reply.headers {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            headers.append(name, v);
+        }
+    }
+    response
+}
+
+/// The RFC 7644 §3.12 response for an error: its status, the error body,
+/// and `WWW-Authenticate: Bearer` for 401.
+#[must_use]
+pub fn error_response(error: &Error) -> Response<Bytes> {
+    let mut reply = Reply::json(error.status(), error);
+    if error.kind() == ErrorKind::Unauthorized {
+        reply = reply.header(header::WWW_AUTHENTICATE, "Bearer realm=\"SCIM\"");
+    }
+    into_response(reply)
+}

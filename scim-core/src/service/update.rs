@@ -1,0 +1,138 @@
+//! Updating: `PUT` (replace) and `PATCH`, both through
+//! [`ScimService::read_modify_write`].
+
+use std::sync::Arc;
+
+use http::StatusCode;
+use http::header;
+
+use super::read::Origin;
+use super::reply::Reply;
+use super::router::Req;
+use super::{ScimService, boxed, members};
+use crate::error::Result;
+use crate::patch::{self, PatchRequest};
+use crate::schema::ResourceType;
+use crate::store::{Context, MemberChange};
+use crate::validate;
+
+impl ScimService {
+    pub(super) async fn replace(
+        &self,
+        ctx: &Context,
+        rtype: &Arc<ResourceType>,
+        id: &str,
+        req: &Req<'_>,
+    ) -> Result<Reply> {
+        let body = req.json_body()?;
+        let projection = req.params.projection()?;
+        let strictness = self.inner.config.strictness;
+        let accept_passwords = self.inner.config.accept_passwords;
+        let policy = self.policy(ctx);
+        let mut changes = Vec::new();
+        if rtype.members_attribute().is_some() {
+            let mut attrs = validate::normalize(rtype, body.clone(), strictness)?;
+            let new_members = members::take_members(rtype, &mut attrs)?;
+            changes.push(MemberChange::RemoveAll);
+            if !new_members.is_empty() {
+                changes.push(MemberChange::Add(
+                    self.visible_members(ctx, new_members).await?,
+                ));
+            }
+        }
+        let (old, resource, member_changes) = self
+            .read_modify_write(ctx, rtype, id, req, changes, |existing| {
+                let mut attrs = validate::normalize(rtype, body.clone(), strictness)?;
+                members::take_members(rtype, &mut attrs)?;
+                if !accept_passwords {
+                    validate::strip_write_only(rtype, &mut attrs);
+                }
+                // A PUT that leaves `active` out does not deactivate: Okta's
+                // custom apps PUT whole profiles that may lack it.
+                if crate::policy::has_active(rtype)
+                    && !attrs.contains_key("active")
+                    && let Some(active) = existing.attributes.get("active")
+                {
+                    attrs.insert("active".to_owned(), active.clone());
+                }
+                validate::check_immutable(rtype, &existing.attributes, &mut attrs)?;
+                validate::check_required(rtype, &attrs)?;
+                policy.check(rtype, &attrs)?;
+                Ok(Some(attrs))
+            })
+            .await?;
+        self.emit_update(ctx, rtype, &old, &resource, &member_changes)
+            .await?;
+        self.resource_reply(
+            ctx,
+            StatusCode::OK,
+            rtype,
+            &resource,
+            &projection,
+            Origin::Stored,
+        )
+        .await
+    }
+
+    pub(super) async fn patch(
+        &self,
+        ctx: &Context,
+        rtype: &Arc<ResourceType>,
+        id: &str,
+        req: &Req<'_>,
+    ) -> Result<Reply> {
+        let request = PatchRequest::parse(&req.json_body()?)?;
+        let projection = req.params.projection()?;
+        let strictness = self.inner.config.strictness;
+        let accept_passwords = self.inner.config.accept_passwords;
+        let policy = self.policy(ctx);
+        let split = members::split(rtype, request.operations, strictness)?;
+        let mut member_changes = self
+            .resolve_member_changes(ctx, rtype, id, &split.members)
+            .await?;
+        for change in &mut member_changes {
+            if let MemberChange::Add(list) = change {
+                *list = self.visible_members(ctx, std::mem::take(list)).await?;
+            }
+        }
+        // Boxed, like `emit_update` below (see `boxed`): the patch's future
+        // stays inside the small-size cache.
+        let (old, resource, member_changes) =
+            boxed(
+                self.read_modify_write(ctx, rtype, id, req, member_changes, |existing| {
+                    let mut attrs =
+                        patch::apply(rtype, &existing.attributes, &split.others, strictness)?;
+                    if !accept_passwords {
+                        validate::strip_write_only(rtype, &mut attrs);
+                    }
+                    validate::check_required(rtype, &attrs)?;
+                    if *existing.attributes == attrs {
+                        return Ok(None);
+                    }
+                    policy.check(rtype, &attrs)?;
+                    Ok(Some(attrs))
+                }),
+            )
+            .await?;
+        if old.meta.version != resource.meta.version && self.inner.events.is_some() {
+            boxed(self.emit_update(ctx, rtype, &old, &resource, &member_changes)).await?;
+        }
+        // A resource with members answers 204 unless the client asked for
+        // attributes, so that adding one member to a huge group never
+        // serializes the members (RFC 7644 §3.5.2 allows either).
+        if rtype.members_attribute().is_some() && req.params.get("attributes").is_none() {
+            return Ok(
+                Reply::empty(StatusCode::NO_CONTENT).header(header::ETAG, resource.meta.etag())
+            );
+        }
+        self.resource_reply(
+            ctx,
+            StatusCode::OK,
+            rtype,
+            &resource,
+            &projection,
+            Origin::Stored,
+        )
+        .await
+    }
+}
