@@ -19,11 +19,12 @@ use crate::error::{Error, Result};
 /// [`record_context`] once authentication gives them). The resource type
 /// and id are recorded by [`record_target`] once routing knows them.
 ///
-/// At ERROR level, so that the span is enabled whenever the outcome event
-/// is: an operator who filters at WARN still sees which tenant's request
-/// failed.
+/// At INFO level, the level of a host's per-request lines (tower-http's
+/// `TraceLayer` uses it too), so that a subscriber filtering at WARN does not
+/// build a span for every request; the outcome events then still carry
+/// status, `scimType` and detail.
 pub(super) fn request_span(request: &Request<Bytes>, ctx: Option<&Context>) -> Span {
-    tracing::error_span!(
+    tracing::info_span!(
         "scim.request",
         method = request.method().as_str(),
         path = request.uri().path(),
@@ -79,10 +80,11 @@ pub(super) fn outcome(result: &Result<Reply>) {
 /// The event of a failed request: a server error at ERROR with the
 /// internal error's source (the client got a generic detail), a refusal
 /// at WARN with the status, `scimType` and detail the client got (why
-/// Entra's or Okta's request failed).
+/// Entra's or Okta's request failed). 501 (`/Me` or `/Bulk` not offered)
+/// is a refusal: nothing on the server broke.
 pub(super) fn failure(error: &Error) {
     let status = error.status().as_u16();
-    if error.status().is_server_error() {
+    if error.status().is_server_error() && error.status() != http::StatusCode::NOT_IMPLEMENTED {
         match std::error::Error::source(error) {
             Some(source) => tracing::error!(
                 status,
