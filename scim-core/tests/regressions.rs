@@ -11,11 +11,11 @@
 //!   filter's values like any input (canonical `type`).
 
 use scim_core::eval::sort;
-use scim_core::store::SortOrder;
 use scim_core::patch::{PatchRequest, apply};
 use scim_core::policy::{Deletion, Policy};
 use scim_core::render::{Projection, render};
 use scim_core::schema::ResourceType;
+use scim_core::store::SortOrder;
 use scim_core::testing::{CandidatesStore, Scenario, ServiceTransport};
 use scim_core::urn::ENTERPRISE_USER;
 use scim_core::validate::{Strictness, normalize};

@@ -92,8 +92,7 @@ impl ScimService {
             .await?;
         let base = self.base(ctx);
         let mut body = Vec::with_capacity(REPLY_CAPACITY);
-        render::Rendered::new(rtype, resource, &relations, projection, &base)
-            .write_json(&mut body);
+        render::Rendered::new(rtype, resource, &relations, projection, &base).write_json(&mut body);
         Ok(Reply::body(status, body).header(header::ETAG, resource.meta.etag()))
     }
 

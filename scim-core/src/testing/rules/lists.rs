@@ -8,9 +8,9 @@
 use serde_json::{Map, Value, json};
 
 use crate::eval;
-use crate::store::SortOrder;
 use crate::resource::Resource;
 use crate::schema::ResourceType;
+use crate::store::SortOrder;
 use crate::store::{ListPage, ListQuery, Store, Update, Visibility};
 use crate::testing::kit::{Kit, attrs, ensure, fresh_id, ids_of, query};
 
