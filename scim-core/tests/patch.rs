@@ -634,3 +634,53 @@ fn entra_roles_with_a_json_encoded_string_value() {
         json!([{"value": "Reader", "display": "Reader"}])
     );
 }
+
+/// Found by the PATCH property test: a filter matching several e-mails,
+/// replaced by one value (or one sub-attribute set to one value), left
+/// equal elements that validation would have collapsed, so the result was
+/// not canonical. Each value is kept once (RFC 7643 §2.4).
+#[test]
+fn a_replace_matching_several_elements_keeps_each_value_once() {
+    let u = user(json!({
+        "userName": "a",
+        "emails": [
+            {"primary": true, "type": "work", "value": "ax"},
+            {"type": "home", "value": "x"}
+        ]
+    }));
+    for (path, value, expected) in [
+        (
+            r#"emails[value co "x"]"#,
+            json!({"value": "y"}),
+            json!([{"value": "y"}]),
+        ),
+        (
+            r#"emails[value co "x"]"#,
+            json!(false),
+            json!([{"value": "false"}]),
+        ),
+        (
+            r#"emails[value co "x"].type"#,
+            json!("other"),
+            json!([
+                {"primary": true, "type": "other", "value": "ax"},
+                {"type": "other", "value": "x"}
+            ]),
+        ),
+    ] {
+        let out = patch(
+            &ResourceType::user(),
+            &u,
+            ops(json!([{"op": "replace", "path": path, "value": value}])),
+        )
+        .expect("the patch applies");
+        assert_eq!(out["emails"], expected, "{path}");
+        let again = normalize(
+            &ResourceType::user(),
+            Value::Object(out.clone()),
+            Strictness::default(),
+        )
+        .expect("the result validates");
+        assert_eq!(again, out, "{path}: the result is canonical");
+    }
+}

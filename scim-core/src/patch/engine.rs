@@ -561,6 +561,19 @@ impl<'a> Engine<'a> {
         if let Some(&winner) = hits.last() {
             keep_one_primary(items, winner);
         }
+        // Several elements the filter matched may now be equal (`replace`
+        // of `emails[value co "x"]` with one value): a multi-valued
+        // attribute holds each value once (RFC 7643 §2.4), as validation
+        // makes it, so the first of equal elements stays.
+        if hits.len() > 1 {
+            let mut kept: Vec<Value> = Vec::with_capacity(items.len());
+            for item in items.drain(..) {
+                if !kept.contains(&item) {
+                    kept.push(item);
+                }
+            }
+            *items = kept;
+        }
         Ok(())
     }
 }
