@@ -10,6 +10,7 @@ use serde_json::{Map, Value, json};
 
 use super::whole_copy::layout;
 use super::{Projection, Rendered, canonical_json, render};
+use crate::error::ErrorKind;
 use crate::json_text;
 use crate::resource::{Attributes, Resource, StoredJson};
 use crate::schema::{Attribute, Mutability, ResourceType, Returned, Schema};
@@ -695,4 +696,88 @@ fn read_back_text_is_copied_whole_only_when_canonical() {
         let read = StoredJson::from_text(&user, other.as_str()).unwrap();
         assert_eq!(read.layout().whole, None, "{other}");
     }
+}
+
+#[test]
+fn stored_text_with_escaped_keys_renders_like_the_map() {
+    // Keys that cannot be borrowed from the text (escapes), at the top
+    // level and inside an extension: rendered from the decoded map.
+    let users = ResourceType::user();
+    let babs = babs();
+    let want = render(&users, &babs, &Map::new(), &Projection::all(), BASE);
+    let text = canonical_json(&users, &babs.attributes).unwrap();
+    for escaped in [
+        text.replace("\"displayName\"", "\"display\\u004eame\""),
+        text.replace("\"department\"", "\"depart\\u006dent\""),
+    ] {
+        assert_ne!(escaped, text);
+        let stored = Resource {
+            attributes: Attributes::from_json(escaped.as_str()).unwrap(),
+            ..babs.clone()
+        };
+        let got = render(&users, &stored, &Map::new(), &Projection::all(), BASE);
+        assert_eq!(got, want, "from {escaped}");
+    }
+}
+
+#[test]
+fn stored_text_that_is_not_an_object_is_refused() {
+    for bad in ["[1]", "\"x\"", "{\"a\": 1e999}", "{\"a\": ", ""] {
+        assert!(Attributes::from_json(bad).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn bad_attribute_lists_are_400() {
+    for (attributes, excluded) in [(Some("user name"), None), (None, Some("emails[type"))] {
+        let err = Projection::parse(attributes, excluded).expect_err("refused");
+        assert_eq!(err.kind(), ErrorKind::InvalidValue);
+    }
+    let p = Projection::from_lists(&["userName", "emails.value"], &[]).unwrap();
+    assert!(!p.is_all());
+    assert!(Projection::parse(Some(" , "), Some("")).unwrap().is_all());
+}
+
+#[test]
+fn includes_tells_whether_relations_are_needed() {
+    let groups = ResourceType::group();
+    assert!(Projection::all().includes(&groups, "members"));
+    assert!(
+        !Projection::parse(None, Some("members"))
+            .unwrap()
+            .includes(&groups, "members")
+    );
+    assert!(
+        !Projection::parse(Some("displayName"), None)
+            .unwrap()
+            .includes(&groups, "members")
+    );
+    assert!(
+        Projection::parse(Some("members.value"), None)
+            .unwrap()
+            .includes(&groups, "members")
+    );
+}
+
+#[test]
+fn relations_are_rendered_from_the_map() {
+    let groups = ResourceType::group();
+    let attrs = normalize(
+        &groups,
+        json!({"displayName": "Tour Guides"}),
+        Strictness::default(),
+    )
+    .unwrap();
+    let group = Resource::new("g1", attrs);
+    let mut relations = Map::new();
+    relations.insert(
+        "members".to_owned(),
+        json!([{"value": "u1", "type": "User", "display": "Babs"}]),
+    );
+    let out = render(&groups, &group, &relations, &Projection::all(), BASE);
+    assert_eq!(out["members"][0]["value"], "u1");
+    let p = Projection::parse(Some("members.value"), None).unwrap();
+    let out = render(&groups, &group, &relations, &p, BASE);
+    assert_eq!(out["members"], json!([{"value": "u1"}]));
+    assert!(out.get("displayName").is_none());
 }
