@@ -1,17 +1,25 @@
 //! `ScimService` through its public API, with the in-memory store: every
 //! endpoint, status code and error body of RFC 7644, ETags, content types,
-//! tenants, and concurrent requests.
+//! tenants, and concurrent requests. The tests are scenarios
+//! (`scim_core::testing`) run in process as the tenant `acme`.
 
-use scim_core::urn::{ENTERPRISE_USER, ERROR, LIST_RESPONSE, PATCH_OP, USER};
-use std::collections::BTreeSet;
+use std::time::Duration;
 
 use bytes::Bytes;
-use http::{HeaderMap, Method, Request, StatusCode};
+use http::Request;
+use scim_core::auth::TokenAuthenticator;
 use scim_core::service::BulkLimits;
+use scim_core::testing::checks::{captured, has, len, no_body, not_equal, pluck};
+use scim_core::testing::{
+    Check, Reply, Scenario, ServiceTransport, TOKEN, Transcript, Vars, checks,
+};
+use scim_core::urn::{ENTERPRISE_USER, ERROR, LIST_RESPONSE, USER};
 use scim_core::{Context, MemoryStore, ScimService};
 use serde_json::{Value, json};
 
 const BASE: &str = "https://app.example.com/scim/v2";
+const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+const BULK_REQUEST: &str = "urn:ietf:params:scim:api:messages:2.0:BulkRequest";
 
 fn service() -> ScimService {
     ScimService::builder(MemoryStore::new())
@@ -19,203 +27,131 @@ fn service() -> ScimService {
         .build()
 }
 
-/// A response, with its body read as JSON (`Null` when empty).
-#[derive(Debug)]
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    raw: Bytes,
-    body: Value,
+/// Runs `s` over `transport` and requires every response body to be empty
+/// or JSON.
+async fn run_over(s: &Scenario, transport: &ServiceTransport) -> Transcript {
+    let t = s.run(transport).await;
+    for (n, r) in t.replies().iter().enumerate() {
+        assert!(
+            r.body.is_empty() || serde_json::from_slice::<Value>(&r.body).is_ok(),
+            "scenario {:?}, step {n}: a body that is not JSON: {}",
+            s.name(),
+            String::from_utf8_lossy(&r.body)
+        );
+    }
+    t
 }
 
-impl Reply {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
+/// Runs `s` on `svc` as the tenant `acme`, without authentication (as
+/// after a host's own middleware).
+async fn run(s: &Scenario, svc: &ScimService) -> Transcript {
+    let acme = ServiceTransport::new(svc.clone()).with_context(Context::new("acme"));
+    run_over(s, &acme).await
+}
+
+/// An RFC 7644 §3.12 error body: this status, the SCIM content type, the
+/// error schema alone and exactly this scimType (none with `None`).
+fn error_body(status: u16, scim_type: Option<&str>) -> Check {
+    let body = checks::error(status, scim_type);
+    let no_type = scim_type.is_none();
+    Box::new(move |r, vars| {
+        body(r, vars)?;
+        match r.header("content-type") {
+            Some("application/scim+json") => {}
+            other => return Err(format!("content-type: {other:?}")),
+        }
+        if r.json["schemas"] != json!([ERROR]) {
+            return Err(format!("schemas: {}", r.json["schemas"]));
+        }
+        match r.json.get("scimType") {
+            Some(t) if no_type => Err(format!("scimType: expected none, got {t}")),
+            _ => Ok(()),
+        }
+    })
+}
+
+/// Expectations this file repeats.
+trait Expect {
+    /// This status and its error body ([`error_body`]).
+    fn error(&mut self, status: u16, scim_type: Option<&str>) -> &mut Self;
+    /// A list response (`Resources` may be left out when empty) with `n`
+    /// resources.
+    fn resources(&mut self, n: usize) -> &mut Self;
+    /// A list response whose resources have these userNames, in order.
+    fn user_names(&mut self, names: &[&str]) -> &mut Self;
+    /// A resource whose `members` are exactly these ids (`{{var}}`s), in
+    /// any order.
+    fn members(&mut self, ids: &[&str]) -> &mut Self;
+    /// An `ETag` header other than each of these versions (`{{var}}`s).
+    fn new_etag(&mut self, versions: &[&str]) -> &mut Self;
+}
+
+impl Expect for Scenario {
+    fn error(&mut self, status: u16, scim_type: Option<&str>) -> &mut Self {
+        self.status(status)
+            .check_with(error_body(status, scim_type))
     }
 
-    #[track_caller]
-    fn expect(self, status: u16) -> Self {
-        assert_eq!(
-            self.status.as_u16(),
-            status,
-            "unexpected status; body: {}",
-            String::from_utf8_lossy(&self.raw)
-        );
+    fn resources(&mut self, n: usize) -> &mut Self {
+        self.json("/schemas", json!([LIST_RESPONSE]))
+            .check(move |r| match r.json.get("Resources") {
+                None if n == 0 => Ok(()),
+                Some(Value::Array(a)) if a.len() == n => Ok(()),
+                other => Err(format!("Resources: expected {n}, got {other:?}")),
+            })
+    }
+
+    fn user_names(&mut self, names: &[&str]) -> &mut Self {
+        self.json("/schemas", json!([LIST_RESPONSE]))
+            .check_with(pluck("/Resources", "/userName", json!(names)))
+    }
+
+    fn members(&mut self, ids: &[&str]) -> &mut Self {
+        self.check_with(len("/members", ids.len()));
+        for id in ids {
+            self.check_with(has("/members", json!({"value": id})));
+        }
         self
     }
 
-    /// Asserts an RFC 7644 §3.12 error body with this status and scimType.
-    #[track_caller]
-    fn error(self, status: u16, scim_type: Option<&str>) -> Self {
-        let me = self.expect(status);
-        assert_eq!(me.header("content-type"), Some("application/scim+json"));
-        assert_eq!(me.body["schemas"], json!([ERROR]), "{}", me.body);
-        assert_eq!(me.body["status"], status.to_string(), "{}", me.body);
-        assert_eq!(
-            me.body.get("scimType").and_then(Value::as_str),
-            scim_type,
-            "{}",
-            me.body
-        );
-        assert!(
-            me.body["detail"].as_str().is_some_and(|d| !d.is_empty()),
-            "an error needs a detail: {}",
-            me.body
-        );
-        me
-    }
-
-    fn etag(&self) -> String {
-        self.header("etag").expect("an ETag header").to_owned()
-    }
-
-    fn id(&self) -> String {
-        self.body["id"].as_str().expect("an id").to_owned()
-    }
-}
-
-/// A caller of one tenant.
-#[derive(Clone)]
-struct Client {
-    svc: ScimService,
-    tenant: &'static str,
-}
-
-impl Client {
-    fn new(svc: &ScimService, tenant: &'static str) -> Self {
-        Self {
-            svc: svc.clone(),
-            tenant,
-        }
-    }
-
-    async fn raw(
-        &self,
-        method: Method,
-        uri: &str,
-        body: Option<Bytes>,
-        headers: &[(&str, &str)],
-    ) -> Reply {
-        let mut builder = Request::builder().method(method).uri(uri);
-        for (k, v) in headers {
-            builder = builder.header(*k, *v);
-        }
-        let request = builder
-            .body(body.unwrap_or_default())
-            .expect("a valid request");
-        let response = self
-            .svc
-            .handle_with(Context::new(self.tenant), request)
-            .await;
-        let (parts, raw) = response.into_parts();
-        let body = if raw.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&raw).expect("a JSON response body")
-        };
-        Reply {
-            status: parts.status,
-            headers: parts.headers,
-            raw,
-            body,
-        }
-    }
-
-    async fn send(&self, method: Method, uri: &str, body: Option<Value>) -> Reply {
-        self.send_with(method, uri, body, &[]).await
-    }
-
-    async fn send_with(
-        &self,
-        method: Method,
-        uri: &str,
-        body: Option<Value>,
-        headers: &[(&str, &str)],
-    ) -> Reply {
-        let mut all = vec![("content-type", "application/scim+json")];
-        all.extend_from_slice(headers);
-        let body = body.map(|b| Bytes::from(serde_json::to_vec(&b).expect("JSON")));
-        if body.is_none() {
-            all.remove(0);
-        }
-        self.raw(method, uri, body, &all).await
-    }
-
-    async fn get(&self, uri: &str) -> Reply {
-        self.send(Method::GET, uri, None).await
-    }
-
-    async fn post(&self, uri: &str, body: Value) -> Reply {
-        self.send(Method::POST, uri, Some(body)).await
-    }
-
-    async fn put(&self, uri: &str, body: Value) -> Reply {
-        self.send(Method::PUT, uri, Some(body)).await
-    }
-
-    async fn patch(&self, uri: &str, ops: Value) -> Reply {
-        self.send(Method::PATCH, uri, Some(patch_body(ops))).await
-    }
-
-    async fn delete(&self, uri: &str) -> Reply {
-        self.send(Method::DELETE, uri, None).await
-    }
-
-    async fn user(&self, user_name: &str) -> Reply {
-        self.post("/Users", json!({"schemas": [USER], "userName": user_name}))
-            .await
-            .expect(201)
-    }
-
-    async fn group(&self, name: &str, members: &[&str]) -> Reply {
-        let members: Vec<Value> = members.iter().map(|m| json!({"value": m})).collect();
-        self.post(
-            "/Groups",
-            json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
-                   "displayName": name, "members": members}),
-        )
-        .await
-        .expect(201)
-    }
-}
-
-fn patch_body(ops: Value) -> Value {
-    json!({"schemas": [PATCH_OP], "Operations": ops})
-}
-
-fn acme() -> Client {
-    Client::new(&service(), "acme")
-}
-
-/// A list response's resources (`Resources` may be left out when empty).
-fn resources(list: &Value) -> Vec<Value> {
-    assert_eq!(list["schemas"], json!([LIST_RESPONSE]), "{list}");
-    list.get("Resources")
-        .map(|r| r.as_array().expect("Resources is an array").clone())
-        .unwrap_or_default()
-}
-
-fn user_names(list: &Value) -> Vec<String> {
-    resources(list)
-        .iter()
-        .map(|r| r["userName"].as_str().unwrap_or("").to_owned())
-        .collect()
-}
-
-fn member_ids(group: &Value) -> BTreeSet<String> {
-    group["members"]
-        .as_array()
-        .map(|m| {
-            m.iter()
-                .map(|m| m["value"].as_str().unwrap_or("").to_owned())
-                .collect()
+    fn new_etag(&mut self, versions: &[&str]) -> &mut Self {
+        let versions: Vec<Value> = versions.iter().map(|v| json!(v)).collect();
+        self.check_with(move |r, vars| {
+            let etag = r.header("etag").ok_or("no ETag header")?;
+            match versions
+                .iter()
+                .map(|v| scim_core::testing::substitute_json(v, vars))
+                .find(|v| v == etag)
+            {
+                Some(old) => Err(format!("ETag {etag}: expected a new version, got {old}")),
+                None => Ok(()),
+            }
         })
-        .unwrap_or_default()
+    }
 }
 
-/// Five users: carol, alice, erin, bob, dave (created in that order).
-async fn five_users(c: &Client) -> Vec<String> {
-    let mut ids = Vec::new();
+/// POSTs a user (201), its id captured as `{{var}}`.
+fn user<'s>(s: &'s mut Scenario, var: &str, user_name: &str) -> &'s mut Scenario {
+    s.post("/Users", json!({"schemas": [USER], "userName": user_name}))
+        .status(201)
+        .capture(var, "/id")
+}
+
+/// POSTs a group with these members (ids or `{{var}}`s) (201), its id
+/// captured as `{{var}}`.
+fn group<'s>(s: &'s mut Scenario, var: &str, name: &str, members: &[&str]) -> &'s mut Scenario {
+    let members: Vec<Value> = members.iter().map(|m| json!({"value": m})).collect();
+    s.post(
+        "/Groups",
+        json!({"schemas": [GROUP], "displayName": name, "members": members}),
+    )
+    .status(201)
+    .capture(var, "/id")
+}
+
+/// Five users: carol, alice, erin, bob, dave (created in that order, ids
+/// captured under their names).
+fn five_users(s: &mut Scenario) {
     for (name, title, email) in [
         ("carol", Some("Engineer"), "carol@example.com"),
         ("alice", None, "alice@example.com"),
@@ -228,445 +164,406 @@ async fn five_users(c: &Client) -> Vec<String> {
         if let Some(t) = title {
             body["title"] = json!(t);
         }
-        ids.push(c.post("/Users", body).await.expect(201).id());
+        s.post("/Users", body).status(201).capture(name, "/id");
     }
-    ids
+}
+
+/// The last segment of the URL at `pointer`.
+fn last_segment(r: &Reply, pointer: &str) -> Option<String> {
+    let url = r.json.pointer(pointer)?.as_str()?;
+    url.rsplit('/').next().map(str::to_owned)
 }
 
 // ---- lists ----
 
 #[tokio::test]
 async fn list_filters_sorts_and_pages() {
-    let c = acme();
-    five_users(&c).await;
-
-    let all = c.get("/Users").await.expect(200);
-    assert_eq!(all.header("content-type"), Some("application/scim+json"));
-    assert_eq!(all.body["schemas"], json!([LIST_RESPONSE]));
-    assert_eq!(all.body["totalResults"], 5);
-    assert_eq!(all.body["itemsPerPage"], 5);
-    assert_eq!(all.body["startIndex"], 1);
-
-    let one = c
-        .get("/Users?filter=userName+eq+%22ALICE%22")
-        .await
-        .expect(200);
-    assert_eq!(one.body["totalResults"], 1);
-    assert_eq!(user_names(&one.body), ["alice"]);
-
-    let sorted = c
-        .get("/Users?sortBy=userName&sortOrder=descending")
-        .await
-        .expect(200);
-    assert_eq!(
-        user_names(&sorted.body),
-        ["erin", "dave", "carol", "bob", "alice"]
-    );
+    let mut s = Scenario::new("lists filter, sort and page");
+    five_users(&mut s);
+    s.get("/Users")
+        .status(200)
+        .expect_header("content-type", Some("application/scim+json"))
+        .json("/schemas", json!([LIST_RESPONSE]))
+        .json("/totalResults", json!(5))
+        .json("/itemsPerPage", json!(5))
+        .json("/startIndex", json!(1));
+    s.get("/Users?filter=userName+eq+%22ALICE%22")
+        .status(200)
+        .json("/totalResults", json!(1))
+        .user_names(&["alice"]);
+    s.get("/Users?sortBy=userName&sortOrder=descending")
+        .status(200)
+        .user_names(&["erin", "dave", "carol", "bob", "alice"]);
 
     // totalResults is the number of matches, not the page size.
-    let page = c
-        .get("/Users?sortBy=userName&startIndex=2&count=2")
-        .await
-        .expect(200);
-    assert_eq!(page.body["totalResults"], 5);
-    assert_eq!(page.body["itemsPerPage"], 2);
-    assert_eq!(page.body["startIndex"], 2);
-    assert_eq!(user_names(&page.body), ["bob", "carol"]);
-
-    let filtered_page = c
-        .get("/Users?filter=emails.value%20ew%20%22example.com%22&sortBy=userName&count=1&startIndex=3")
-        .await
-        .expect(200);
-    assert_eq!(filtered_page.body["totalResults"], 3);
-    assert_eq!(user_names(&filtered_page.body), ["carol"]);
+    s.get("/Users?sortBy=userName&startIndex=2&count=2")
+        .status(200)
+        .json("/totalResults", json!(5))
+        .json("/itemsPerPage", json!(2))
+        .json("/startIndex", json!(2))
+        .user_names(&["bob", "carol"]);
+    s.get(
+        "/Users?filter=emails.value%20ew%20%22example.com%22&sortBy=userName&count=1&startIndex=3",
+    )
+    .status(200)
+    .json("/totalResults", json!(3))
+    .user_names(&["carol"]);
 
     // Missing values sort last in either order; ties keep creation order.
-    let by_title = c.get("/Users?sortBy=title").await.expect(200);
-    assert_eq!(
-        user_names(&by_title.body),
-        ["carol", "bob", "erin", "alice", "dave"]
-    );
-    let by_title = c
-        .get("/Users?sortBy=title&sortOrder=descending")
-        .await
-        .expect(200);
-    assert_eq!(
-        user_names(&by_title.body),
-        ["erin", "carol", "bob", "alice", "dave"]
-    );
+    s.get("/Users?sortBy=title")
+        .status(200)
+        .user_names(&["carol", "bob", "erin", "alice", "dave"]);
+    s.get("/Users?sortBy=title&sortOrder=descending")
+        .status(200)
+        .user_names(&["erin", "carol", "bob", "alice", "dave"]);
 
     // count=0 counts without returning resources; a start past the end is
     // an empty page; startIndex below 1 reads as 1.
-    let none = c.get("/Users?count=0").await.expect(200);
-    assert_eq!(none.body["totalResults"], 5);
-    assert!(resources(&none.body).is_empty());
-    let past = c.get("/Users?startIndex=9").await.expect(200);
-    assert_eq!(past.body["totalResults"], 5);
-    assert!(resources(&past.body).is_empty());
-    let zero = c.get("/Users?startIndex=0&count=1").await.expect(200);
-    assert_eq!(zero.body["startIndex"], 1);
-    assert_eq!(zero.body["itemsPerPage"], 1);
+    s.get("/Users?count=0")
+        .status(200)
+        .json("/totalResults", json!(5))
+        .resources(0);
+    s.get("/Users?startIndex=9")
+        .status(200)
+        .json("/totalResults", json!(5))
+        .resources(0);
+    s.get("/Users?startIndex=0&count=1")
+        .status(200)
+        .json("/startIndex", json!(1))
+        .json("/itemsPerPage", json!(1));
 
-    let nothing = c
-        .get("/Users?filter=userName%20eq%20%22nobody%22")
-        .await
-        .expect(200);
-    assert_eq!(nothing.body["totalResults"], 0);
-    assert!(resources(&nothing.body).is_empty());
+    s.get("/Users?filter=userName%20eq%20%22nobody%22")
+        .status(200)
+        .json("/totalResults", json!(0))
+        .resources(0);
+    run(&s, &service()).await;
 }
 
 #[tokio::test]
 async fn list_projection_with_attributes_and_excluded_attributes() {
-    let c = acme();
-    five_users(&c).await;
-    let only = c
-        .get("/Users?filter=userName%20eq%20%22bob%22&attributes=userName,emails.value")
-        .await
-        .expect(200);
-    let bob = &resources(&only.body)[0];
-    assert_eq!(bob["userName"], "bob");
-    assert!(bob["id"].is_string(), "id is returned always");
-    assert_eq!(bob["emails"], json!([{"value": "bob@example.com"}]));
-    assert!(bob.get("title").is_none(), "{bob}");
-    assert!(bob.get("meta").is_none(), "{bob}");
-
-    let without = c
-        .get("/Users?filter=userName%20eq%20%22bob%22&excludedAttributes=emails,title")
-        .await
-        .expect(200);
-    let bob = &resources(&without.body)[0];
-    assert_eq!(bob["userName"], "bob");
-    assert!(bob.get("emails").is_none(), "{bob}");
-    assert!(bob.get("title").is_none(), "{bob}");
-    assert!(bob.get("meta").is_some(), "{bob}");
+    let mut s = Scenario::new("attributes and excludedAttributes");
+    five_users(&mut s);
+    s.get("/Users?filter=userName%20eq%20%22bob%22&attributes=userName,emails.value")
+        .status(200)
+        .json("/schemas", json!([LIST_RESPONSE]))
+        .json("/Resources/0/userName", json!("bob"))
+        .check(|r| match r.json.pointer("/Resources/0/id") {
+            Some(Value::String(_)) => Ok(()),
+            other => Err(format!("id is returned always, got {other:?}")),
+        })
+        .json("/Resources/0/emails", json!([{"value": "bob@example.com"}]))
+        .absent("/Resources/0/title")
+        .absent("/Resources/0/meta");
+    s.get("/Users?filter=userName%20eq%20%22bob%22&excludedAttributes=emails,title")
+        .status(200)
+        .json("/schemas", json!([LIST_RESPONSE]))
+        .json("/Resources/0/userName", json!("bob"))
+        .absent("/Resources/0/emails")
+        .absent("/Resources/0/title")
+        .check(|r| {
+            r.json
+                .pointer("/Resources/0/meta")
+                .map(|_| ())
+                .ok_or_else(|| "meta is returned by default".to_owned())
+        });
 
     // The same on a single resource, URN-qualified.
-    let id = bob["id"].as_str().unwrap().to_owned();
-    let one = c
-        .get(&format!("/Users/{id}?attributes={USER}:userName"))
-        .await
-        .expect(200);
-    assert_eq!(one.body["userName"], "bob");
-    assert!(one.body.get("emails").is_none(), "{}", one.body);
+    s.get(&format!("/Users/{{{{bob}}}}?attributes={USER}:userName"))
+        .status(200)
+        .json("/userName", json!("bob"))
+        .absent("/emails");
+    run(&s, &service()).await;
 }
 
 #[tokio::test]
 async fn unknown_query_parameters_are_ignored() {
-    let c = acme();
-    five_users(&c).await;
-    let r = c
-        .get("/Users?aadOptscim062020&foo=bar&filter=userName+eq+%22bob%22")
-        .await
-        .expect(200);
-    assert_eq!(r.body["totalResults"], 1);
+    let mut s = Scenario::new("Entra's aadOptscim062020 flag and others");
+    five_users(&mut s);
+    s.get("/Users?aadOptscim062020&foo=bar&filter=userName+eq+%22bob%22")
+        .status(200)
+        .json("/totalResults", json!(1));
+    run(&s, &service()).await;
 }
 
 #[tokio::test]
 async fn search_endpoints() {
-    let c = acme();
-    five_users(&c).await;
-    c.group("Engineers", &[]).await;
-    let r = c
-        .post(
-            "/Users/.search",
-            json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
-                   "filter": "title eq \"engineer\"", "sortBy": "userName",
-                   "attributes": ["userName"], "startIndex": 1, "count": 1}),
-        )
-        .await
-        .expect(200);
-    assert_eq!(r.body["totalResults"], 2);
-    assert_eq!(user_names(&r.body), ["bob"]);
-    assert!(resources(&r.body)[0].get("title").is_none());
+    let mut s = Scenario::new("POST .search");
+    five_users(&mut s);
+    group(&mut s, "gid", "Engineers", &[]);
+    s.post(
+        "/Users/.search",
+        json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+               "filter": "title eq \"engineer\"", "sortBy": "userName",
+               "attributes": ["userName"], "startIndex": 1, "count": 1}),
+    )
+    .status(200)
+    .json("/totalResults", json!(2))
+    .user_names(&["bob"])
+    .absent("/Resources/0/title");
 
     // The root search covers every resource type.
-    let all = c
-        .post(
-            "/.search",
-            json!({"filter": "meta.resourceType eq \"Group\" or userName eq \"bob\""}),
-        )
-        .await
-        .expect(200);
-    assert_eq!(all.body["totalResults"], 2);
-    let root = c.get("/?count=100").await.expect(200);
-    assert_eq!(root.body["totalResults"], 6);
-    let root_page = c.get("/?count=2").await.expect(200);
-    assert_eq!(root_page.body["totalResults"], 6);
-    assert_eq!(resources(&root_page.body).len(), 2);
+    s.post(
+        "/.search",
+        json!({"filter": "meta.resourceType eq \"Group\" or userName eq \"bob\""}),
+    )
+    .status(200)
+    .json("/totalResults", json!(2));
+    s.get("/?count=100")
+        .status(200)
+        .json("/totalResults", json!(6));
+    s.get("/?count=2")
+        .status(200)
+        .json("/totalResults", json!(6))
+        .resources(2);
 
     // .search takes POST only.
-    c.get("/Users/.search").await.error(405, None);
-    c.post("/Users/.search", json!({"filter": "userName eq"}))
-        .await
+    s.get("/Users/.search").error(405, None);
+    s.post("/Users/.search", json!({"filter": "userName eq"}))
         .error(400, Some("invalidFilter"));
+    run(&s, &service()).await;
 }
 
 // ---- resources ----
 
 #[tokio::test]
 async fn post_get_put_patch_delete_a_user() {
-    let c = acme();
-    let created = c
-        .post(
-            "/Users",
-            json!({"schemas": [USER, ENTERPRISE_USER], "userName": "bjensen@example.com",
-                   "name": {"givenName": "Barbara", "familyName": "Jensen"},
-                   "title": "Tour Guide", "active": "True",
-                   ENTERPRISE_USER: {"department": "Tours"}}),
-        )
-        .await
-        .expect(201);
-    assert_eq!(
-        created.header("content-type"),
-        Some("application/scim+json")
-    );
-    let id = created.id();
-    let location = format!("{BASE}/Users/{id}");
-    assert_eq!(created.header("location"), Some(location.as_str()));
-    assert_eq!(created.body["meta"]["location"], location);
-    assert_eq!(created.body["meta"]["resourceType"], "User");
-    assert_eq!(created.body["meta"]["version"], created.etag());
-    assert!(created.etag().starts_with("W/\""));
-    assert_eq!(created.body["active"], true);
-    assert_eq!(created.body[ENTERPRISE_USER]["department"], "Tours");
-    assert_eq!(created.body["schemas"], json!([USER, ENTERPRISE_USER]));
-
-    let got = c.get(&format!("/Users/{id}")).await.expect(200);
-    assert_eq!(got.body, created.body);
-    assert_eq!(got.etag(), created.etag());
+    let user = format!("{BASE}/Users/{{{{id}}}}");
+    let mut s = Scenario::new("a user's life");
+    s.post(
+        "/Users",
+        json!({"schemas": [USER, ENTERPRISE_USER], "userName": "bjensen@example.com",
+               "name": {"givenName": "Barbara", "familyName": "Jensen"},
+               "title": "Tour Guide", "active": "True",
+               ENTERPRISE_USER: {"department": "Tours"}}),
+    )
+    .status(201)
+    .capture("id", "/id")
+    .capture_header("v1", "etag")
+    .capture("created", "")
+    .capture("created_at", "/meta/created")
+    .expect_header("content-type", Some("application/scim+json"))
+    .expect_header("location", Some(&user))
+    .json("/meta/location", json!(user))
+    .json("/meta/resourceType", json!("User"))
+    .json("/meta/version", json!("{{v1}}"))
+    .check(|r| match r.header("etag") {
+        Some(v) if v.starts_with("W/\"") => Ok(()),
+        other => Err(format!("expected a weak ETag, got {other:?}")),
+    })
+    .json("/active", json!(true))
+    .json(&format!("/{ENTERPRISE_USER}/department"), json!("Tours"))
+    .json("/schemas", json!([USER, ENTERPRISE_USER]));
+    s.get("/Users/{{id}}")
+        .status(200)
+        .check_with(captured("", "created"))
+        .expect_header("etag", Some("{{v1}}"));
 
     // PUT replaces: what the body leaves out is gone.
-    let put = c
-        .put(
-            &format!("/Users/{id}"),
-            json!({"schemas": [USER], "userName": "bjensen@example.com", "displayName": "Babs"}),
-        )
-        .await
-        .expect(200);
-    assert_eq!(put.body["displayName"], "Babs");
-    assert!(put.body.get("title").is_none(), "{}", put.body);
-    assert!(put.body.get(ENTERPRISE_USER).is_none(), "{}", put.body);
-    assert_ne!(put.etag(), created.etag());
-    assert_eq!(put.body["meta"]["version"], put.etag());
-    assert_eq!(put.body["meta"]["created"], created.body["meta"]["created"]);
+    s.put(
+        "/Users/{{id}}",
+        json!({"schemas": [USER], "userName": "bjensen@example.com", "displayName": "Babs"}),
+    )
+    .status(200)
+    .capture_header("v2", "etag")
+    .json("/displayName", json!("Babs"))
+    .absent("/title")
+    .absent(&format!("/{ENTERPRISE_USER}"))
+    .new_etag(&["{{v1}}"])
+    .json("/meta/version", json!("{{v2}}"))
+    .json("/meta/created", json!("{{created_at}}"));
 
     // PATCH answers 200 with the resource, honouring `attributes`.
-    let patched = c
-        .patch(
-            &format!("/Users/{id}"),
-            json!([{"op": "Replace", "path": "active", "value": "False"}]),
-        )
-        .await
-        .expect(200);
-    assert_eq!(patched.body["active"], false);
-    assert_eq!(patched.body["displayName"], "Babs");
-    assert_ne!(patched.etag(), put.etag());
-    let projected = c
-        .send(
-            Method::PATCH,
-            &format!("/Users/{id}?attributes=displayName"),
-            Some(patch_body(
-                json!([{"op": "add", "path": "title", "value": "Chief"}]),
-            )),
-        )
-        .await
-        .expect(200);
-    assert_eq!(projected.body["displayName"], "Babs");
-    assert!(projected.body.get("title").is_none(), "{}", projected.body);
-    assert!(projected.body.get("active").is_none(), "{}", projected.body);
-    assert_eq!(projected.body["id"], id);
+    s.patch(
+        "/Users/{{id}}",
+        json!([{"op": "Replace", "path": "active", "value": "False"}]),
+    )
+    .status(200)
+    .json("/active", json!(false))
+    .json("/displayName", json!("Babs"))
+    .new_etag(&["{{v2}}"]);
+    s.patch(
+        "/Users/{{id}}?attributes=displayName",
+        json!([{"op": "add", "path": "title", "value": "Chief"}]),
+    )
+    .status(200)
+    .json("/displayName", json!("Babs"))
+    .absent("/title")
+    .absent("/active")
+    .json("/id", json!("{{id}}"));
 
-    c.delete(&format!("/Users/{id}")).await.expect(204);
-    c.get(&format!("/Users/{id}")).await.error(404, None);
-    c.delete(&format!("/Users/{id}")).await.error(404, None);
-    c.patch(
-        &format!("/Users/{id}"),
+    s.delete("/Users/{{id}}").status(204);
+    s.get("/Users/{{id}}").error(404, None);
+    s.delete("/Users/{{id}}").error(404, None);
+    s.patch(
+        "/Users/{{id}}",
         json!([{"op": "add", "path": "title", "value": "x"}]),
     )
-    .await
     .error(404, None);
-    c.put(&format!("/Users/{id}"), json!({"userName": "x"}))
-        .await
+    s.put("/Users/{{id}}", json!({"userName": "x"}))
         .error(404, None);
+    run(&s, &service()).await;
 }
 
 #[tokio::test]
 async fn group_patch_answers_204_unless_attributes_are_asked_for() {
-    let c = acme();
-    let alice = c.user("alice").await.id();
-    let bob = c.user("bob").await.id();
-    let group = c.group("Team", &[&alice]).await;
-    let gid = group.id();
-    assert_eq!(member_ids(&group.body), BTreeSet::from([alice.clone()]));
-    assert_eq!(group.body["members"][0]["type"], "User");
-    assert_eq!(
-        group.body["members"][0]["$ref"],
-        format!("{BASE}/Users/{alice}")
-    );
+    let mut s = Scenario::new("group PATCH");
+    user(&mut s, "alice", "alice");
+    user(&mut s, "bob", "bob");
+    group(&mut s, "gid", "Team", &["{{alice}}"])
+        .capture_header("v1", "etag")
+        .members(&["{{alice}}"])
+        .json("/members/0/type", json!("User"))
+        .json(
+            "/members/0/$ref",
+            json!(format!("{BASE}/Users/{{{{alice}}}}")),
+        );
 
-    let r = c
-        .patch(
-            &format!("/Groups/{gid}"),
-            json!([{"op": "Add", "path": "members", "value": [{"value": bob}]}]),
-        )
-        .await
-        .expect(204);
-    assert!(r.raw.is_empty());
-    assert!(r.header("content-type").is_none());
-    let etag = r.etag();
-    assert_ne!(etag, group.etag());
+    s.patch(
+        "/Groups/{{gid}}",
+        json!([{"op": "Add", "path": "members", "value": [{"value": "{{bob}}"}]}]),
+    )
+    .status(204)
+    .check_with(no_body())
+    .expect_header("content-type", None)
+    .new_etag(&["{{v1}}"]);
+    s.patch(
+        "/Groups/{{gid}}?attributes=displayName",
+        json!([{"op": "Replace", "path": "displayName", "value": "Crew"}]),
+    )
+    .status(200)
+    .json("/displayName", json!("Crew"))
+    .absent("/members");
 
-    let r = c
-        .send(
-            Method::PATCH,
-            &format!("/Groups/{gid}?attributes=displayName"),
-            Some(patch_body(
-                json!([{"op": "Replace", "path": "displayName", "value": "Crew"}]),
-            )),
-        )
-        .await
-        .expect(200);
-    assert_eq!(r.body["displayName"], "Crew");
-    assert!(r.body.get("members").is_none(), "{}", r.body);
-
-    let got = c.get(&format!("/Groups/{gid}")).await.expect(200);
-    assert_eq!(
-        member_ids(&got.body),
-        BTreeSet::from([alice.clone(), bob.clone()])
-    );
+    s.get("/Groups/{{gid}}")
+        .status(200)
+        .members(&["{{alice}}", "{{bob}}"]);
     // The user sees its group.
-    let user = c.get(&format!("/Users/{bob}")).await.expect(200);
-    assert_eq!(user.body["groups"][0]["value"], gid);
-    assert_eq!(user.body["groups"][0]["display"], "Crew");
+    s.get("/Users/{{bob}}")
+        .status(200)
+        .json("/groups/0/value", json!("{{gid}}"))
+        .json("/groups/0/display", json!("Crew"));
 
     // Entra's removal by filter, and remove-all.
-    c.patch(
-        &format!("/Groups/{gid}"),
-        json!([{"op": "Remove", "path": format!("members[value eq \"{alice}\"]")}]),
+    s.patch(
+        "/Groups/{{gid}}",
+        json!([{"op": "Remove", "path": "members[value eq \"{{alice}}\"]"}]),
     )
-    .await
-    .expect(204);
-    let got = c.get(&format!("/Groups/{gid}")).await.expect(200);
-    assert_eq!(member_ids(&got.body), BTreeSet::from([bob.clone()]));
-    c.patch(
-        &format!("/Groups/{gid}"),
+    .status(204);
+    s.get("/Groups/{{gid}}").status(200).members(&["{{bob}}"]);
+    s.patch(
+        "/Groups/{{gid}}",
         json!([{"op": "remove", "path": "members"}]),
     )
-    .await
-    .expect(204);
-    let got = c.get(&format!("/Groups/{gid}")).await.expect(200);
-    assert!(member_ids(&got.body).is_empty());
+    .status(204);
+    s.get("/Groups/{{gid}}").status(200).members(&[]);
 
     // excludedAttributes=members, as Entra asks for groups.
-    let got = c
-        .get(&format!("/Groups/{gid}?excludedAttributes=members"))
-        .await
-        .expect(200);
-    assert!(got.body.get("members").is_none());
-    assert_eq!(got.body["displayName"], "Crew");
+    s.get("/Groups/{{gid}}?excludedAttributes=members")
+        .status(200)
+        .absent("/members")
+        .json("/displayName", json!("Crew"));
 
     // An unknown member is refused and changes nothing.
-    let before = c.get(&format!("/Groups/{gid}")).await.expect(200);
-    c.patch(
-        &format!("/Groups/{gid}"),
-        json!([{"op": "add", "path": "members", "value": [{"value": bob}, {"value": "no-such-user"}]}]),
+    s.get("/Groups/{{gid}}").status(200).capture("before", "");
+    s.patch(
+        "/Groups/{{gid}}",
+        json!([{"op": "add", "path": "members",
+                "value": [{"value": "{{bob}}"}, {"value": "no-such-user"}]}]),
     )
-    .await
     .error(400, Some("invalidValue"));
-    let after = c.get(&format!("/Groups/{gid}")).await.expect(200);
-    assert_eq!(after.body, before.body);
+    s.get("/Groups/{{gid}}")
+        .status(200)
+        .check_with(captured("", "before"));
+    run(&s, &service()).await;
 }
 
 #[tokio::test]
 async fn deleting_a_user_removes_it_from_its_groups() {
-    let c = acme();
-    let alice = c.user("alice").await.id();
-    let bob = c.user("bob").await.id();
-    let gid = c.group("Team", &[&alice, &bob]).await.id();
-    c.delete(&format!("/Users/{alice}")).await.expect(204);
-    let got = c.get(&format!("/Groups/{gid}")).await.expect(200);
-    assert_eq!(member_ids(&got.body), BTreeSet::from([bob]));
-    c.delete(&format!("/Groups/{gid}")).await.expect(204);
-    c.get(&format!("/Groups/{gid}")).await.error(404, None);
+    let mut s = Scenario::new("delete a member");
+    user(&mut s, "alice", "alice");
+    user(&mut s, "bob", "bob");
+    group(&mut s, "gid", "Team", &["{{alice}}", "{{bob}}"]);
+    s.delete("/Users/{{alice}}").status(204);
+    s.get("/Groups/{{gid}}").status(200).members(&["{{bob}}"]);
+    s.delete("/Groups/{{gid}}").status(204);
+    s.get("/Groups/{{gid}}").error(404, None);
+    run(&s, &service()).await;
 }
 
 // ---- discovery ----
 
 #[tokio::test]
 async fn discovery_endpoints() {
-    let c = acme();
-    let spc = c.get("/ServiceProviderConfig").await.expect(200);
-    assert_eq!(spc.header("content-type"), Some("application/scim+json"));
-    assert_eq!(
-        spc.body["schemas"],
-        json!(["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"])
-    );
-    for feature in ["patch", "bulk", "filter", "sort", "etag", "changePassword"] {
-        assert!(
-            spc.body[feature]["supported"].is_boolean(),
-            "{feature}: {}",
-            spc.body
+    let mut s = Scenario::new("discovery");
+    s.get("/ServiceProviderConfig")
+        .status(200)
+        .expect_header("content-type", Some("application/scim+json"))
+        .json(
+            "/schemas",
+            json!(["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"]),
+        )
+        .check(|r| {
+            for feature in ["patch", "bulk", "filter", "sort", "etag", "changePassword"] {
+                if !r.json[feature]["supported"].is_boolean() {
+                    return Err(format!("{feature}.supported is not a boolean"));
+                }
+            }
+            Ok(())
+        })
+        .json("/patch/supported", json!(true))
+        .json("/etag/supported", json!(true))
+        .json("/filter/maxResults", json!(1000))
+        .json("/bulk/maxOperations", json!(1000))
+        .check(|r| match r.json["authenticationSchemes"].as_array() {
+            Some(a) if !a.is_empty() => Ok(()),
+            _ => Err("expected authenticationSchemes".to_owned()),
+        })
+        .json(
+            "/meta/location",
+            json!(format!("{BASE}/ServiceProviderConfig")),
         );
-    }
-    assert_eq!(spc.body["patch"]["supported"], true);
-    assert_eq!(spc.body["etag"]["supported"], true);
-    assert_eq!(spc.body["filter"]["maxResults"], 1000);
-    assert_eq!(spc.body["bulk"]["maxOperations"], 1000);
-    assert!(
-        spc.body["authenticationSchemes"]
-            .as_array()
-            .is_some_and(|a| !a.is_empty())
-    );
-    assert_eq!(
-        spc.body["meta"]["location"],
-        format!("{BASE}/ServiceProviderConfig")
-    );
 
-    let schemas = c.get("/Schemas").await.expect(200);
-    let ids: Vec<&str> = schemas.body["Resources"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["id"].as_str().unwrap())
-        .collect();
-    for id in [
-        USER,
-        ENTERPRISE_USER,
-        "urn:ietf:params:scim:schemas:core:2.0:Group",
-    ] {
-        assert!(ids.contains(&id), "{id} in {ids:?}");
-    }
-    assert_eq!(schemas.body["totalResults"], ids.len());
-    let user = c.get(&format!("/Schemas/{USER}")).await.expect(200);
-    assert_eq!(user.body["id"], USER);
-    assert!(
-        user.body["attributes"]
-            .as_array()
-            .is_some_and(|a| a.iter().any(|a| a["name"] == "userName"))
-    );
-    assert_eq!(
-        user.body["meta"]["location"],
-        format!("{BASE}/Schemas/{USER}")
-    );
-    c.get("/Schemas/urn:nope").await.error(404, None);
+    s.get("/Schemas")
+        .status(200)
+        .check_with(has("/Resources", json!({"id": USER})))
+        .check_with(has("/Resources", json!({"id": ENTERPRISE_USER})))
+        .check_with(has("/Resources", json!({"id": GROUP})))
+        .check(|r| {
+            let schemas = r.json["Resources"].as_array().ok_or("no Resources")?;
+            if !schemas.iter().all(|s| s["id"].is_string()) {
+                return Err("every schema has an id".to_owned());
+            }
+            if r.json["totalResults"] == schemas.len() {
+                Ok(())
+            } else {
+                Err(format!("totalResults is not {}", schemas.len()))
+            }
+        });
+    s.get(&format!("/Schemas/{USER}"))
+        .status(200)
+        .json("/id", json!(USER))
+        .check_with(has("/attributes", json!({"name": "userName"})))
+        .json("/meta/location", json!(format!("{BASE}/Schemas/{USER}")));
+    s.get("/Schemas/urn:nope").error(404, None);
 
-    let types = c.get("/ResourceTypes").await.expect(200);
-    assert_eq!(types.body["totalResults"], 2);
-    let user_type = c.get("/ResourceTypes/User").await.expect(200);
-    assert_eq!(user_type.body["endpoint"], "/Users");
-    assert_eq!(user_type.body["schema"], USER);
-    assert_eq!(
-        user_type.body["schemaExtensions"][0]["schema"],
-        ENTERPRISE_USER
-    );
-    let group_type = c.get("/ResourceTypes/Group").await.expect(200);
-    assert_eq!(group_type.body["endpoint"], "/Groups");
-    c.get("/ResourceTypes/Robot").await.error(404, None);
+    s.get("/ResourceTypes")
+        .status(200)
+        .json("/totalResults", json!(2));
+    s.get("/ResourceTypes/User")
+        .status(200)
+        .json("/endpoint", json!("/Users"))
+        .json("/schema", json!(USER))
+        .json("/schemaExtensions/0/schema", json!(ENTERPRISE_USER));
+    s.get("/ResourceTypes/Group")
+        .status(200)
+        .json("/endpoint", json!("/Groups"));
+    s.get("/ResourceTypes/Robot").error(404, None);
+    run(&s, &service()).await;
 }
 
 #[tokio::test]
 async fn discovery_endpoints_are_read_only() {
-    let c = acme();
+    let mut s = Scenario::new("discovery is read-only");
     for path in [
         "/ServiceProviderConfig",
         "/Schemas",
@@ -674,109 +571,105 @@ async fn discovery_endpoints_are_read_only() {
         "/ResourceTypes/User",
         &format!("/Schemas/{USER}"),
     ] {
-        for method in [Method::POST, Method::PUT, Method::PATCH, Method::DELETE] {
-            let body = (method != Method::DELETE).then(|| json!({}));
-            let r = c.send(method.clone(), path, body).await;
-            r.error(405, None);
+        for method in ["POST", "PUT", "PATCH", "DELETE"] {
+            let body = (method != "DELETE").then(|| json!({}));
+            s.request(method, path, body).error(405, None);
         }
     }
+    run(&s, &service()).await;
 }
 
 // ---- bulk ----
 
 #[tokio::test]
 async fn bulk_resolves_bulk_ids() {
-    let c = acme();
-    let r = c
-        .post(
-            "/Bulk",
-            json!({
-                "schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
-                "Operations": [
-                    {"method": "POST", "path": "/Users", "bulkId": "u1",
-                     "data": {"schemas": [USER], "userName": "bulk.alice"}},
-                    {"method": "POST", "path": "/Groups", "bulkId": "g1",
-                     "data": {"displayName": "Bulk team", "members": [{"value": "bulkId:u1"}]}},
-                    {"method": "PATCH", "path": "/Users/bulkId:u1",
-                     "data": {"schemas": [PATCH_OP],
-                              "Operations": [{"op": "replace", "path": "title", "value": "Lead"}]}},
-                    {"method": "DELETE", "path": "/Groups/bulkId:g1"}
-                ]
-            }),
-        )
-        .await
-        .expect(200);
-    assert_eq!(
-        r.body["schemas"],
-        json!(["urn:ietf:params:scim:api:messages:2.0:BulkResponse"])
-    );
-    let ops = r.body["Operations"].as_array().unwrap();
-    let statuses: Vec<&str> = ops.iter().map(|o| o["status"].as_str().unwrap()).collect();
-    assert_eq!(statuses, ["201", "201", "200", "204"]);
-    assert_eq!(ops[0]["bulkId"], "u1");
-    let location = ops[0]["location"].as_str().unwrap();
-    let uid = location.rsplit('/').next().unwrap().to_owned();
-    assert!(
-        ops[0]["version"]
-            .as_str()
-            .is_some_and(|v| v.starts_with("W/"))
-    );
-    let user = c.get(&format!("/Users/{uid}")).await.expect(200);
-    assert_eq!(user.body["title"], "Lead");
-    let group_id = ops[1]["location"]
-        .as_str()
-        .unwrap()
-        .rsplit('/')
-        .next()
-        .unwrap();
-    c.get(&format!("/Groups/{group_id}")).await.error(404, None);
+    let mut s = Scenario::new("bulkIds");
+    s.post(
+        "/Bulk",
+        json!({
+            "schemas": [BULK_REQUEST],
+            "Operations": [
+                {"method": "POST", "path": "/Users", "bulkId": "u1",
+                 "data": {"schemas": [USER], "userName": "bulk.alice"}},
+                {"method": "POST", "path": "/Groups", "bulkId": "g1",
+                 "data": {"displayName": "Bulk team", "members": [{"value": "bulkId:u1"}]}},
+                {"method": "PATCH", "path": "/Users/bulkId:u1",
+                 "data": {"schemas": [scim_core::urn::PATCH_OP],
+                          "Operations": [{"op": "replace", "path": "title", "value": "Lead"}]}},
+                {"method": "DELETE", "path": "/Groups/bulkId:g1"}
+            ]
+        }),
+    )
+    .status(200)
+    .capture_with("uid", |r| last_segment(r, "/Operations/0/location"))
+    .capture_with("gid", |r| last_segment(r, "/Operations/1/location"))
+    .json(
+        "/schemas",
+        json!(["urn:ietf:params:scim:api:messages:2.0:BulkResponse"]),
+    )
+    .check_with(pluck(
+        "/Operations",
+        "/status",
+        json!(["201", "201", "200", "204"]),
+    ))
+    .json("/Operations/0/bulkId", json!("u1"))
+    .check(|r| {
+        match r
+            .json
+            .pointer("/Operations/0/version")
+            .and_then(Value::as_str)
+        {
+            Some(v) if v.starts_with("W/") => Ok(()),
+            other => Err(format!("expected a weak version, got {other:?}")),
+        }
+    });
+    s.get("/Users/{{uid}}")
+        .status(200)
+        .json("/title", json!("Lead"));
+    s.get("/Groups/{{gid}}").error(404, None);
+    run(&s, &service()).await;
 }
 
 #[tokio::test]
 async fn bulk_fail_on_errors_stops_after_that_many_errors() {
-    let c = acme();
-    c.user("taken").await;
     let op = |name: &str, bulk: &str| {
         json!({"method": "POST", "path": "/Users", "bulkId": bulk,
                "data": {"schemas": [USER], "userName": name}})
     };
-    let r = c
-        .post(
-            "/Bulk",
-            json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
-                   "failOnErrors": 1,
-                   "Operations": [op("taken", "a"), op("fresh", "b")]}),
-        )
-        .await
-        .expect(200);
-    let ops = r.body["Operations"].as_array().unwrap();
-    assert_eq!(ops.len(), 1, "{}", r.body);
-    assert_eq!(ops[0]["status"], "409");
-    assert_eq!(ops[0]["response"]["scimType"], "uniqueness");
-    let fresh = c.get("/Users?filter=userName%20eq%20%22fresh%22").await;
-    assert_eq!(fresh.body["totalResults"], 0, "stopped before the second");
+    let mut s = Scenario::new("failOnErrors");
+    user(&mut s, "taken", "taken");
+    s.post(
+        "/Bulk",
+        json!({"schemas": [BULK_REQUEST], "failOnErrors": 1,
+               "Operations": [op("taken", "a"), op("fresh", "b")]}),
+    )
+    .status(200)
+    .check_with(len("/Operations", 1))
+    .json("/Operations/0/status", json!("409"))
+    .json("/Operations/0/response/scimType", json!("uniqueness"));
+    // Stopped before the second.
+    s.get("/Users?filter=userName%20eq%20%22fresh%22")
+        .json("/totalResults", json!(0));
 
     // Without failOnErrors every operation runs, and a reference to an
     // unknown bulkId fails on its own.
-    let r = c
-        .post(
-            "/Bulk",
-            json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
-                   "Operations": [
-                       op("taken", "a"),
-                       {"method": "PATCH", "path": "/Users/bulkId:nope",
-                        "data": {"schemas": [PATCH_OP], "Operations": [{"op": "add", "path": "title", "value": "x"}]}},
-                       op("fresh", "b")]}),
-        )
-        .await
-        .expect(200);
-    let statuses: Vec<&str> = r.body["Operations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| o["status"].as_str().unwrap())
-        .collect();
-    assert_eq!(statuses, ["409", "409", "201"]);
+    s.post(
+        "/Bulk",
+        json!({"schemas": [BULK_REQUEST],
+               "Operations": [
+                   op("taken", "a"),
+                   {"method": "PATCH", "path": "/Users/bulkId:nope",
+                    "data": {"schemas": [scim_core::urn::PATCH_OP],
+                             "Operations": [{"op": "add", "path": "title", "value": "x"}]}},
+                   op("fresh", "b")]}),
+    )
+    .status(200)
+    .check_with(pluck(
+        "/Operations",
+        "/status",
+        json!(["409", "409", "201"]),
+    ));
+    run(&s, &service()).await;
 }
 
 #[tokio::test]
@@ -788,90 +681,84 @@ async fn bulk_enforces_max_operations() {
             max_payload_size: 1 << 20,
         })
         .build();
-    let c = Client::new(&svc, "acme");
-    let spc = c.get("/ServiceProviderConfig").await.expect(200);
-    assert_eq!(spc.body["bulk"]["maxOperations"], 2);
     let op = |n: usize| {
         json!({"method": "POST", "path": "/Users", "bulkId": format!("b{n}"),
                "data": {"userName": format!("u{n}")}})
     };
-    c.post(
+    let mut s = Scenario::new("at most two operations");
+    s.get("/ServiceProviderConfig")
+        .status(200)
+        .json("/bulk/maxOperations", json!(2));
+    s.post(
         "/Bulk",
-        json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
-               "Operations": [op(1), op(2), op(3)]}),
+        json!({"schemas": [BULK_REQUEST], "Operations": [op(1), op(2), op(3)]}),
     )
-    .await
     .error(413, None);
-    let users = c.get("/Users").await.expect(200);
-    assert_eq!(
-        users.body["totalResults"], 0,
-        "a refused bulk request changes nothing"
-    );
-    let ok = c
-        .post(
-            "/Bulk",
-            json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
-                   "Operations": [op(1), op(2)]}),
-        )
-        .await
-        .expect(200);
-    assert_eq!(ok.body["Operations"].as_array().unwrap().len(), 2);
-    c.get("/Bulk").await.error(405, None);
+    // A refused bulk request changes nothing.
+    s.get("/Users").status(200).json("/totalResults", json!(0));
+    s.post(
+        "/Bulk",
+        json!({"schemas": [BULK_REQUEST], "Operations": [op(1), op(2)]}),
+    )
+    .status(200)
+    .check_with(len("/Operations", 2));
+    s.get("/Bulk").error(405, None);
+    run(&s, &svc).await;
 
     // Disabled bulk is 501 and advertised as unsupported.
     let svc = ScimService::builder(MemoryStore::new())
         .disable_bulk()
         .build();
-    let c = Client::new(&svc, "acme");
-    let spc = c.get("/ServiceProviderConfig").await.expect(200);
-    assert_eq!(spc.body["bulk"]["supported"], false);
-    c.post("/Bulk", json!({"Operations": []}))
-        .await
-        .error(501, None);
+    let mut s = Scenario::new("bulk disabled");
+    s.get("/ServiceProviderConfig")
+        .status(200)
+        .json("/bulk/supported", json!(false));
+    s.post("/Bulk", json!({"Operations": []})).error(501, None);
+    run(&s, &svc).await;
 }
 
 // ---- routing, methods, content types ----
 
 #[tokio::test]
 async fn me_is_501_without_a_resolver() {
-    let c = acme();
-    c.get("/Me").await.error(501, None);
+    let mut s = Scenario::new("/Me without a resolver");
+    s.get("/Me").error(501, None);
+    run(&s, &service()).await;
 }
 
 #[tokio::test]
 async fn unknown_paths_are_404_with_an_error_body() {
-    let c = acme();
-    c.get("/Robots").await.error(404, None);
-    c.get("/Users/1/extra").await.error(404, None);
-    c.post("/Robots", json!({})).await.error(404, None);
-    c.get("/Users/no-such-id").await.error(404, None);
+    let mut s = Scenario::new("unknown paths");
+    s.get("/Robots").error(404, None);
+    s.get("/Users/1/extra").error(404, None);
+    s.post("/Robots", json!({})).error(404, None);
+    s.get("/Users/no-such-id").error(404, None);
+    run(&s, &service()).await;
 }
 
 #[tokio::test]
 async fn unsupported_methods_are_405() {
-    let c = acme();
-    let id = c.user("alice").await.id();
-    let purge = Method::from_bytes(b"PURGE").unwrap();
+    let mut s = Scenario::new("unsupported methods");
+    user(&mut s, "id", "alice");
     for (method, path) in [
-        (purge.clone(), "/Users".to_owned()),
-        (purge, format!("/Users/{id}")),
-        (Method::OPTIONS, format!("/Users/{id}")),
-        (Method::PUT, "/Users".to_owned()),
-        (Method::DELETE, "/Users".to_owned()),
-        (Method::PATCH, "/Groups".to_owned()),
-        (Method::POST, format!("/Users/{id}")),
-        (Method::DELETE, "/".to_owned()),
+        ("PURGE", "/Users"),
+        ("PURGE", "/Users/{{id}}"),
+        ("OPTIONS", "/Users/{{id}}"),
+        ("PUT", "/Users"),
+        ("DELETE", "/Users"),
+        ("PATCH", "/Groups"),
+        ("POST", "/Users/{{id}}"),
+        ("DELETE", "/"),
     ] {
-        let r = c.send(method.clone(), &path, None).await;
-        assert_eq!(r.status, 405, "{method} {path}: {}", r.body);
-        r.error(405, None);
+        s.request(method, path, None).error(405, None);
     }
+    run(&s, &service()).await;
 }
 
 #[tokio::test]
 async fn content_types() {
-    let c = acme();
-    let body = |name: &str| Bytes::from(json!({"userName": name}).to_string());
+    let body = |name: &str| json!({"userName": name}).to_string();
+    let mut s = Scenario::new("content types");
     for (n, ct) in [
         "application/json",
         "application/scim+json",
@@ -881,96 +768,70 @@ async fn content_types() {
     .into_iter()
     .enumerate()
     {
-        let r = c
-            .raw(
-                Method::POST,
-                "/Users",
-                Some(body(&format!("ct{n}"))),
-                &[("content-type", ct)],
-            )
-            .await;
-        r.expect(201);
+        s.request("POST", "/Users", None)
+            .raw_body(&body(&format!("ct{n}")))
+            .header("content-type", Some(ct))
+            .status(201);
     }
     // No Content-Type and no Accept header is fine too.
-    let r = c
-        .raw(Method::POST, "/Users", Some(body("plain")), &[])
-        .await;
-    let r = r.expect(201);
-    assert_eq!(r.header("content-type"), Some("application/scim+json"));
-    let r = c
-        .raw(
-            Method::GET,
-            "/Users",
-            None,
-            &[("accept", "application/scim+json")],
-        )
-        .await
-        .expect(200);
-    assert_eq!(r.header("content-type"), Some("application/scim+json"));
+    s.request("POST", "/Users", None)
+        .raw_body(&body("plain"))
+        .status(201)
+        .expect_header("content-type", Some("application/scim+json"));
+    s.get("/Users")
+        .header("accept", Some("application/scim+json"))
+        .status(200)
+        .expect_header("content-type", Some("application/scim+json"));
 
-    let r = c
-        .raw(
-            Method::POST,
-            "/Users",
-            Some(body("text")),
-            &[("content-type", "text/plain")],
-        )
-        .await;
-    r.error(415, None);
-    let users = c
-        .get("/Users?filter=userName%20eq%20%22text%22")
-        .await
-        .expect(200);
-    assert_eq!(users.body["totalResults"], 0);
+    s.request("POST", "/Users", None)
+        .raw_body(&body("text"))
+        .header("content-type", Some("text/plain"))
+        .error(415, None);
+    s.get("/Users?filter=userName%20eq%20%22text%22")
+        .status(200)
+        .json("/totalResults", json!(0));
 
     // Media types are case-insensitive (RFC 9110 §8.3.1).
-    c.raw(
-        Method::POST,
-        "/Users",
-        Some(body("upper")),
-        &[("content-type", "Application/SCIM+JSON; charset=UTF-8")],
-    )
-    .await
-    .expect(201);
+    s.request("POST", "/Users", None)
+        .raw_body(&body("upper"))
+        .header("content-type", Some("Application/SCIM+JSON; charset=UTF-8"))
+        .status(201);
+    run(&s, &service()).await;
 }
 
 #[tokio::test]
 async fn invalid_json_is_400_invalid_syntax() {
-    let c = acme();
-    let id = c.user("alice").await.id();
-    let ct = [("content-type", "application/scim+json")];
+    let ct = Some("application/scim+json");
+    let mut s = Scenario::new("invalid JSON");
+    user(&mut s, "id", "alice");
     for (method, path) in [
-        (Method::POST, "/Users".to_owned()),
-        (Method::PUT, format!("/Users/{id}")),
-        (Method::PATCH, format!("/Users/{id}")),
-        (Method::POST, "/Users/.search".to_owned()),
-        (Method::POST, "/Bulk".to_owned()),
+        ("POST", "/Users"),
+        ("PUT", "/Users/{{id}}"),
+        ("PATCH", "/Users/{{id}}"),
+        ("POST", "/Users/.search"),
+        ("POST", "/Bulk"),
     ] {
-        let r = c
-            .raw(
-                method,
-                &path,
-                Some(Bytes::from_static(b"{\"userName\": ")),
-                &ct,
-            )
-            .await;
-        r.error(400, Some("invalidSyntax"));
+        s.request(method, path, None)
+            .raw_body("{\"userName\": ")
+            .header("content-type", ct)
+            .error(400, Some("invalidSyntax"));
     }
     // A body that is JSON but not an object.
-    c.post("/Users", json!(["userName"]))
-        .await
+    s.post("/Users", json!(["userName"]))
         .error(400, Some("invalidSyntax"));
-    c.raw(Method::POST, "/Users", None, &ct)
-        .await
+    s.request("POST", "/Users", None)
+        .header("content-type", ct)
         .error(400, Some("invalidSyntax"));
-    let r = c.get(&format!("/Users/{id}")).await.expect(200);
-    assert_eq!(r.body["userName"], "alice");
+    s.get("/Users/{{id}}")
+        .status(200)
+        .json("/userName", json!("alice"));
+    run(&s, &service()).await;
 }
 
 #[tokio::test]
 async fn bad_filters_are_400_invalid_filter() {
-    let c = acme();
-    c.user("alice").await;
+    let mut s = Scenario::new("bad filters");
+    user(&mut s, "id", "alice");
     for filter in [
         "userName%20eq",
         "userName%20eq%20%22x",
@@ -978,314 +839,316 @@ async fn bad_filters_are_400_invalid_filter() {
         "userName%20foo%20%22x%22",
         "active%20gt%20true",
     ] {
-        c.get(&format!("/Users?filter={filter}"))
-            .await
+        s.get(&format!("/Users?filter={filter}"))
             .error(400, Some("invalidFilter"));
     }
+    run(&s, &service()).await;
 }
 
 #[tokio::test]
 async fn invalid_values_and_missing_required_attributes_are_400() {
-    let c = acme();
-    c.post("/Users", json!({"displayName": "no userName"}))
-        .await
+    let mut s = Scenario::new("invalid values");
+    s.post("/Users", json!({"displayName": "no userName"}))
         .error(400, Some("invalidValue"));
-    c.post("/Users", json!({"userName": "x", "active": "maybe"}))
-        .await
+    s.post("/Users", json!({"userName": "x", "active": "maybe"}))
         .error(400, Some("invalidValue"));
-    c.post("/Groups", json!({"members": []}))
-        .await
+    s.post("/Groups", json!({"members": []}))
         .error(400, Some("invalidValue"));
-    let users = c.get("/Users").await.expect(200);
-    assert_eq!(users.body["totalResults"], 0);
+    s.get("/Users").status(200).json("/totalResults", json!(0));
+    run(&s, &service()).await;
 }
 
 #[tokio::test]
 async fn duplicate_user_names_are_409_uniqueness() {
-    let c = acme();
-    let alice = c.user("alice@example.com").await;
-    c.post("/Users", json!({"userName": "ALICE@example.com"}))
-        .await
+    let mut s = Scenario::new("userName is unique ignoring case");
+    user(&mut s, "alice", "alice@example.com");
+    s.post("/Users", json!({"userName": "ALICE@example.com"}))
         .error(409, Some("uniqueness"));
-    let bob = c.user("bob@example.com").await;
-    let bid = bob.id();
-    c.put(
-        &format!("/Users/{bid}"),
-        json!({"userName": "Alice@Example.com"}),
-    )
-    .await
-    .error(409, Some("uniqueness"));
-    c.patch(
-        &format!("/Users/{bid}"),
+    user(&mut s, "bob", "bob@example.com").capture("bob_body", "");
+    s.put("/Users/{{bob}}", json!({"userName": "Alice@Example.com"}))
+        .error(409, Some("uniqueness"));
+    s.patch(
+        "/Users/{{bob}}",
         json!([{"op": "replace", "path": "userName", "value": "alice@EXAMPLE.com"}]),
     )
-    .await
     .error(409, Some("uniqueness"));
-    let after = c.get(&format!("/Users/{bid}")).await.expect(200);
-    assert_eq!(after.body, bob.body, "refused writes change nothing");
-    let list = c.get("/Users").await.expect(200);
-    assert_eq!(list.body["totalResults"], 2);
+    // Refused writes change nothing.
+    s.get("/Users/{{bob}}")
+        .status(200)
+        .check_with(captured("", "bob_body"));
+    s.get("/Users").status(200).json("/totalResults", json!(2));
     // A user may change the case of its own userName.
-    c.patch(
-        &format!("/Users/{}", alice.id()),
+    s.patch(
+        "/Users/{{alice}}",
         json!([{"op": "replace", "path": "userName", "value": "Alice@Example.com"}]),
     )
-    .await
-    .expect(200);
+    .status(200);
+    run(&s, &service()).await;
 }
 
 // ---- ETags ----
 
 #[tokio::test]
 async fn etags_change_on_every_write_and_guard_writes() {
-    let c = acme();
-    let created = c.user("etag@example.com").await;
-    let id = created.id();
-    let path = format!("/Users/{id}");
-    let v1 = created.etag();
-    let v2 = c
-        .put(
-            &path,
-            json!({"userName": "etag@example.com", "title": "two"}),
-        )
-        .await
-        .expect(200)
-        .etag();
-    let v3 = c
-        .patch(
-            &path,
-            json!([{"op": "replace", "path": "title", "value": "three"}]),
-        )
-        .await
-        .expect(200)
-        .etag();
-    let versions = BTreeSet::from([v1.clone(), v2.clone(), v3.clone()]);
-    assert_eq!(versions.len(), 3, "{versions:?}");
-    let current = c.get(&path).await.expect(200);
-    assert_eq!(current.etag(), v3);
-    assert_eq!(current.body["meta"]["version"], v3);
+    let mut s = Scenario::new("ETags");
+    user(&mut s, "id", "etag@example.com").capture_header("v1", "etag");
+    s.put(
+        "/Users/{{id}}",
+        json!({"userName": "etag@example.com", "title": "two"}),
+    )
+    .status(200)
+    .capture_header("v2", "etag")
+    .new_etag(&["{{v1}}"]);
+    s.patch(
+        "/Users/{{id}}",
+        json!([{"op": "replace", "path": "title", "value": "three"}]),
+    )
+    .status(200)
+    .capture_header("v3", "etag")
+    .new_etag(&["{{v1}}", "{{v2}}"]);
+    s.get("/Users/{{id}}")
+        .status(200)
+        .capture("current", "")
+        .expect_header("etag", Some("{{v3}}"))
+        .json("/meta/version", json!("{{v3}}"));
 
     // If-Match with an old version: 412, nothing changes.
-    let stale = [("if-match", v1.as_str())];
-    c.send_with(
-        Method::PUT,
-        &path,
-        Some(json!({"userName": "etag@example.com"})),
-        &stale,
-    )
-    .await
-    .error(412, None);
-    c.send_with(
-        Method::PATCH,
-        &path,
-        Some(patch_body(
-            json!([{"op": "replace", "path": "title", "value": "stale"}]),
-        )),
-        &stale,
-    )
-    .await
-    .error(412, None);
-    c.send_with(Method::DELETE, &path, None, &stale)
-        .await
+    s.put("/Users/{{id}}", json!({"userName": "etag@example.com"}))
+        .header("if-match", Some("{{v1}}"))
         .error(412, None);
-    let after = c.get(&path).await.expect(200);
-    assert_eq!(after.body, current.body);
+    s.patch(
+        "/Users/{{id}}",
+        json!([{"op": "replace", "path": "title", "value": "stale"}]),
+    )
+    .header("if-match", Some("{{v1}}"))
+    .error(412, None);
+    s.delete("/Users/{{id}}")
+        .header("if-match", Some("{{v1}}"))
+        .error(412, None);
+    s.get("/Users/{{id}}")
+        .status(200)
+        .check_with(captured("", "current"));
 
     // If-Match with the current version (or *) writes.
-    let fresh = [("if-match", v3.as_str())];
-    let v4 = c
-        .send_with(
-            Method::PATCH,
-            &path,
-            Some(patch_body(
-                json!([{"op": "replace", "path": "title", "value": "four"}]),
-            )),
-            &fresh,
-        )
-        .await
-        .expect(200)
-        .etag();
-    assert!(!versions.contains(&v4));
-    let v5 = c
-        .send_with(
-            Method::PUT,
-            &path,
-            Some(json!({"userName": "etag@example.com", "title": "five"})),
-            &[("if-match", "*")],
-        )
-        .await
-        .expect(200)
-        .etag();
-    assert_ne!(v5, v4);
+    s.patch(
+        "/Users/{{id}}",
+        json!([{"op": "replace", "path": "title", "value": "four"}]),
+    )
+    .header("if-match", Some("{{v3}}"))
+    .status(200)
+    .capture_header("v4", "etag")
+    .new_etag(&["{{v1}}", "{{v2}}", "{{v3}}"]);
+    s.put(
+        "/Users/{{id}}",
+        json!({"userName": "etag@example.com", "title": "five"}),
+    )
+    .header("if-match", Some("*"))
+    .status(200)
+    .capture_header("v5", "etag")
+    .new_etag(&["{{v4}}"]);
 
     // If-None-Match: 304 while unchanged, 200 after a change.
-    let r = c
-        .send_with(Method::GET, &path, None, &[("if-none-match", v5.as_str())])
-        .await
-        .expect(304);
-    assert!(r.raw.is_empty());
-    assert_eq!(r.etag(), v5);
-    c.send_with(Method::GET, &path, None, &[("if-none-match", v4.as_str())])
-        .await
-        .expect(200);
+    s.get("/Users/{{id}}")
+        .header("if-none-match", Some("{{v5}}"))
+        .status(304)
+        .check_with(no_body())
+        .expect_header("etag", Some("{{v5}}"));
+    s.get("/Users/{{id}}")
+        .header("if-none-match", Some("{{v4}}"))
+        .status(200);
 
-    c.send_with(Method::DELETE, &path, None, &[("if-match", v5.as_str())])
-        .await
-        .expect(204);
-    c.get(&path).await.error(404, None);
+    s.delete("/Users/{{id}}")
+        .header("if-match", Some("{{v5}}"))
+        .status(204);
+    s.get("/Users/{{id}}").error(404, None);
+    run(&s, &service()).await;
 }
 
 #[tokio::test]
 async fn group_etags_change_with_membership() {
-    let c = acme();
-    let alice = c.user("alice").await.id();
-    let group = c.group("Team", &[]).await;
-    let path = format!("/Groups/{}", group.id());
-    let v1 = group.etag();
+    let svc = service();
+    let mut s = Scenario::new("a group and a user");
+    user(&mut s, "alice", "alice");
+    group(&mut s, "gid", "Team", &[])
+        .capture_header("v1", "etag")
+        .capture("modified", "/meta/lastModified");
+    let t = run(&s, &svc).await;
+    let var = |name: &str| t.var(name).expect("captured").to_owned();
+    let (alice, path, v1) = (var("alice"), format!("/Groups/{}", var("gid")), var("v1"));
+
     // meta keeps milliseconds: let the clock move on.
-    std::thread::sleep(std::time::Duration::from_millis(5));
-    let v2 = c
-        .patch(
-            &path,
-            json!([{"op": "add", "path": "members", "value": [{"value": alice}]}]),
-        )
-        .await
-        .expect(204)
-        .etag();
-    assert_ne!(v1, v2);
-    let got = c.get(&path).await.expect(200);
-    assert_eq!(got.etag(), v2);
-    assert_ne!(
-        got.body["meta"]["lastModified"],
-        group.body["meta"]["lastModified"]
-    );
-    c.send_with(
-        Method::PATCH,
+    std::thread::sleep(Duration::from_millis(5));
+    let mut s = Scenario::new("a member changes the group's version");
+    s.patch(
         &path,
-        Some(patch_body(json!([{"op": "remove", "path": "members"}]))),
-        &[("if-match", v1.as_str())],
+        json!([{"op": "add", "path": "members", "value": [{"value": alice}]}]),
     )
-    .await
-    .error(412, None);
-    let got = c.get(&path).await.expect(200);
-    assert_eq!(member_ids(&got.body), BTreeSet::from([alice]));
+    .status(204)
+    .capture_header("v2", "etag")
+    .new_etag(&[&v1]);
+    s.get(&path)
+        .status(200)
+        .expect_header("etag", Some("{{v2}}"))
+        .check_with(not_equal("/meta/lastModified", json!(var("modified"))));
+    s.patch(&path, json!([{"op": "remove", "path": "members"}]))
+        .header("if-match", Some(&v1))
+        .error(412, None);
+    s.get(&path).status(200).members(&[&alice]);
+    run(&s, &svc).await;
 }
 
 // ---- tenants ----
 
 #[tokio::test]
 async fn tenants_are_isolated_with_404() {
-    let svc = service();
-    let acme = Client::new(&svc, "acme");
-    let globex = Client::new(&svc, "globex");
-    let user = acme.user("shared@example.com").await;
-    let id = user.id();
-    let gid = acme.group("Team", &[&id]).await.id();
-    let path = format!("/Users/{id}");
-    let user = acme.get(&path).await.expect(200);
-
-    globex.get(&path).await.error(404, None);
-    globex
-        .put(&path, json!({"userName": "stolen@example.com"}))
-        .await
-        .error(404, None);
-    globex
-        .patch(
-            &path,
-            json!([{"op": "replace", "path": "userName", "value": "stolen"}]),
+    let globex = Some("Bearer globex-token");
+    let svc = ScimService::builder(MemoryStore::new())
+        .base_url(BASE)
+        .authenticator(
+            TokenAuthenticator::new()
+                .token("acme", TOKEN)
+                .token("globex", "globex-token"),
         )
-        .await
+        .build();
+    let mut s = Scenario::new("acme's resources are 404 to globex");
+    user(&mut s, "id", "shared@example.com");
+    group(&mut s, "gid", "Team", &["{{id}}"]);
+    s.get("/Users/{{id}}").status(200).capture("user", "");
+
+    s.get("/Users/{{id}}")
+        .header("authorization", globex)
         .error(404, None);
-    globex.delete(&path).await.error(404, None);
-    globex
-        .delete(&format!("/Groups/{gid}"))
-        .await
+    s.put("/Users/{{id}}", json!({"userName": "stolen@example.com"}))
+        .header("authorization", globex)
         .error(404, None);
-    let list = globex.get("/Users").await.expect(200);
-    assert_eq!(list.body["totalResults"], 0);
-    let root = globex.get("/").await.expect(200);
-    assert_eq!(root.body["totalResults"], 0);
+    s.patch(
+        "/Users/{{id}}",
+        json!([{"op": "replace", "path": "userName", "value": "stolen"}]),
+    )
+    .header("authorization", globex)
+    .error(404, None);
+    s.delete("/Users/{{id}}")
+        .header("authorization", globex)
+        .error(404, None);
+    s.delete("/Groups/{{gid}}")
+        .header("authorization", globex)
+        .error(404, None);
+    s.get("/Users")
+        .header("authorization", globex)
+        .status(200)
+        .json("/totalResults", json!(0));
+    s.get("/")
+        .header("authorization", globex)
+        .status(200)
+        .json("/totalResults", json!(0));
     // Another tenant's user cannot become a member.
-    globex
-        .post(
-            "/Groups",
-            json!({"displayName": "Mine", "members": [{"value": id}]}),
-        )
-        .await
-        .error(400, Some("invalidValue"));
+    s.post(
+        "/Groups",
+        json!({"displayName": "Mine", "members": [{"value": "{{id}}"}]}),
+    )
+    .header("authorization", globex)
+    .error(400, Some("invalidValue"));
     // And uniqueness is per tenant.
-    globex.user("shared@example.com").await;
+    user(&mut s, "globex_id", "shared@example.com").header("authorization", globex);
 
-    let after = acme.get(&path).await.expect(200);
-    assert_eq!(after.body, user.body);
+    s.get("/Users/{{id}}")
+        .status(200)
+        .check_with(captured("", "user"));
+    run_over(&s, &ServiceTransport::new(svc)).await;
 }
 
 // ---- concurrency ----
 
+/// One request as `acme`, straight to the service: the tasks below are
+/// spawned, and a transport's future is not `Send`.
+async fn send(svc: &ScimService, method: &str, uri: &str, body: &Value) -> Reply {
+    let request = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("content-type", "application/scim+json")
+        .body(Bytes::from(body.to_string()))
+        .expect("a valid request");
+    Reply::from(svc.handle_with(Context::new("acme"), request).await)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_member_adds_all_land() {
-    let c = acme();
-    let mut users = Vec::new();
-    for n in 0..64 {
-        users.push(c.user(&format!("member{n}@example.com")).await.id());
+    let svc = service();
+    let mut s = Scenario::new("64 users and a group");
+    let names: Vec<String> = (0..64).map(|n| format!("u{n}")).collect();
+    for (n, name) in names.iter().enumerate() {
+        user(&mut s, name, &format!("member{n}@example.com"));
     }
-    let gid = c.group("Everyone", &[]).await.id();
-    let tasks: Vec<_> = users
+    group(&mut s, "gid", "Everyone", &[]);
+    let t = run(&s, &svc).await;
+    let ids: Vec<String> = names
+        .iter()
+        .map(|n| t.var(n).expect("captured").to_owned())
+        .collect();
+    let path = format!("/Groups/{}", t.var("gid").expect("captured"));
+
+    // Spawned to run in parallel, hence straight to the service.
+    let tasks: Vec<_> = ids
         .iter()
         .map(|uid| {
-            let c = c.clone();
-            let path = format!("/Groups/{gid}");
-            let ops = json!([{"op": "Add", "path": "members", "value": [{"value": uid}]}]);
-            tokio::spawn(async move { c.patch(&path, ops).await.status })
+            let (svc, path) = (svc.clone(), path.clone());
+            let ops = json!({"schemas": [scim_core::urn::PATCH_OP],
+                             "Operations": [{"op": "Add", "path": "members", "value": [{"value": uid}]}]});
+            tokio::spawn(async move { send(&svc, "PATCH", &path, &ops).await.status })
         })
         .collect();
     for t in tasks {
-        assert_eq!(t.await.unwrap(), StatusCode::NO_CONTENT);
+        assert_eq!(t.await.unwrap(), 204);
     }
-    let got = c.get(&format!("/Groups/{gid}")).await.expect(200);
-    let want: BTreeSet<String> = users.into_iter().collect();
-    assert_eq!(member_ids(&got.body), want);
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let mut s = Scenario::new("every add landed");
+    s.get(&path).status(200).members(&ids);
+    run(&s, &svc).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_creates_of_one_user_name_give_one_201() {
-    let c = acme();
+    let svc = service();
+    // Spawned to run in parallel, hence straight to the service.
     let tasks: Vec<_> = (0..16)
         .map(|n| {
-            let c = c.clone();
+            let svc = svc.clone();
             let name = if n % 2 == 0 {
                 "race@example.com"
             } else {
                 "RACE@example.com"
             };
-            tokio::spawn(async move { c.post("/Users", json!({"userName": name})).await })
+            tokio::spawn(
+                async move { send(&svc, "POST", "/Users", &json!({"userName": name})).await },
+            )
         })
         .collect();
     let mut created = 0;
     let mut conflicts = 0;
     for t in tasks {
         let r = t.await.unwrap();
-        match r.status.as_u16() {
+        match r.status {
             201 => created += 1,
             409 => {
-                r.error(409, Some("uniqueness"));
+                error_body(409, Some("uniqueness"))(&r, &Vars::new()).unwrap();
                 conflicts += 1;
             }
             other => panic!("unexpected status {other}"),
         }
     }
     assert_eq!((created, conflicts), (1, 15));
-    let list = c.get("/Users").await.expect(200);
-    assert_eq!(list.body["totalResults"], 1);
+    let mut s = Scenario::new("one user");
+    s.get("/Users").status(200).json("/totalResults", json!(1));
+    run(&s, &svc).await;
 }
 
 #[tokio::test]
 async fn indexed_equality_filters_fold_case_like_the_comparison() {
     // userName and emails.value are caseExact false: the index answers any
     // case, ASCII or not, and only for a whole-value match.
-    let c = acme();
-    c.user("Alice@Example.com").await;
-    c.user("Ärzte@example.com").await;
+    let mut s = Scenario::new("indexed equality ignores case");
+    user(&mut s, "alice", "Alice@Example.com");
+    user(&mut s, "arzte", "Ärzte@example.com");
     for (filter, want) in [
         (
             "userName eq \"alice@example.com\"",
@@ -1309,9 +1172,9 @@ async fn indexed_equality_filters_fold_case_like_the_comparison() {
             "/Users?filter={}",
             filter.replace(' ', "%20").replace('"', "%22")
         );
-        let list = c.get(&uri).await.expect(200).body;
-        assert_eq!(user_names(&list), want, "{filter}");
+        s.get(&uri).status(200).user_names(&want);
     }
+    run(&s, &service()).await;
 }
 
 /// The future of a request is what a framework allocates per request: it
@@ -1321,6 +1184,7 @@ async fn indexed_equality_filters_fold_case_like_the_comparison() {
 /// creeping into the path every request takes.
 #[test]
 fn the_future_of_a_request_stays_small() {
+    // Measures `handle`'s own future, so it calls the service directly.
     let service = service();
     let request = Request::builder()
         .uri("/Users")
@@ -1339,7 +1203,6 @@ fn the_future_of_a_request_stays_small() {
 #[tokio::test]
 async fn stored_complex_values_go_out_only_with_their_sub_attributes() {
     let svc = service();
-    let c = Client::new(&svc, "acme");
     let users = scim_core::schema::ResourceType::user();
     let attrs = json!({
         "userName": "app-made",
@@ -1358,34 +1221,29 @@ async fn stored_complex_values_go_out_only_with_their_sub_attributes() {
         .await
         .expect("the app creates its own account");
 
-    let r = c.get(&format!("/Users/{}", made.id)).await.expect(200);
-    assert_eq!(r.body["name"], json!({"givenName": "Barbara"}));
-    assert_eq!(
-        r.body["emails"],
-        json!([{"value": "b@example.com", "type": "work"}])
-    );
+    let mut s = Scenario::new("stored complex values");
+    s.get(&format!("/Users/{}", made.id))
+        .status(200)
+        .json("/name", json!({"givenName": "Barbara"}))
+        .json(
+            "/emails",
+            json!([{"value": "b@example.com", "type": "work"}]),
+        );
 
     // A SCIM-made user: its values go out as stored, or as projected.
-    let id = c
-        .post(
-            "/Users",
-            json!({"schemas": [USER], "userName": "scim-made",
-                   "emails": [{"value": "s@example.com", "type": "work", "primary": true}]}),
-        )
-        .await
-        .expect(201)
-        .body["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    let r = c.get(&format!("/Users/{id}")).await.expect(200);
-    assert_eq!(
-        r.body["emails"],
-        json!([{"value": "s@example.com", "type": "work", "primary": true}])
+    s.post(
+        "/Users",
+        json!({"schemas": [USER], "userName": "scim-made",
+               "emails": [{"value": "s@example.com", "type": "work", "primary": true}]}),
+    )
+    .status(201)
+    .capture("id", "/id");
+    s.get("/Users/{{id}}").status(200).json(
+        "/emails",
+        json!([{"value": "s@example.com", "type": "work", "primary": true}]),
     );
-    let r = c
-        .get(&format!("/Users/{id}?attributes=emails.value"))
-        .await
-        .expect(200);
-    assert_eq!(r.body["emails"], json!([{"value": "s@example.com"}]));
+    s.get("/Users/{{id}}?attributes=emails.value")
+        .status(200)
+        .json("/emails", json!([{"value": "s@example.com"}]));
+    run(&s, &svc).await;
 }

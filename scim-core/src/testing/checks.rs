@@ -1,6 +1,7 @@
 //! Expectations for [`Scenario::check_with`]: small checks over a reply
-//! (array lengths, elements, substrings, error bodies). Each returns a
-//! [`Check`]; `{{var}}` placeholders in expected values are substituted.
+//! (array lengths, elements, substrings, error bodies, captured values).
+//! Each returns a [`Check`]; `{{var}}` placeholders in expected values are
+//! substituted.
 //!
 //! ```
 //! use scim_core::testing::{Scenario, checks::{error, len}};
@@ -183,6 +184,82 @@ pub fn no_body() -> Check {
             Err(format!(
                 "expected no body, got {}",
                 String::from_utf8_lossy(&r.body)
+            ))
+        }
+    })
+}
+
+/// The value at `pointer` is the one [`Scenario::capture`] stored as
+/// `name`: the same string, or for any other value the same JSON (the
+/// pointer `""` compares whole bodies, to show that a refused write
+/// changed nothing).
+///
+/// ```
+/// use scim_core::testing::{Scenario, checks::captured};
+/// use serde_json::json;
+///
+/// let mut s = Scenario::new("a refused write changes nothing");
+/// s.post("/Users", json!({"userName": "a"})).capture("id", "/id");
+/// s.get("/Users/{{id}}").capture("before", "");
+/// s.put("/Users/{{id}}", json!({"active": "maybe"})).status(400);
+/// s.get("/Users/{{id}}").check_with(captured("", "before"));
+/// ```
+///
+/// [`Scenario::capture`]: super::Scenario::capture
+#[must_use]
+pub fn captured(pointer: &str, name: &str) -> Check {
+    let (pointer, name) = (pointer.to_owned(), name.to_owned());
+    Box::new(move |r, vars| {
+        let want = vars
+            .get(&name)
+            .ok_or_else(|| format!("nothing was captured as {name}"))?;
+        let got = at(r, &pointer)?;
+        let same = match got {
+            Value::String(s) => s == want,
+            other => serde_json::from_str::<Value>(want).is_ok_and(|w| w == *other),
+        };
+        if same {
+            Ok(())
+        } else {
+            Err(format!(
+                "{pointer}: expected {{{{{name}}}}} = {want}, got {got}"
+            ))
+        }
+    })
+}
+
+/// The value at `field` (a JSON pointer inside each element) of every
+/// element of the array at `pointer`, in order, makes up `expected` (an
+/// array, `{{var}}` substituted). A missing array has no elements, an
+/// element without `field` gives `null`.
+///
+/// ```
+/// use scim_core::testing::{Scenario, checks::pluck};
+/// use serde_json::json;
+///
+/// let mut s = Scenario::new("sorted");
+/// s.get("/Users?sortBy=userName")
+///     .check_with(pluck("/Resources", "/userName", json!(["alice", "bob"])));
+/// ```
+#[must_use]
+pub fn pluck(pointer: &str, field: &str, expected: Value) -> Check {
+    let (pointer, field) = (pointer.to_owned(), field.to_owned());
+    Box::new(move |r, vars| {
+        let expected = substitute_json(&expected, vars);
+        let got: Vec<Value> = match r.json.pointer(&pointer) {
+            None => Vec::new(),
+            Some(Value::Array(a)) => a
+                .iter()
+                .map(|e| e.pointer(&field).cloned().unwrap_or(Value::Null))
+                .collect(),
+            Some(other) => return Err(format!("{pointer}: expected an array, got {other}")),
+        };
+        let got = Value::Array(got);
+        if got == expected {
+            Ok(())
+        } else {
+            Err(format!(
+                "{pointer}[*]{field}: expected {expected}, got {got}"
             ))
         }
     })

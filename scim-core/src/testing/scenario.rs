@@ -39,6 +39,31 @@ pub struct Reply {
     pub body: Bytes,
 }
 
+impl From<http::Response<Bytes>> for Reply {
+    /// A response as a scenario sees it: header names in lower case, the
+    /// body parsed as JSON where it is JSON. For tests that call a
+    /// service directly (from spawned tasks, say) and still want the
+    /// [`checks`](super::checks).
+    fn from(response: http::Response<Bytes>) -> Self {
+        let (parts, body) = response.into_parts();
+        Self {
+            status: parts.status.as_u16(),
+            json: serde_json::from_slice(&body).unwrap_or(Value::Null),
+            headers: parts
+                .headers
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.as_str().to_ascii_lowercase(),
+                        v.to_str().unwrap_or("").to_owned(),
+                    )
+                })
+                .collect(),
+            body,
+        }
+    }
+}
+
 impl Reply {
     /// A header's value (`name` in lower case).
     #[must_use]
@@ -57,6 +82,9 @@ pub type Vars = HashMap<String, String>;
 /// wrong. The functions of [`checks`](super::checks) return these.
 pub type Check = Box<dyn Fn(&Reply, &Vars) -> Result<(), String>>;
 
+/// How a capture reads its value from a reply.
+type Capture = Box<dyn Fn(&Reply) -> Option<String>>;
+
 /// One request and what is expected of its response.
 struct Step {
     method: String,
@@ -65,7 +93,8 @@ struct Step {
     body: Option<String>,
     status: Option<Vec<u16>>,
     checks: Vec<Check>,
-    captures: Vec<(String, String)>,
+    /// The name, what is read (for messages) and how.
+    captures: Vec<(String, String, Capture)>,
 }
 
 /// A named list of requests, each with its expectations, run over a
@@ -300,6 +329,19 @@ impl Scenario {
         })
     }
 
+    /// Expects a header to be exactly `value` (`{{var}}` placeholders
+    /// substituted), or with `None` to be absent.
+    pub fn expect_header(&mut self, name: &str, value: Option<&str>) -> &mut Self {
+        let (name, value) = (name.to_ascii_lowercase(), value.map(str::to_owned));
+        self.check_with(move |r, vars| {
+            let value = value.as_deref().map(|v| substitute(v, vars));
+            match r.header(&name) {
+                got if got == value.as_deref() => Ok(()),
+                got => Err(format!("header {name}: expected {value:?}, got {got:?}")),
+            }
+        })
+    }
+
     /// Expects a header to contain `text` (case-insensitively).
     pub fn header_contains(&mut self, name: &str, text: &str) -> &mut Self {
         let (name, text) = (name.to_ascii_lowercase(), text.to_ascii_lowercase());
@@ -326,11 +368,59 @@ impl Scenario {
         self
     }
 
-    /// Stores the value at `pointer` as `{{name}}` for later steps.
+    /// Stores the value at `pointer` as `{{name}}`: a string as it is, any
+    /// other value as JSON text (the pointer `""` captures the whole body;
+    /// [`checks::captured`] compares with it). Captures are taken once the
+    /// status is as expected and before the step's other checks, so these
+    /// and every later step may use them.
+    ///
+    /// [`checks::captured`]: super::checks::captured
     pub fn capture(&mut self, name: &str, pointer: &str) -> &mut Self {
+        let at = pointer.to_owned();
+        self.capture_from(name, &format!("at {pointer}"), move |r| {
+            r.json
+                .pointer(&at)
+                .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+        })
+    }
+
+    /// Stores a response header's value (an `ETag`, a `Location`) as
+    /// `{{name}}`, like [`Scenario::capture`].
+    pub fn capture_header(&mut self, name: &str, header: &str) -> &mut Self {
+        let header = header.to_ascii_lowercase();
+        let what = format!("in header {header}");
+        self.capture_from(name, &what, move |r| r.header(&header).map(str::to_owned))
+    }
+
+    /// Stores what `read` makes of the reply as `{{name}}` (the last
+    /// segment of a URL, say), like [`Scenario::capture`]; `None` fails the
+    /// step.
+    ///
+    /// ```
+    /// # use scim_core::testing::Scenario;
+    /// # let mut s = Scenario::new("bulk");
+    /// s.get("/Users").capture_with("first", |r| {
+    ///     let location = r.json.pointer("/Resources/0/meta/location")?.as_str()?;
+    ///     location.rsplit('/').next().map(str::to_owned)
+    /// });
+    /// ```
+    pub fn capture_with(
+        &mut self,
+        name: &str,
+        read: impl Fn(&Reply) -> Option<String> + 'static,
+    ) -> &mut Self {
+        self.capture_from(name, "in the reply", read)
+    }
+
+    fn capture_from(
+        &mut self,
+        name: &str,
+        what: &str,
+        read: impl Fn(&Reply) -> Option<String> + 'static,
+    ) -> &mut Self {
         self.last()
             .captures
-            .push((name.to_owned(), pointer.to_owned()));
+            .push((name.to_owned(), what.to_owned(), Box::new(read)));
         self
     }
 
@@ -372,22 +462,7 @@ impl Scenario {
             let req = req
                 .body(Bytes::from(body))
                 .unwrap_or_else(|e| panic!("{at}: not a valid request: {e}"));
-            let (parts, body) = transport.send(req).await.into_parts();
-            let reply = Reply {
-                status: parts.status.as_u16(),
-                json: serde_json::from_slice(&body).unwrap_or(Value::Null),
-                headers: parts
-                    .headers
-                    .iter()
-                    .map(|(k, v)| {
-                        (
-                            k.as_str().to_ascii_lowercase(),
-                            v.to_str().unwrap_or("").to_owned(),
-                        )
-                    })
-                    .collect(),
-                body,
-            };
+            let reply = Reply::from(transport.send(req).await);
             if let Some(expected) = &step.status {
                 assert!(
                     expected.contains(&reply.status),
@@ -396,20 +471,19 @@ impl Scenario {
                     String::from_utf8_lossy(&reply.body)
                 );
             }
+            for (name, what, read) in &step.captures {
+                let v = read(&reply).unwrap_or_else(|| {
+                    panic!(
+                        "{at}: nothing {what} to capture as {name}\nbody: {}",
+                        String::from_utf8_lossy(&reply.body)
+                    )
+                });
+                vars.insert(name.clone(), v);
+            }
             for check in &step.checks {
                 if let Err(e) = check(&reply, &vars) {
                     panic!("{at}: {e}\nbody: {}", String::from_utf8_lossy(&reply.body));
                 }
-            }
-            for (name, pointer) in &step.captures {
-                let v = reply
-                    .json
-                    .pointer(pointer)
-                    .unwrap_or_else(|| panic!("{at}: nothing at {pointer} to capture"));
-                vars.insert(
-                    name.clone(),
-                    v.as_str().map_or_else(|| v.to_string(), str::to_owned),
-                );
             }
             transcript.masked.push(masker.mask(&reply));
             transcript.replies.push(reply);
