@@ -226,7 +226,12 @@ fn text_from_elsewhere_is_read_and_answers_as_its_map_does() {
         let stored = StoredJson::from_text(&users, text).expect("a JSON object");
         assert_eq!(stored.as_str(), text);
         let from_door = Resource::new("u1", stored);
-        let from_map = Resource::new("u1", Attributes::from_json(text).unwrap().into_map());
+        // The same meta (timestamps) as `from_door`: only the attributes
+        // may make the two answers differ.
+        let from_map = Resource {
+            attributes: Attributes::from_json(text).unwrap().into_map().into(),
+            ..from_door.clone()
+        };
         let render = |r: &Resource| {
             scim_core::render::render(
                 &users,
