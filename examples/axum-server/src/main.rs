@@ -61,7 +61,14 @@ const ACME_USER: &str = "urn:acme:params:scim:schemas:extension:acme:2.0:User";
 async fn main() {
     // Logs: `RUST_LOG` (e.g. `RUST_LOG=debug`), by default info and above,
     // which shows scim-core's WARN/ERROR line for every failed request.
+    // Lines go through a writer thread that writes each burst at once, so
+    // that under load a request never waits for the terminal (lines beyond
+    // its queue of 128k are dropped, not waited for); the guard writes
+    // what is left when `main` returns.
+    let (log_writer, _log_guard) =
+        tracing_appender::non_blocking(std::io::BufWriter::new(std::io::stdout()));
     tracing_subscriber::fmt()
+        .with_writer(log_writer)
         .with_env_filter(
             EnvFilter::builder()
                 .with_default_directive(LevelFilter::INFO.into())
