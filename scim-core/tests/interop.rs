@@ -1,0 +1,84 @@
+//! What Entra ID, Okta and authentik still tripped on (issue 15): group
+//! names unique per tenant, the e-mail as the account key under linking,
+//! canonical values as suggestions, the manager's `$ref`, and errors in the
+//! order a client can act on them.
+
+use scim_core::testing::checks::{contains, error};
+use scim_core::testing::{Scenario, ServiceTransport};
+use scim_core::validate::Strictness;
+use scim_core::{Context, MemoryStore, ScimService};
+use serde_json::json;
+
+const BASE: &str = "https://app.example.com/scim/v2";
+
+/// The service called as the tenant `acme`, without authentication.
+fn transport(svc: ScimService) -> ServiceTransport {
+    ServiceTransport::new(svc).with_context(Context::new("acme"))
+}
+
+fn service() -> ScimService {
+    ScimService::builder(MemoryStore::new())
+        .base_url(BASE)
+        .build()
+}
+
+// ------------------------------------------------------- canonical values
+
+/// RFC 7643 §2.3.1: canonical values are suggestions; `emails[].type`
+/// `"personal"` and `"pager"` are stored as sent, and a value matching one
+/// in another case still takes its canonical case.
+#[tokio::test]
+async fn canonical_values_are_advisory_by_default() {
+    let mut s = Scenario::new("types outside the canonical list are kept");
+    s.post(
+        "/Users",
+        json!({"userName": "bjensen", "emails": [
+            {"value": "b@home.example", "type": "personal"},
+            {"value": "b@pager.example", "type": "pager"},
+            {"value": "b@work.example", "type": "WORK"}
+        ], "phoneNumbers": [{"value": "555", "type": "Pager"}]}),
+    )
+    .status(201)
+    .json("/emails/0/type", json!("personal"))
+    .json("/emails/1/type", json!("pager"))
+    .json("/emails/2/type", json!("work"))
+    .json("/phoneNumbers/0/type", json!("pager"))
+    .capture("id", "/id");
+    s.patch(
+        "/Users/{{id}}",
+        json!([{"op": "add", "path": "emails[type eq \"other-home\"].value", "value": "c@x.example"}]),
+    )
+    .status(200)
+    .json("/emails/3", json!({"value": "c@x.example", "type": "other-home"}));
+    s.get("/Users/{{id}}")
+        .status(200)
+        .json("/emails/1/type", json!("pager"));
+    s.run(&transport(service())).await;
+}
+
+/// Strict mode refuses a value outside the list, naming the allowed ones,
+/// and stores nothing; case still does not matter.
+#[tokio::test]
+async fn strict_canonical_values_name_the_allowed_ones() {
+    let svc = ScimService::builder(MemoryStore::new())
+        .base_url(BASE)
+        .strictness(Strictness::default().enforce_canonical(true))
+        .build();
+    let mut s = Scenario::new("strict canonical values");
+    s.post(
+        "/Users",
+        json!({"userName": "bjensen", "emails": [{"value": "b@x.example", "type": "pager"}]}),
+    )
+    .status(400)
+    .check_with(error(400, Some("invalidValue")))
+    .check_with(contains("/detail", "work, home, other"))
+    .check_with(contains("/detail", "pager"));
+    s.find("/Users", "userName eq \"bjensen\"", 0);
+    s.post(
+        "/Users",
+        json!({"userName": "bjensen", "emails": [{"value": "b@x.example", "type": "Home"}]}),
+    )
+    .status(201)
+    .json("/emails/0/type", json!("home"));
+    s.run(&transport(svc)).await;
+}
