@@ -82,3 +82,37 @@ async fn strict_canonical_values_name_the_allowed_ones() {
     .json("/emails/0/type", json!("home"));
     s.run(&transport(svc)).await;
 }
+
+// ------------------------------------------------------- order of errors
+
+/// A PATCH or PUT of a group that does not exist is 404 for the group,
+/// whatever its members: authentik re-creates a group it provisioned only
+/// after a 404.
+#[tokio::test]
+async fn an_unknown_group_is_404_before_its_unknown_members() {
+    let mut s = Scenario::new("unknown group, unknown member");
+    s.patch(
+        "/Groups/no-such-group",
+        json!([{"op": "add", "path": "members", "value": [{"value": "no-such-user"}]}]),
+    )
+    .status(404)
+    .check_with(error(404, None))
+    .check_with(contains("/detail", "no-such-group"));
+    s.put(
+        "/Groups/no-such-group",
+        json!({"displayName": "Sales", "members": [{"value": "no-such-user"}]}),
+    )
+    .status(404)
+    .check_with(error(404, None));
+    // A group that exists still gets 400 for the member.
+    s.post("/Groups", json!({"displayName": "Sales"}))
+        .status(201)
+        .capture("gid", "/id");
+    s.patch(
+        "/Groups/{{gid}}",
+        json!([{"op": "add", "path": "members", "value": [{"value": "no-such-user"}]}]),
+    )
+    .status(400)
+    .check_with(error(400, Some("invalidValue")));
+    s.run(&transport(service())).await;
+}
