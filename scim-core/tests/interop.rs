@@ -3,6 +3,7 @@
 //! canonical values as suggestions, the manager's `$ref`, and errors in the
 //! order a client can act on them.
 
+use scim_core::schema::{ResourceType, Uniqueness};
 use scim_core::testing::checks::{contains, error};
 use scim_core::testing::{Scenario, ServiceTransport};
 use scim_core::validate::Strictness;
@@ -115,4 +116,117 @@ async fn an_unknown_group_is_404_before_its_unknown_members() {
     .status(400)
     .check_with(error(400, Some("invalidValue")));
     s.run(&transport(service())).await;
+}
+
+// ------------------------------------------------------------ group names
+
+/// Group `displayName` is unique per tenant, ignoring case: 409
+/// `uniqueness` on create, on a PATCH rename and on PUT, and nothing
+/// changes. Entra matches groups by `displayName eq`; two matches stop its
+/// sync of the group.
+#[tokio::test]
+async fn group_names_are_unique_per_tenant() {
+    let mut s = Scenario::new("group displayName uniqueness");
+    s.post("/Groups", json!({"displayName": "Sales"}))
+        .status(201)
+        .capture("sales", "/id");
+    s.post(
+        "/Groups",
+        json!({"displayName": "SALES", "externalId": "g-2"}),
+    )
+    .status(409)
+    .check_with(error(409, Some("uniqueness")))
+    .check_with(contains("/detail", "displayName"));
+    s.find("/Groups", "displayName eq \"sales\"", 1);
+    s.post("/Groups", json!({"displayName": "Marketing"}))
+        .status(201)
+        .capture("marketing", "/id");
+    s.patch(
+        "/Groups/{{marketing}}",
+        json!([{"op": "replace", "path": "displayName", "value": "sales"}]),
+    )
+    .status(409)
+    .check_with(error(409, Some("uniqueness")));
+    s.patch(
+        "/Groups/{{marketing}}",
+        json!([{"op": "replace", "value": {"displayName": "Sales"}}]),
+    )
+    .status(409)
+    .check_with(error(409, Some("uniqueness")));
+    s.put("/Groups/{{marketing}}", json!({"displayName": "sALES"}))
+        .status(409)
+        .check_with(error(409, Some("uniqueness")));
+    s.get("/Groups/{{marketing}}")
+        .status(200)
+        .json("/displayName", json!("Marketing"));
+    // A group may change the case of its own name; a freed name is free.
+    s.patch(
+        "/Groups/{{sales}}",
+        json!([{"op": "replace", "path": "displayName", "value": "SALES"}]),
+    )
+    .status(204);
+    s.put(
+        "/Groups/{{marketing}}",
+        json!({"displayName": "Marketing EU"}),
+    )
+    .status(200);
+    s.post("/Groups", json!({"displayName": "marketing"}))
+        .status(201);
+    // /Schemas says so.
+    s.get("/Schemas/urn:ietf:params:scim:schemas:core:2.0:Group")
+        .status(200)
+        .json("/attributes/0/uniqueness", json!("server"));
+    s.run(&transport(service())).await;
+}
+
+/// An app whose teams may share a name serves Group with `displayName`
+/// uniqueness `none`.
+#[tokio::test]
+async fn group_name_uniqueness_can_be_turned_off() {
+    let svc = ScimService::builder(MemoryStore::new())
+        .base_url(BASE)
+        .resource_type(ResourceType::group().with_uniqueness("displayName", Uniqueness::None))
+        .build();
+    let mut s = Scenario::new("same-named teams");
+    s.post("/Groups", json!({"displayName": "Sales"}))
+        .status(201);
+    s.post("/Groups", json!({"displayName": "Sales"}))
+        .status(201);
+    s.find("/Groups", "displayName eq \"Sales\"", 2);
+    s.get("/Schemas/urn:ietf:params:scim:schemas:core:2.0:Group")
+        .status(200)
+        .json("/attributes/0/uniqueness", json!("none"));
+    s.run(&transport(svc)).await;
+}
+
+/// Two connections of one tenant share its group names, as they share
+/// `userName`s: the second one's create is 409, saying that another
+/// connection manages the group, and it cannot see or claim it.
+#[tokio::test]
+async fn group_names_are_shared_by_the_connections_of_a_tenant() {
+    let svc = service();
+    let mut s = Scenario::new("entra-eu creates Sales");
+    s.post("/Groups", json!({"displayName": "Sales"}))
+        .status(201);
+    s.run(
+        &ServiceTransport::new(svc.clone())
+            .with_context(Context::new("acme").with_connection("entra-eu")),
+    )
+    .await;
+    let mut s = Scenario::new("entra-us cannot create Sales too");
+    s.post("/Groups", json!({"displayName": "sales"}))
+        .status(409)
+        .check_with(error(409, Some("uniqueness")))
+        .check_with(contains("/detail", "another connection"));
+    s.find("/Groups", "displayName eq \"Sales\"", 0);
+    s.run(
+        &ServiceTransport::new(svc.clone())
+            .with_context(Context::new("acme").with_connection("entra-us")),
+    )
+    .await;
+    let mut s = Scenario::new("another tenant has its own names");
+    s.post("/Groups", json!({"displayName": "Sales"}))
+        .status(201);
+    s.run(&ServiceTransport::new(svc).with_context(Context::new("globex")))
+        .await;
 }

@@ -37,8 +37,9 @@ impl ScimService {
                 ..ListQuery::filtered(Some(filter), 10)
             }
         };
-        // Values of unique attributes (userName), then externalId.
-        let mut by_unique = Vec::new();
+        // Values of unique attributes (userName), then externalId; each
+        // match with the attribute and value it matched on, for the detail.
+        let mut by_unique: Vec<(String, &str, Resource)> = Vec::new();
         let schemas = std::iter::once((None, rtype.schema())).chain(
             rtype
                 .extensions()
@@ -65,28 +66,29 @@ impl ScimService {
                 if let Some(id) = ext {
                     path = path.with_uri(id.clone());
                 }
+                let label = path.to_string();
                 let (_, found) = self
                     .query(ctx, rtype, &lookup(path, value.to_owned()))
                     .await?;
-                by_unique.extend(found);
+                by_unique.extend(found.into_iter().map(|r| (label.clone(), value, r)));
             }
         }
-        if let Some(other) = by_unique
+        if let Some((path, value, other)) = by_unique
             .iter()
-            .find(|r| r.owner.as_deref().is_some_and(|o| o != me))
+            .find(|(_, _, r)| r.owner.as_deref().is_some_and(|o| o != me))
         {
             return Err(Error::new(
                 ErrorKind::Uniqueness,
                 format!(
-                    "another connection of this organization manages the {} with this value (id {}); it cannot be created or claimed here",
+                    "{path} {value:?} is taken: another connection of this organization manages the {} with this value (id {}); it cannot be created or claimed here",
                     rtype.id(),
                     other.id
                 ),
             ));
         }
-        if let Some(r) = by_unique
+        if let Some((_, _, r)) = by_unique
             .iter()
-            .find(|r| r.deleted && r.owner.as_deref() == Some(me))
+            .find(|(_, _, r)| r.deleted && r.owner.as_deref() == Some(me))
         {
             return Ok(Some((EventKind::Restored, r.clone())));
         }
@@ -107,7 +109,7 @@ impl ScimService {
         }
         let app_account = |r: &&Resource| r.owner.is_none() && !r.deleted;
         if policy.link_mode() == Link::UserName
-            && let Some(r) = by_unique.iter().find(app_account)
+            && let Some((_, _, r)) = by_unique.iter().find(|(_, _, r)| app_account(&r))
         {
             return Ok(Some((EventKind::Linked, r.clone())));
         }
@@ -123,7 +125,7 @@ impl ScimService {
                 return Ok(Some((EventKind::Linked, r.clone())));
             }
         }
-        if let Some(r) = by_unique.first() {
+        if let Some((path, value, r)) = by_unique.first() {
             let whose = if r.owner.is_none() {
                 "an account the app manages itself already has this value (turn on linking to adopt it)"
             } else {
@@ -131,7 +133,11 @@ impl ScimService {
             };
             return Err(Error::new(
                 ErrorKind::Uniqueness,
-                format!("{} conflicts: {whose}; id {}", rtype.id(), r.id),
+                format!(
+                    "{} conflicts on {path} {value:?}: {whose}; id {}",
+                    rtype.id(),
+                    r.id
+                ),
             ));
         }
         Ok(None)
