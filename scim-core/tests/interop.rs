@@ -3,12 +3,13 @@
 //! canonical values as suggestions, the manager's `$ref`, and errors in the
 //! order a client can act on them.
 
+use scim_core::policy::{Link, Policy};
 use scim_core::schema::{ResourceType, Uniqueness};
 use scim_core::testing::checks::{contains, error};
 use scim_core::testing::{Scenario, ServiceTransport};
 use scim_core::validate::Strictness;
-use scim_core::{Context, MemoryStore, ScimService};
-use serde_json::json;
+use scim_core::{Context, MemoryStore, Resource, ScimService};
+use serde_json::{Value, json};
 
 const BASE: &str = "https://app.example.com/scim/v2";
 
@@ -229,4 +230,79 @@ async fn group_names_are_shared_by_the_connections_of_a_tenant() {
         .status(201);
     s.run(&ServiceTransport::new(svc).with_context(Context::new("globex")))
         .await;
+}
+
+// ----------------------------------------------------- the account's key
+
+/// A service linking by `link`, with an account the app made itself
+/// (`app-kim`: userName `kim`, work e-mail `kim@acme.example`) in `acme`.
+async fn linking(link: Link) -> ScimService {
+    let svc = ScimService::builder(MemoryStore::new())
+        .base_url(BASE)
+        .policy(Policy::default().link(link))
+        .build();
+    let users = svc.resource_types()[0].clone();
+    let Value::Object(attrs) =
+        json!({"userName": "kim", "emails": [{"value": "kim@acme.example", "type": "work"}]})
+    else {
+        unreachable!("an object")
+    };
+    svc.store()
+        .create(
+            &Context::new("acme"),
+            &users,
+            Resource::new("app-kim", attrs),
+            Vec::new(),
+        )
+        .await
+        .expect("seeding the app account");
+    svc
+}
+
+fn idp_user(user_name: &str, email: &str) -> Value {
+    json!({"userName": user_name, "externalId": format!("ext-{user_name}"),
+           "emails": [{"value": email, "type": "work", "primary": true}]})
+}
+
+/// Under `Link::Email` the identifying e-mail is the account's key: a
+/// second identity-provider user claiming an e-mail already linked to an
+/// account, or held by another user of the connection, is 409 and nothing
+/// changes.
+#[tokio::test]
+async fn linking_by_email_keeps_one_account_per_email() {
+    let mut s = Scenario::new("second claim of a linked e-mail");
+    s.post("/Users", idp_user("kim.lee", "kim@acme.example"))
+        .status(201)
+        .json("/id", json!("app-kim"));
+    s.post("/Users", idp_user("k.lee", "KIM@acme.example"))
+        .status(409)
+        .check_with(error(409, Some("uniqueness")))
+        .check_with(contains("/detail", "kim@acme.example"))
+        .check_with(contains("/detail", "app-kim"));
+    s.find("/Users", "userName eq \"k.lee\"", 0);
+    s.find("/Users", "emails.value eq \"kim@acme.example\"", 1);
+    // Not linked to an app account: the first user's e-mail is taken too.
+    s.post("/Users", idp_user("ann", "ann@acme.example"))
+        .status(201);
+    s.post("/Users", idp_user("ann.b", "ann@acme.example"))
+        .status(409)
+        .check_with(error(409, Some("uniqueness")));
+    s.find("/Users", "emails.value eq \"ann@acme.example\"", 1);
+    s.run(&transport(linking(Link::Email).await)).await;
+}
+
+/// Under `Link::UserName` the `userName` is the key: a second user with
+/// the userName of a linked account is 409.
+#[tokio::test]
+async fn linking_by_user_name_keeps_one_account_per_user_name() {
+    let mut s = Scenario::new("second claim of a linked userName");
+    s.post("/Users", idp_user("kim", "kim.lee@acme.example"))
+        .status(201)
+        .json("/id", json!("app-kim"));
+    s.post("/Users", json!({"userName": "KIM", "externalId": "other"}))
+        .status(409)
+        .check_with(error(409, Some("uniqueness")))
+        .check_with(contains("/detail", "app-kim"));
+    s.find("/Users", "externalId eq \"other\"", 0);
+    s.run(&transport(linking(Link::UserName).await)).await;
 }

@@ -121,6 +121,30 @@ impl ScimService {
             let (_, found) = self
                 .query(ctx, rtype, &lookup(path, email.to_owned()))
                 .await?;
+            // The e-mail is the account's key: one that an identity
+            // provider's user holds already (linked or created, by any
+            // connection) is not claimed by a second one. The store's
+            // e-mail lookup matched any of the account's e-mails; only its
+            // identifying one counts.
+            if let Some(holder) = found.iter().find(|r| {
+                r.owner.is_some()
+                    && !r.deleted
+                    && crate::policy::identifying_email(r.attributes.map())
+                        .is_some_and(|e| e.eq_ignore_ascii_case(email))
+            }) {
+                let whose = if holder.owner.as_deref() == Some(me) {
+                    "another user of this connection"
+                } else {
+                    "a user another connection of this organization manages"
+                };
+                return Err(Error::new(
+                    ErrorKind::Uniqueness,
+                    format!(
+                        "e-mail {email:?} is taken: this organization links accounts by e-mail, and {whose} has it (id {}); give this user another e-mail or change the other user's",
+                        holder.id
+                    ),
+                ));
+            }
             if let Some(r) = found.iter().find(app_account) {
                 return Ok(Some((EventKind::Linked, r.clone())));
             }
