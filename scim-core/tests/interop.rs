@@ -306,3 +306,57 @@ async fn linking_by_user_name_keeps_one_account_per_user_name() {
     s.find("/Users", "externalId eq \"other\"", 0);
     s.run(&transport(linking(Link::UserName).await)).await;
 }
+
+// --------------------------------------------------------- manager's $ref
+
+/// The enterprise `manager` carries a computed `$ref` to the manager's
+/// resource, like `members` and `groups`, in every response; a `$ref` the
+/// client sent is replaced by the computed one.
+#[tokio::test]
+async fn the_manager_carries_its_ref() {
+    let ent = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+    let manager_ref = format!("{BASE}/Users/{{{{boss}}}}");
+    let mut s = Scenario::new("manager $ref");
+    s.post("/Users", json!({"userName": "boss"}))
+        .status(201)
+        .capture("boss", "/id");
+    s.post(
+        "/Users",
+        json!({"userName": "emp", ent: {"manager": {"value": "{{boss}}", "$ref": "https://elsewhere.example/x"}}}),
+    )
+    .status(201)
+    .json(&format!("/{ent}/manager/$ref"), json!(manager_ref))
+    .capture("emp", "/id");
+    s.get("/Users/{{emp}}")
+        .status(200)
+        .json(&format!("/{ent}/manager/$ref"), json!(manager_ref))
+        .json(&format!("/{ent}/manager/value"), json!("{{boss}}"));
+    s.get("/Users?filter=userName%20eq%20%22emp%22")
+        .status(200)
+        .json(
+            &format!("/Resources/0/{ent}/manager/$ref"),
+            json!(manager_ref),
+        );
+    s.get(&format!("/Users/{{{{emp}}}}?attributes={ent}:manager"))
+        .status(200)
+        .json(&format!("/{ent}/manager/$ref"), json!(manager_ref));
+    s.put(
+        "/Users/{{emp}}",
+        json!({"userName": "emp", ent: {"manager": "{{boss}}"}}),
+    )
+    .status(200)
+    .json(&format!("/{ent}/manager/$ref"), json!(manager_ref));
+    s.patch(
+        "/Users/{{emp}}",
+        json!([{"op": "replace", "path": format!("{ent}:manager"), "value": {"value": "{{boss}}"}}]),
+    )
+    .status(200)
+    .json(&format!("/{ent}/manager/$ref"), json!(manager_ref));
+    s.patch(
+        "/Users/{{emp}}?attributes=userName",
+        json!([{"op": "replace", "path": "displayName", "value": "E"}]),
+    )
+    .status(200)
+    .absent(&format!("/{ent}"));
+    s.run(&transport(service())).await;
+}

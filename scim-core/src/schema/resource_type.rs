@@ -293,6 +293,21 @@ impl ResourceType {
             .is_some_and(|m| m.eq_ignore_ascii_case(name))
     }
 
+    /// Whether the response computes `attr`'s `$ref` from its `value`: a
+    /// complex attribute (not a relation) with `value` and a `$ref` whose
+    /// reference types name this resource type, such as the enterprise
+    /// `manager` of a User.
+    pub(crate) fn computes_ref(&self, attr: &Attribute) -> bool {
+        attr.kind == super::AttributeType::Complex
+            && !self.is_relation(&attr.name)
+            && attr.sub_attribute("value").is_some()
+            && attr.sub_attribute("$ref").is_some_and(|r| {
+                r.reference_types
+                    .iter()
+                    .any(|t| t.eq_ignore_ascii_case(&self.id))
+            })
+    }
+
     /// Whether `name` is kept as a relation (members or member-of), not as
     /// an attribute of the resource.
     pub(crate) fn is_relation(&self, name: &str) -> bool {
