@@ -15,8 +15,9 @@ use crate::error::{Error, Result};
 use crate::resource::parse_datetime;
 use crate::schema::{Attribute, AttributeType, Mutability, ResourceType, Schema};
 
-/// How strictly bodies are checked against the schema.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How strictly bodies are checked against the schema. The default is
+/// lenient on both counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub struct Strictness {
     /// Refuse attributes no schema defines (400 `invalidSyntax`) instead of
@@ -46,15 +47,6 @@ impl Strictness {
     pub const fn enforce_canonical(mut self, enforce: bool) -> Self {
         self.enforce_canonical_values = enforce;
         self
-    }
-}
-
-impl Default for Strictness {
-    fn default() -> Self {
-        Self {
-            reject_unknown_attributes: false,
-            enforce_canonical_values: false,
-        }
     }
 }
 
