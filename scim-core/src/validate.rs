@@ -15,8 +15,9 @@ use crate::error::{Error, Result};
 use crate::resource::parse_datetime;
 use crate::schema::{Attribute, AttributeType, Mutability, ResourceType, Schema};
 
-/// How strictly bodies are checked against the schema.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How strictly bodies are checked against the schema. The default is
+/// lenient on both counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub struct Strictness {
     /// Refuse attributes no schema defines (400 `invalidSyntax`) instead of
@@ -24,8 +25,11 @@ pub struct Strictness {
     /// app never registered, and refusing them fails every sync.
     pub reject_unknown_attributes: bool,
     /// Refuse values outside an attribute's `canonicalValues` (400
-    /// `invalidValue`). On by default; values matching one in another case
-    /// are stored in the canonical case either way.
+    /// `invalidValue` naming the allowed ones). Off by default: RFC 7643
+    /// §2.3.1 makes canonical values suggestions a client MAY use, and
+    /// identity providers send others (`emails[].type` `"personal"`).
+    /// Either way, a value matching one in another case (`"Work"`) is
+    /// stored in the canonical case.
     pub enforce_canonical_values: bool,
 }
 
@@ -37,21 +41,12 @@ impl Strictness {
         self
     }
 
-    /// The same, with canonical values enforced (`true`) or only
-    /// normalized.
+    /// The same, with canonical values enforced (`true`: values outside
+    /// the list are refused) or only normalized (`false`, the default).
     #[must_use]
     pub const fn enforce_canonical(mut self, enforce: bool) -> Self {
         self.enforce_canonical_values = enforce;
         self
-    }
-}
-
-impl Default for Strictness {
-    fn default() -> Self {
-        Self {
-            reject_unknown_attributes: false,
-            enforce_canonical_values: true,
-        }
     }
 }
 

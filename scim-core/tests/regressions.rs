@@ -8,7 +8,7 @@
 //!   visibility (soft delete, connections) applied by the service;
 //! * `schemas` names only the extensions a projection kept;
 //! * a PATCH that creates an element from its filter validates the
-//!   filter's values like any input (canonical `type`).
+//!   filter's values like any input (canonical `type`, in strict mode).
 
 use scim_core::eval::sort;
 use scim_core::patch::{PatchRequest, apply};
@@ -128,23 +128,28 @@ fn schemas_of_a_projection_do_not_name_an_excluded_extension() {
 #[test]
 fn patch_upsert_by_filter_enforces_canonical_values() {
     let users = ResourceType::user();
-    let user = normalize(&users, json!({"userName": "b"}), Strictness::default()).unwrap();
+    let strict = Strictness::default().enforce_canonical(true);
+    let user = normalize(&users, json!({"userName": "b"}), strict).unwrap();
     let req = PatchRequest::parse(&json!({"Operations": [
         {"op": "add", "path": "emails[type eq \"pager\"].value", "value": "b@x.com"}
     ]}))
     .unwrap();
-    // The same value in a POST body is refused with invalidValue.
+    // In strict mode, the same value in a POST body is refused with
+    // invalidValue.
     assert!(
         normalize(
             &users,
             json!({"userName": "b", "emails": [{"type": "pager", "value": "b@x.com"}]}),
-            Strictness::default()
+            strict
         )
         .is_err()
     );
-    let out = apply(&users, &user, &req.operations, Strictness::default());
+    let out = apply(&users, &user, &req.operations, strict);
     assert!(
         out.is_err(),
-        "PATCH accepted a non-canonical emails.type: {out:?}"
+        "PATCH accepted a non-canonical emails.type in strict mode: {out:?}"
     );
+    // By default both keep it (canonical values are suggestions).
+    let out = apply(&users, &user, &req.operations, Strictness::default()).unwrap();
+    assert_eq!(out["emails"][0]["type"], "pager");
 }

@@ -39,10 +39,12 @@ fn expected(mut example: Value) -> Value {
     obj.remove("groups");
     obj.remove("members");
     if let Some(ext) = obj.get_mut("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User") {
-        ext["manager"]
-            .as_object_mut()
-            .unwrap()
-            .remove("displayName");
+        let manager = ext["manager"].as_object_mut().unwrap();
+        manager.remove("displayName");
+        // The server computes `$ref` from `value`, absolute (the example's
+        // is relative).
+        let url = format!("{BASE}/Users/{}", manager["value"].as_str().unwrap());
+        manager.insert("$ref".to_owned(), Value::String(url));
     }
     example
 }

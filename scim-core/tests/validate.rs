@@ -263,29 +263,38 @@ fn multi_valued_attributes_take_a_single_value_and_keep_one_primary() {
 // ---- canonical values ----
 
 #[test]
-fn canonical_values_are_normalised_or_refused() {
+fn canonical_values_are_normalised_kept_or_refused() {
     let attrs = ok(
         json!({"userName": "b", "emails": [{"value": "a@x.com", "type": "Work"}],
                           "phoneNumbers": [{"value": "1", "type": "MOBILE"}]}),
     );
     assert_eq!(attrs["emails"][0]["type"], "work");
     assert_eq!(attrs["phoneNumbers"][0]["type"], "mobile");
-    let err = user(json!({"userName": "b", "emails": [{"value": "a@x.com", "type": "pager"}]}))
-        .unwrap_err();
+    // By default, suggestions (RFC 7643 §2.3.1): kept as sent.
+    let attrs = ok(json!({"userName": "b", "emails": [{"value": "a@x.com", "type": "Pager"}]}));
+    assert_eq!(attrs["emails"][0]["type"], "Pager");
+    let attrs = device(json!({"serial": "s", "state": "lost"})).unwrap();
+    assert_eq!(attrs["state"], "lost");
+    // Strict: refused, naming the attribute and the allowed values.
+    let strict = Strictness::default().enforce_canonical(true);
+    let err = normalize(
+        &ResourceType::user(),
+        json!({"userName": "b", "emails": [{"value": "a@x.com", "type": "pager"}]}),
+        strict,
+    )
+    .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidValue);
     assert!(err.detail().contains("emails.type"), "{}", err.detail());
-    // Not enforced: kept as sent.
-    let lenient = Strictness::default().enforce_canonical(false);
-    let attrs = normalize(
-        &ResourceType::user(),
-        json!({"userName": "b", "emails": [{"value": "a@x.com", "type": "Pager"}]}),
-        lenient,
-    )
-    .unwrap();
-    assert_eq!(attrs["emails"][0]["type"], "Pager");
+    assert!(
+        err.detail().contains("work, home, other"),
+        "{}",
+        err.detail()
+    );
     let attrs = device(json!({"serial": "s", "state": "RETIRED"})).unwrap();
     assert_eq!(attrs["state"], "retired");
-    assert!(device(json!({"serial": "s", "state": "lost"})).is_err());
+    let with_ext = json!({"serial": "s", "state": "lost",
+        DEVICE_EXT: {"site": "x"}});
+    assert!(normalize(&devices(false), with_ext, strict).is_err());
 }
 
 // ---- read-only, immutable ----

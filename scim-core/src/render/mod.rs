@@ -149,7 +149,17 @@ impl<'a> Rendered<'a> {
                 value,
                 selection,
             };
-            if let AttrValue::Raw(raw) = entry.value
+            if self.rtype.computes_ref(attr) {
+                // The manager's `$ref`, computed here as `members`' is.
+                let value = match entry.value {
+                    AttrValue::Raw(raw) => serde_json::from_str(raw).ok(),
+                    AttrValue::Ref(v) => Some(v.clone()),
+                    AttrValue::Own(v) => Some(v),
+                };
+                let Some(mut value) = value else { continue };
+                self.add_refs(&mut value);
+                entry.value = AttrValue::Own(value);
+            } else if let AttrValue::Raw(raw) = entry.value
                 && !self.copied_as_stored(&entry, raw)
             {
                 // Not writable as stored (a sub-attribute to leave out, or
@@ -169,6 +179,40 @@ impl<'a> Rendered<'a> {
 }
 
 impl Rendered<'_> {
+    /// Sets `$ref` on each object of `value` (one, or a list) with a string
+    /// `value`: the URL of that resource of this type.
+    fn add_refs(&self, value: &mut Value) {
+        let items = match value {
+            Value::Array(items) => items.as_mut_slice(),
+            other => std::slice::from_mut(other),
+        };
+        for item in items {
+            if let Some(obj) = item.as_object_mut()
+                && let Some(id) = obj.get("value").and_then(Value::as_str)
+            {
+                let url = location(self.base, self.rtype, id);
+                obj.insert("$ref".to_owned(), Value::String(url));
+            }
+        }
+    }
+
+    /// Whether stored `json` holding `extensions` (`Layout::whole`'s bits)
+    /// may have an attribute whose `$ref` is computed: then it is not
+    /// copied whole. Only the name is looked for in the text, so a value
+    /// that merely contains it costs a field-by-field write, nothing more.
+    fn may_compute_refs(&self, json: &str, extensions: u64) -> bool {
+        let core = std::iter::once(&**self.rtype.schema());
+        let present = (self.rtype.extensions().iter().enumerate())
+            .filter(|(i, _)| extensions >> i & 1 == 1)
+            .map(|(_, e)| &*e.schema);
+        core.chain(present).any(|schema| {
+            schema
+                .attributes
+                .iter()
+                .any(|a| self.rtype.computes_ref(a) && json.contains(&*a.name))
+        })
+    }
+
     /// Writes `meta` straight from the resource (no intermediate strings).
     fn write_meta(&self, out: &mut Vec<u8>, entry: &Entry<'_>) {
         let meta = &self.resource.meta;
@@ -236,6 +280,7 @@ impl Rendered<'_> {
     pub(crate) fn write_json(&self, out: &mut Vec<u8>) {
         if self.projection.is_all()
             && let Some((json, extensions)) = whole_copy::whole(&self.resource.attributes)
+            && !self.may_compute_refs(json, extensions)
             && self.write_whole(out, json, extensions)
         {
             return;

@@ -245,7 +245,11 @@ fn everything_by_default_but_what_is_never_returned() {
     assert_eq!(out["schemas"], json!([USER, ENTERPRISE_USER]));
     assert_eq!(out["meta"]["location"], format!("{BASE}/Users/u1"));
     assert_eq!(out["meta"]["resourceType"], "User");
-    assert_eq!(out[ENTERPRISE_USER]["manager"], json!({"value": "m-1"}));
+    // `$ref` computed from `value`, as `members`' is.
+    assert_eq!(
+        out[ENTERPRISE_USER]["manager"],
+        json!({"value": "m-1", "$ref": format!("{BASE}/Users/m-1")})
+    );
 }
 
 #[test]
@@ -287,7 +291,8 @@ fn attributes_with_extension_names() {
     let (out, _) = show(Some(ENTERPRISE_USER), None);
     assert_eq!(
         out[ENTERPRISE_USER],
-        json!({"employeeNumber": "701984", "department": "Tours", "manager": {"value": "m-1"}})
+        json!({"employeeNumber": "701984", "department": "Tours",
+               "manager": {"value": "m-1", "$ref": format!("{BASE}/Users/m-1")}})
     );
     assert!(out.get("userName").is_none());
     // Unqualified extension attribute names work too.
@@ -316,7 +321,8 @@ fn excluded_attributes_drop_what_they_name() {
     assert!(out.get("title").is_none());
     assert_eq!(
         out[ENTERPRISE_USER],
-        json!({"employeeNumber": "701984", "manager": {"value": "m-1"}})
+        json!({"employeeNumber": "701984",
+               "manager": {"value": "m-1", "$ref": format!("{BASE}/Users/m-1")}})
     );
     let (out, _) = show(None, Some(ENTERPRISE_USER));
     assert!(out.get(ENTERPRISE_USER).is_none());

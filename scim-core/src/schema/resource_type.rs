@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use scim_filter::AttrPath;
 
-use super::{Attribute, Schema, common_attributes, find};
+use super::{Attribute, Schema, Uniqueness, common_attributes, find};
 
 /// A schema extension of a resource type.
 #[derive(Debug, Clone)]
@@ -87,13 +87,73 @@ impl ResourceType {
     }
 
     /// The RFC 7643 Group resource type at `/Groups`, with `members` kept as
-    /// memberships and `displayName` and `externalId` as lookup attributes.
+    /// memberships, `displayName` and `externalId` as lookup attributes,
+    /// and `displayName` unique per tenant (uniqueness `server`, compared
+    /// ignoring case): Entra ID matches groups by `displayName eq`, and two
+    /// matches stop its sync of the group. For an app that allows
+    /// same-named groups, serve
+    /// `ResourceType::group().with_uniqueness("displayName", Uniqueness::None)`.
+    ///
+    /// [`Uniqueness::None`]: super::Uniqueness::None
     #[must_use]
     pub fn group() -> Self {
         Self::new("Group", "/Groups", Schema::group())
             .with_description("Group")
             .with_members_attribute("members")
             .with_lookup_attributes(["displayName", "externalId"])
+            .with_uniqueness("displayName", Uniqueness::Server)
+    }
+
+    /// The same resource type with `uniqueness` for the attribute at
+    /// `path` (`displayName`, or an extension's attribute with its URN):
+    /// stores keep values of attributes with uniqueness `server` or
+    /// `global` unique per tenant, and `/Schemas` says so. The schema is
+    /// copied; the one given to [`ResourceType::new`] is left alone.
+    ///
+    /// ```
+    /// use scim_core::schema::{ResourceType, Uniqueness};
+    ///
+    /// // An app whose teams may share a name.
+    /// let groups = ResourceType::group().with_uniqueness("displayName", Uniqueness::None);
+    /// # let _ = groups;
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// When `path` names no attribute of the core schema or an extension
+    /// (configuration written in code), or a sub-attribute.
+    #[must_use]
+    pub fn with_uniqueness(mut self, path: &str, uniqueness: Uniqueness) -> Self {
+        let parsed = scim_filter::parse_attr_path(path)
+            .unwrap_or_else(|e| panic!("invalid attribute path {path:?}: {e}"));
+        assert!(
+            parsed.sub_attr.is_none(),
+            "uniqueness is set on attributes, not sub-attributes ({path:?})"
+        );
+        let Some(resolved) = self.resolve(&parsed).filter(|r| !r.common) else {
+            panic!("{path:?} names no attribute of resource type {}", self.id)
+        };
+        let schema_id = resolved.extension.map(|e| e.id.clone());
+        let name = resolved.attr.name.clone();
+        let schema = match &schema_id {
+            None => &mut self.schema,
+            Some(id) => {
+                &mut self
+                    .extensions
+                    .iter_mut()
+                    .find(|e| e.schema.id == *id)
+                    .expect("BUG: a resolved extension is served")
+                    .schema
+            }
+        };
+        if let Some(attr) = Arc::make_mut(schema)
+            .attributes
+            .iter_mut()
+            .find(|a| a.name == name)
+        {
+            attr.uniqueness = uniqueness;
+        }
+        self
     }
 
     /// The same resource type with a description.
@@ -231,6 +291,21 @@ impl ResourceType {
         self.member_of
             .as_deref()
             .is_some_and(|m| m.eq_ignore_ascii_case(name))
+    }
+
+    /// Whether the response computes `attr`'s `$ref` from its `value`: a
+    /// complex attribute (not a relation) with `value` and a `$ref` whose
+    /// reference types name this resource type, such as the enterprise
+    /// `manager` of a User.
+    pub(crate) fn computes_ref(&self, attr: &Attribute) -> bool {
+        attr.kind == super::AttributeType::Complex
+            && !self.is_relation(&attr.name)
+            && attr.sub_attribute("value").is_some()
+            && attr.sub_attribute("$ref").is_some_and(|r| {
+                r.reference_types
+                    .iter()
+                    .any(|t| t.eq_ignore_ascii_case(&self.id))
+            })
     }
 
     /// Whether `name` is kept as a relation (members or member-of), not as

@@ -37,8 +37,9 @@ impl ScimService {
                 ..ListQuery::filtered(Some(filter), 10)
             }
         };
-        // Values of unique attributes (userName), then externalId.
-        let mut by_unique = Vec::new();
+        // Values of unique attributes (userName), then externalId; each
+        // match with the attribute and value it matched on, for the detail.
+        let mut by_unique: Vec<(String, &str, Resource)> = Vec::new();
         let schemas = std::iter::once((None, rtype.schema())).chain(
             rtype
                 .extensions()
@@ -65,28 +66,29 @@ impl ScimService {
                 if let Some(id) = ext {
                     path = path.with_uri(id.clone());
                 }
+                let label = path.to_string();
                 let (_, found) = self
                     .query(ctx, rtype, &lookup(path, value.to_owned()))
                     .await?;
-                by_unique.extend(found);
+                by_unique.extend(found.into_iter().map(|r| (label.clone(), value, r)));
             }
         }
-        if let Some(other) = by_unique
+        if let Some((path, value, other)) = by_unique
             .iter()
-            .find(|r| r.owner.as_deref().is_some_and(|o| o != me))
+            .find(|(_, _, r)| r.owner.as_deref().is_some_and(|o| o != me))
         {
             return Err(Error::new(
                 ErrorKind::Uniqueness,
                 format!(
-                    "another connection of this organization manages the {} with this value (id {}); it cannot be created or claimed here",
+                    "{path} {value:?} is taken: another connection of this organization manages the {} with this value (id {}); it cannot be created or claimed here",
                     rtype.id(),
                     other.id
                 ),
             ));
         }
-        if let Some(r) = by_unique
+        if let Some((_, _, r)) = by_unique
             .iter()
-            .find(|r| r.deleted && r.owner.as_deref() == Some(me))
+            .find(|(_, _, r)| r.deleted && r.owner.as_deref() == Some(me))
         {
             return Ok(Some((EventKind::Restored, r.clone())));
         }
@@ -107,7 +109,7 @@ impl ScimService {
         }
         let app_account = |r: &&Resource| r.owner.is_none() && !r.deleted;
         if policy.link_mode() == Link::UserName
-            && let Some(r) = by_unique.iter().find(app_account)
+            && let Some((_, _, r)) = by_unique.iter().find(|(_, _, r)| app_account(&r))
         {
             return Ok(Some((EventKind::Linked, r.clone())));
         }
@@ -119,11 +121,35 @@ impl ScimService {
             let (_, found) = self
                 .query(ctx, rtype, &lookup(path, email.to_owned()))
                 .await?;
+            // The e-mail is the account's key: one that an identity
+            // provider's user holds already (linked or created, by any
+            // connection) is not claimed by a second one. The store's
+            // e-mail lookup matched any of the account's e-mails; only its
+            // identifying one counts.
+            if let Some(holder) = found.iter().find(|r| {
+                r.owner.is_some()
+                    && !r.deleted
+                    && crate::policy::identifying_email(r.attributes.map())
+                        .is_some_and(|e| e.eq_ignore_ascii_case(email))
+            }) {
+                let whose = if holder.owner.as_deref() == Some(me) {
+                    "another user of this connection"
+                } else {
+                    "a user another connection of this organization manages"
+                };
+                return Err(Error::new(
+                    ErrorKind::Uniqueness,
+                    format!(
+                        "e-mail {email:?} is taken: this organization links accounts by e-mail, and {whose} has it (id {}); give this user another e-mail or change the other user's",
+                        holder.id
+                    ),
+                ));
+            }
             if let Some(r) = found.iter().find(app_account) {
                 return Ok(Some((EventKind::Linked, r.clone())));
             }
         }
-        if let Some(r) = by_unique.first() {
+        if let Some((path, value, r)) = by_unique.first() {
             let whose = if r.owner.is_none() {
                 "an account the app manages itself already has this value (turn on linking to adopt it)"
             } else {
@@ -131,7 +157,11 @@ impl ScimService {
             };
             return Err(Error::new(
                 ErrorKind::Uniqueness,
-                format!("{} conflicts: {whose}; id {}", rtype.id(), r.id),
+                format!(
+                    "{} conflicts on {path} {value:?}: {whose}; id {}",
+                    rtype.id(),
+                    r.id
+                ),
             ));
         }
         Ok(None)

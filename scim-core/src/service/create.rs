@@ -68,7 +68,7 @@ impl ScimService {
         let members = if members.is_empty() {
             members
         } else {
-            boxed(self.visible_members(ctx, members)).await?
+            boxed(self.visible_members(ctx, members, None)).await?
         };
         // Matching a create against existing accounts costs store queries,
         // and most creates match nothing. Look first only where a match can
@@ -132,10 +132,17 @@ impl ScimService {
 
     /// Resolves members to add: each must be a resource this connection
     /// can see; fills in its type.
+    ///
+    /// `target` is the resource a write adds them to (its type and id):
+    /// when a member is refused and the target does not exist for this
+    /// connection either, the answer is the target's 404, the error a
+    /// client acts on first (authentik re-creates the group). It is looked
+    /// up only then.
     pub(super) async fn visible_members(
         &self,
         ctx: &Context,
         members: Vec<Member>,
+        target: Option<(&ResourceType, &str)>,
     ) -> Result<Vec<Member>> {
         let me = owner(ctx);
         let mut out = Vec::with_capacity(members.len());
@@ -149,6 +156,9 @@ impl ScimService {
                     out.push(m);
                     continue 'member;
                 }
+            }
+            if let Some((rtype, id)) = target {
+                self.get_visible(ctx, rtype, id).await?;
             }
             return Err(Error::invalid_value(format!(
                 "member {:?} does not exist (or another connection manages it)",

@@ -36,7 +36,8 @@ impl ScimService {
             changes.push(MemberChange::RemoveAll);
             if !new_members.is_empty() {
                 changes.push(MemberChange::Add(
-                    self.visible_members(ctx, new_members).await?,
+                    self.visible_members(ctx, new_members, Some((rtype, id)))
+                        .await?,
                 ));
             }
         }
@@ -87,14 +88,13 @@ impl ScimService {
         let accept_passwords = self.inner.config.accept_passwords;
         let policy = self.policy(ctx);
         let split = members::split(rtype, request.operations, strictness)?;
-        let mut member_changes = self
-            .resolve_member_changes(ctx, rtype, id, &split.members)
-            .await?;
-        for change in &mut member_changes {
-            if let MemberChange::Add(list) = change {
-                *list = self.visible_members(ctx, std::mem::take(list)).await?;
-            }
-        }
+        // Boxed (see `boxed`), and only for a PATCH with member
+        // operations: the others' future stays small.
+        let member_changes = if split.members.is_empty() {
+            Vec::new()
+        } else {
+            boxed(self.plan_member_changes(ctx, rtype, id, &split.members)).await?
+        };
         // Boxed, like `emit_update` below (see `boxed`): the patch's future
         // stays inside the small-size cache.
         let (old, resource, member_changes) =
@@ -134,5 +134,25 @@ impl ScimService {
             Origin::Stored,
         )
         .await
+    }
+
+    /// A PATCH's member operations as store changes, with the members to
+    /// add resolved (see [`ScimService::visible_members`]).
+    async fn plan_member_changes(
+        &self,
+        ctx: &Context,
+        rtype: &ResourceType,
+        id: &str,
+        ops: &[members::MemberOp],
+    ) -> Result<Vec<MemberChange>> {
+        let mut changes = self.resolve_member_changes(ctx, rtype, id, ops).await?;
+        for change in &mut changes {
+            if let MemberChange::Add(list) = change {
+                *list = self
+                    .visible_members(ctx, std::mem::take(list), Some((rtype, id)))
+                    .await?;
+            }
+        }
+        Ok(changes)
     }
 }

@@ -184,6 +184,18 @@ impl<'s, S: Store> Kit<'s, S> {
         .await
     }
 
+    pub(super) async fn rename_group(&self, id: &str, name: &str) -> Result<Resource> {
+        self.update(
+            &self.groups,
+            Update {
+                attributes: Some(attrs(&self.groups, &json!({"displayName": name}))),
+                last_modified: later(1),
+                ..Update::new(id)
+            },
+        )
+        .await
+    }
+
     pub(super) async fn change_members(
         &self,
         group: &str,

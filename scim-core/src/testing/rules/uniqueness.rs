@@ -2,6 +2,10 @@
 //! (uniqueness `server`, not `caseExact`) is unique ignoring case on create
 //! and on update (409 `uniqueness`, nothing changed); a resource may change
 //! the case of its own value; deleted and renamed values are free again.
+//! The same holds for a group's `displayName` (uniqueness `server` in
+//! [`ResourceType::group`](crate::schema::ResourceType::group)), so that a
+//! store that enforces what the schema says gets it without a line of its
+//! own.
 
 use serde_json::json;
 
@@ -84,4 +88,39 @@ pub(crate) async fn uniqueness<S: Store>(store: &S) {
     kit.ok("delete", r);
     let r = kit.create_user_in(&kit.ctx, "bjensen@example.com").await;
     kit.ok("create of a userName freed by a delete", r);
+
+    group_names(&kit).await;
+}
+
+/// A group's `displayName`: unique ignoring case on create and on rename;
+/// a group may change the case of its own name; a freed name is free.
+async fn group_names<S: Store>(kit: &Kit<'_, S>) {
+    let groups = &kit.groups;
+    let sales = kit.group("Sales", &[]).await;
+    let r = kit.create_group_in(&kit.ctx, "SALES", &[]).await;
+    kit.err(
+        "create of a group displayName differing only in case",
+        r,
+        ErrorKind::Uniqueness,
+    );
+    let marketing = kit.group("Marketing", &[]).await;
+    let r = kit.rename_group(&marketing.id, "sales").await;
+    kit.err(
+        "rename of a group to another group's displayName (other case)",
+        r,
+        ErrorKind::Uniqueness,
+    );
+    kit.unchanged(groups, &marketing, "a rename refused for uniqueness")
+        .await;
+    kit.unchanged(groups, &sales, "another group's refused rename")
+        .await;
+    let r = kit.rename_group(&sales.id, "SALES").await;
+    kit.ok(
+        "rename of a group to its own displayName in another case",
+        r,
+    );
+    let r = kit.store.delete(&kit.ctx, groups, &sales.id, None).await;
+    kit.ok("delete of a group", r);
+    let r = kit.create_group_in(&kit.ctx, "Sales", &[]).await;
+    kit.ok("create of a group displayName freed by a delete", r);
 }
