@@ -2,7 +2,7 @@
 //! the answer RFC 7644 asks for: an RFC 7644 §3.12 error body with the
 //! right status and `scimType`, and nothing changed by a refused request.
 
-use scim_core::testing::checks::len;
+use scim_core::testing::checks::{error, len};
 use scim_core::testing::{Scenario, ServiceTransport};
 use scim_core::{Context, MemoryStore, ScimService};
 use serde_json::{Value, json};
@@ -84,5 +84,54 @@ async fn forty_thousand_emails_are_near_linear() {
     )
     .status(201)
     .json("/emails", json!([{"value": "z@x"}, {"value": "y@x"}]));
+    s.run(&transport()).await;
+}
+
+/// `If-None-Match` on a write: a tag naming the current version, or `*`
+/// (the resource exists), fails the condition: 412, nothing changes (RFC
+/// 9110 §13.1.2). Another version's tag lets the write through. GET keeps
+/// its 304.
+#[tokio::test]
+async fn if_none_match_on_writes_is_412() {
+    let mut s = Scenario::new("If-None-Match on PUT, PATCH and DELETE");
+    s.post("/Users", json!({"userName": "alice", "active": true}))
+        .status(201)
+        .capture("id", "/id")
+        .capture("etag", "/meta/version");
+    for tag in ["*", "{{etag}}", "W/\"nope\", {{etag}}"] {
+        s.delete("/Users/{{id}}")
+            .header("if-none-match", Some(tag))
+            .status(412)
+            .check_with(error(412, None));
+        s.put("/Users/{{id}}", json!({"userName": "bob"}))
+            .header("if-none-match", Some(tag))
+            .status(412)
+            .check_with(error(412, None));
+        s.patch(
+            "/Users/{{id}}",
+            json!([{"op": "replace", "path": "active", "value": false}]),
+        )
+        .header("if-none-match", Some(tag))
+        .status(412)
+        .check_with(error(412, None));
+    }
+    s.get("/Users/{{id}}")
+        .header("if-none-match", Some("{{etag}}"))
+        .status(304);
+    s.get("/Users/{{id}}")
+        .status(200)
+        .json("/userName", json!("alice"))
+        .json("/active", json!(true))
+        .json("/meta/version", json!("{{etag}}"));
+    s.patch(
+        "/Users/{{id}}",
+        json!([{"op": "replace", "path": "active", "value": false}]),
+    )
+    .header("if-none-match", Some("W/\"other\""))
+    .status(200)
+    .json("/active", json!(false));
+    s.delete("/Users/{{id}}")
+        .header("if-none-match", Some("W/\"other\""))
+        .status(204);
     s.run(&transport()).await;
 }

@@ -44,6 +44,12 @@ impl Req<'_> {
             .get(header::IF_MATCH)
             .and_then(|v| v.to_str().ok())
     }
+
+    pub(super) fn if_none_match(&self) -> Option<&str> {
+        self.headers
+            .get(header::IF_NONE_MATCH)
+            .and_then(|v| v.to_str().ok())
+    }
 }
 
 impl ScimService {
