@@ -135,3 +135,40 @@ async fn if_none_match_on_writes_is_412() {
         .status(204);
     s.run(&transport()).await;
 }
+
+/// A path into a sub-attribute of a simple attribute names nothing: 400
+/// `invalidPath` naming the path, not a silent 200.
+#[tokio::test]
+async fn a_sub_attribute_of_a_simple_attribute_is_invalid_path() {
+    let mut s = Scenario::new("userName.foo and active.value");
+    s.post("/Users", json!({"userName": "alice", "active": true}))
+        .status(201)
+        .capture("id", "/id");
+    s.patch(
+        "/Users/{{id}}",
+        json!([{"op": "add", "path": "userName.foo", "value": "x"}]),
+    )
+    .status(400)
+    .check_with(error(400, Some("invalidPath")))
+    .check(|r| match r.json["detail"].as_str() {
+        Some(d) if d.contains("userName.foo") => Ok(()),
+        other => Err(format!("the detail does not name the path: {other:?}")),
+    });
+    s.patch(
+        "/Users/{{id}}",
+        json!([{"op": "replace", "path": "active.value", "value": false}]),
+    )
+    .status(400)
+    .check_with(error(400, Some("invalidPath")));
+    s.patch(
+        "/Users/{{id}}",
+        json!([{"op": "remove", "path": "urn:ietf:params:scim:schemas:core:2.0:User:userName.foo"}]),
+    )
+    .status(400)
+    .check_with(error(400, Some("invalidPath")));
+    s.get("/Users/{{id}}")
+        .status(200)
+        .json("/userName", json!("alice"))
+        .json("/active", json!(true));
+    s.run(&transport()).await;
+}

@@ -75,6 +75,23 @@ impl<'a> Engine<'a> {
     /// they are a `mutability` error.
     fn resolve(&self, path: &AttrPath, lenient_read_only: bool) -> Result<Option<Target<'a>>> {
         let Some(r) = self.rtype.resolve(path) else {
+            // `userName.foo`: a simple attribute has no sub-attributes, so
+            // the path can never name anything (not an unknown attribute
+            // a lenient server may ignore).
+            if let Some(sub) = path.sub_attr.as_deref()
+                && let Some(parent) =
+                    self.rtype
+                        .resolve_parts(path.uri.as_deref(), &path.name, None)
+                && parent.attr.kind != AttributeType::Complex
+            {
+                return Err(Error::new(
+                    ErrorKind::InvalidPath,
+                    format!(
+                        "invalid path \"{path}\": {} is a simple attribute, it has no sub-attribute {sub:?}",
+                        parent.attr.name
+                    ),
+                ));
+            }
             if self.strictness.reject_unknown_attributes {
                 return Err(Error::new(
                     ErrorKind::InvalidPath,
@@ -316,15 +333,6 @@ impl<'a> Engine<'a> {
         let fold = attr
             .sub_attribute("value")
             .is_some_and(Attribute::ignores_case);
-        items.retain(|item| {
-            let key = if keyed { item.get("value") } else { Some(item) };
-            key.is_none_or(|k| match folded(k) {
-                Some(f) => !set.contains(&ValueKey(&f)),
-                None => !set.contains(&ValueKey(k)),
-            })
-        });
-        if items.is_empty() {
-            container.remove(&attr.name);
         // Looked up in a set, not compared pairwise: both lists may hold
         // tens of thousands of values. A folded string is its lower case.
         let folded = |v: &Value| match v {
@@ -340,6 +348,15 @@ impl<'a> Engine<'a> {
             .collect();
         let set: std::collections::HashSet<ValueKey<'_>, foldhash::fast::RandomState> =
             doomed_keys.iter().map(ValueKey).collect();
+        items.retain(|item| {
+            let key = if keyed { item.get("value") } else { Some(item) };
+            key.is_none_or(|k| match folded(k) {
+                Some(f) => !set.contains(&ValueKey(&f)),
+                None => !set.contains(&ValueKey(k)),
+            })
+        });
+        if items.is_empty() {
+            container.remove(&attr.name);
         }
         Ok(())
     }
