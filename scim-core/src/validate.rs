@@ -268,7 +268,11 @@ pub(crate) fn normalize_value(
                 let item = items.into_iter().next().expect("BUG: one item");
                 normalize_single(attr, item, path, strictness)
             }
-            Value::Array(items) if items.is_empty() => Ok(None),
+            // `[]` means "unassigned" only for a multi-valued attribute
+            // (RFC 7643 §2.5); null removes a single value.
+            Value::Array(items) if items.is_empty() => Err(Error::invalid_value(format!(
+                "attribute \"{path}\" takes a single value, not an empty list (send null to remove it)"
+            ))),
             Value::Array(_) => Err(Error::invalid_value(format!(
                 "attribute \"{path}\" takes a single value, not a list"
             ))),
@@ -285,19 +289,15 @@ pub(crate) fn normalize_value(
             out.push(v);
         }
     }
+    dedup_after(&mut out, 0);
     if out.is_empty() {
         return Ok(None);
     }
     let last = out.len();
-    dedup_after(&mut out, 0);
     keep_one_primary(&mut out, last);
     Ok(Some(Value::Array(out)))
 }
 
-/// Makes `primary: true` unique: the element at `winner` (or, if it is not
-/// primary, the last primary one) keeps it; the others lose it.
-pub(crate) fn keep_one_primary(items: &mut [Value], winner: usize) {
-    let is_primary = |v: &Value| v.get("primary") == Some(&Value::Bool(true));
 /// Removes the elements of `items[from..]` equal to an element before
 /// them, keeping the first occurrence and the order (a multi-valued
 /// attribute holds each value once, RFC 7643 §2.4); `items[..from]` are
@@ -396,6 +396,10 @@ fn hash_value<H: std::hash::Hasher>(value: &Value, state: &mut H) {
     }
 }
 
+/// Makes `primary: true` unique: the element at `winner` (or, if it is not
+/// primary, the last primary one) keeps it; the others lose it.
+pub(crate) fn keep_one_primary(items: &mut [Value], winner: usize) {
+    let is_primary = |v: &Value| v.get("primary") == Some(&Value::Bool(true));
     let keep = if items.get(winner).is_some_and(is_primary) {
         winner
     } else {

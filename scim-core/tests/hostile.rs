@@ -172,3 +172,40 @@ async fn a_sub_attribute_of_a_simple_attribute_is_invalid_path() {
         .json("/active", json!(true));
     s.run(&transport()).await;
 }
+
+/// `[]` is "unassigned" only for a multi-valued attribute: for `active`
+/// it is 400 `invalidValue`, on create and on PATCH, and the attribute
+/// stays. A one-element list for the manager (Entra's older form) and `[]`
+/// for e-mails keep working.
+#[tokio::test]
+async fn an_empty_list_for_a_single_value_is_invalid_value() {
+    let ent = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+    let mut s = Scenario::new("\"active\": []");
+    s.post("/Users", json!({"userName": "alice", "active": []}))
+        .status(400)
+        .check_with(error(400, Some("invalidValue")));
+    s.get("/Users").json("/totalResults", json!(0));
+    s.post(
+        "/Users",
+        json!({"userName": "alice", "active": true, "emails": [], ent: {"manager": [{"value": "42"}]}}),
+    )
+    .status(201)
+    .capture("id", "/id")
+    .json(&format!("/{ent}/manager/value"), json!("42"));
+    s.patch(
+        "/Users/{{id}}",
+        json!([{"op": "replace", "path": "active", "value": []}]),
+    )
+    .status(400)
+    .check_with(error(400, Some("invalidValue")));
+    s.patch(
+        "/Users/{{id}}",
+        json!([{"op": "replace", "value": {"active": []}}]),
+    )
+    .status(400)
+    .check_with(error(400, Some("invalidValue")));
+    s.get("/Users/{{id}}")
+        .status(200)
+        .json("/active", json!(true));
+    s.run(&transport()).await;
+}
