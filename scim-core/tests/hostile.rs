@@ -209,3 +209,23 @@ async fn an_empty_list_for_a_single_value_is_invalid_value() {
         .json("/active", json!(true));
     s.run(&transport()).await;
 }
+
+/// A body with a `Content-Encoding` other than `identity` is not read as
+/// JSON: 415 with a SCIM body and `Accept-Encoding: identity`; nothing is
+/// created.
+#[tokio::test]
+async fn an_encoded_body_is_415() {
+    let mut s = Scenario::new("Content-Encoding gzip and br");
+    for encoding in ["gzip", "br", "identity, gzip"] {
+        s.post("/Users", json!({"userName": "alice"}))
+            .header("content-encoding", Some(encoding))
+            .status(415)
+            .check_with(error(415, None))
+            .header_contains("accept-encoding", "identity");
+    }
+    s.get("/Users").json("/totalResults", json!(0));
+    s.post("/Users", json!({"userName": "alice"}))
+        .header("content-encoding", Some("Identity"))
+        .status(201);
+    s.run(&transport()).await;
+}

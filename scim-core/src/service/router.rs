@@ -73,6 +73,22 @@ impl ScimService {
                 format!("the body must be application/scim+json or application/json, not {ct}"),
             ));
         }
+        if !body.is_empty()
+            && let Some(encoding) = request.headers().get(header::CONTENT_ENCODING)
+            && !encoding.to_str().is_ok_and(|e| {
+                e.split(',')
+                    .all(|c| c.trim().eq_ignore_ascii_case("identity"))
+            })
+        {
+            return Err(Error::new(
+                ErrorKind::UnsupportedMediaType,
+                format!(
+                    "the body is sent with Content-Encoding {}; this server reads only unencoded JSON bodies: send it uncompressed",
+                    String::from_utf8_lossy(encoding.as_bytes())
+                ),
+            )
+            .with_header(header::ACCEPT_ENCODING, "identity"));
+        }
         let mut segments: Vec<_> = request
             .uri()
             .path()
