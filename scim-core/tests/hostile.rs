@@ -2,7 +2,7 @@
 //! the answer RFC 7644 asks for: an RFC 7644 §3.12 error body with the
 //! right status and `scimType`, and nothing changed by a refused request.
 
-use scim_core::testing::checks::{error, len};
+use scim_core::testing::checks::{error, len, no_body};
 use scim_core::testing::{Scenario, ServiceTransport};
 use scim_core::{Context, MemoryStore, ScimService};
 use serde_json::{Value, json};
@@ -227,5 +227,40 @@ async fn an_encoded_body_is_415() {
     s.post("/Users", json!({"userName": "alice"}))
         .header("content-encoding", Some("Identity"))
         .status(201);
+    s.run(&transport()).await;
+}
+
+/// HEAD has no body but the GET's `Content-Length`; a 405 names the
+/// methods the target takes in `Allow`, as its detail does.
+#[tokio::test]
+async fn head_length_and_allow() {
+    let mut s = Scenario::new("HEAD and 405");
+    s.post("/Users", json!({"userName": "alice"}))
+        .status(201)
+        .capture("id", "/id");
+    let get_len = std::rc::Rc::new(std::cell::Cell::new(0usize));
+    let seen = get_len.clone();
+    s.get("/Users/{{id}}").check(move |r| {
+        seen.set(r.body.len());
+        Ok(())
+    });
+    let want = get_len.clone();
+    s.request("HEAD", "/Users/{{id}}", None)
+        .status(200)
+        .check_with(no_body())
+        .check(move |r| match r.header("content-length") {
+            Some(v) if v == want.get().to_string() => Ok(()),
+            other => Err(format!(
+                "content-length {other:?}, the GET had {}",
+                want.get()
+            )),
+        });
+    s.request("POST", "/Users/{{id}}", Some(json!({})))
+        .status(405)
+        .check_with(error(405, None))
+        .header_contains("allow", "GET, PUT, PATCH, DELETE");
+    s.delete("/Users")
+        .status(405)
+        .header_contains("allow", "GET, POST");
     s.run(&transport()).await;
 }

@@ -239,11 +239,14 @@ impl ScimService {
     }
 }
 
-fn method_not_allowed(method: &Method, allowed: &str) -> Error {
+/// 405, with the methods the target takes in the detail and in `Allow`
+/// (RFC 9110 §15.5.6).
+fn method_not_allowed(method: &Method, allowed: &'static str) -> Error {
     Error::new(
         ErrorKind::MethodNotAllowed,
         format!("{method} is not supported here; use {allowed}"),
     )
+    .with_header(header::ALLOW, allowed)
 }
 
 fn not_found_path(segments: &[std::borrow::Cow<'_, str>]) -> Error {
