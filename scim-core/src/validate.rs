@@ -306,7 +306,7 @@ pub(crate) fn normalize_value(
 pub(crate) fn dedup_after(items: &mut Vec<Value>, from: usize) {
     // Few elements (the usual case): compared pairwise, with no set.
     const SMALL: usize = 16;
-    if items.len() <= from + 1 {
+    if items.len() < 2 || items.len() <= from {
         return;
     }
     if items.len() <= SMALL {
