@@ -35,7 +35,10 @@ fn emails(prefix: &str, n: usize, primary: bool) -> Value {
 /// used to compare every new value with all the values before it: on this
 /// machine (2 shared cores, debug build) the test had not finished after
 /// 3 min 24 s (2 min 37 s of CPU) when it was stopped; with hashing it
-/// takes about 4 s, most of it building and parsing the bodies.
+/// takes about 4 s, most of it building and parsing the bodies. By hand,
+/// release build over HTTP (axum example), 44 000 e-mails in a 1 045 KB
+/// body: create 11.0 s before, 0.07 s after; PATCH add 34.5 s before,
+/// 0.11 s after.
 #[tokio::test]
 async fn forty_thousand_emails_are_near_linear() {
     const N: usize = 40_000;
