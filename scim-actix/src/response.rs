@@ -34,7 +34,15 @@ pub fn into_native_response(response: http::Response<Bytes>) -> HttpResponse {
     for (name, value) in &parts.headers {
         native.append_header((name.as_str(), value.as_bytes()));
     }
-    let mut native = native.body(body);
+    // A HEAD answer: the service sends the GET's Content-Length and no
+    // body. actix-web would announce 0 for an empty body, so it gets none
+    // and announces no length at all.
+    let mut native = if body.is_empty() && parts.headers.contains_key(http::header::CONTENT_LENGTH)
+    {
+        native.body(actix_web::body::None::new())
+    } else {
+        native.body(body)
+    };
     if let Some(ctx) = parts.extensions.remove::<Context>() {
         native.extensions_mut().insert(ctx);
     }

@@ -13,7 +13,9 @@ use scim_core::service::error_response;
 use scim_core::{Error, ScimService};
 
 /// A router serving SCIM for `service`; nest it under any prefix:
-/// `Router::new().nest("/scim/v2", scim_axum::router(service))`.
+/// `Router::new().nest_service("/scim/v2", scim_axum::router(service))`.
+/// `nest_service` routes the prefix with a trailing slash (`/scim/v2/`)
+/// too; `nest` works but leaves that path to the host's fallback.
 ///
 /// Requests are authenticated by the service's authenticator, unless the
 /// host's own middleware put a [`scim_core::Context`] into the request's
@@ -28,7 +30,7 @@ use scim_core::{Error, ScimService};
 ///     .base_url("https://app.example.com/scim/v2")
 ///     .authenticator(TokenAuthenticator::new().token("acme", "secret"))
 ///     .build();
-/// let app: Router = Router::new().nest("/scim/v2", scim_axum::router(service));
+/// let app: Router = Router::new().nest_service("/scim/v2", scim_axum::router(service));
 /// ```
 pub fn router(service: ScimService) -> Router {
     Router::new()

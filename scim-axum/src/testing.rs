@@ -20,7 +20,7 @@ use tower::ServiceExt as _;
 ///
 /// # let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
 /// # rt.block_on(async {
-/// let app = axum::Router::new().nest("/scim/v2", scim_axum::router(default_service()));
+/// let app = axum::Router::new().nest_service("/scim/v2", scim_axum::router(default_service()));
 /// let mut s = Scenario::new("discovery");
 /// s.get("/ServiceProviderConfig").status(200);
 /// s.run(&AxumTransport::new(app, "/scim/v2")).await;
@@ -50,7 +50,7 @@ impl AxumTransport {
         let app = if prefix.is_empty() {
             crate::router(service)
         } else {
-            Router::new().nest(prefix, crate::router(service))
+            Router::new().nest_service(prefix, crate::router(service))
         };
         Self::new(app, prefix)
     }

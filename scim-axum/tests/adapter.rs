@@ -74,7 +74,7 @@ async fn tenant_from_header(mut request: Request, next: Next) -> Response {
 async fn the_hosts_app_its_middleware_and_its_routes() {
     let app = Router::new()
         .route("/health", get(|| async { "ok" }))
-        .nest("/scim/v2", scim_axum::router(default_service()))
+        .nest_service("/scim/v2", scim_axum::router(default_service()))
         .layer(middleware::from_fn(tenant_from_header));
     let mut s = Scenario::new("host app");
     s.post(

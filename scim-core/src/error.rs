@@ -117,6 +117,8 @@ struct Inner {
     kind: ErrorKind,
     detail: String,
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    /// A header the response carries (`Allow` on a 405).
+    header: Option<(http::HeaderName, &'static str)>,
 }
 
 /// A failed SCIM request: its [`ErrorKind`] (status and `scimType`) and a
@@ -144,6 +146,7 @@ impl Error {
                 kind,
                 detail: detail.into(),
                 source: None,
+                header: None,
             }),
         }
     }
@@ -170,6 +173,20 @@ impl Error {
     #[must_use]
     pub fn detail(&self) -> &str {
         &self.inner.detail
+    }
+
+    /// The same, with a header for its response (`Allow` on a 405).
+    #[must_use]
+    pub(crate) fn with_header(mut self, name: http::HeaderName, value: &'static str) -> Self {
+        self.inner.header = Some((name, value));
+        self
+    }
+
+    /// The header the error's response carries besides the body, if any:
+    /// `Allow` on a 405, `Accept-Encoding` on a 415 for an encoded body.
+    #[must_use]
+    pub fn header(&self) -> Option<(&http::HeaderName, &str)> {
+        self.inner.header.as_ref().map(|(n, v)| (n, *v))
     }
 
     /// 404 for a resource that does not exist (or that the caller may not
@@ -255,6 +272,7 @@ impl Error {
                 kind: ErrorKind::Internal,
                 detail: "internal server error".to_owned(),
                 source: Some(source.into()),
+                header: None,
             }),
         }
     }

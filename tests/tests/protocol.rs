@@ -522,3 +522,27 @@ async fn discovery_endpoints() {
         .check_with(has("/Resources", json!({"endpoint": "/Groups"})));
     s.run().await;
 }
+
+/// Path edges a hostile client tries (issue 17): the mount root with a
+/// trailing slash, doubled slashes and dot segments reach the service on
+/// both adapters (authenticated first), with the same answers.
+#[actix_web::test]
+async fn path_edges_answer_alike() {
+    let mut s = Parity::new("trailing slash, // and dot segments");
+    s.get("/").header("authorization", None);
+    unauthorized(&mut s);
+    s.get("/").status(200).json("/totalResults", json!(0));
+    s.post("/Users/", user("alice@example.com"))
+        .status(201)
+        .capture("id", "/id");
+    s.get("//Users").status(200).json("/totalResults", json!(1));
+    s.get("/Users//{{id}}/").status(200);
+    s.get("/./Users").status(404).check_with(error(404, None));
+    s.get("/Users/../Groups")
+        .status(404)
+        .check_with(error(404, None));
+    s.get("/%2e%2e/Users")
+        .status(404)
+        .check_with(error(404, None));
+    s.run().await;
+}

@@ -158,7 +158,7 @@ fn app(service: ScimService) -> Router {
             );
         });
     Router::new()
-        .nest("/scim/v2", scim_axum::router(service))
+        .nest_service("/scim/v2", scim_axum::router(service))
         .layer(trace)
 }
 

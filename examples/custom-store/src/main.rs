@@ -24,7 +24,7 @@ async fn main() {
         .base_url(&base_url)
         .authenticator(TokenAuthenticator::new().token("default", &token))
         .build();
-    let app = Router::new().nest("/scim/v2", scim_axum::router(service));
+    let app = Router::new().nest_service("/scim/v2", scim_axum::router(service));
 
     let listener = match tokio::net::TcpListener::bind(&listen).await {
         Ok(l) => l,

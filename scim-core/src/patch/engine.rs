@@ -75,6 +75,23 @@ impl<'a> Engine<'a> {
     /// they are a `mutability` error.
     fn resolve(&self, path: &AttrPath, lenient_read_only: bool) -> Result<Option<Target<'a>>> {
         let Some(r) = self.rtype.resolve(path) else {
+            // `userName.foo`: a simple attribute has no sub-attributes, so
+            // the path can never name anything (not an unknown attribute
+            // a lenient server may ignore).
+            if let Some(sub) = path.sub_attr.as_deref()
+                && let Some(parent) =
+                    self.rtype
+                        .resolve_parts(path.uri.as_deref(), &path.name, None)
+                && parent.attr.kind != AttributeType::Complex
+            {
+                return Err(Error::new(
+                    ErrorKind::InvalidPath,
+                    format!(
+                        "invalid path \"{path}\": {} is a simple attribute, it has no sub-attribute {sub:?}",
+                        parent.attr.name
+                    ),
+                ));
+            }
             if self.strictness.reject_unknown_attributes {
                 return Err(Error::new(
                     ErrorKind::InvalidPath,
@@ -263,15 +280,14 @@ impl<'a> Engine<'a> {
                     *slot = Value::Array(Vec::new());
                 }
                 let items = slot.as_array_mut().expect("BUG: made an array above");
-                for item in new_items {
-                    if !items.contains(&item) {
-                        let primary = item.get("primary") == Some(&Value::Bool(true));
-                        items.push(item);
-                        if primary {
-                            let last = items.len() - 1;
-                            keep_one_primary(items, last);
-                        }
-                    }
+                // The values not there yet are appended; the last new
+                // primary one stays primary.
+                let from = items.len();
+                items.extend(new_items);
+                dedup_after(items, from);
+                let is_primary = |v: &Value| v.get("primary") == Some(&Value::Bool(true));
+                if let Some(last) = items[from..].iter().rposition(is_primary) {
+                    keep_one_primary(items, from + last);
                 }
             }
             (false, AttributeType::Complex, _) => {
@@ -317,19 +333,26 @@ impl<'a> Engine<'a> {
         let fold = attr
             .sub_attribute("value")
             .is_some_and(Attribute::ignores_case);
+        // Looked up in a set, not compared pairwise: both lists may hold
+        // tens of thousands of values. A folded string is its lower case.
+        let folded = |v: &Value| match v {
+            Value::String(s) if fold && s.bytes().any(|b| b.is_ascii_uppercase()) => {
+                Some(Value::String(s.to_ascii_lowercase()))
+            }
+            _ => None,
+        };
+        let doomed_keys: Vec<Value> = doomed
+            .iter()
+            .filter_map(|d| if keyed { d.get("value") } else { Some(d) })
+            .map(|v| folded(v).unwrap_or_else(|| v.clone()))
+            .collect();
+        let set: std::collections::HashSet<ValueKey<'_>, foldhash::fast::RandomState> =
+            doomed_keys.iter().map(ValueKey).collect();
         items.retain(|item| {
-            !doomed.iter().any(|d| {
-                if keyed {
-                    match (item.get("value"), d.get("value")) {
-                        (Some(Value::String(a)), Some(Value::String(b))) if fold => {
-                            a.eq_ignore_ascii_case(b)
-                        }
-                        (Some(a), Some(b)) => a == b,
-                        _ => false,
-                    }
-                } else {
-                    item == d
-                }
+            let key = if keyed { item.get("value") } else { Some(item) };
+            key.is_none_or(|k| match folded(k) {
+                Some(f) => !set.contains(&ValueKey(&f)),
+                None => !set.contains(&ValueKey(k)),
             })
         });
         if items.is_empty() {
@@ -566,13 +589,7 @@ impl<'a> Engine<'a> {
         // attribute holds each value once (RFC 7643 §2.4), as validation
         // makes it, so the first of equal elements stays.
         if hits.len() > 1 {
-            let mut kept: Vec<Value> = Vec::with_capacity(items.len());
-            for item in items.drain(..) {
-                if !kept.contains(&item) {
-                    kept.push(item);
-                }
-            }
-            *items = kept;
+            dedup_after(items, 0);
         }
         Ok(())
     }

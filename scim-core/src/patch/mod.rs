@@ -18,7 +18,8 @@ use crate::eval::element_matches;
 use crate::schema::{Attribute, AttributeType, Mutability, ResourceType, Schema};
 use crate::urn;
 use crate::validate::{
-    Strictness, is_empty, keep_one_primary, normalize_single, normalize_value, object_at,
+    Strictness, ValueKey, dedup_after, is_empty, keep_one_primary, normalize_single,
+    normalize_value, object_at,
 };
 use engine::Engine;
 

@@ -25,16 +25,28 @@ pub(super) fn etag_matches(header: &str, version: &str) -> bool {
 }
 
 impl ScimService {
-    pub(super) fn check_if_match(req: &Req<'_>, resource: &Resource) -> Result<()> {
-        match req.if_match() {
-            Some(tags) if !etag_matches(tags, &resource.meta.version) => {
-                Err(Error::precondition_failed(format!(
-                    "If-Match {tags} does not match the current version {}",
-                    resource.meta.etag()
-                )))
-            }
-            _ => Ok(()),
+    /// The preconditions of a write (PUT, PATCH, DELETE) on `resource`:
+    /// `If-Match` must name its version, and `If-None-Match` must not (nor
+    /// be `*`, since the resource exists); else 412 (RFC 9110 §13.1.1,
+    /// §13.1.2).
+    pub(super) fn check_preconditions(req: &Req<'_>, resource: &Resource) -> Result<()> {
+        if let Some(tags) = req.if_match()
+            && !etag_matches(tags, &resource.meta.version)
+        {
+            return Err(Error::precondition_failed(format!(
+                "If-Match {tags} does not match the current version {}",
+                resource.meta.etag()
+            )));
         }
+        if let Some(tags) = req.if_none_match()
+            && etag_matches(tags, &resource.meta.version)
+        {
+            return Err(Error::precondition_failed(format!(
+                "If-None-Match {tags} matches the current version {}; the request was not applied",
+                resource.meta.etag()
+            )));
+        }
+        Ok(())
     }
 
     /// Reads the resource, checks `If-Match`, lets `plan` compute the new
@@ -57,7 +69,7 @@ impl ScimService {
         loop {
             attempt += 1;
             let existing = self.get_visible(ctx, rtype, id).await?;
-            Self::check_if_match(req, &existing)?;
+            Self::check_preconditions(req, &existing)?;
             let attributes = plan(&existing)?;
             if attributes.is_none() && members.is_empty() {
                 return Ok((existing.clone(), existing, members));

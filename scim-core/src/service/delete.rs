@@ -23,7 +23,7 @@ impl ScimService {
         req: &Req<'_>,
     ) -> Result<Reply> {
         let existing = self.get_visible(ctx, rtype, id).await?;
-        Self::check_if_match(req, &existing)?;
+        Self::check_preconditions(req, &existing)?;
         let soft = self.policy(ctx).deletion_mode() == Deletion::Soft;
         if soft {
             // Leave the groups it is in, drop its own members, turn it off

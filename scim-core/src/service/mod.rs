@@ -168,9 +168,7 @@ impl ScimService {
                     trace::failure(&e);
                     let mut response = error_response(&e);
                     if request.method() == Method::HEAD {
-                        // A HEAD answer has no content (RFC 9110 §9.3.2),
-                        // whichever framework carries it.
-                        *response.body_mut() = Bytes::new();
+                        strip_head_body(&mut response);
                     }
                     return response;
                 }
@@ -229,7 +227,7 @@ impl ScimService {
             Err(e) => error_response(&e),
         };
         if request.method() == Method::HEAD {
-            *response.body_mut() = Bytes::new();
+            strip_head_body(&mut response);
         }
         response
     }
@@ -296,6 +294,18 @@ pub const DEFAULT_CONNECTION: &str = "default";
 #[inline]
 pub(crate) fn boxed<F: std::future::Future>(future: F) -> std::pin::Pin<Box<F>> {
     Box::pin(future)
+}
+
+/// A HEAD answer has no content (RFC 9110 §9.3.2), whichever framework
+/// carries it, but the `Content-Length` the GET's content would have.
+fn strip_head_body(response: &mut Response<Bytes>) {
+    let body = std::mem::take(response.body_mut());
+    if !body.is_empty() {
+        response.headers_mut().insert(
+            http::header::CONTENT_LENGTH,
+            http::HeaderValue::from(body.len()),
+        );
+    }
 }
 
 #[cfg(test)]

@@ -55,10 +55,7 @@ impl ScimService {
     ) -> Result<Reply> {
         let projection = req.params.projection()?;
         let resource = self.get_visible(ctx, rtype, id).await?;
-        if let Some(tags) = req
-            .headers
-            .get(header::IF_NONE_MATCH)
-            .and_then(|v| v.to_str().ok())
+        if let Some(tags) = req.if_none_match()
             && etag_matches(tags, &resource.meta.version)
         {
             return Ok(

@@ -169,12 +169,16 @@ pub(super) fn into_response(reply: Reply) -> Response<Bytes> {
 }
 
 /// The RFC 7644 §3.12 response for an error: its status, the error body,
-/// and `WWW-Authenticate: Bearer` for 401.
+/// `WWW-Authenticate: Bearer` for 401, and the error's own header (`Allow`
+/// on a 405).
 #[must_use]
 pub fn error_response(error: &Error) -> Response<Bytes> {
     let mut reply = Reply::json(error.status(), error);
     if error.kind() == ErrorKind::Unauthorized {
         reply = reply.header(header::WWW_AUTHENTICATE, "Bearer realm=\"SCIM\"");
+    }
+    if let Some((name, value)) = error.header() {
+        reply = reply.header(name.clone(), value);
     }
     into_response(reply)
 }

@@ -44,6 +44,12 @@ impl Req<'_> {
             .get(header::IF_MATCH)
             .and_then(|v| v.to_str().ok())
     }
+
+    pub(super) fn if_none_match(&self) -> Option<&str> {
+        self.headers
+            .get(header::IF_NONE_MATCH)
+            .and_then(|v| v.to_str().ok())
+    }
 }
 
 impl ScimService {
@@ -66,6 +72,22 @@ impl ScimService {
                 ErrorKind::UnsupportedMediaType,
                 format!("the body must be application/scim+json or application/json, not {ct}"),
             ));
+        }
+        if !body.is_empty()
+            && let Some(encoding) = request.headers().get(header::CONTENT_ENCODING)
+            && !encoding.to_str().is_ok_and(|e| {
+                e.split(',')
+                    .all(|c| c.trim().eq_ignore_ascii_case("identity"))
+            })
+        {
+            return Err(Error::new(
+                ErrorKind::UnsupportedMediaType,
+                format!(
+                    "the body is sent with Content-Encoding {}; this server reads only unencoded JSON bodies: send it uncompressed",
+                    String::from_utf8_lossy(encoding.as_bytes())
+                ),
+            )
+            .with_header(header::ACCEPT_ENCODING, "identity"));
         }
         let mut segments: Vec<_> = request
             .uri()
@@ -217,11 +239,14 @@ impl ScimService {
     }
 }
 
-fn method_not_allowed(method: &Method, allowed: &str) -> Error {
+/// 405, with the methods the target takes in the detail and in `Allow`
+/// (RFC 9110 §15.5.6).
+fn method_not_allowed(method: &Method, allowed: &'static str) -> Error {
     Error::new(
         ErrorKind::MethodNotAllowed,
         format!("{method} is not supported here; use {allowed}"),
     )
+    .with_header(header::ALLOW, allowed)
 }
 
 fn not_found_path(segments: &[std::borrow::Cow<'_, str>]) -> Error {

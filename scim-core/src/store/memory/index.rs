@@ -253,13 +253,17 @@ impl Tenant {
             if old_keys == new_keys {
                 continue;
             }
+            // Both are sorted: a binary search each, not a scan (a user
+            // may hold tens of thousands of e-mails).
             let gone: Vec<&str> = old_keys
                 .iter()
-                .filter(|k| !new_keys.contains(k))
+                .filter(|k| new_keys.binary_search(k).is_err())
                 .map(|k| &**k)
                 .collect();
             index.remove(handle, gone);
-            let added = new_keys.into_iter().filter(|k| !old_keys.contains(k));
+            let added = new_keys
+                .into_iter()
+                .filter(|k| old_keys.binary_search(k).is_err());
             index.insert(handle, added);
         }
     }
