@@ -144,11 +144,12 @@ impl ScimService {
     /// [`Authenticator`] derives from it. Without either, every request gets
     /// 401.
     ///
-    /// Each request runs in a `tracing` span, `scim.request` (tenant,
-    /// connection, method, path, resource type, id), and ends with one
-    /// event: a server error at ERROR with its source, a refusal at WARN
-    /// with its status, `scimType` and detail, a success at DEBUG. Nothing
-    /// is recorded unless the host installs a subscriber.
+    /// Each request ends with one `tracing` event: a server error at ERROR
+    /// with its source, a refusal at WARN with its status, `scimType`,
+    /// detail, tenant and connection, a success at DEBUG; at DEBUG it also
+    /// runs in a span, `scim.request` (tenant, connection, method, path,
+    /// resource type, id). Nothing is recorded unless the host installs a
+    /// subscriber.
     ///
     /// A plain function returning a future rather than an `async fn`: so
     /// the future holds one copy of the request, not two.
@@ -165,7 +166,7 @@ impl ScimService {
             let ctx = match self.context(&request).await {
                 Ok(ctx) => ctx,
                 Err(e) => {
-                    trace::failure(&e);
+                    trace::failure(&e, None);
                     let mut response = error_response(&e);
                     if request.method() == Method::HEAD {
                         strip_head_body(&mut response);
@@ -221,7 +222,7 @@ impl ScimService {
     /// the future holds one copy of it, in the caller.
     async fn respond(&self, ctx: &Context, request: &Request<Bytes>) -> Response<Bytes> {
         let result = self.route(ctx, request).await;
-        trace::outcome(&result);
+        trace::outcome(&result, ctx);
         let mut response = match result {
             Ok(reply) => into_response(reply),
             Err(e) => error_response(&e),
