@@ -155,7 +155,8 @@ enum Segment {
     Dot,
     DotDot,
     Junk(String),
-    /// Every byte of the segment as `%XX`.
+    /// Every byte of the segment as `%XX` (at most twice: each encoding
+    /// triples the length).
     Encoded(Box<Segment>),
 }
 
@@ -298,6 +299,10 @@ impl Verb {
 
 impl Segment {
     fn text(&self, f: &Fixture) -> String {
+        self.text_at(f, 0)
+    }
+
+    fn text_at(&self, f: &Fixture, encodings: u8) -> String {
         match self {
             Segment::Users => "Users".into(),
             Segment::Groups => "Groups".into(),
@@ -315,7 +320,8 @@ impl Segment {
             Segment::Dot => ".".into(),
             Segment::DotDot => "..".into(),
             Segment::Junk(s) => encode(s, |b| b.is_ascii_graphic() && b != b'/' && b != b'?'),
-            Segment::Encoded(inner) => encode(&inner.text(f), |_| false),
+            Segment::Encoded(inner) if encodings >= 2 => inner.text_at(f, encodings),
+            Segment::Encoded(inner) => encode(&inner.text_at(f, encodings + 1), |_| false),
         }
     }
 }
