@@ -493,6 +493,42 @@ fn some_relations(rtype: &str, pick: usize) -> Map<String, Value> {
     std::iter::once((name.to_owned(), value)).collect()
 }
 
+/// One generated case of the two properties below: a resource type, stored
+/// attributes picked from its pool, relations, and a projection.
+fn case(
+    kind: usize,
+    picks: &[proptest::sample::Index],
+    relation: usize,
+    projection: usize,
+) -> (
+    ResourceType,
+    Map<String, Value>,
+    Map<String, Value>,
+    Projection,
+) {
+    let (name, rtype) = match kind {
+        0 => ("User", ResourceType::user()),
+        1 => ("Group", ResourceType::group()),
+        _ => ("Device", devices()),
+    };
+    let pool = stored_pool(name);
+    let map: Map<String, Value> = picks
+        .iter()
+        .map(|i| pool[i.index(pool.len())].clone())
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+    let relations = some_relations(name, relation);
+    let (attributes, excluded) = [
+        (None, None),
+        (None, None),
+        (Some("userName,serial,members"), None),
+        (None, Some("emails,location.room")),
+        (None, Some("groups,members")),
+    ][projection];
+    let projection = Projection::parse(attributes, excluded).expect("valid lists");
+    (rtype, map, relations, projection)
+}
+
 proptest::proptest! {
     /// Whatever the stored attributes, the relations and the projection, a
     /// resource as `MemoryStore` hands it back (undecoded text, copied whole
@@ -505,26 +541,7 @@ proptest::proptest! {
         relation in 0..4_usize,
         projection in 0..5_usize,
     ) {
-        let (name, rtype) = match kind {
-            0 => ("User", ResourceType::user()),
-            1 => ("Group", ResourceType::group()),
-            _ => ("Device", devices()),
-        };
-        let pool = stored_pool(name);
-        let map: Map<String, Value> = picks
-            .iter()
-            .map(|i| pool[i.index(pool.len())].clone())
-            .map(|(k, v)| (k.to_owned(), v))
-            .collect();
-        let relations = some_relations(name, relation);
-        let (attributes, excluded) = [
-            (None, None),
-            (None, None),
-            (Some("userName,serial,members"), None),
-            (None, Some("emails,location.room")),
-            (None, Some("groups,members")),
-        ][projection];
-        let projection = Projection::parse(attributes, excluded).expect("valid lists");
+        let (rtype, map, relations, projection) = case(kind, &picks, relation, projection);
 
         let store = MemoryStore::new();
         let ctx = Context::new("render");
@@ -637,26 +654,7 @@ proptest::proptest! {
         relation in 0..4_usize,
         projection in 0..5_usize,
     ) {
-        let (name, rtype) = match kind {
-            0 => ("User", ResourceType::user()),
-            1 => ("Group", ResourceType::group()),
-            _ => ("Device", devices()),
-        };
-        let pool = stored_pool(name);
-        let map: Map<String, Value> = picks
-            .iter()
-            .map(|i| pool[i.index(pool.len())].clone())
-            .map(|(k, v)| (k.to_owned(), v))
-            .collect();
-        let relations = some_relations(name, relation);
-        let (attributes, excluded) = [
-            (None, None),
-            (None, None),
-            (Some("userName,serial,members"), None),
-            (None, Some("emails,location.room")),
-            (None, Some("groups,members")),
-        ][projection];
-        let projection = Projection::parse(attributes, excluded).expect("valid lists");
+        let (rtype, map, relations, projection) = case(kind, &picks, relation, projection);
         let created = Resource::new("r-1", Map::new());
         let write = |attributes: Attributes| {
             let resource = Resource {
