@@ -12,7 +12,7 @@ use std::sync::{Arc, LazyLock};
 
 use serde::{Deserialize, Serialize};
 
-pub use resource_type::{ResourceType, SchemaExtension};
+pub use resource_type::{Resolved, ResourceType, SchemaExtension};
 
 /// The data type of an attribute (RFC 7643 §2.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -248,7 +248,7 @@ impl Attribute {
 
     /// Whether string values compare ignoring case.
     #[must_use]
-    pub(crate) fn ignores_case(&self) -> bool {
+    pub fn ignores_case(&self) -> bool {
         !self.case_exact
             && matches!(
                 self.kind,

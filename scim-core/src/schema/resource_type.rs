@@ -37,18 +37,21 @@ pub struct ResourceType {
     lookup: Vec<AttrPath<'static>>,
 }
 
-/// An attribute path resolved against a resource type's schemas.
+/// An attribute path resolved against a resource type's schemas
+/// ([`ResourceType::resolve`]): what a store that translates filters into
+/// its own queries needs to know about a path.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Resolved<'a> {
+#[non_exhaustive]
+pub struct Resolved<'a> {
     /// The extension the attribute belongs to; `None` for core and common
     /// attributes.
-    pub(crate) extension: Option<&'a Schema>,
+    pub extension: Option<&'a Schema>,
     /// The attribute.
-    pub(crate) attr: &'a Attribute,
+    pub attr: &'a Attribute,
     /// The sub-attribute, when the path names one.
-    pub(crate) sub: Option<&'a Attribute>,
+    pub sub: Option<&'a Attribute>,
     /// Whether it is one of the common attributes `id`, `externalId`, `meta`.
-    pub(crate) common: bool,
+    pub common: bool,
 }
 
 impl ResourceType {
@@ -280,14 +283,16 @@ impl ResourceType {
     }
 
     /// Whether `name` is the members attribute.
-    pub(crate) fn is_members(&self, name: &str) -> bool {
+    #[must_use]
+    pub fn is_members(&self, name: &str) -> bool {
         self.members
             .as_deref()
             .is_some_and(|m| m.eq_ignore_ascii_case(name))
     }
 
     /// Whether `name` is the member-of attribute.
-    pub(crate) fn is_member_of(&self, name: &str) -> bool {
+    #[must_use]
+    pub fn is_member_of(&self, name: &str) -> bool {
         self.member_of
             .as_deref()
             .is_some_and(|m| m.eq_ignore_ascii_case(name))
@@ -310,14 +315,17 @@ impl ResourceType {
 
     /// Whether `name` is kept as a relation (members or member-of), not as
     /// an attribute of the resource.
-    pub(crate) fn is_relation(&self, name: &str) -> bool {
+    #[must_use]
+    pub fn is_relation(&self, name: &str) -> bool {
         self.is_members(name) || self.is_member_of(name)
     }
 
     /// Resolves an attribute path: a URI prefix selects the core schema or
     /// an extension; without one, core and common attributes come first,
     /// then the extensions' (clients send `department` unqualified too).
-    pub(crate) fn resolve<'a>(&'a self, path: &AttrPath) -> Option<Resolved<'a>> {
+    /// `None` when no schema of the type defines the path.
+    #[must_use]
+    pub fn resolve<'a>(&'a self, path: &AttrPath) -> Option<Resolved<'a>> {
         self.resolve_parts(path.uri.as_deref(), &path.name, path.sub_attr.as_deref())
     }
 

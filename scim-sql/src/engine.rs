@@ -1,0 +1,372 @@
+//! The two engines behind one small interface: statements with `$n`
+//! placeholders, arguments and result cells as plain values.
+//!
+//! The store is written once against [`Db`] and [`Tx`]; each engine
+//! binds and decodes with its own sqlx types. SQLite's text takes `?n`
+//! where PostgreSQL's takes `$n`, so SQLite statements are rewritten
+//! (placeholders only: values are always bound, never spliced).
+
+use std::borrow::Cow;
+
+use scim_core::Error;
+#[cfg(feature = "postgres")]
+use sqlx::PgPool;
+use sqlx::Row as _;
+#[cfg(feature = "sqlite")]
+use sqlx::SqlitePool;
+
+/// A bound argument.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Arg {
+    I64(i64),
+    F64(Option<f64>),
+    OptI64(Option<i64>),
+    Text(String),
+    OptText(Option<String>),
+    Bool(bool),
+}
+
+impl From<&str> for Arg {
+    fn from(s: &str) -> Self {
+        Self::Text(s.to_owned())
+    }
+}
+
+impl From<String> for Arg {
+    fn from(s: String) -> Self {
+        Self::Text(s)
+    }
+}
+
+impl From<i64> for Arg {
+    fn from(n: i64) -> Self {
+        Self::I64(n)
+    }
+}
+
+impl From<bool> for Arg {
+    fn from(b: bool) -> Self {
+        Self::Bool(b)
+    }
+}
+
+impl From<Option<String>> for Arg {
+    fn from(s: Option<String>) -> Self {
+        Self::OptText(s)
+    }
+}
+
+/// The type a result column is read as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Col {
+    I64,
+    Text,
+    OptText,
+    Bool,
+}
+
+/// A result cell.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Cell {
+    I64(i64),
+    Text(String),
+    Null,
+    Bool(bool),
+}
+
+impl Cell {
+    pub(crate) fn i64(&self) -> i64 {
+        match self {
+            Self::I64(n) => *n,
+            Self::Bool(b) => i64::from(*b),
+            _ => 0,
+        }
+    }
+
+    pub(crate) fn take_text(&mut self) -> String {
+        match std::mem::replace(self, Self::Null) {
+            Self::Text(s) => s,
+            _ => String::new(),
+        }
+    }
+
+    pub(crate) fn take_opt_text(&mut self) -> Option<String> {
+        match std::mem::replace(self, Self::Null) {
+            Self::Text(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn bool(&self) -> bool {
+        match self {
+            Self::Bool(b) => *b,
+            Self::I64(n) => *n != 0,
+            _ => false,
+        }
+    }
+}
+
+/// Which SQL dialect a statement is written for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// SQLite 3.35 or later.
+    Sqlite,
+    /// PostgreSQL 12 or later.
+    Postgres,
+}
+
+/// A database failure, classified for the store's retry and error rules.
+#[derive(Debug)]
+pub(crate) enum DbError {
+    /// A unique index refused a row.
+    Unique,
+    /// A foreign key refused a row (a member that no longer exists).
+    ForeignKey,
+    /// Serialization failure, deadlock, or a busy SQLite file: try again.
+    Retry(sqlx::Error),
+    /// Anything else.
+    Other(sqlx::Error),
+}
+
+impl From<sqlx::Error> for DbError {
+    fn from(e: sqlx::Error) -> Self {
+        if let sqlx::Error::Database(db) = &e {
+            match db.kind() {
+                sqlx::error::ErrorKind::UniqueViolation => return Self::Unique,
+                sqlx::error::ErrorKind::ForeignKeyViolation => return Self::ForeignKey,
+                _ => {}
+            }
+            let code = db.code();
+            let retry = matches!(
+                code.as_deref(),
+                // PostgreSQL: serialization_failure, deadlock_detected.
+                Some("40001" | "40P01")
+                // SQLite: SQLITE_BUSY and its extended codes, SQLITE_LOCKED.
+                | Some("5" | "6" | "261" | "517" | "773")
+            );
+            if retry {
+                return Self::Retry(e);
+            }
+        }
+        if matches!(e, sqlx::Error::PoolTimedOut) {
+            return Self::Retry(e);
+        }
+        Self::Other(e)
+    }
+}
+
+impl DbError {
+    /// The store error for a failure the store did not handle itself.
+    pub(crate) fn into_error(self) -> Error {
+        match self {
+            Self::Unique => Error::internal("a unique index refused a row the store did not check"),
+            Self::ForeignKey => Error::invalid_value("a member does not exist (any more)"),
+            Self::Retry(e) | Self::Other(e) => Error::internal(e),
+        }
+    }
+}
+
+pub(crate) type DbResult<T> = std::result::Result<T, DbError>;
+
+/// The statement text for `dialect`: `$n` placeholders become `?n` for
+/// SQLite.
+pub(crate) fn sql_for(dialect: Dialect, sql: &str) -> Cow<'_, str> {
+    match dialect {
+        Dialect::Postgres => Cow::Borrowed(sql),
+        Dialect::Sqlite if !sql.contains('$') => Cow::Borrowed(sql),
+        Dialect::Sqlite => Cow::Owned(sql.replace('$', "?")),
+    }
+}
+
+/// The pools of one database.
+#[derive(Debug, Clone)]
+pub(crate) enum Db {
+    /// SQLite: readers in parallel, writes through `write` (one connection
+    /// when the store opened the file itself).
+    #[cfg(feature = "sqlite")]
+    Sqlite {
+        read: SqlitePool,
+        write: SqlitePool,
+    },
+    /// PostgreSQL: one pool.
+    #[cfg(feature = "postgres")]
+    Postgres(PgPool),
+}
+
+/// An open write transaction.
+#[derive(Debug)]
+pub(crate) enum Tx {
+    #[cfg(feature = "sqlite")]
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    #[cfg(feature = "postgres")]
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+macro_rules! bind_all {
+    ($q:expr, $args:expr) => {{
+        let mut q = $q;
+        for a in $args {
+            q = match a {
+                Arg::I64(n) => q.bind(n),
+                Arg::F64(n) => q.bind(n),
+                Arg::OptI64(n) => q.bind(n),
+                Arg::Text(s) => q.bind(s),
+                Arg::OptText(s) => q.bind(s),
+                Arg::Bool(b) => q.bind(b),
+            };
+        }
+        q
+    }};
+}
+
+macro_rules! decode_row {
+    ($row:expr, $cols:expr) => {{
+        let row = $row;
+        let mut cells = Vec::with_capacity($cols.len());
+        for (i, col) in $cols.iter().enumerate() {
+            cells.push(match col {
+                Col::I64 => Cell::I64(row.try_get::<i64, _>(i)?),
+                Col::Text => Cell::Text(row.try_get::<String, _>(i)?),
+                Col::OptText => match row.try_get::<Option<String>, _>(i)? {
+                    Some(s) => Cell::Text(s),
+                    None => Cell::Null,
+                },
+                Col::Bool => Cell::Bool(row.try_get::<bool, _>(i)?),
+            });
+        }
+        cells
+    }};
+}
+
+impl Db {
+    pub(crate) fn dialect(&self) -> Dialect {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite { .. } => Dialect::Sqlite,
+            #[cfg(feature = "postgres")]
+            Self::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    /// Starts a write transaction: `BEGIN IMMEDIATE` on SQLite, so that
+    /// the write lock is taken (or waited for) before anything is read.
+    pub(crate) async fn begin(&self) -> DbResult<Tx> {
+        Ok(match self {
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite { write, .. } => Tx::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?),
+            #[cfg(feature = "postgres")]
+            Self::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
+    /// Runs a read outside any transaction.
+    pub(crate) async fn rows(
+        &self,
+        sql: &str,
+        args: Vec<Arg>,
+        cols: &[Col],
+    ) -> DbResult<Vec<Vec<Cell>>> {
+        let sql = sql_for(self.dialect(), sql);
+        let mut out = Vec::new();
+        match self {
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite { read, .. } => {
+                let q = bind_all!(sqlx::query(&sql), args);
+                for row in q.fetch_all(read).await? {
+                    out.push(decode_row!(row, cols));
+                }
+            }
+            #[cfg(feature = "postgres")]
+            Self::Postgres(pool) => {
+                let q = bind_all!(sqlx::query(&sql), args);
+                for row in q.fetch_all(pool).await? {
+                    out.push(decode_row!(row, cols));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Runs a statement outside any transaction (migrations, DDL).
+    pub(crate) async fn exec(&self, sql: &str, args: Vec<Arg>) -> DbResult<u64> {
+        let sql = sql_for(self.dialect(), sql);
+        Ok(match self {
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite { write, .. } => bind_all!(sqlx::query(&sql), args)
+                .execute(write)
+                .await?
+                .rows_affected(),
+            #[cfg(feature = "postgres")]
+            Self::Postgres(pool) => bind_all!(sqlx::query(&sql), args)
+                .execute(pool)
+                .await?
+                .rows_affected(),
+        })
+    }
+}
+
+impl Tx {
+    pub(crate) fn dialect(&self) -> Dialect {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite(_) => Dialect::Sqlite,
+            #[cfg(feature = "postgres")]
+            Self::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    /// Runs a statement; the number of rows it changed.
+    pub(crate) async fn exec(&mut self, sql: &str, args: Vec<Arg>) -> DbResult<u64> {
+        let sql = sql_for(self.dialect(), sql);
+        Ok(match self {
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite(tx) => bind_all!(sqlx::query(&sql), args)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected(),
+            #[cfg(feature = "postgres")]
+            Self::Postgres(tx) => bind_all!(sqlx::query(&sql), args)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected(),
+        })
+    }
+
+    /// Runs a query and reads its rows as `cols`.
+    pub(crate) async fn rows(
+        &mut self,
+        sql: &str,
+        args: Vec<Arg>,
+        cols: &[Col],
+    ) -> DbResult<Vec<Vec<Cell>>> {
+        let sql = sql_for(self.dialect(), sql);
+        let mut out = Vec::new();
+        match self {
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite(tx) => {
+                let q = bind_all!(sqlx::query(&sql), args);
+                for row in q.fetch_all(&mut **tx).await? {
+                    out.push(decode_row!(row, cols));
+                }
+            }
+            #[cfg(feature = "postgres")]
+            Self::Postgres(tx) => {
+                let q = bind_all!(sqlx::query(&sql), args);
+                for row in q.fetch_all(&mut **tx).await? {
+                    out.push(decode_row!(row, cols));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    pub(crate) async fn commit(self) -> DbResult<()> {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite(tx) => tx.commit().await?,
+            #[cfg(feature = "postgres")]
+            Self::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(())
+    }
+}
