@@ -24,6 +24,7 @@ pub(crate) enum Arg {
     Text(String),
     OptText(Option<String>),
     Bool(bool),
+    OptBool(Option<bool>),
 }
 
 impl From<&str> for Arg {
@@ -184,10 +185,7 @@ pub(crate) enum Db {
     /// SQLite: readers in parallel, writes through `write` (one connection
     /// when the store opened the file itself).
     #[cfg(feature = "sqlite")]
-    Sqlite {
-        read: SqlitePool,
-        write: SqlitePool,
-    },
+    Sqlite { read: SqlitePool, write: SqlitePool },
     /// PostgreSQL: one pool.
     #[cfg(feature = "postgres")]
     Postgres(PgPool),
@@ -213,6 +211,7 @@ macro_rules! bind_all {
                 Arg::Text(s) => q.bind(s),
                 Arg::OptText(s) => q.bind(s),
                 Arg::Bool(b) => q.bind(b),
+                Arg::OptBool(b) => q.bind(b),
             };
         }
         q
@@ -285,23 +284,6 @@ impl Db {
             }
         }
         Ok(out)
-    }
-
-    /// Runs a statement outside any transaction (migrations, DDL).
-    pub(crate) async fn exec(&self, sql: &str, args: Vec<Arg>) -> DbResult<u64> {
-        let sql = sql_for(self.dialect(), sql);
-        Ok(match self {
-            #[cfg(feature = "sqlite")]
-            Self::Sqlite { write, .. } => bind_all!(sqlx::query(&sql), args)
-                .execute(write)
-                .await?
-                .rows_affected(),
-            #[cfg(feature = "postgres")]
-            Self::Postgres(pool) => bind_all!(sqlx::query(&sql), args)
-                .execute(pool)
-                .await?
-                .rows_affected(),
-        })
     }
 }
 

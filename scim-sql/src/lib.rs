@@ -1,10 +1,211 @@
-//! A SQL store for scim-core (work in progress).
+//! A SQL [`Store`](scim_core::Store) for scim-core: SQLite embedded by
+//! default, PostgreSQL in production.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use scim_core::ScimService;
+//! use scim_sql::SqlStore;
+//!
+//! // A file that survives restarts (created when missing), migrated.
+//! let store = SqlStore::connect("sqlite://scim.db").await?;
+//! store.migrate().await?;
+//! # Ok(()) }
+//! ```
+//!
+//! # Tables
+//!
+//! Every table is prefixed `scim_` and keyed by tenant first, so the SCIM
+//! tables can sit in the app's own database (pass your own pool with
+//! [`SqlStore::from_sqlite_pool`] or [`SqlStore::from_pg_pool`]) and the
+//! app can join them with its accounts:
+//!
+//! * `scim_resources`: one row per user or group, its attributes as the
+//!   canonical JSON text responses copy unchanged;
+//! * `scim_unique`: the values that must be unique (a user's `userName`, a
+//!   group's `displayName`), one row each, its primary key the uniqueness
+//!   check;
+//! * `scim_members`: group memberships, one row each;
+//! * `scim_values`: every simple value, folded in Rust the way the service
+//!   compares, which is what filters and `sortBy` run on;
+//! * `scim_tenants`: each tenant's creation counter;
+//! * `scim_migrations`: the schema version ([`SqlStore::migrate`]).
+//!
+//! # Guarantees
+//!
+//! The whole [`Store`](scim_core::Store) contract, checked by scim-core's
+//! contract kit on both engines: a conditional write for `If-Match` in the
+//! same transaction as the check, uniqueness by unique keys, memberships
+//! added and removed without reading the others, deletes cascading both
+//! ways, creation order equal to commit order, and writes retried when the
+//! database reports a serialization failure, a deadlock or a busy file.
 
 #[cfg(not(any(feature = "sqlite", feature = "postgres")))]
 compile_error!("scim-sql needs at least one engine: feature `sqlite` or `postgres`");
 
 mod engine;
 mod filter;
+mod migrate;
+mod store;
 mod values;
 
+use std::fmt;
+
 pub use engine::Dialect;
+
+use engine::Db;
+
+/// Why a store could not be opened or migrated.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SetupError {
+    /// The database refused or failed.
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    /// The URL names no engine this build supports.
+    #[error("unsupported database URL {0:?}: expected sqlite://PATH or postgres://...")]
+    UnsupportedUrl(String),
+    /// The database was migrated by a newer version of scim-sql.
+    #[error(
+        "the database schema is version {found}, newer than the {known} this scim-sql knows; upgrade scim-sql"
+    )]
+    SchemaTooNew {
+        /// The version found in `scim_migrations`.
+        found: i64,
+        /// The newest version this library knows.
+        known: i64,
+    },
+}
+
+/// The SQL store. Cheap to clone (it holds pools).
+#[derive(Clone)]
+pub struct SqlStore {
+    db: Db,
+}
+
+impl fmt::Debug for SqlStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SqlStore")
+            .field("dialect", &self.db.dialect())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SqlStore {
+    /// Opens the database at `url`: `sqlite://PATH` (the file is created
+    /// when missing; `sqlite::memory:` for a private in-memory database),
+    /// or `postgres://USER@HOST/DB` / `postgresql://...`. Does not migrate:
+    /// call [`SqlStore::migrate`].
+    ///
+    /// SQLite is opened in WAL mode with `synchronous=NORMAL` (a commit
+    /// survives a crash of the process; a power loss may lose the last
+    /// commits, never corrupt the file), foreign keys on, a busy timeout of
+    /// 5 s, readers in parallel and one writer.
+    ///
+    /// # Errors
+    ///
+    /// [`SetupError`] when the URL is not supported or the database cannot
+    /// be reached.
+    pub async fn connect(url: &str) -> Result<Self, SetupError> {
+        #[cfg(feature = "sqlite")]
+        if url.starts_with("sqlite:") {
+            return Self::connect_sqlite(url).await;
+        }
+        #[cfg(feature = "postgres")]
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let pool = sqlx::postgres::PgPoolOptions::new()
+                .max_connections(16)
+                .connect(url)
+                .await?;
+            return Ok(Self::from_pg_pool(pool));
+        }
+        Err(SetupError::UnsupportedUrl(url.to_owned()))
+    }
+
+    #[cfg(feature = "sqlite")]
+    async fn connect_sqlite(url: &str) -> Result<Self, SetupError> {
+        use std::str::FromStr;
+        use std::time::Duration;
+
+        use sqlx::sqlite::{
+            SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+        };
+
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        let memory = url.contains(":memory:") || url.contains("mode=memory");
+        if memory {
+            // Every connection to `:memory:` is a database of its own: one
+            // connection, kept for the store's life.
+            let pool = SqlitePoolOptions::new()
+                .max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+                .connect_with(options)
+                .await?;
+            return Ok(Self::from_sqlite_pools(pool.clone(), pool));
+        }
+        let options = options
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal);
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options.read_only(true))
+            .await?;
+        Ok(Self::from_sqlite_pools(read, write))
+    }
+
+    /// A store over the app's own SQLite pool, for reads and writes. The
+    /// pool's connections must have foreign keys on (sqlx's default).
+    /// Writes take the write lock first (`BEGIN IMMEDIATE`), so a pool of
+    /// several connections is safe; one connection for writes
+    /// ([`SqlStore::from_sqlite_pools`]) avoids waiting on the busy
+    /// timeout.
+    #[cfg(feature = "sqlite")]
+    #[must_use]
+    pub fn from_sqlite_pool(pool: sqlx::SqlitePool) -> Self {
+        Self::from_sqlite_pools(pool.clone(), pool)
+    }
+
+    /// A store reading through `read` and writing through `write`.
+    #[cfg(feature = "sqlite")]
+    #[must_use]
+    pub fn from_sqlite_pools(read: sqlx::SqlitePool, write: sqlx::SqlitePool) -> Self {
+        Self {
+            db: Db::Sqlite { read, write },
+        }
+    }
+
+    /// A store over the app's own PostgreSQL pool.
+    #[cfg(feature = "postgres")]
+    #[must_use]
+    pub fn from_pg_pool(pool: sqlx::PgPool) -> Self {
+        Self {
+            db: Db::Postgres(pool),
+        }
+    }
+
+    /// Creates or upgrades the `scim_` tables. Safe to call on every start
+    /// and from several processes at once: each migration is applied once,
+    /// in a transaction.
+    ///
+    /// # Errors
+    ///
+    /// [`SetupError::SchemaTooNew`] when a newer scim-sql migrated the
+    /// database; [`SetupError::Database`] on a database failure.
+    pub async fn migrate(&self) -> Result<(), SetupError> {
+        migrate::run(&self.db).await
+    }
+
+    /// The engine behind the store.
+    #[must_use]
+    pub fn dialect(&self) -> Dialect {
+        self.db.dialect()
+    }
+}

@@ -1,0 +1,133 @@
+//! Versioned, forward-only migrations of the `scim_` tables, safe to run
+//! from several processes at once.
+//!
+//! Kept in `scim_migrations`, not sqlx's `_sqlx_migrations`, so that the
+//! SCIM tables can live in an app's own database beside the app's own
+//! migrations without either history seeing the other's.
+
+use crate::SetupError;
+use crate::engine::{Arg, Col, Db, DbError, Dialect};
+
+/// One migration: its version, what it does, and its statements per
+/// engine.
+struct Migration {
+    version: i64,
+    description: &'static str,
+    sqlite: &'static str,
+    postgres: &'static str,
+}
+
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    description: "resources, unique values, memberships, value rows",
+    sqlite: include_str!("migrations/sqlite_0001_init.sql"),
+    postgres: include_str!("migrations/postgres_0001_init.sql"),
+}];
+
+/// The newest schema version this library writes.
+pub(crate) const LATEST: i64 = 1;
+
+/// Arbitrary, fixed: the PostgreSQL advisory lock that serializes
+/// migrations across processes ("scim" in ASCII).
+const PG_LOCK: i64 = 0x7363_696d;
+
+/// The statements of a migration file: split at `;` ending a line,
+/// comment lines dropped.
+fn statements(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    for line in text.lines() {
+        let trimmed = line.trim();
+        if trimmed.starts_with("--") || trimmed.is_empty() {
+            continue;
+        }
+        current.push_str(line);
+        current.push('\n');
+        if trimmed.ends_with(';') {
+            out.push(current.trim().trim_end_matches(';').to_owned());
+            current.clear();
+        }
+    }
+    if !current.trim().is_empty() {
+        out.push(current.trim().to_owned());
+    }
+    out
+}
+
+/// Brings the schema to [`LATEST`]: every pending migration in one
+/// transaction, under a lock (PostgreSQL's advisory lock, SQLite's write
+/// lock) so that concurrent callers apply each migration once.
+pub(crate) async fn run(db: &Db) -> Result<(), SetupError> {
+    let mut tx = db.begin().await.map_err(setup)?;
+    if db.dialect() == Dialect::Postgres {
+        tx.exec("SELECT pg_advisory_xact_lock($1)", vec![Arg::I64(PG_LOCK)])
+            .await
+            .map_err(setup)?;
+    }
+    tx.exec(
+        "CREATE TABLE IF NOT EXISTS scim_migrations (version BIGINT PRIMARY KEY, \
+         description TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+        Vec::new(),
+    )
+    .await
+    .map_err(setup)?;
+    let applied = tx
+        .rows(
+            "SELECT COALESCE(MAX(version), 0) FROM scim_migrations",
+            Vec::new(),
+            &[Col::I64],
+        )
+        .await
+        .map_err(setup)?
+        .first()
+        .map_or(0, |r| r[0].i64());
+    if applied > LATEST {
+        return Err(SetupError::SchemaTooNew {
+            found: applied,
+            known: LATEST,
+        });
+    }
+    for m in MIGRATIONS.iter().filter(|m| m.version > applied) {
+        let text = match db.dialect() {
+            Dialect::Sqlite => m.sqlite,
+            Dialect::Postgres => m.postgres,
+        };
+        for statement in statements(text) {
+            tx.exec(&statement, Vec::new()).await.map_err(setup)?;
+        }
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        tx.exec(
+            "INSERT INTO scim_migrations (version, description, applied_at) VALUES ($1, $2, $3)",
+            vec![Arg::I64(m.version), m.description.into(), Arg::I64(now)],
+        )
+        .await
+        .map_err(setup)?;
+    }
+    tx.commit().await.map_err(setup)?;
+    Ok(())
+}
+
+fn setup(e: DbError) -> SetupError {
+    match e {
+        DbError::Retry(e) | DbError::Other(e) => SetupError::Database(e),
+        DbError::Unique | DbError::ForeignKey => SetupError::Database(sqlx::Error::Protocol(
+            "constraint violated while migrating".to_owned(),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migration_files_split_into_statements() {
+        for m in MIGRATIONS {
+            for text in [m.sqlite, m.postgres] {
+                let s = statements(text);
+                assert!(s.len() >= 8, "{s:?}");
+                assert!(s.iter().all(|st| !st.contains(';')));
+            }
+        }
+    }
+}

@@ -1,0 +1,827 @@
+//! [`SqlStore`]'s [`Store`] implementation: one transaction per write,
+//! retried when the database asks for it.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use scim_core::schema::{AttributeType, ResourceType, Uniqueness};
+use scim_core::store::{ListPage, ListQuery, MemberChange, Update, Visibility};
+use scim_core::{
+    Attributes, Context, Error, GroupRef, Member, Meta, Resource, Result, Store, StoredJson,
+};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+
+use crate::SqlStore;
+use crate::engine::{Arg, Cell, Col, DbError, Dialect, Tx};
+use crate::filter;
+use crate::values::{self, ValueRow};
+
+/// How often a write is tried when the database reports a conflict it
+/// resolves by failing one side (a PostgreSQL serialization failure or
+/// deadlock, a SQLite file busy beyond its timeout).
+const ATTEMPTS: u32 = 8;
+
+/// Rows per multi-row `INSERT` (10 arguments each, well under both
+/// engines' limits on bound parameters).
+const ROWS_PER_INSERT: usize = 400;
+
+/// Ids per `IN (...)` list.
+const IDS_PER_QUERY: usize = 500;
+
+/// Why a write transaction stopped.
+#[derive(Debug)]
+enum Fail {
+    /// A SCIM answer (404, 409, 412, 400): nothing is written.
+    Scim(Error),
+    /// A database failure.
+    Db(DbError),
+}
+
+impl From<DbError> for Fail {
+    fn from(e: DbError) -> Self {
+        Self::Db(e)
+    }
+}
+
+impl From<Error> for Fail {
+    fn from(e: Error) -> Self {
+        Self::Scim(e)
+    }
+}
+
+type TxResult<T> = std::result::Result<T, Fail>;
+
+/// The columns of a resource row, in the order [`RESOURCE_COLS`] reads.
+const RESOURCE_SELECT: &str =
+    "r.id, r.version, r.created, r.last_modified, r.owner, r.deleted, r.attributes";
+const RESOURCE_COLS: [Col; 7] = [
+    Col::Text,
+    Col::I64,
+    Col::I64,
+    Col::I64,
+    Col::OptText,
+    Col::Bool,
+    Col::Text,
+];
+
+fn nanos(t: OffsetDateTime) -> i64 {
+    i64::try_from(t.unix_timestamp_nanos()).unwrap_or(i64::MAX)
+}
+
+fn instant(n: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(n)).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+/// A resource from a row read as [`RESOURCE_COLS`].
+fn resource_from(rtype: &ResourceType, mut row: Vec<Cell>) -> Result<Resource> {
+    let text = row[6].take_text();
+    Ok(Resource {
+        id: row[0].take_text(),
+        meta: Meta {
+            created: instant(row[2].i64()),
+            last_modified: instant(row[3].i64()),
+            version: row[1].i64().to_string(),
+        },
+        attributes: StoredJson::from_text(rtype, text)?.into(),
+        owner: row[4].take_opt_text(),
+        deleted: row[5].bool(),
+    })
+}
+
+/// The unique values of `attrs`: `(attribute, value, key)` for every
+/// attribute of the type's schemas whose `uniqueness` is `server` or
+/// `global`. The key is the value as compared (folded unless caseExact),
+/// hashed so that a value of any length fits the index.
+fn unique_values(
+    rtype: &ResourceType,
+    attrs: &Map<String, Value>,
+) -> Vec<(String, String, String)> {
+    let core = std::iter::once((None, &**rtype.schema()));
+    let extensions = rtype
+        .extensions()
+        .iter()
+        .map(|e| (Some(e.schema.id.as_str()), &*e.schema));
+    let mut out = Vec::new();
+    for (urn, schema) in core.chain(extensions) {
+        let container = match urn {
+            Some(urn) => attrs.get(urn).and_then(Value::as_object),
+            None => Some(attrs),
+        };
+        let Some(container) = container else { continue };
+        for attr in &schema.attributes {
+            if attr.uniqueness == Uniqueness::None || attr.kind == AttributeType::Complex {
+                continue;
+            }
+            let values: Vec<&Value> = match container.get(&attr.name) {
+                Some(Value::Array(items)) => items.iter().collect(),
+                Some(Value::Null) | None => Vec::new(),
+                Some(v) => vec![v],
+            };
+            let name = match urn {
+                Some(urn) => format!("{urn}:{}", attr.name),
+                None => attr.name.clone(),
+            };
+            for v in values {
+                let (shown, compared) = match v.as_str() {
+                    Some(s) if attr.ignores_case() => (s.to_owned(), s.to_lowercase()),
+                    Some(s) => (s.to_owned(), s.to_owned()),
+                    None => (v.to_string(), v.to_string()),
+                };
+                let key = Sha256::digest(compared.as_bytes());
+                let key: String = key.iter().map(|b| format!("{b:02x}")).collect();
+                out.push((name.clone(), shown, key));
+            }
+        }
+    }
+    out
+}
+
+/// Runs `$body` (an expression that borrows `$tx: &mut Tx`) in a write
+/// transaction, again when the database asks, and evaluates to the SCIM
+/// result.
+macro_rules! in_transaction {
+    ($store:expr, $tx:ident => $body:expr) => {{
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            let outcome: TxResult<_> = async {
+                let mut tx = $store.db.begin().await?;
+                let value = {
+                    let $tx = &mut tx;
+                    $body.await?
+                };
+                tx.commit().await?;
+                Ok(value)
+            }
+            .await;
+            match outcome {
+                Ok(v) => break Ok(v),
+                Err(Fail::Scim(e)) => break Err(e),
+                Err(Fail::Db(DbError::Retry(e))) if attempt < ATTEMPTS => {
+                    tracing::debug!(attempt, error = %e, "scim-sql: retrying a write");
+                    tokio::time::sleep(Duration::from_millis(2 << attempt)).await;
+                }
+                Err(Fail::Db(e)) => break Err(e.into_error()),
+            }
+        }
+    }};
+}
+
+/// Inserts value rows for resource `rid`.
+async fn insert_values(
+    tx: &mut Tx,
+    ctx: &Context,
+    rtype: &ResourceType,
+    rid: i64,
+    rows: &[&ValueRow],
+) -> TxResult<()> {
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let mut sql = String::from(
+            "INSERT INTO scim_values (tenant, resource_type, rid, path, elem, prim, kind, s, n, t) VALUES ",
+        );
+        let mut args = Vec::with_capacity(chunk.len() * 10);
+        for (i, row) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push(',');
+            }
+            let b = i * 10;
+            sql.push_str(&format!(
+                "(${},${},${},${},${},${},${},${},${},${})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6,
+                b + 7,
+                b + 8,
+                b + 9,
+                b + 10
+            ));
+            args.extend([
+                Arg::from(ctx.tenant()),
+                Arg::from(rtype.id()),
+                Arg::I64(rid),
+                Arg::Text(row.path.clone()),
+                Arg::I64(row.elem),
+                Arg::Bool(row.prim),
+                Arg::I64(row.kind),
+                Arg::OptText(row.s.clone()),
+                Arg::F64(row.n),
+                Arg::OptI64(row.t),
+            ]);
+        }
+        tx.exec(&sql, args).await?;
+    }
+    Ok(())
+}
+
+/// Claims unique values for `id`; a value another resource holds is a
+/// 409 and ends the transaction.
+async fn claim_unique(
+    tx: &mut Tx,
+    ctx: &Context,
+    rtype: &ResourceType,
+    id: &str,
+    values: &[&(String, String, String)],
+) -> TxResult<()> {
+    for (attr, shown, key) in values {
+        let claimed = tx
+            .exec(
+                "INSERT INTO scim_unique (tenant, resource_type, attribute, value_key, id) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                vec![
+                    ctx.tenant().into(),
+                    rtype.id().into(),
+                    attr.as_str().into(),
+                    key.as_str().into(),
+                    id.into(),
+                ],
+            )
+            .await?;
+        if claimed == 0 {
+            return Err(Error::uniqueness(attr, shown).into());
+        }
+    }
+    Ok(())
+}
+
+/// Refuses members that name no resource of the tenant, or the group
+/// itself, then adds the others (idempotently).
+async fn add_members(tx: &mut Tx, ctx: &Context, group: &str, members: &[Member]) -> TxResult<()> {
+    if members.is_empty() {
+        return Ok(());
+    }
+    if let Some(m) = members.iter().find(|m| m.value == group) {
+        return Err(Error::invalid_value(format!(
+            "a group cannot be a member of itself ({:?})",
+            m.value
+        ))
+        .into());
+    }
+    // Existence, a chunk of ids at a time.
+    let mut wanted: Vec<&str> = members.iter().map(|m| m.value.as_str()).collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    for chunk in wanted.chunks(IDS_PER_QUERY) {
+        let mut sql = String::from("SELECT id FROM scim_resources WHERE tenant = $1 AND id IN (");
+        let mut args = vec![Arg::from(ctx.tenant())];
+        for (i, id) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push(',');
+            }
+            sql.push_str(&format!("${}", i + 2));
+            args.push((*id).into());
+        }
+        sql.push(')');
+        let found = tx.rows(&sql, args, &[Col::Text]).await?;
+        if found.len() < chunk.len() {
+            let found: std::collections::HashSet<String> =
+                found.into_iter().map(|mut r| r[0].take_text()).collect();
+            let missing = chunk.iter().find(|id| !found.contains(**id)).copied();
+            return Err(Error::invalid_value(format!(
+                "member {:?} does not exist",
+                missing.unwrap_or_default()
+            ))
+            .into());
+        }
+    }
+    for chunk in members.chunks(ROWS_PER_INSERT) {
+        let mut sql =
+            String::from("INSERT INTO scim_members (tenant, group_id, member_id, display) VALUES ");
+        let mut args = Vec::with_capacity(chunk.len() * 4);
+        for (i, m) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push(',');
+            }
+            let b = i * 4;
+            sql.push_str(&format!("(${},${},${},${})", b + 1, b + 2, b + 3, b + 4));
+            args.extend([
+                Arg::from(ctx.tenant()),
+                Arg::from(group),
+                Arg::Text(m.value.clone()),
+                Arg::OptText(m.display.clone()),
+            ]);
+        }
+        sql.push_str(" ON CONFLICT DO NOTHING");
+        tx.exec(&sql, args).await?;
+    }
+    Ok(())
+}
+
+async fn remove_members(tx: &mut Tx, ctx: &Context, group: &str, ids: &[String]) -> TxResult<()> {
+    for chunk in ids.chunks(IDS_PER_QUERY) {
+        let mut sql = String::from(
+            "DELETE FROM scim_members WHERE tenant = $1 AND group_id = $2 AND member_id IN (",
+        );
+        let mut args = vec![Arg::from(ctx.tenant()), Arg::from(group)];
+        for (i, id) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push(',');
+            }
+            sql.push_str(&format!("${}", i + 3));
+            args.push(id.as_str().into());
+        }
+        sql.push(')');
+        tx.exec(&sql, args).await?;
+    }
+    Ok(())
+}
+
+fn for_update(dialect: Dialect) -> &'static str {
+    match dialect {
+        // Locks the row until commit, so its version cannot change between
+        // the check and the write.
+        Dialect::Postgres => " FOR UPDATE",
+        // `BEGIN IMMEDIATE` already holds the database's write lock.
+        Dialect::Sqlite => "",
+    }
+}
+
+fn precondition_failed(id: &str) -> Error {
+    Error::precondition_failed(format!(
+        "resource {id:?} has changed since the version the request names (If-Match)"
+    ))
+}
+
+async fn create_tx(
+    tx: &mut Tx,
+    ctx: &Context,
+    rtype: &ResourceType,
+    resource: &Resource,
+    stored: &StoredJson,
+    members: &[Member],
+) -> TxResult<Resource> {
+    // The tenant's creation counter: its row stays locked until commit, so
+    // creation order is commit order.
+    let rid = tx
+        .rows(
+            "INSERT INTO scim_tenants (tenant, next_rid) VALUES ($1, 1) \
+             ON CONFLICT (tenant) DO UPDATE SET next_rid = scim_tenants.next_rid + 1 \
+             RETURNING next_rid",
+            vec![ctx.tenant().into()],
+            &[Col::I64],
+        )
+        .await?
+        .first()
+        .map_or(1, |r| r[0].i64());
+    let inserted = tx
+        .exec(
+            "INSERT INTO scim_resources (tenant, id, rid, resource_type, version, created, \
+             last_modified, owner, deleted, attributes) \
+             VALUES ($1, $2, $3, $4, 1, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
+            vec![
+                ctx.tenant().into(),
+                resource.id.as_str().into(),
+                Arg::I64(rid),
+                rtype.id().into(),
+                Arg::I64(nanos(resource.meta.created)),
+                Arg::I64(nanos(resource.meta.last_modified)),
+                Arg::OptText(resource.owner.clone()),
+                Arg::Bool(resource.deleted),
+                stored.as_str().into(),
+            ],
+        )
+        .await?;
+    if inserted == 0 {
+        return Err(Error::uniqueness("id", &resource.id).into());
+    }
+    let unique = unique_values(rtype, &resource.attributes);
+    claim_unique(
+        tx,
+        ctx,
+        rtype,
+        &resource.id,
+        &unique.iter().collect::<Vec<_>>(),
+    )
+    .await?;
+    add_members(tx, ctx, &resource.id, members).await?;
+    let rows = values::extract(rtype, &resource.attributes);
+    insert_values(tx, ctx, rtype, rid, &rows.iter().collect::<Vec<_>>()).await?;
+    Ok(Resource {
+        id: resource.id.clone(),
+        meta: Meta {
+            created: resource.meta.created,
+            last_modified: resource.meta.last_modified,
+            version: "1".to_owned(),
+        },
+        attributes: stored.clone().into(),
+        owner: resource.owner.clone(),
+        deleted: resource.deleted,
+    })
+}
+
+async fn update_tx(
+    tx: &mut Tx,
+    ctx: &Context,
+    rtype: &ResourceType,
+    update: &Update<'_>,
+    stored: Option<&StoredJson>,
+) -> TxResult<Resource> {
+    let id = update.id;
+    let dialect = tx.dialect();
+    let need_old = update.attributes.is_some();
+    let sql = format!(
+        "SELECT rid, version, {} FROM scim_resources \
+         WHERE tenant = $1 AND id = $2 AND resource_type = $3{}",
+        if need_old { "attributes" } else { "''" },
+        for_update(dialect)
+    );
+    let mut row = tx
+        .rows(
+            &sql,
+            vec![ctx.tenant().into(), id.into(), rtype.id().into()],
+            &[Col::I64, Col::I64, Col::Text],
+        )
+        .await?
+        .pop()
+        .ok_or_else(|| Error::not_found(rtype.id(), id))?;
+    let rid = row[0].i64();
+    let version = row[1].i64().to_string();
+    if let Some(v) = update.if_version
+        && v != version
+    {
+        return Err(precondition_failed(id).into());
+    }
+
+    if let Some(new) = &update.attributes {
+        let old_text = row[2].take_text();
+        let decoded;
+        let old: &Map<String, Value> = match update.previous {
+            Some(previous) if update.if_version.is_some() => previous,
+            _ => {
+                decoded = serde_json::from_str::<Map<String, Value>>(&old_text)
+                    .map_err(Error::internal)?;
+                &decoded
+            }
+        };
+        // Unique values: release the ones given up, claim the new ones.
+        let old_unique = unique_values(rtype, old);
+        let new_unique = unique_values(rtype, new);
+        for u in old_unique.iter().filter(|u| !new_unique.contains(u)) {
+            tx.exec(
+                "DELETE FROM scim_unique WHERE tenant = $1 AND resource_type = $2 \
+                 AND attribute = $3 AND value_key = $4 AND id = $5",
+                vec![
+                    ctx.tenant().into(),
+                    rtype.id().into(),
+                    u.0.as_str().into(),
+                    u.2.as_str().into(),
+                    id.into(),
+                ],
+            )
+            .await?;
+        }
+        let claims: Vec<_> = new_unique
+            .iter()
+            .filter(|u| !old_unique.contains(u))
+            .collect();
+        claim_unique(tx, ctx, rtype, id, &claims).await?;
+        // Value rows: only those that changed.
+        let old_rows = values::extract(rtype, old);
+        let new_rows = values::extract(rtype, new);
+        let old_by_key: HashMap<(&str, i64), &ValueRow> = old_rows
+            .iter()
+            .map(|r| ((r.path.as_str(), r.elem), r))
+            .collect();
+        let new_by_key: HashMap<(&str, i64), &ValueRow> = new_rows
+            .iter()
+            .map(|r| ((r.path.as_str(), r.elem), r))
+            .collect();
+        for (key, row) in &old_by_key {
+            if new_by_key.get(key) != Some(row) {
+                tx.exec(
+                    "DELETE FROM scim_values WHERE tenant = $1 AND rid = $2 AND path = $3 AND elem = $4",
+                    vec![
+                        ctx.tenant().into(),
+                        Arg::I64(rid),
+                        key.0.into(),
+                        Arg::I64(key.1),
+                    ],
+                )
+                .await?;
+            }
+        }
+        let added: Vec<&ValueRow> = new_rows
+            .iter()
+            .filter(|r| old_by_key.get(&(r.path.as_str(), r.elem)) != Some(r))
+            .collect();
+        insert_values(tx, ctx, rtype, rid, &added).await?;
+    }
+
+    for change in &update.members {
+        match change {
+            MemberChange::Add(members) => add_members(tx, ctx, id, members).await?,
+            MemberChange::Remove(ids) => remove_members(tx, ctx, id, ids).await?,
+            MemberChange::RemoveAll => {
+                tx.exec(
+                    "DELETE FROM scim_members WHERE tenant = $1 AND group_id = $2",
+                    vec![ctx.tenant().into(), id.into()],
+                )
+                .await?;
+            }
+        }
+    }
+
+    // Every write gets a new version, membership changes included.
+    let sql = format!(
+        "UPDATE scim_resources SET version = version + 1, last_modified = $3, \
+         attributes = COALESCE($4, attributes), owner = COALESCE($5, owner), \
+         deleted = COALESCE($6, deleted) \
+         WHERE tenant = $1 AND id = $2 RETURNING {}",
+        RESOURCE_SELECT.replace("r.", "")
+    );
+    let mut row = tx
+        .rows(
+            &sql,
+            vec![
+                ctx.tenant().into(),
+                id.into(),
+                Arg::I64(nanos(update.last_modified)),
+                Arg::OptText(stored.map(|s| s.as_str().to_owned())),
+                Arg::OptText(update.owner.clone()),
+                Arg::OptBool(update.deleted),
+            ],
+            &RESOURCE_COLS,
+        )
+        .await?
+        .pop()
+        .ok_or_else(|| Error::not_found(rtype.id(), id))?;
+    match stored {
+        // The text just written, with what responses may copy from it.
+        Some(stored) => {
+            let _ = row[6].take_text();
+            let mut resource = resource_from_parts(&mut row)?;
+            resource.attributes = stored.clone().into();
+            Ok(resource)
+        }
+        None => Ok(resource_from(rtype, row)?),
+    }
+}
+
+/// A resource's fields but its attributes.
+fn resource_from_parts(row: &mut [Cell]) -> Result<Resource> {
+    Ok(Resource {
+        id: row[0].take_text(),
+        meta: Meta {
+            created: instant(row[2].i64()),
+            last_modified: instant(row[3].i64()),
+            version: row[1].i64().to_string(),
+        },
+        attributes: Attributes::new(),
+        owner: row[4].take_opt_text(),
+        deleted: row[5].bool(),
+    })
+}
+
+async fn delete_tx(
+    tx: &mut Tx,
+    ctx: &Context,
+    rtype: &ResourceType,
+    id: &str,
+    if_version: Option<&str>,
+) -> TxResult<()> {
+    let sql = format!(
+        "SELECT version FROM scim_resources WHERE tenant = $1 AND id = $2 AND resource_type = $3{}",
+        for_update(tx.dialect())
+    );
+    let row = tx
+        .rows(
+            &sql,
+            vec![ctx.tenant().into(), id.into(), rtype.id().into()],
+            &[Col::I64],
+        )
+        .await?
+        .pop()
+        .ok_or_else(|| Error::not_found(rtype.id(), id))?;
+    if let Some(v) = if_version
+        && v != row[0].i64().to_string()
+    {
+        return Err(precondition_failed(id).into());
+    }
+    // Losing a member is a write of the group: a new version.
+    tx.exec(
+        "UPDATE scim_resources SET version = version + 1, last_modified = $3 \
+         WHERE tenant = $1 AND id IN \
+         (SELECT group_id FROM scim_members WHERE tenant = $1 AND member_id = $2)",
+        vec![
+            ctx.tenant().into(),
+            id.into(),
+            Arg::I64(nanos(OffsetDateTime::now_utc())),
+        ],
+    )
+    .await?;
+    // Its unique values, value rows and memberships in both directions go
+    // with it (`ON DELETE CASCADE`).
+    tx.exec(
+        "DELETE FROM scim_resources WHERE tenant = $1 AND id = $2",
+        vec![ctx.tenant().into(), id.into()],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The visibility condition of a list, with its arguments from `$first`.
+fn visibility(v: &Visibility, first: usize, args: &mut Vec<Arg>) -> String {
+    match v {
+        Visibility::Owner(owner) => {
+            args.push(Arg::Bool(false));
+            args.push(owner.as_str().into());
+            format!(" AND r.deleted = ${first} AND r.owner = ${}", first + 1)
+        }
+        Visibility::Live => {
+            args.push(Arg::Bool(false));
+            format!(" AND r.deleted = ${first}")
+        }
+        Visibility::All => String::new(),
+    }
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    async fn create(
+        &self,
+        ctx: &Context,
+        rtype: &ResourceType,
+        resource: Resource,
+        members: Vec<Member>,
+    ) -> Result<Resource> {
+        let stored = StoredJson::encode(rtype, &resource.attributes)?;
+        in_transaction!(self, tx => create_tx(tx, ctx, rtype, &resource, &stored, &members))
+    }
+
+    async fn get(&self, ctx: &Context, rtype: &ResourceType, id: &str) -> Result<Option<Resource>> {
+        let sql = format!(
+            "SELECT {RESOURCE_SELECT} FROM scim_resources r \
+             WHERE r.tenant = $1 AND r.id = $2 AND r.resource_type = $3"
+        );
+        let row = self
+            .db
+            .rows(
+                &sql,
+                vec![ctx.tenant().into(), id.into(), rtype.id().into()],
+                &RESOURCE_COLS,
+            )
+            .await
+            .map_err(DbError::into_error)?
+            .pop();
+        row.map(|row| resource_from(rtype, row)).transpose()
+    }
+
+    async fn update(
+        &self,
+        ctx: &Context,
+        rtype: &ResourceType,
+        update: Update<'_>,
+    ) -> Result<Resource> {
+        let stored = match &update.attributes {
+            Some(attrs) => Some(StoredJson::encode(rtype, attrs)?),
+            None => None,
+        };
+        in_transaction!(self, tx => update_tx(tx, ctx, rtype, &update, stored.as_ref()))
+    }
+
+    async fn delete(
+        &self,
+        ctx: &Context,
+        rtype: &ResourceType,
+        id: &str,
+        if_version: Option<&str>,
+    ) -> Result<()> {
+        in_transaction!(self, tx => delete_tx(tx, ctx, rtype, id, if_version))
+    }
+
+    async fn list(
+        &self,
+        ctx: &Context,
+        rtype: &ResourceType,
+        query: &ListQuery,
+    ) -> Result<ListPage> {
+        let dialect = self.db.dialect();
+        let mut args: Vec<Arg> = vec![ctx.tenant().into(), rtype.id().into()];
+        let mut cond = String::from("r.tenant = $1 AND r.resource_type = $2");
+        cond.push_str(&visibility(&query.visibility, args.len() + 1, &mut args));
+        let mut exact = true;
+        if let Some(f) = &query.filter {
+            let c = filter::translate(dialect, rtype, f, args.len() + 1);
+            cond.push_str(" AND (");
+            cond.push_str(&c.sql);
+            cond.push(')');
+            args.extend(c.args);
+            exact = c.exact;
+        }
+        let order = match &query.sort_by {
+            _ if !exact => None,
+            None => Some(String::new()),
+            Some(by) => filter::order_by(dialect, rtype, by, query.sort_order, args.len() + 1).map(
+                |(sql, more)| {
+                    args.extend(more);
+                    format!("{sql}, ")
+                },
+            ),
+        };
+        let db = |e: DbError| e.into_error();
+        let Some(order) = order else {
+            // The service finishes what SQL could not: every candidate, in
+            // creation order.
+            let sql = format!(
+                "SELECT {RESOURCE_SELECT} FROM scim_resources r WHERE {cond} ORDER BY r.rid"
+            );
+            let rows = self.db.rows(&sql, args, &RESOURCE_COLS).await.map_err(db)?;
+            let resources = rows
+                .into_iter()
+                .map(|row| resource_from(rtype, row))
+                .collect::<Result<_>>()?;
+            return Ok(ListPage::Candidates(resources));
+        };
+        let count_sql = format!("SELECT count(*) FROM scim_resources r WHERE {cond}");
+        let total = self
+            .db
+            .rows(&count_sql, args.clone(), &[Col::I64])
+            .await
+            .map_err(db)?
+            .first()
+            .map_or(0, |r| r[0].i64());
+        let total = usize::try_from(total).unwrap_or(0);
+        let offset = query.start_index.saturating_sub(1);
+        if query.count == 0 || offset >= total {
+            return Ok(ListPage::Done {
+                total_results: total,
+                resources: Vec::new(),
+            });
+        }
+        let n = args.len();
+        let sql = format!(
+            "SELECT {RESOURCE_SELECT} FROM scim_resources r WHERE {cond} \
+             ORDER BY {order}r.rid LIMIT ${} OFFSET ${}",
+            n + 1,
+            n + 2
+        );
+        args.push(Arg::I64(i64::try_from(query.count).unwrap_or(i64::MAX)));
+        args.push(Arg::I64(i64::try_from(offset).unwrap_or(i64::MAX)));
+        let rows = self.db.rows(&sql, args, &RESOURCE_COLS).await.map_err(db)?;
+        let resources = rows
+            .into_iter()
+            .map(|row| resource_from(rtype, row))
+            .collect::<Result<_>>()?;
+        Ok(ListPage::Done {
+            total_results: total,
+            resources,
+        })
+    }
+
+    async fn members(&self, ctx: &Context, rtype: &ResourceType, id: &str) -> Result<Vec<Member>> {
+        let rows = self
+            .db
+            .rows(
+                "SELECT m.member_id, r.resource_type, m.display FROM scim_members m \
+                 JOIN scim_resources g ON g.tenant = m.tenant AND g.id = m.group_id \
+                 JOIN scim_resources r ON r.tenant = m.tenant AND r.id = m.member_id \
+                 WHERE m.tenant = $1 AND m.group_id = $2 AND g.resource_type = $3 \
+                 ORDER BY r.rid",
+                vec![ctx.tenant().into(), id.into(), rtype.id().into()],
+                &[Col::Text, Col::Text, Col::OptText],
+            )
+            .await
+            .map_err(DbError::into_error)?;
+        Ok(rows
+            .into_iter()
+            .map(|mut r| Member {
+                value: r[0].take_text(),
+                kind: Some(r[1].take_text()),
+                display: r[2].take_opt_text(),
+            })
+            .collect())
+    }
+
+    async fn member_of(&self, ctx: &Context, id: &str) -> Result<Vec<GroupRef>> {
+        let rows = self
+            .db
+            .rows(
+                "SELECT g.id, g.resource_type, g.attributes FROM scim_members m \
+                 JOIN scim_resources g ON g.tenant = m.tenant AND g.id = m.group_id \
+                 WHERE m.tenant = $1 AND m.member_id = $2 ORDER BY g.rid",
+                vec![ctx.tenant().into(), id.into()],
+                &[Col::Text, Col::Text, Col::Text],
+            )
+            .await
+            .map_err(DbError::into_error)?;
+        rows.into_iter()
+            .map(|mut r| {
+                let attrs: Map<String, Value> =
+                    serde_json::from_str(&r[2].take_text()).map_err(Error::internal)?;
+                Ok(GroupRef {
+                    value: r[0].take_text(),
+                    display: attrs
+                        .get("displayName")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned),
+                    kind: r[1].take_text(),
+                })
+            })
+            .collect()
+    }
+}
