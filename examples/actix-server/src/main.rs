@@ -1,4 +1,5 @@
-//! An example SCIM server on actix-web, with the in-memory store.
+//! An example SCIM server on actix-web, keeping its data in a SQLite file
+//! (`--database` for another file or PostgreSQL, `--memory` for none).
 //!
 //! `cargo run -p scim-example-actix -- --listen 127.0.0.1:8080 --token s3cret`
 //! prints the Tenant URL to paste into Microsoft Entra ID or Okta;
@@ -16,8 +17,8 @@ use actix_web::{App, Error, HttpServer, web};
 use clap::Parser;
 use scim_core::auth::TokenAuthenticator;
 use scim_core::schema::{Attribute, ResourceType, Schema};
-use scim_core::{Context, MemoryStore, ScimService};
-use scim_example_support::{Provisioning, Tenants};
+use scim_core::{Context, ScimService};
+use scim_example_support::{Provisioning, Storage, Tenants};
 use tracing::Instrument as _;
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::filter::LevelFilter;
@@ -30,7 +31,8 @@ use tracing_subscriber::filter::LevelFilter;
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
-/// An example SCIM 2.0 server on actix-web, with the in-memory store.
+/// An example SCIM 2.0 server on actix-web. Users and groups are kept in a
+/// SQLite file (./scim.db) unless --database or --memory says otherwise.
 #[derive(Debug, Parser)]
 #[command(version)]
 struct Args {
@@ -49,6 +51,8 @@ struct Args {
     /// Public base URL, when behind a proxy [default: http://LISTEN/scim/v2]
     #[arg(long, env = "SCIM_BASE_URL")]
     base_url: Option<String>,
+    #[command(flatten)]
+    storage: Storage,
     #[command(flatten)]
     provisioning: Provisioning,
 }
@@ -105,9 +109,16 @@ async fn main() {
                 .description("The account's role in the app"),
         )
         .attribute(Attribute::string("costCenter"));
+    // Where users and groups are kept: a SQLite file by default
+    // (`scim_sql::SqlStore::connect(url)` and `.migrate()`), PostgreSQL by
+    // URL, or `MemoryStore` with `--memory`.
+    let store = args.storage.open().await.unwrap_or_else(|e| {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    });
     // The service: the store, where it is served, who may call, which
     // resources, and what provisioning does.
-    let mut builder = ScimService::builder(MemoryStore::new())
+    let mut builder = ScimService::builder(store)
         .base_url(&base_url)
         .authenticator(auth)
         .resource_type(ResourceType::user().with_extension(Arc::new(acme), false))

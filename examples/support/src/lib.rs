@@ -6,10 +6,11 @@
 
 use std::fmt::Write as _;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use scim_core::events::{Event, EventKind};
 use scim_core::policy::{Deletion, Link, Policy};
-use scim_core::{Context, Resource, ScimService};
+use scim_core::{Context, MemoryStore, Resource, ScimService, Store};
 use serde_json::{Value, json};
 
 /// One bearer token: the tenant it opens and, when a tenant has several
@@ -227,10 +228,17 @@ impl Provisioning {
                     unreachable!("a JSON object literal")
                 };
                 let resource = Resource::new(uuid::Uuid::new_v4().to_string(), attrs);
-                service
+                let created = service
                     .store()
                     .create(&Context::new(tenant), &users, resource, Vec::new())
-                    .await?;
+                    .await;
+                match created {
+                    // Seeded by an earlier start (the store persists).
+                    Err(e) if e.kind() == scim_core::ErrorKind::Uniqueness => {}
+                    other => {
+                        other?;
+                    }
+                }
             }
         }
         Ok(())
@@ -291,4 +299,74 @@ fn attr_path(variable: &str, path: &str) -> Result<(), String> {
                 e.message()
             )
         })
+}
+
+/// Where the example keeps its users and groups: `--database` (env
+/// `DATABASE_URL`), a SQLite file by default, or `--memory`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Storage {
+    /// Database URL: sqlite://PATH (created when missing) or
+    /// postgres://USER@HOST:PORT/DB
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://scim.db",
+        conflicts_with = "memory"
+    )]
+    database: String,
+    /// Keep everything in memory instead (lost on restart)
+    #[arg(long)]
+    memory: bool,
+}
+
+impl Storage {
+    /// Opens (and migrates) the store the flags name.
+    ///
+    /// # Errors
+    ///
+    /// A database that cannot be opened or migrated, with what to fix.
+    pub async fn open(&self) -> Result<Arc<dyn Store>, String> {
+        if self.memory {
+            tracing::info!("store: in memory (lost on restart)");
+            return Ok(Arc::new(MemoryStore::new()));
+        }
+        let store = scim_sql::SqlStore::connect(&self.database)
+            .await
+            .map_err(|e| format!("cannot open {}: {e}", redact(&self.database)))?;
+        store
+            .migrate()
+            .await
+            .map_err(|e| format!("cannot migrate {}: {e}", redact(&self.database)))?;
+        tracing::info!(database = %redact(&self.database), "store: SQL");
+        Ok(Arc::new(store))
+    }
+}
+
+/// A database URL without its password, for logs.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let creds = &url[scheme + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod storage_tests {
+    use super::redact;
+
+    #[test]
+    fn database_passwords_stay_out_of_logs() {
+        assert_eq!(
+            redact("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact("sqlite://scim.db"), "sqlite://scim.db");
+    }
 }
