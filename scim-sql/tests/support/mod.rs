@@ -4,6 +4,8 @@
 #![allow(dead_code, unreachable_pub, reason = "each test file uses a part")]
 
 use scim_sql::SqlStore;
+use sqlx::Executor as _;
+use sqlx::postgres::PgPoolOptions;
 
 /// A fresh, migrated store in a new SQLite file under the temp folder.
 pub async fn sqlite() -> SqlStore {
@@ -29,19 +31,15 @@ pub fn postgres_url(test: &str) -> Option<String> {
             );
             eprintln!(
                 "SKIPPED {test}: set SCIM_SQL_TEST_POSTGRES_URL=postgres://USER@127.0.0.1:PORT/DB \
-                 to run it against PostgreSQL"
+                 to run it against PostgreSQL (.ci/postgres.sh starts one)"
             );
             None
         }
     }
 }
 
-/// A fresh, migrated store in a new schema of the PostgreSQL database at
-/// `url` (every connection's `search_path` is that schema).
-pub async fn postgres(url: &str) -> SqlStore {
-    use sqlx::Executor as _;
-    use sqlx::postgres::PgPoolOptions;
-
+/// Creates a new, empty schema and returns its name.
+pub async fn new_schema(url: &str) -> String {
     let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
     let admin = PgPoolOptions::new()
         .max_connections(1)
@@ -53,6 +51,12 @@ pub async fn postgres(url: &str) -> SqlStore {
         .await
         .expect("create a schema");
     admin.close().await;
+    schema
+}
+
+/// A store (a pool of its own, as another process would have) whose
+/// connections work in `schema`.
+pub async fn on_schema(url: &str, schema: &str) -> SqlStore {
     let set_path = format!("SET search_path TO {schema}");
     let pool = PgPoolOptions::new()
         .max_connections(8)
@@ -66,7 +70,81 @@ pub async fn postgres(url: &str) -> SqlStore {
         .connect(url)
         .await
         .expect("connect to PostgreSQL");
-    let store = SqlStore::from_pg_pool(pool);
+    SqlStore::from_pg_pool(pool)
+}
+
+/// A fresh, migrated store in a new schema of the PostgreSQL database at
+/// `url`, and the schema's name.
+pub async fn postgres_schema(url: &str) -> (SqlStore, String) {
+    let schema = new_schema(url).await;
+    let store = on_schema(url, &schema).await;
     store.migrate().await.expect("migrate");
+    (store, schema)
+}
+
+/// A fresh, migrated store on PostgreSQL.
+pub async fn postgres(url: &str) -> SqlStore {
+    postgres_schema(url).await.0
+}
+
+/// The migration's tables, each `PARTITION BY HASH (tenant)` into four
+/// partitions, as Citus distributes tables by a column: PostgreSQL refuses
+/// any primary key, unique index or foreign key without the tenant.
+pub async fn postgres_partitioned(url: &str) -> SqlStore {
+    const DDL: &str = include_str!("../../src/migrations/postgres_0001_init.sql");
+    let schema = new_schema(url).await;
+    let store = on_schema(url, &schema).await;
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .connect(url)
+        .await
+        .expect("connect to PostgreSQL");
+    pool.execute(format!("SET search_path TO {schema}").as_str())
+        .await
+        .expect("search_path");
+    let mut statement = String::new();
+    for line in DDL.lines().filter(|l| !l.trim_start().starts_with("--")) {
+        statement.push_str(line);
+        statement.push('\n');
+        if !line.trim_end().ends_with(';') {
+            continue;
+        }
+        let text = statement.trim().trim_end_matches(';').to_owned();
+        statement.clear();
+        let table = text
+            .strip_prefix("CREATE TABLE ")
+            .and_then(|rest| rest.split_whitespace().next())
+            .map(str::to_owned);
+        match table {
+            Some(table) => {
+                let sql = format!("{text} PARTITION BY HASH (tenant)");
+                pool.execute(sql.as_str()).await.unwrap_or_else(|e| {
+                    panic!("PostgreSQL refused {table} partitioned by tenant: {e}")
+                });
+                for i in 0..4 {
+                    let part = format!(
+                        "CREATE TABLE {table}_p{i} PARTITION OF {table} \
+                         FOR VALUES WITH (MODULUS 4, REMAINDER {i})"
+                    );
+                    pool.execute(part.as_str()).await.expect("a partition");
+                }
+            }
+            None => {
+                pool.execute(text.as_str()).await.expect("an index");
+            }
+        }
+    }
+    // Recorded as migrated, so that `migrate` keeps this schema.
+    pool.execute(
+        "CREATE TABLE scim_migrations (version BIGINT PRIMARY KEY, \
+         description TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+    )
+    .await
+    .expect("scim_migrations");
+    pool.execute("INSERT INTO scim_migrations VALUES (1, 'partitioned by the test', 0)")
+        .await
+        .expect("record the migration");
+    pool.close().await;
+    store.migrate().await.expect("migrate (nothing to do)");
     store
 }
