@@ -1,15 +1,53 @@
-//! Adapter parity: each scenario (the DSL of `scim_core::testing`) runs
-//! over axum and over actix-web, each on a fresh service, entirely in
-//! process. Every step's expectations are checked on both, and the two
-//! transcripts (status, the headers that matter, and the JSON body with
-//! generated ids and timestamps masked) must be identical.
+//! Adapter and store parity: each scenario (the DSL of
+//! `scim_core::testing`) runs over axum and over actix-web on the
+//! in-memory store, and over axum on the SQL store (`scim-sql`, SQLite),
+//! each on a fresh service, entirely in process. Every step's expectations
+//! are checked on all three, and the transcripts (status, the headers that
+//! matter, and the JSON body with generated ids and timestamps masked) must
+//! be identical.
 
+use std::cell::RefCell;
 use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
 
 use scim_actix::testing::ActixTransport;
 use scim_axum::testing::AxumTransport;
-use scim_core::ScimService;
-use scim_core::testing::{Scenario, default_service};
+use scim_core::auth::TokenAuthenticator;
+use scim_core::testing::{Scenario, TOKEN};
+use scim_core::{MemoryStore, ScimService, Store};
+
+thread_local! {
+    /// The store of the service [`Parity::run`] is making.
+    static STORE: RefCell<Option<Arc<dyn Store>>> = const { RefCell::new(None) };
+}
+
+/// The store a service under test is built on: the one [`Parity::run`]
+/// chose for the run it is making (in memory or SQL), else a new
+/// `MemoryStore`. Services in these tests take their store from here.
+#[must_use]
+pub fn store() -> Arc<dyn Store> {
+    STORE
+        .with(|s| s.borrow().clone())
+        .unwrap_or_else(|| Arc::new(MemoryStore::new()))
+}
+
+/// Tenant `acme` ([`TOKEN`]) on [`store`], the default resource types.
+#[must_use]
+pub fn default_service() -> ScimService {
+    ScimService::builder(store())
+        .base_url("https://app.example.com/scim/v2")
+        .authenticator(TokenAuthenticator::new().token("acme", TOKEN))
+        .build()
+}
+
+/// A fresh SQL store: SQLite in memory, migrated.
+async fn sql_store() -> Arc<dyn Store> {
+    let store = scim_sql::SqlStore::connect("sqlite::memory:")
+        .await
+        .expect("an in-memory SQLite database");
+    store.migrate().await.expect("migrate");
+    Arc::new(store)
+}
 
 /// Where both adapters mount the service.
 const PREFIX: &str = "/scim/v2";
@@ -19,6 +57,9 @@ const PREFIX: &str = "/scim/v2";
 pub struct Parity {
     scenario: Scenario,
     make: Box<dyn Fn() -> ScimService>,
+    /// Resources stored before the first step: (tenant, resource type,
+    /// id, attributes).
+    seeds: Vec<(String, String, String, serde_json::Value)>,
 }
 
 impl std::fmt::Debug for Parity {
@@ -42,21 +83,73 @@ impl Parity {
         Self {
             scenario: Scenario::new(name),
             make: Box::new(make),
+            seeds: Vec::new(),
         }
     }
 
-    /// Runs the scenario over axum and actix-web, checks every
-    /// expectation, and requires equal transcripts.
+    /// Stores a resource in every run's store before the first step, as
+    /// the app would have (owned by no connection): an account to adopt.
+    pub fn seed(
+        &mut self,
+        tenant: &str,
+        resource_type: &str,
+        id: &str,
+        attributes: serde_json::Value,
+    ) {
+        self.seeds.push((
+            tenant.to_owned(),
+            resource_type.to_owned(),
+            id.to_owned(),
+            attributes,
+        ));
+    }
+
+    /// A service from `make`, on `store`, with the seeds stored.
+    async fn make_on(&self, store: Arc<dyn Store>) -> ScimService {
+        STORE.with(|s| *s.borrow_mut() = Some(store));
+        let service = (self.make)();
+        STORE.with(|s| *s.borrow_mut() = None);
+        for (tenant, rtype, id, attributes) in &self.seeds {
+            let rtype = service
+                .resource_types()
+                .iter()
+                .find(|r| r.id() == rtype)
+                .unwrap_or_else(|| panic!("seed: {rtype} is not served"))
+                .clone();
+            let serde_json::Value::Object(attributes) = attributes.clone() else {
+                panic!("seed: attributes must be an object");
+            };
+            service
+                .store()
+                .create(
+                    &scim_core::Context::new(tenant.as_str()),
+                    &rtype,
+                    scim_core::Resource::new(id.as_str(), attributes),
+                    Vec::new(),
+                )
+                .await
+                .expect("seeding the store");
+        }
+        service
+    }
+
+    /// Runs the scenario over axum and actix-web on the in-memory store
+    /// and over axum on the SQL store, checks every expectation, and
+    /// requires equal transcripts.
     ///
     /// # Panics
     ///
-    /// On any failed expectation or difference between the adapters.
+    /// On any failed expectation or difference between the runs.
     pub async fn run(&self) {
-        let axum = AxumTransport::for_service((self.make)(), PREFIX);
+        let memory = || -> Arc<dyn Store> { Arc::new(MemoryStore::new()) };
+        let axum = AxumTransport::for_service(self.make_on(memory()).await, PREFIX);
         let axum = self.scenario.run(&axum).await;
-        let actix = ActixTransport::new((self.make)(), PREFIX).await;
+        let actix = ActixTransport::new(self.make_on(memory()).await, PREFIX).await;
         let actix = self.scenario.run(&actix).await;
         axum.assert_same(&actix);
+        let sql = AxumTransport::for_service(self.make_on(sql_store().await).await, PREFIX);
+        let sql = self.scenario.run(&sql).await;
+        axum.assert_same_but_versions(&sql);
     }
 }
 
@@ -72,21 +165,4 @@ impl DerefMut for Parity {
     fn deref_mut(&mut self) -> &mut Scenario {
         &mut self.scenario
     }
-}
-
-/// Runs a future that never waits (the in-memory store's) to completion
-/// outside of any runtime: for seeding a store inside a `make` closure.
-///
-/// # Panics
-///
-/// If the future is still pending after many polls.
-pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    let mut future = std::pin::pin!(future);
-    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    for _ in 0..1000 {
-        if let std::task::Poll::Ready(v) = future.as_mut().poll(&mut cx) {
-            return v;
-        }
-    }
-    panic!("the future kept waiting; block_on is only for the in-memory store")
 }

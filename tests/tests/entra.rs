@@ -5,12 +5,12 @@
 
 use std::sync::Arc;
 
+use scim_core::ScimService;
 use scim_core::schema::{Attribute, ResourceType, Schema};
 use scim_core::testing::bodies::{entra_group, entra_user, user};
 use scim_core::testing::checks::{contains, count, empty_or_absent, error, has, len, not_equal};
 use scim_core::testing::{TOKEN, filter};
 use scim_core::urn::ENTERPRISE_USER;
-use scim_core::{MemoryStore, ScimService};
 use scim_tests::Parity;
 use serde_json::json;
 
@@ -680,7 +680,7 @@ const ACME: &str = "urn:acme:params:scim:schemas:extension:acme:2.0:User";
 
 fn acme_service() -> ScimService {
     let schema = Schema::new(ACME, "AcmeUser").attribute(Attribute::string("role"));
-    ScimService::builder(MemoryStore::new())
+    ScimService::builder(scim_tests::store())
         .base_url("https://app.example.com/scim/v2")
         .authenticator(scim_core::auth::TokenAuthenticator::new().token("acme", TOKEN))
         .resource_type(ResourceType::user().with_extension(Arc::new(schema), false))

@@ -14,8 +14,8 @@ use scim_core::testing::bodies::{entra_group, entra_user, user};
 use scim_core::testing::checks::{contains, error, has, lacks, len, not_equal};
 use scim_core::testing::{Reply, Scenario, TOKEN, Vars};
 use scim_core::urn::ENTERPRISE_USER;
-use scim_core::{Context, MemoryStore, Resource, ScimService};
-use scim_tests::{Parity, block_on};
+use scim_core::{Context, Resource, ScimService};
+use scim_tests::Parity;
 use serde_json::{Value, json};
 
 const ACME: &str = "urn:acme:params:scim:schemas:extension:acme:2.0:User";
@@ -27,7 +27,7 @@ fn acme_schema() -> Arc<Schema> {
 /// The service of tenant `acme` (token [`TOKEN`]) with `policy`, the
 /// acme extension on User, and `sink` for events.
 fn service(policy: Policy, events: Option<&Events>) -> ScimService {
-    let mut builder = ScimService::builder(MemoryStore::new())
+    let mut builder = ScimService::builder(scim_tests::store())
         .base_url("https://app.example.com/scim/v2")
         .authenticator(TokenAuthenticator::new().token("acme", TOKEN))
         .resource_type(ResourceType::user().with_extension(acme_schema(), false))
@@ -37,26 +37,6 @@ fn service(policy: Policy, events: Option<&Events>) -> ScimService {
         builder = builder.on_event(events.sink());
     }
     builder.build()
-}
-
-/// Stores an account the app created itself (no owner) in tenant `acme`.
-fn seed(service: &ScimService, id: &str, attributes: Value) {
-    let users = service
-        .resource_types()
-        .iter()
-        .find(|r| r.id() == "User")
-        .expect("User is served")
-        .clone();
-    let Value::Object(attributes) = attributes else {
-        panic!("attributes must be an object");
-    };
-    block_on(service.store().create(
-        &Context::new("acme"),
-        &users,
-        Resource::new(id, attributes),
-        vec![],
-    ))
-    .expect("seeding the store");
 }
 
 /// Events of each service a scenario makes (one per adapter); checks
@@ -221,7 +201,7 @@ async fn soft_delete_hides_and_restores() {
     s.find("/Users", "userName eq \"AdeleV@contoso.example\"", 1)
         .json("/Resources/0/id", json!("{{id}}"));
     s.run().await;
-    assert_eq!(events.runs(), 2);
+    assert_eq!(events.runs(), 3);
 }
 
 /// A soft-deleted user is also restored by its `externalId` when the
@@ -368,10 +348,11 @@ async fn required_attributes_off() {
 
 const APP_ID: &str = "app-account-1";
 
-fn with_app_account(policy: Policy, events: Option<&Events>) -> ScimService {
-    let service = service(policy, events);
-    seed(
-        &service,
+/// An account the app created itself (no owner) in tenant `acme`.
+fn with_app_account(s: &mut Parity) {
+    s.seed(
+        "acme",
+        "User",
         APP_ID,
         json!({
             "userName": "adele@contoso.example",
@@ -380,7 +361,6 @@ fn with_app_account(policy: Policy, events: Option<&Events>) -> ScimService {
             "active": true
         }),
     );
-    service
 }
 
 /// Linking by userName: a create with the userName of an account the app
@@ -391,8 +371,9 @@ async fn link_by_user_name_on() {
     let events = Events::default();
     let ev = events.clone();
     let mut s = Parity::with_service("link by userName", move || {
-        with_app_account(Policy::default().link(Link::UserName), Some(&ev))
+        service(Policy::default().link(Link::UserName), Some(&ev))
     });
+    with_app_account(&mut s);
     s.get(&format!("/Users/{APP_ID}")).status(404);
     s.find("/Users", "userName eq \"adele@contoso.example\"", 0);
     let mut body = entra_user("Adele@Contoso.example", "ext-1");
@@ -417,7 +398,8 @@ async fn link_by_user_name_on() {
 /// says how to adopt the account.
 #[actix_web::test]
 async fn link_off_is_409() {
-    let mut s = Parity::with_service("linking off", || with_app_account(Policy::default(), None));
+    let mut s = Parity::with_service("linking off", || service(Policy::default(), None));
+    with_app_account(&mut s);
     s.post("/Users", entra_user("adele@contoso.example", "ext-1"))
         .status(409)
         .check_with(error(409, Some("uniqueness")))
@@ -432,8 +414,9 @@ async fn link_off_is_409() {
 #[actix_web::test]
 async fn link_by_email_on() {
     let mut s = Parity::with_service("link by e-mail", || {
-        with_app_account(Policy::default().link(Link::Email), None)
+        service(Policy::default().link(Link::Email), None)
     });
+    with_app_account(&mut s);
     let mut body = entra_user("AdeleV@contoso.onmicrosoft.example", "ext-1");
     body["emails"] =
         json!([{"type": "work", "value": "Adele.Vance@contoso.example", "primary": true}]);
@@ -457,8 +440,9 @@ async fn link_by_email_on() {
 #[actix_web::test]
 async fn link_by_email_off() {
     let mut s = Parity::with_service("e-mail linking off", || {
-        with_app_account(Policy::default().link(Link::UserName), None)
+        service(Policy::default().link(Link::UserName), None)
     });
+    with_app_account(&mut s);
     let mut body = entra_user("AdeleV@contoso.onmicrosoft.example", "ext-1");
     body["emails"] =
         json!([{"type": "work", "value": "adele.vance@contoso.example", "primary": true}]);
@@ -588,7 +572,7 @@ async fn email_domains_off() {
 #[actix_web::test]
 async fn tenant_policy_applies_to_its_tenant_only() {
     let mut s = Parity::with_service("tenant policy", || {
-        ScimService::builder(MemoryStore::new())
+        ScimService::builder(scim_tests::store())
             .authenticator(
                 TokenAuthenticator::new()
                     .token("acme", TOKEN)
@@ -615,7 +599,7 @@ const EU: &str = "Bearer token-entra-eu";
 const US: &str = "Bearer token-entra-us";
 
 fn two_connections() -> ScimService {
-    ScimService::builder(MemoryStore::new())
+    ScimService::builder(scim_tests::store())
         .base_url("https://app.example.com/scim/v2")
         .authenticator(
             TokenAuthenticator::new()
@@ -806,7 +790,7 @@ async fn user_lifecycle_events() {
         .status(204)
         .check_with(events.expect(vec![(EventKind::Deleted, about("User", "id"))]));
     s.run().await;
-    assert_eq!(events.runs(), 2);
+    assert_eq!(events.runs(), 3);
 }
 
 /// Lifecycle events of a group: created, renamed, members added (their
@@ -871,7 +855,7 @@ async fn group_lifecycle_events() {
         .status(204)
         .check_with(events.expect(vec![(EventKind::Deleted, about("Group", "gid"))]));
     s.run().await;
-    assert_eq!(events.runs(), 2);
+    assert_eq!(events.runs(), 3);
 }
 
 impl Events {

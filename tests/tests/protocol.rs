@@ -3,19 +3,19 @@
 //! 403), tenants in the path, pagination, ETags, payload limits, HEAD, and
 //! the error bodies of bad requests.
 
+use scim_core::ScimService;
 use scim_core::auth::TokenAuthenticator;
 use scim_core::testing::bodies::{entra_group, entra_user, user};
 use scim_core::testing::checks::{contains, error, has, len, no_body, not_equal};
 use scim_core::testing::{Reply, Scenario, TOKEN, Vars, filter};
 use scim_core::urn::ENTERPRISE_USER;
-use scim_core::{MemoryStore, ScimService};
 use scim_tests::Parity;
 use serde_json::json;
 
 const GLOBEX_TOKEN: &str = "globex-token";
 
 fn two_tenants() -> ScimService {
-    ScimService::builder(MemoryStore::new())
+    ScimService::builder(scim_tests::store())
         .base_url("https://app.example.com/scim/v2")
         .authenticator(
             TokenAuthenticator::new()
@@ -165,7 +165,7 @@ async fn tenants_are_isolated() {
 }
 
 fn path_tenants() -> ScimService {
-    ScimService::builder(MemoryStore::new())
+    ScimService::builder(scim_tests::store())
         .base_url("https://app.example.com/scim/v2")
         .authenticator(
             TokenAuthenticator::new()
@@ -401,7 +401,7 @@ async fn if_match_and_if_none_match() {
 }
 
 fn small_payloads() -> ScimService {
-    ScimService::builder(MemoryStore::new())
+    ScimService::builder(scim_tests::store())
         .base_url("https://app.example.com/scim/v2")
         .authenticator(TokenAuthenticator::new().token("acme", TOKEN))
         .max_payload_size(1024)
