@@ -8,3 +8,6 @@ mod filter;
 mod values;
 
 pub use engine::Dialect;
+
+#[cfg(test)]
+mod filter_tests;
