@@ -780,7 +780,9 @@ impl<'a> Tr<'a> {
             Filter::And(terms) => terms,
             single => std::slice::from_ref(single),
         };
-        let anchor = terms.iter().enumerate().find_map(|(i, t)| {
+        // The most selective: `value` (`emails[type eq "work"].value eq
+        // "x"` is `emails[type eq "work" and value eq "x"]`).
+        let candidates = terms.iter().enumerate().filter_map(|(i, t)| {
             let Filter::Compare {
                 path,
                 op: CompareOp::Eq,
@@ -801,6 +803,7 @@ impl<'a> Tr<'a> {
                 _ => None,
             }
         });
+        let anchor = candidates.min_by_key(|(i, sub, _)| (!sub.is("value"), *i));
         if let Some((i, sub, text)) = anchor {
             let a = self.alias("a");
             let p = self.arg(Arg::Text(path_of(res.extension, attr, Some(sub))));
@@ -938,10 +941,15 @@ impl<'a> Tr<'a> {
     /// `EXISTS` a relation row of `r` with `cond` (over `m`, and `mr` for
     /// members).
     fn relation_exists(&mut self, members: bool, cond: &str) -> String {
-        if members {
+        if members && cond.contains("mr.") {
             format!(
                 "EXISTS (SELECT 1 FROM scim_members m JOIN scim_resources mr \
                  ON mr.tenant = m.tenant AND mr.id = m.member_id \
+                 WHERE m.tenant = r.tenant AND m.group_id = r.id AND {cond})"
+            )
+        } else if members {
+            format!(
+                "EXISTS (SELECT 1 FROM scim_members m \
                  WHERE m.tenant = r.tenant AND m.group_id = r.id AND {cond})"
             )
         } else {
@@ -1047,6 +1055,18 @@ impl<'a> Tr<'a> {
                 nullable,
                 stored,
             } => {
+                let mut range = String::new();
+                if let (Stored::AsciiRaw, true, CompareOp::Eq, Dialect::Sqlite) =
+                    (stored, def.ignores_case(), op, self.dialect)
+                {
+                    // Every ASCII case variant of `text` lies between its
+                    // upper-case form and itself: a range of the primary
+                    // key (`members[value eq "id"]` reads a few
+                    // memberships of the group, not all of them).
+                    let low = self.arg(Arg::Text(text.to_ascii_uppercase()));
+                    let high = self.arg(Arg::Text(text.clone()));
+                    range = format!("{expr} BETWEEN {low} AND {high} AND ");
+                }
                 let expr = match (stored, def.ignores_case()) {
                     (Stored::AsciiRaw, true) => match self.dialect {
                         Dialect::Sqlite => format!("lower({expr})"),
@@ -1063,7 +1083,7 @@ impl<'a> Tr<'a> {
                 if *nullable {
                     format!("({expr} IS NOT NULL AND {test})")
                 } else {
-                    test
+                    format!("({range}{test})")
                 }
             }
         }

@@ -7,6 +7,7 @@ use scim_core::store::SortOrder;
 
 use super::arb;
 use super::harness::{TestDb, World, groups, users};
+use crate::engine::Dialect;
 
 /// Filters tried per generated world.
 const FILTERS_PER_WORLD: usize = 24;
@@ -79,18 +80,23 @@ async fn check_world(
     Ok(checked)
 }
 
-fn cases() -> u32 {
+/// Worlds per run: `SCIM_SQL_FILTER_CASES`, else 256 on SQLite and 48 on
+/// PostgreSQL (where each row is a round trip).
+fn cases(dialect: Dialect) -> u32 {
     std::env::var("SCIM_SQL_FILTER_CASES")
         .ok()
         .and_then(|n| n.parse().ok())
-        .unwrap_or(256)
+        .unwrap_or(match dialect {
+            Dialect::Sqlite => 256,
+            Dialect::Postgres => 48,
+        })
 }
 
 /// Runs the differential test on `db`: worlds with filters for users and
 /// groups, and sorts (without titlecase letters, see `arb::TITLECASE`).
 async fn run(db: &TestDb, titlecase: bool, sorts: bool) {
     let mut runner = TestRunner::new(Config {
-        cases: cases(),
+        cases: cases(db.dialect()),
         failure_persistence: None,
         ..Config::default()
     });
@@ -120,7 +126,7 @@ async fn run(db: &TestDb, titlecase: bool, sorts: bool) {
     eprintln!(
         "{:?}: {} worlds, {} filters checked (titlecase {titlecase}, sorts {sorts})",
         db.dialect(),
-        cases(),
+        cases(db.dialect()),
         checked.into_inner()
     );
 }
