@@ -19,9 +19,9 @@ async fn check_world(
     world: &World,
     filters: &[(bool, String)],
     sorts: bool,
-) -> Result<usize, TestCaseError> {
+) -> Result<Stats, TestCaseError> {
     let tenant = db.store(world).await;
-    let mut checked = 0;
+    let mut stats = Stats::default();
     for (for_groups, text) in filters {
         let rtype = if *for_groups { groups() } else { users() };
         let Ok(filter) = scim_filter::parse_filter(text) else {
@@ -30,9 +30,16 @@ async fn check_world(
         if scim_core::eval::check_filter(&rtype, &filter).is_err() {
             continue;
         }
-        checked += 1;
         let want = world.reference(&rtype, &filter);
         let (got, exact, sql) = db.select(&tenant, &rtype, &filter).await;
+        stats.checked += 1;
+        stats.exact += usize::from(exact);
+        let of_type = world
+            .items
+            .iter()
+            .filter(|i| i.rtype.id() == rtype.id())
+            .count();
+        stats.selective += usize::from(!want.is_empty() && want.len() < of_type);
         if exact {
             prop_assert_eq!(
                 &got,
@@ -77,7 +84,18 @@ async fn check_world(
             }
         }
     }
-    Ok(checked)
+    Ok(stats)
+}
+
+/// What a run checked.
+#[derive(Debug, Default, Clone, Copy)]
+struct Stats {
+    /// Filters compared.
+    checked: usize,
+    /// Of which translated exactly.
+    exact: usize,
+    /// Of which selected some resources but not all.
+    selective: usize,
 }
 
 /// Worlds per run: `SCIM_SQL_FILTER_CASES`, else 256 on SQLite and 48 on
@@ -111,23 +129,30 @@ async fn run(db: &TestDb, titlecase: bool, sorts: bool) {
         );
         (Just(world), filters)
     });
-    let checked = std::sync::atomic::AtomicUsize::new(0);
+    let total = std::sync::Mutex::new(Stats::default());
     let handle = tokio::runtime::Handle::current();
     let result = tokio::task::block_in_place(|| {
         runner.run(&strategy, |(world, filters)| {
             let n = handle.block_on(check_world(db, &world, &filters, sorts))?;
-            checked.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+            let mut t = total.lock().expect("not poisoned");
+            t.checked += n.checked;
+            t.exact += n.exact;
+            t.selective += n.selective;
             Ok(())
         })
     });
     if let Err(e) = result {
         panic!("{e}");
     }
+    let t = total.into_inner().expect("not poisoned");
     eprintln!(
-        "{:?}: {} worlds, {} filters checked (titlecase {titlecase}, sorts {sorts})",
+        "{:?}: {} worlds, {} filters checked ({} exact, {} selecting some but not all; \
+         titlecase {titlecase}, sorts {sorts})",
         db.dialect(),
         cases(db.dialect()),
-        checked.into_inner()
+        t.checked,
+        t.exact,
+        t.selective,
     );
 }
 
