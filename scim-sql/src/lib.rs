@@ -48,6 +48,9 @@ mod migrate;
 mod store;
 mod values;
 
+#[cfg(test)]
+mod filter_tests;
+
 use std::fmt;
 
 pub use engine::Dialect;
