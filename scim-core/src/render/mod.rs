@@ -201,15 +201,8 @@ impl Rendered<'_> {
     /// copied whole. Only the name is looked for in the text, so a value
     /// that merely contains it costs a field-by-field write, nothing more.
     fn may_compute_refs(&self, json: &str, extensions: u64) -> bool {
-        let core = std::iter::once(&**self.rtype.schema());
-        let present = (self.rtype.extensions().iter().enumerate())
-            .filter(|(i, _)| extensions >> i & 1 == 1)
-            .map(|(_, e)| &*e.schema);
-        core.chain(present).any(|schema| {
-            schema
-                .attributes
-                .iter()
-                .any(|a| self.rtype.computes_ref(a) && json.contains(&*a.name))
+        (self.rtype.computed_refs().iter()).any(|(extension, name)| {
+            extension.is_none_or(|i| extensions >> i & 1 == 1) && json.contains(name.as_str())
         })
     }
 

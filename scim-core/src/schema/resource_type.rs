@@ -35,6 +35,11 @@ pub struct ResourceType {
     members: Option<String>,
     member_of: Option<String>,
     lookup: Vec<AttrPath<'static>>,
+    /// The attributes whose `$ref` a response computes ([`Self::computes_ref`]),
+    /// by schema (`None` the core schema, `Some(i)` extension `i`): worked
+    /// out when the type changes, so that writing a response only looks
+    /// for these names.
+    computed_refs: Vec<(Option<usize>, String)>,
 }
 
 /// An attribute path resolved against a resource type's schemas
@@ -74,7 +79,9 @@ impl ResourceType {
             members: None,
             member_of: None,
             lookup: Vec::new(),
+            computed_refs: Vec::new(),
         }
+        .with_computed_refs()
     }
 
     /// The RFC 7643 User resource type at `/Users`, with the enterprise
@@ -177,7 +184,7 @@ impl ResourceType {
     #[must_use]
     pub fn with_extension(mut self, schema: Arc<Schema>, required: bool) -> Self {
         self.extensions.push(SchemaExtension { schema, required });
-        self
+        self.with_computed_refs()
     }
 
     /// Names the multi-valued complex attribute that lists this type's
@@ -185,7 +192,7 @@ impl ResourceType {
     #[must_use]
     pub fn with_members_attribute(mut self, name: impl Into<String>) -> Self {
         self.members = Some(name.into());
-        self
+        self.with_computed_refs()
     }
 
     /// Names the read-only attribute that lists the groups a resource of
@@ -193,7 +200,7 @@ impl ResourceType {
     #[must_use]
     pub fn with_member_of_attribute(mut self, name: impl Into<String>) -> Self {
         self.member_of = Some(name.into());
-        self
+        self.with_computed_refs()
     }
 
     /// Sets the attributes clients look resources up by (for `eq` filters);
@@ -311,6 +318,25 @@ impl ResourceType {
                     .iter()
                     .any(|t| t.eq_ignore_ascii_case(&self.id))
             })
+    }
+
+    /// The attributes whose `$ref` a response computes, with their schema:
+    /// `None` the core schema, `Some(i)` the extension at index `i`.
+    pub(crate) fn computed_refs(&self) -> &[(Option<usize>, String)] {
+        &self.computed_refs
+    }
+
+    /// Works out [`Self::computed_refs`] again after a change.
+    fn with_computed_refs(mut self) -> Self {
+        let core = self.schema.attributes.iter().map(|a| (None, a));
+        let extensions = (self.extensions.iter().enumerate())
+            .flat_map(|(i, e)| e.schema.attributes.iter().map(move |a| (Some(i), a)));
+        self.computed_refs = core
+            .chain(extensions)
+            .filter(|(_, a)| self.computes_ref(a))
+            .map(|(i, a)| (i, a.name.clone()))
+            .collect();
+        self
     }
 
     /// Whether `name` is kept as a relation (members or member-of), not as

@@ -35,9 +35,19 @@ pub(super) fn request_span(request: &Request<Bytes>, ctx: Option<&Context>) -> S
     )
 }
 
+/// Whether a `scim.request` span can be enabled at all: one atomic load.
+/// When not, the current span is someone else's (the host's own request
+/// span, say), and asking for it costs a subscriber lookup per call.
+fn request_span_possible() -> bool {
+    tracing::level_enabled!(tracing::Level::DEBUG)
+}
+
 /// Records the tenant and connection of an authenticated request on the
 /// current request span.
 pub(super) fn record_context(ctx: &Context) {
+    if !request_span_possible() {
+        return;
+    }
     let span = Span::current();
     span.record("tenant", ctx.tenant());
     if let Some(connection) = ctx.connection() {
@@ -48,6 +58,9 @@ pub(super) fn record_context(ctx: &Context) {
 /// Records the resource type and id a request's path names (below the
 /// tenant prefix) on the current request span.
 pub(super) fn record_target(service: &ScimService, segments: &[Cow<'_, str>]) {
+    if !request_span_possible() {
+        return;
+    }
     let span = Span::current();
     if span.is_disabled() {
         return;
