@@ -478,10 +478,11 @@ impl<'a> Literal<'a> {
             AttributeType::Complex => unreachable!("BUG: complex attributes compare by value"),
             _ => {
                 let t = text();
-                // Lower-case once (an allocation only when there is an
-                // upper-case letter to fold).
-                if def.ignores_case() && t.chars().any(char::is_uppercase) {
-                    Self::Text(Cow::Owned(t.to_lowercase()))
+                if def.ignores_case() {
+                    match fold_case(&t) {
+                        Cow::Owned(folded) => Self::Text(Cow::Owned(folded)),
+                        Cow::Borrowed(_) => Self::Text(t),
+                    }
                 } else {
                     Self::Text(t)
                 }
@@ -495,8 +496,8 @@ impl<'a> Literal<'a> {
             (Self::Number(n), Value::Number(v)) => v.as_f64().and_then(|v| v.partial_cmp(n)),
             (Self::Instant(t), Value::String(v)) => parse_datetime(v).map(|v| v.cmp(t)),
             (Self::Text(lit), Value::String(v)) => {
-                let v: Cow<'_, str> = if def.ignores_case() && v.chars().any(char::is_uppercase) {
-                    Cow::Owned(v.to_lowercase())
+                let v: Cow<'_, str> = if def.ignores_case() {
+                    fold_case(v)
                 } else {
                     Cow::Borrowed(v)
                 };
@@ -518,6 +519,24 @@ impl<'a> Literal<'a> {
             CompareOp::Le => ord != Ordering::Greater,
             CompareOp::Ne | CompareOp::Co | CompareOp::Sw | CompareOp::Ew => false,
         }
+    }
+}
+
+/// A string as case-insensitive comparisons see it: lower-cased (Rust's
+/// full Unicode `to_lowercase`), allocating only when some character
+/// changes (an upper-case or title-case letter). Stores that compare in
+/// their own queries fold with this too, so that they agree with the
+/// service.
+#[must_use]
+pub fn fold_case(s: &str) -> Cow<'_, str> {
+    let changes = s.chars().any(|c| {
+        let mut lower = c.to_lowercase();
+        lower.next() != Some(c) || lower.next().is_some()
+    });
+    if changes {
+        Cow::Owned(s.to_lowercase())
+    } else {
+        Cow::Borrowed(s)
     }
 }
 

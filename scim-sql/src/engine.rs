@@ -285,6 +285,24 @@ impl Db {
         }
         Ok(out)
     }
+
+    /// Runs a statement outside any transaction (the tests' fixtures).
+    #[cfg(test)]
+    pub(crate) async fn exec(&self, sql: &str, args: Vec<Arg>) -> DbResult<u64> {
+        let sql = sql_for(self.dialect(), sql);
+        Ok(match self {
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite { write, .. } => bind_all!(sqlx::query(&sql), args)
+                .execute(write)
+                .await?
+                .rows_affected(),
+            #[cfg(feature = "postgres")]
+            Self::Postgres(pool) => bind_all!(sqlx::query(&sql), args)
+                .execute(pool)
+                .await?
+                .rows_affected(),
+        })
+    }
 }
 
 impl Tx {

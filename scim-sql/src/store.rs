@@ -713,18 +713,16 @@ impl Store for SqlStore {
             args.extend(c.args);
             exact = c.exact;
         }
+        // `ORDER BY` and its arguments, numbered after the condition's: the
+        // count query leaves both out.
         let order = match &query.sort_by {
             _ if !exact => None,
-            None => Some(String::new()),
-            Some(by) => filter::order_by(dialect, rtype, by, query.sort_order, args.len() + 1).map(
-                |(sql, more)| {
-                    args.extend(more);
-                    format!("{sql}, ")
-                },
-            ),
+            None => Some((String::new(), Vec::new())),
+            Some(by) => filter::order_by(dialect, rtype, by, query.sort_order, args.len() + 1)
+                .map(|(sql, more)| (format!("{sql}, "), more)),
         };
         let db = |e: DbError| e.into_error();
-        let Some(order) = order else {
+        let Some((order, order_args)) = order else {
             // The service finishes what SQL could not: every candidate, in
             // creation order.
             let sql = format!(
@@ -753,6 +751,7 @@ impl Store for SqlStore {
                 resources: Vec::new(),
             });
         }
+        args.extend(order_args);
         let n = args.len();
         let sql = format!(
             "SELECT {RESOURCE_SELECT} FROM scim_resources r WHERE {cond} \

@@ -92,12 +92,12 @@ pub(crate) fn path_of(
     path
 }
 
-/// A string as filters compare it: lower-cased when the attribute ignores
-/// case and the string has an upper-case letter (what `scim_core::eval`
-/// does to both sides of a comparison).
+/// A string as filters compare it: folded by `scim_core::eval::fold_case`
+/// when the attribute ignores case (what the service does to both sides of
+/// a comparison).
 pub(crate) fn fold(s: &str, ignores_case: bool) -> String {
-    if ignores_case && s.chars().any(char::is_uppercase) {
-        s.to_lowercase()
+    if ignores_case {
+        scim_core::eval::fold_case(s).into_owned()
     } else {
         s.to_owned()
     }

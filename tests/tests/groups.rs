@@ -362,3 +362,23 @@ async fn deleting_a_user_removes_its_memberships() {
         .check_with(has("/members", json!({"value": "{{u2}}"})));
     s.run().await;
 }
+
+/// Filters on relations: which users are in a group (`groups.value`,
+/// `groups[display eq ...]`) and which groups hold a user
+/// (`members[value eq ...]`), answered the same by every store.
+#[actix_web::test]
+async fn filters_on_groups_and_members() {
+    let mut s = Parity::new("filters on groups and members");
+    users_and_group(&mut s, 3);
+    s.patch("/Groups/{{gid}}", add(&["u1", "u3"])).status(204);
+    s.find("/Users", "groups.value eq \"{{gid}}\"", 2);
+    s.find("/Users", "groups[display eq \"sales\"]", 2);
+    s.find("/Users", "not (groups pr)", 1);
+    s.get(&format!("/Users{}", filter("groups.value eq \"{{gid}}\"")))
+        .status(200)
+        .json("/Resources/0/id", json!("{{u1}}"))
+        .json("/Resources/1/id", json!("{{u3}}"));
+    s.find("/Groups", "members[value eq \"{{u3}}\"]", 1);
+    s.find("/Groups", "members.value eq \"{{u2}}\"", 0);
+    s.run().await;
+}

@@ -112,19 +112,34 @@ impl ScimService {
                     }
                     let hit = match &query.filter {
                         None => true,
-                        Some(filter) => match rtype.members_attribute() {
-                            // A filter on members reads them from the store.
-                            Some(name) if filter.mentions(name) => {
+                        Some(filter) => {
+                            // A filter on members or on a user's groups
+                            // reads them from the store.
+                            let mut relations = Map::new();
+                            if let Some(name) = rtype.members_attribute()
+                                && filter.mentions(name)
+                            {
                                 let list = self.dyn_store().members(ctx, rtype, &r.id).await?;
-                                let mut relations = Map::new();
                                 relations.insert(
                                     name.to_owned(),
                                     members::render_members(self, &self.base(ctx), &list),
                                 );
+                            }
+                            if let Some(name) = rtype.member_of_attribute()
+                                && filter.mentions(name)
+                            {
+                                let list = self.dyn_store().member_of(ctx, &r.id).await?;
+                                relations.insert(
+                                    name.to_owned(),
+                                    members::render_groups(self, &self.base(ctx), &list),
+                                );
+                            }
+                            if relations.is_empty() {
+                                eval::matches(rtype, &r, filter)?
+                            } else {
                                 eval::matches_with(rtype, &r, &relations, filter)?
                             }
-                            _ => eval::matches(rtype, &r, filter)?,
-                        },
+                        }
                     };
                     if hit {
                         kept.push(r);

@@ -44,7 +44,7 @@ pub(super) const WORDS: &[&str] = &[
 ];
 
 /// Titlecase letters: not upper-case, yet `to_lowercase` changes them.
-/// `eval` folds them in sort keys but not in filters.
+/// `eval::fold_case` folds them in filters and sort keys alike.
 pub(super) const TITLECASE: &[&str] = &["ǅemal", "ǆemal", "ǄEMAL"];
 
 /// Fragments for literals.

@@ -52,8 +52,9 @@ CREATE TABLE scim_members (
 CREATE INDEX scim_members_member ON scim_members (tenant, member_id);
 
 -- Every simple value of every resource, read for filtering and sorting:
--- `s` holds strings (folded in Rust unless caseExact), `n` numbers and
--- booleans (1/0), `t` dateTime instants (Unix nanoseconds). `kind`: 0 an
+-- `s` holds strings (folded in Rust unless caseExact), `n` numbers,
+-- booleans (1/0) and dateTimes in whole seconds, `t` dateTime instants
+-- (Unix nanoseconds, clamped to the i64 range). `kind`: 0 an
 -- element of a multi-valued complex attribute (no value), 1 string,
 -- 2 number, 3 boolean. `elem` is the element's index, `prim` whether that
 -- element is the primary one.

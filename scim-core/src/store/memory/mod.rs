@@ -404,7 +404,9 @@ impl Store for MemoryStore {
             };
             let with_relations = rtype
                 .members_attribute()
-                .is_some_and(|m| filter.mentions(m));
+                .into_iter()
+                .chain(rtype.member_of_attribute())
+                .any(|m| filter.mentions(m));
             let mut matches = Vec::new();
             for h in handles {
                 let resource = t.to_resource(h)?;

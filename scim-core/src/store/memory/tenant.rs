@@ -237,6 +237,29 @@ impl Tenant {
                 .collect();
             out.insert(name.to_owned(), Value::Array(members));
         }
+        if let Some(name) = rtype.member_of_attribute() {
+            // The groups as a response shows them (but `$ref`, which is
+            // derived from the base URL).
+            let groups: Vec<Value> = self
+                .member_of
+                .get(&h)
+                .into_iter()
+                .flatten()
+                .filter_map(|g| {
+                    let r = self.record(*g)?;
+                    let mut v = serde_json::json!({
+                        "value": &*r.id,
+                        "type": "direct",
+                    });
+                    let attrs: Map<String, Value> = serde_json::from_str(r.stored.as_str()).ok()?;
+                    if let Some(d) = attrs.get("displayName").and_then(Value::as_str) {
+                        v["display"] = Value::String(d.to_owned());
+                    }
+                    Some(v)
+                })
+                .collect();
+            out.insert(name.to_owned(), Value::Array(groups));
+        }
         out
     }
 }
