@@ -375,7 +375,7 @@ async fn changes_between_pages<S: Store>(kit: &Kit<'_, S>) {
             q.sort_by.as_ref().map(ToString::to_string)
         );
         ids.retain(|id| !deleted.contains(id));
-        ids.extend(added.drain(..));
+        ids.append(&mut added);
     }
 }
 
