@@ -47,8 +47,19 @@ const HEADER: usize = 1 + 8;
 /// nothing.
 const MAX_LEN: usize = 4096;
 
-/// Seals and opens cursors with a secret key (HMAC-SHA256), optionally
-/// with a lifetime. See the [module documentation](self).
+/// Seals and opens cursors with a secret key, optionally with a lifetime.
+///
+/// [`CursorSeal::seal`] appends an HMAC-SHA256 tag (128 bits kept),
+/// computed over the position *and* a scope naming the query
+/// ([`query_scope`]), to the store's position and the issue time, and
+/// encodes the lot in base64url: only characters RFC 9865 allows in a
+/// cursor. [`CursorSeal::open`] gives the position back only if the tag
+/// matches: an edited, made-up or truncated cursor, or one of another
+/// query (filter, sort, connection, tenant, resource type), is refused
+/// with [`Error::invalid_cursor`]. The position is not encrypted (a client
+/// can read the sort value of the last row it was sent, which it has seen
+/// anyway). Processes that must accept each other's cursors share a key
+/// ([`CursorSeal::with_key`]).
 ///
 /// ```
 /// use scim_core::store::CursorSeal;

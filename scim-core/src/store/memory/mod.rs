@@ -13,6 +13,19 @@
 //! write holds it for the whole check-and-change, which is what makes
 //! uniqueness, versions and member changes atomic.
 //!
+//! Lists come in creation order (handles only grow, so a collection's
+//! ordered set of handles is that order), or sorted by `sortBy` with the
+//! handle breaking ties. A cursor (RFC 9865) holds the sort value and
+//! handle of the row it resumes from, sealed with the store's random key
+//! ([`CursorSeal`]) over the query's scope, and a page resumes with two
+//! binary searches in the ordered matches, whatever the page number; rows
+//! deleted meanwhile shift nothing. What each page still costs is the
+//! count: `totalResults` needs every visible record of the type checked
+//! (a flag test without a filter, the filter evaluated with one, unless a
+//! hash index answers it), and `sortBy` sorts the matches, O(n log n), as
+//! index paging does. Only the unfiltered, unsorted index page skips the
+//! decoding of records before `startIndex`.
+//!
 //! - `mod.rs`: the store, its locks, and the `Store` methods;
 //! - `tenant.rs`: one tenant's records, collections, owners and members;
 //! - `index.rs`: the hash indexes, and the planner that answers a filter
