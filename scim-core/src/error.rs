@@ -42,6 +42,11 @@ pub enum ErrorKind {
     /// 403 `sensitive`: the request must not be made this way (a filter in
     /// a URL where it would expose confidential data).
     Sensitive,
+    /// 400 `invalidCursor` (RFC 9865): the `cursor` is not one the server
+    /// issued for this query.
+    InvalidCursor,
+    /// 400 `expiredCursor` (RFC 9865): the cursor was good but is too old.
+    ExpiredCursor,
     /// 400 with no `scimType`: a bad request outside the cases above.
     BadRequest,
     /// 401: no valid credentials.
@@ -80,6 +85,8 @@ impl ErrorKind {
             | Self::NoTarget
             | Self::InvalidValue
             | Self::InvalidVersion
+            | Self::InvalidCursor
+            | Self::ExpiredCursor
             | Self::BadRequest => StatusCode::BAD_REQUEST,
             Self::Uniqueness | Self::Conflict => StatusCode::CONFLICT,
             Self::Sensitive | Self::Forbidden => StatusCode::FORBIDDEN,
@@ -108,6 +115,8 @@ impl ErrorKind {
             Self::InvalidValue => "invalidValue",
             Self::InvalidVersion => "invalidVers",
             Self::Sensitive => "sensitive",
+            Self::InvalidCursor => "invalidCursor",
+            Self::ExpiredCursor => "expiredCursor",
             _ => return None,
         })
     }
@@ -226,6 +235,18 @@ impl Error {
     /// 400 `invalidValue` naming the attribute.
     pub fn invalid_value(detail: impl Into<String>) -> Self {
         Self::new(ErrorKind::InvalidValue, detail)
+    }
+
+    /// 400 `invalidCursor` (RFC 9865): the `cursor` is not one the server
+    /// issued for this query.
+    pub fn invalid_cursor(detail: impl Into<String>) -> Self {
+        Self::new(ErrorKind::InvalidCursor, detail)
+    }
+
+    /// 400 `expiredCursor` (RFC 9865): the cursor is older than the
+    /// server keeps them.
+    pub fn expired_cursor(detail: impl Into<String>) -> Self {
+        Self::new(ErrorKind::ExpiredCursor, detail)
     }
 
     /// 400 `invalidSyntax`.

@@ -543,14 +543,18 @@ pub fn fold_case(s: &str) -> Cow<'_, str> {
 /// A sort key: the attribute's value (for a multi-valued one, the primary
 /// value, else the first), read for its type.
 #[derive(Debug, Clone, PartialEq, PartialOrd)]
-enum SortKey {
+pub(crate) enum SortKey {
     Bool(bool),
     Number(f64),
     Instant(OffsetDateTime),
     Text(String),
 }
 
-fn sort_key(rtype: &ResourceType, resource: &Resource, by: &AttrPath) -> Option<SortKey> {
+pub(crate) fn sort_key(
+    rtype: &ResourceType,
+    resource: &Resource,
+    by: &AttrPath,
+) -> Option<SortKey> {
     let scope = Scope::Resource {
         rtype,
         resource,
@@ -594,7 +598,14 @@ pub fn sort(rtype: &ResourceType, resources: &mut Vec<Resource>, by: &AttrPath, 
         .drain(..)
         .map(|r| (sort_key(rtype, &r, by), r))
         .collect();
-    keyed.sort_by(|(a, _), (b, _)| match (a, b) {
+    keyed.sort_by(|(a, _), (b, _)| cmp_keys(a.as_ref(), b.as_ref(), order));
+    resources.extend(keyed.into_iter().map(|(_, r)| r));
+}
+
+/// The order [`sort`] puts two sort keys in: `order` among values,
+/// resources without a value last in either order.
+pub(crate) fn cmp_keys(a: Option<&SortKey>, b: Option<&SortKey>, order: SortOrder) -> Ordering {
+    match (a, b) {
         (Some(a), Some(b)) => {
             let ord = a.partial_cmp(b).unwrap_or(Ordering::Equal);
             if order == SortOrder::Descending {
@@ -606,6 +617,5 @@ pub fn sort(rtype: &ResourceType, resources: &mut Vec<Resource>, by: &AttrPath, 
         (Some(_), None) => Ordering::Less,
         (None, Some(_)) => Ordering::Greater,
         (None, None) => Ordering::Equal,
-    });
-    resources.extend(keyed.into_iter().map(|(_, r)| r));
+    }
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use scim_core::schema::ResourceType;
-use scim_core::store::{ListPage, ListQuery, Update, Visibility};
+use scim_core::store::{ListPage, ListQuery, Page, Update, Visibility};
 use scim_core::testing::{CandidatesStore, run_store_contract, run_store_contract_with};
 use scim_core::{Context, GroupRef, Member, MemoryStore, Resource, Result, Store};
 
@@ -50,6 +50,12 @@ async fn the_kit_catches_unconditional_writes() {
     run_store_contract(|| Faulty::new(Fault::IgnoreIfVersion)).await;
 }
 
+#[tokio::test]
+#[should_panic(expected = "store contract violated [cursors]")]
+async fn the_kit_catches_offsets_as_cursors() {
+    run_store_contract(|| Faulty::new(Fault::OffsetCursors)).await;
+}
+
 /// Ways a store can break the contract.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Fault {
@@ -57,6 +63,9 @@ enum Fault {
     OneTenant,
     /// `totalResults` is the page size.
     PageSizeAsTotal,
+    /// Cursors are plain offsets: unchecked, bound to no query, and
+    /// shifted by deletions.
+    OffsetCursors,
     /// Candidates leave one resource out.
     CandidatesMissLast,
     /// `if_version` is ignored.
@@ -152,12 +161,52 @@ impl Store for Faulty {
                 Ok(ListPage::Candidates(resources))
             }
             Fault::PageSizeAsTotal => match self.inner.list(&ctx, rtype, query).await? {
-                ListPage::Done { resources, .. } => Ok(ListPage::Done {
+                ListPage::Done {
+                    resources,
+                    next_cursor,
+                    previous_cursor,
+                    ..
+                } => Ok(ListPage::Done {
                     total_results: resources.len(),
                     resources,
+                    next_cursor,
+                    previous_cursor,
                 }),
                 other => Ok(other),
             },
+            Fault::OffsetCursors => {
+                let Page::Cursor(cursor) = &query.page else {
+                    return self.inner.list(&ctx, rtype, query).await;
+                };
+                let offset: usize = match cursor.as_deref() {
+                    None => 0,
+                    Some(c) => c
+                        .parse()
+                        .map_err(|_| scim_core::Error::invalid_cursor("not an offset"))?,
+                };
+                let by_index = ListQuery {
+                    page: Page::Index {
+                        start_index: offset + 1,
+                    },
+                    ..query.clone()
+                };
+                let ListPage::Done {
+                    total_results,
+                    resources,
+                    ..
+                } = self.inner.list(&ctx, rtype, &by_index).await?
+                else {
+                    unreachable!("MemoryStore answers whole queries");
+                };
+                let end = offset + resources.len();
+                Ok(ListPage::Done {
+                    next_cursor: (end < total_results).then(|| end.to_string()),
+                    previous_cursor: (offset > 0 && !resources.is_empty())
+                        .then(|| offset.saturating_sub(query.count).to_string()),
+                    total_results,
+                    resources,
+                })
+            }
             Fault::OneTenant | Fault::IgnoreIfVersion => self.inner.list(&ctx, rtype, query).await,
         }
     }

@@ -79,11 +79,15 @@ impl Store for TextStore {
             ListPage::Done {
                 total_results,
                 resources,
+                next_cursor,
+                previous_cursor,
             } => ListPage::Done {
                 total_results,
                 resources: (resources.into_iter())
                     .map(|r| through_text(rtype, r))
                     .collect::<Result<_>>()?,
+                next_cursor,
+                previous_cursor,
             },
             ListPage::Candidates(resources) => ListPage::Candidates(
                 (resources.into_iter())

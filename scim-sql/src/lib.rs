@@ -52,6 +52,9 @@ mod values;
 mod filter_tests;
 
 use std::fmt;
+use std::sync::Arc;
+
+use scim_core::store::CursorSeal;
 
 pub use engine::Dialect;
 
@@ -67,6 +70,9 @@ pub enum SetupError {
     /// The URL names no engine this build supports.
     #[error("unsupported database URL {0:?}: expected sqlite://PATH or postgres://...")]
     UnsupportedUrl(String),
+    /// The tables are missing or incomplete: call [`SqlStore::migrate`].
+    #[error("the scim_ tables are missing or incomplete: call SqlStore::migrate() first")]
+    NotMigrated,
     /// The database was migrated by a newer version of scim-sql.
     #[error(
         "the database schema is version {found}, newer than the {known} this scim-sql knows; upgrade scim-sql"
@@ -83,6 +89,9 @@ pub enum SetupError {
 #[derive(Clone)]
 pub struct SqlStore {
     db: Db,
+    /// Seals cursors; by default with the key `migrate` stored in the
+    /// database, read on the first cursor query.
+    seal: Arc<tokio::sync::OnceCell<CursorSeal>>,
 }
 
 impl fmt::Debug for SqlStore {
@@ -180,18 +189,45 @@ impl SqlStore {
     #[cfg(feature = "sqlite")]
     #[must_use]
     pub fn from_sqlite_pools(read: sqlx::SqlitePool, write: sqlx::SqlitePool) -> Self {
-        Self {
-            db: Db::Sqlite { read, write },
-        }
+        Self::on(Db::Sqlite { read, write })
     }
 
     /// A store over the app's own PostgreSQL pool.
     #[cfg(feature = "postgres")]
     #[must_use]
     pub fn from_pg_pool(pool: sqlx::PgPool) -> Self {
+        Self::on(Db::Postgres(pool))
+    }
+
+    fn on(db: Db) -> Self {
         Self {
-            db: Db::Postgres(pool),
+            db,
+            seal: Arc::new(tokio::sync::OnceCell::new()),
         }
+    }
+
+    /// Seals RFC 9865 cursors with `seal` instead of the key `migrate`
+    /// stored in the database (which every process sharing the database
+    /// reads, so that a cursor from one is good on another). For a
+    /// lifetime: `CursorSeal::with_key(key).timeout(...)`.
+    #[must_use]
+    pub fn with_cursor_seal(self, seal: CursorSeal) -> Self {
+        Self {
+            db: self.db,
+            seal: Arc::new(tokio::sync::OnceCell::from(seal)),
+        }
+    }
+
+    /// The cursor seal, reading the stored key the first time.
+    pub(crate) async fn seal(&self) -> scim_core::Result<&CursorSeal> {
+        self.seal
+            .get_or_try_init(|| async {
+                migrate::cursor_key(&self.db)
+                    .await
+                    .map(CursorSeal::with_key)
+                    .map_err(scim_core::Error::internal)
+            })
+            .await
     }
 
     /// Creates or upgrades the `scim_` tables. Safe to call on every start

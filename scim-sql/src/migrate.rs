@@ -103,8 +103,45 @@ pub(crate) async fn run(db: &Db) -> Result<(), SetupError> {
         .await
         .map_err(setup)?;
     }
+    // The cursor key, once for every process sharing the database.
+    let key: String = {
+        let a = *uuid::Uuid::new_v4().as_bytes();
+        let b = *uuid::Uuid::new_v4().as_bytes();
+        a.iter().chain(&b).map(|x| format!("{x:02x}")).collect()
+    };
+    tx.exec(
+        "INSERT INTO scim_keys (name, value) VALUES ('cursor', $1) ON CONFLICT DO NOTHING",
+        vec![key.into()],
+    )
+    .await
+    .map_err(setup)?;
     tx.commit().await.map_err(setup)?;
     Ok(())
+}
+
+/// The cursor key `migrate` stored.
+pub(crate) async fn cursor_key(db: &Db) -> Result<[u8; 32], SetupError> {
+    let rows = db
+        .rows(
+            "SELECT value FROM scim_keys WHERE name = 'cursor'",
+            Vec::new(),
+            &[Col::Text],
+        )
+        .await
+        .map_err(setup)?;
+    let hex = rows
+        .into_iter()
+        .next()
+        .map(|mut r| r[0].take_text())
+        .ok_or(SetupError::NotMigrated)?;
+    let mut key = [0u8; 32];
+    for (i, byte) in key.iter_mut().enumerate() {
+        *byte = hex
+            .get(2 * i..2 * i + 2)
+            .and_then(|h| u8::from_str_radix(h, 16).ok())
+            .ok_or(SetupError::NotMigrated)?;
+    }
+    Ok(key)
 }
 
 fn setup(e: DbError) -> SetupError {

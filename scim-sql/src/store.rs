@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use scim_core::schema::{AttributeType, ResourceType, Uniqueness};
-use scim_core::store::{ListPage, ListQuery, MemberChange, Update, Visibility};
+use scim_core::store::{ListPage, ListQuery, MemberChange, Page, Update, Visibility, query_scope};
 use scim_core::{
     Attributes, Context, Error, GroupRef, Member, Meta, Resource, Result, Store, StoredJson,
 };
@@ -640,6 +640,156 @@ fn visibility(v: &Visibility, first: usize, args: &mut Vec<Arg>) -> String {
     }
 }
 
+/// Where a cursor page starts: the payload a cursor carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Resume {
+    First,
+    /// The rows after this `rid` (a `nextCursor`).
+    After(i64),
+    /// The rows just before this `rid` (a `previousCursor`).
+    Before(i64),
+}
+
+impl Resume {
+    fn encode(self) -> [u8; 9] {
+        let (tag, rid) = match self {
+            Self::First | Self::After(_) => (b'A', self.rid()),
+            Self::Before(rid) => (b'B', rid),
+        };
+        let mut out = [0u8; 9];
+        out[0] = tag;
+        out[1..].copy_from_slice(&rid.to_be_bytes());
+        out
+    }
+
+    fn rid(self) -> i64 {
+        match self {
+            Self::First => 0,
+            Self::After(rid) | Self::Before(rid) => rid,
+        }
+    }
+
+    fn decode(payload: &[u8]) -> Result<Self> {
+        let bad = || {
+            Error::invalid_cursor(
+                "the cursor's position cannot be read; start again with an empty cursor",
+            )
+        };
+        let rid: [u8; 8] = payload
+            .get(1..9)
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(bad)?;
+        let rid = i64::from_be_bytes(rid);
+        match (payload.len(), payload[0]) {
+            (9, b'A') => Ok(Self::After(rid)),
+            (9, b'B') => Ok(Self::Before(rid)),
+            _ => Err(bad()),
+        }
+    }
+}
+
+impl SqlStore {
+    /// A keyset page in creation order (RFC 9865): the rows after (or just
+    /// before) the `rid` a cursor holds, found by the `(tenant,
+    /// resource_type, rid)` index, so a page deep in the list costs what
+    /// the first costs.
+    async fn cursor_page(
+        &self,
+        ctx: &Context,
+        rtype: &ResourceType,
+        query: &ListQuery,
+        cursor: Option<&str>,
+        (cond, args): (String, Vec<Arg>),
+        total: usize,
+    ) -> Result<ListPage> {
+        let seal = self.seal().await?;
+        let scope = query_scope(ctx, rtype, query);
+        let resume = match cursor {
+            None => Resume::First,
+            Some(text) => Resume::decode(&seal.open(&scope, text)?)?,
+        };
+        if query.count == 0 {
+            return Ok(ListPage::Done {
+                total_results: total,
+                resources: Vec::new(),
+                next_cursor: None,
+                previous_cursor: None,
+            });
+        }
+        let db = |e: DbError| e.into_error();
+        let n = args.len();
+        let (bound, order) = match resume {
+            Resume::First => (String::new(), "ASC"),
+            Resume::After(_) => (format!(" AND r.rid > ${}", n + 1), "ASC"),
+            Resume::Before(_) => (format!(" AND r.rid < ${}", n + 1), "DESC"),
+        };
+        let limit = n + usize::from(resume != Resume::First) + 1;
+        let sql = format!(
+            "SELECT r.rid, {RESOURCE_SELECT} FROM scim_resources r WHERE {cond}{bound} \
+             ORDER BY r.rid {order} LIMIT ${limit}"
+        );
+        let mut page_args = args.clone();
+        if resume != Resume::First {
+            page_args.push(Arg::I64(resume.rid()));
+        }
+        // One more than a page: whether another page follows that way.
+        page_args.push(Arg::I64(
+            i64::try_from(query.count).unwrap_or(i64::MAX - 1) + 1,
+        ));
+        let mut cols = vec![Col::I64];
+        cols.extend(RESOURCE_COLS);
+        let mut rows = self.db.rows(&sql, page_args, &cols).await.map_err(db)?;
+        let more = rows.len() > query.count;
+        rows.truncate(query.count);
+        if matches!(resume, Resume::Before(_)) {
+            rows.reverse();
+        }
+        let (Some(first), Some(last)) = (
+            rows.first().map(|r| r[0].i64()),
+            rows.last().map(|r| r[0].i64()),
+        ) else {
+            return Ok(ListPage::Done {
+                total_results: total,
+                resources: Vec::new(),
+                next_cursor: None,
+                previous_cursor: None,
+            });
+        };
+        // The other way: whether any match lies beyond the page's edge.
+        let exists = |op: &str, rid: i64| {
+            let sql = format!(
+                "SELECT EXISTS (SELECT 1 FROM scim_resources r WHERE {cond} AND r.rid {op} ${})",
+                n + 1
+            );
+            let mut a = args.clone();
+            a.push(Arg::I64(rid));
+            async move {
+                let found = self.db.rows(&sql, a, &[Col::Bool]).await.map_err(db)?;
+                Ok::<bool, Error>(found.first().is_some_and(|r| r[0].bool()))
+            }
+        };
+        let (has_next, has_previous) = match resume {
+            Resume::First => (more, false),
+            Resume::After(_) => (more, exists("<", first).await?),
+            Resume::Before(_) => (exists(">", last).await?, more),
+        };
+        let resources = rows
+            .into_iter()
+            .map(|mut row| {
+                row.remove(0);
+                resource_from(rtype, row)
+            })
+            .collect::<Result<_>>()?;
+        Ok(ListPage::Done {
+            total_results: total,
+            resources,
+            next_cursor: has_next.then(|| seal.seal(&scope, &Resume::After(last).encode())),
+            previous_cursor: has_previous
+                .then(|| seal.seal(&scope, &Resume::Before(first).encode())),
+        })
+    }
+}
+
 #[async_trait]
 impl Store for SqlStore {
     async fn create(
@@ -715,8 +865,15 @@ impl Store for SqlStore {
         }
         // `ORDER BY` and its arguments, numbered after the condition's: the
         // count query leaves both out.
+        // Cursor pages are keyset pages on creation order (`rid`); a cursor
+        // query with `sortBy` goes to the service, every page of it alike.
+        let cursor = match &query.page {
+            Page::Cursor(c) => Some(c.as_deref()),
+            Page::Index { .. } => None,
+        };
         let order = match &query.sort_by {
             _ if !exact => None,
+            Some(_) if cursor.is_some() => None,
             None => Some((String::new(), Vec::new())),
             Some(by) => filter::order_by(dialect, rtype, by, query.sort_order, args.len() + 1)
                 .map(|(sql, more)| (format!("{sql}, "), more)),
@@ -744,11 +901,21 @@ impl Store for SqlStore {
             .first()
             .map_or(0, |r| r[0].i64());
         let total = usize::try_from(total).unwrap_or(0);
-        let offset = query.start_index.saturating_sub(1);
+        if let Some(cursor) = cursor {
+            return self
+                .cursor_page(ctx, rtype, query, cursor, (cond, args), total)
+                .await;
+        }
+        let offset = match query.page {
+            Page::Index { start_index } => start_index.saturating_sub(1),
+            Page::Cursor(_) => 0,
+        };
         if query.count == 0 || offset >= total {
             return Ok(ListPage::Done {
                 total_results: total,
                 resources: Vec::new(),
+                next_cursor: None,
+                previous_cursor: None,
             });
         }
         args.extend(order_args);
@@ -769,6 +936,8 @@ impl Store for SqlStore {
         Ok(ListPage::Done {
             total_results: total,
             resources,
+            next_cursor: None,
+            previous_cursor: None,
         })
     }
 

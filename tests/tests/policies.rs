@@ -14,7 +14,7 @@ use scim_core::testing::bodies::{entra_group, entra_user, user};
 use scim_core::testing::checks::{contains, error, has, lacks, len, not_equal};
 use scim_core::testing::{Reply, Scenario, TOKEN, Vars};
 use scim_core::urn::ENTERPRISE_USER;
-use scim_core::{Context, Resource, ScimService};
+use scim_core::{Resource, ScimService};
 use scim_tests::Parity;
 use serde_json::{Value, json};
 

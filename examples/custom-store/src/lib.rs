@@ -459,6 +459,14 @@ impl Store for ExampleStore {
         // `OFFSET`/`LIMIT`, and `totalResults` a `count(*)`. A filter it
         // cannot translate may still return `Candidates`, narrowed by the
         // parts it can (a superset of the matches is all that is required).
+        //
+        // `query.page` says how the client pages. `Page::Index` is the
+        // above; `Page::Cursor` (RFC 9865) is a keyset: the cursor holds
+        // the sort value and row id of the last row sent, sealed with
+        // `CursorSeal` over `query_scope`, and the next page is
+        // `WHERE (sort, id) > ($s, $id) ORDER BY sort, id LIMIT count`.
+        // Returning candidates, as here, leaves cursors to the service, so
+        // this store ignores `query.page` altogether.
         let t = self.tables();
         let mut rows: Vec<(&Key, &Row)> = t
             .resources

@@ -67,9 +67,10 @@ impl ScimService {
                     path = path.with_uri(id.clone());
                 }
                 let label = path.to_string();
-                let (_, found) = self
+                let found = self
                     .query(ctx, rtype, &lookup(path, value.to_owned()))
-                    .await?;
+                    .await?
+                    .resources;
                 by_unique.extend(found.into_iter().map(|r| (label.clone(), value, r)));
             }
         }
@@ -93,13 +94,14 @@ impl ScimService {
             return Ok(Some((EventKind::Restored, r.clone())));
         }
         if let Some(external_id) = attrs.get("externalId").and_then(Value::as_str) {
-            let (_, found) = self
+            let found = self
                 .query(
                     ctx,
                     rtype,
                     &lookup(AttrPath::new("externalId"), external_id.to_owned()),
                 )
-                .await?;
+                .await?
+                .resources;
             if let Some(r) = found
                 .into_iter()
                 .find(|r| r.deleted && r.owner.as_deref() == Some(me))
@@ -118,9 +120,10 @@ impl ScimService {
             && let Some(email) = crate::policy::identifying_email(attrs)
         {
             let path = AttrPath::new("emails").with_sub_attr("value");
-            let (_, found) = self
+            let found = self
                 .query(ctx, rtype, &lookup(path, email.to_owned()))
-                .await?;
+                .await?
+                .resources;
             // The e-mail is the account's key: one that an identity
             // provider's user holds already (linked or created, by any
             // connection) is not claimed by a second one. The store's

@@ -8,7 +8,7 @@ use crate::auth::Authenticator;
 use crate::events::EventSink;
 use crate::policy::Policy;
 use crate::schema::ResourceType;
-use crate::store::{Context, Store};
+use crate::store::{Context, CursorSeal, Store};
 use crate::validate::Strictness;
 
 /// Resolves `/Me` to the id of the caller's User (RFC 7644 §3.11).
@@ -47,6 +47,9 @@ pub(crate) struct Config {
     pub(crate) strictness: Strictness,
     pub(crate) documentation_uri: Option<String>,
     pub(crate) accept_passwords: bool,
+    /// Seals the cursors the service makes itself (for stores that answer
+    /// with candidates, and for queries of every resource type).
+    pub(crate) cursor_seal: CursorSeal,
 }
 
 /// Builds a [`ScimService`]: `ScimService::builder(store).base_url(url).build()`.
@@ -111,6 +114,18 @@ impl ScimServiceBuilder {
     /// `/ServiceProviderConfig`.
     pub fn disable_bulk(mut self) -> Self {
         self.config.bulk = None;
+        self
+    }
+
+    /// How the service seals the cursors it makes itself (RFC 9865 cursor
+    /// paging, when the store answers with candidates, and for queries of
+    /// every resource type). By default a random key and no lifetime: the
+    /// cursors are good until the process ends. Give several processes
+    /// behind one address the same key ([`CursorSeal::with_key`]); a
+    /// [`CursorSeal::timeout`] is advertised as `cursorTimeout`. Cursors of
+    /// a store that pages itself are the store's business.
+    pub fn cursor_seal(mut self, seal: CursorSeal) -> Self {
+        self.config.cursor_seal = seal;
         self
     }
 
@@ -223,6 +238,7 @@ impl ScimService {
                 strictness: Strictness::default(),
                 documentation_uri: None,
                 accept_passwords: false,
+                cursor_seal: CursorSeal::new(),
             },
             resource_types: vec![ResourceType::user(), ResourceType::group()],
             store: Arc::new(store),

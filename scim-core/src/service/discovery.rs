@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 
 use super::ScimService;
 use super::params::Params;
-use super::reply::{Reply, list_response};
+use super::reply::{Paging, Reply, list_response};
 use crate::error::{Error, ErrorKind, Result};
 use crate::schema::Schema;
 use crate::store::Context;
@@ -73,6 +73,15 @@ impl ScimService {
             "filter": {"supported": true, "maxResults": config.max_page_size},
             "changePassword": {"supported": config.accept_passwords},
             "sort": {"supported": true},
+            // RFC 9865 §4: both kinds of paging; index stays the default,
+            // which clients written before cursors expect.
+            "pagination": {
+                "cursor": true,
+                "index": true,
+                "defaultPaginationMethod": "index",
+                "defaultPageSize": config.default_page_size,
+                "maxPageSize": config.max_page_size,
+            },
             "etag": {"supported": true},
             "authenticationSchemes": [{
                 "type": "oauthbearertoken",
@@ -85,6 +94,9 @@ impl ScimService {
                 "location": format!("{base}/ServiceProviderConfig"),
             }
         });
+        if let Some(timeout) = config.cursor_seal.lifetime() {
+            doc["pagination"]["cursorTimeout"] = json!(timeout.as_secs());
+        }
         if let Some(uri) = &config.documentation_uri {
             doc["documentationUri"] = Value::String(uri.clone());
         }
@@ -115,9 +127,14 @@ fn one_or_all(docs: Vec<(String, Value)>, id: Option<&str>, kind: &str) -> Resul
             .ok_or_else(|| Error::new(ErrorKind::NotFound, format!("no {kind} {id:?}"))),
         None => {
             let all: Vec<Value> = docs.into_iter().map(|(_, d)| d).collect();
-            Ok(list_response(all.len(), 1, &all, |out, doc| {
-                crate::json_text::write_value(out, doc);
-            }))
+            Ok(list_response(
+                all.len(),
+                &Paging::Index(1),
+                &all,
+                |out, doc| {
+                    crate::json_text::write_value(out, doc);
+                },
+            ))
         }
     }
 }

@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::error::{Error, Result};
 use crate::render::Projection;
 use crate::store::SortOrder;
-use crate::store::{ListQuery, Visibility};
+use crate::store::{ListQuery, Page, Visibility};
 
 /// Decoded query parameters, in order. Names match case-insensitively
 /// (`excludedattributes` works too); unknown ones are ignored.
@@ -96,6 +96,9 @@ pub(crate) struct ListParams {
     pub(crate) sort_by: Option<String>,
     pub(crate) sort_order: Option<String>,
     pub(crate) start_index: Option<i64>,
+    /// RFC 9865 `cursor`: `Some("")` (or a bare `cursor` in a query
+    /// string) asks for the first page by cursor.
+    pub(crate) cursor: Option<String>,
     pub(crate) count: Option<i64>,
     pub(crate) projection: Projection,
 }
@@ -115,6 +118,7 @@ impl ListParams {
             sort_by: params.get("sortBy").map(str::to_owned),
             sort_order: params.get("sortOrder").map(str::to_owned),
             start_index: int("startIndex")?,
+            cursor: params.get("cursor").map(str::to_owned),
             count: int("count")?,
             projection: params.projection()?,
         })
@@ -177,6 +181,16 @@ impl ListParams {
             sort_by: string("sortBy")?,
             sort_order: string("sortOrder")?,
             start_index: int("startIndex")?,
+            cursor: match get("cursor") {
+                None | Some(Value::Null) => None,
+                Some(Value::String(s)) => Some(s.clone()),
+                Some(_) => {
+                    return Err(Error::invalid_cursor(
+                        "cursor must be a string: empty for the first page, then a \
+                         nextCursor or previousCursor",
+                    ));
+                }
+            },
             count: int("count")?,
             projection: Projection::from_lists(&list("attributes")?, &list("excludedAttributes")?)?,
         })
@@ -225,7 +239,32 @@ impl ListParams {
                 )));
             }
         };
-        let start_index = usize::try_from(self.start_index.unwrap_or(1).max(1)).unwrap_or(1);
+        let page = match (&self.cursor, self.start_index) {
+            // RFC 9865 §2.3: a client picks one method per request.
+            (Some(_), Some(_)) => {
+                return Err(Error::invalid_value(
+                    "startIndex and cursor ask for two kinds of paging (by index, by \
+                     cursor); send one of them",
+                ));
+            }
+            (Some(c), None) => {
+                // RFC 9865 §2: only RFC 3986 unreserved characters.
+                if !c
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
+                {
+                    return Err(Error::invalid_cursor(
+                        "the cursor has characters no cursor of this server has: send back \
+                         a nextCursor or previousCursor unchanged (URL-encoded in a query \
+                         string), or an empty cursor for the first page",
+                    ));
+                }
+                Page::Cursor((!c.is_empty()).then(|| c.clone()))
+            }
+            (None, start) => Page::Index {
+                start_index: usize::try_from(start.unwrap_or(1).max(1)).unwrap_or(1),
+            },
+        };
         let count = match self.count {
             None => default_page_size,
             Some(c) => usize::try_from(c.max(0)).unwrap_or(0),
@@ -235,7 +274,7 @@ impl ListParams {
             filter,
             sort_by,
             sort_order,
-            start_index,
+            page,
             count,
             visibility: Visibility::Owner(owner.to_owned()),
         })
@@ -265,7 +304,7 @@ mod tests {
             ..ListParams::default()
         };
         let q = l.to_query("c", 100, 1000).unwrap();
-        assert_eq!((q.start_index, q.count), (1, 0));
+        assert_eq!((q.page, q.count), (Page::FIRST, 0));
         assert_eq!(q.visibility, Visibility::Owner("c".to_owned()));
         l.count = Some(5000);
         assert_eq!(l.to_query("c", 100, 1000).unwrap().count, 1000);

@@ -10,15 +10,18 @@ use serde_json::{Map, Value};
 
 use super::concurrency::etag_matches;
 use super::params::ListParams;
+use super::reply::Paging;
 use super::reply::Reply;
 use super::router::Req;
 use super::{ScimService, boxed, members, owner};
 use crate::error::{Error, Result};
 use crate::eval;
+use crate::eval::SortKey;
 use crate::render::{self, Projection};
 use crate::resource::Resource;
 use crate::schema::ResourceType;
-use crate::store::{Context, ListPage, ListQuery};
+use crate::store::keyset::{self, Position, Resume};
+use crate::store::{Context, ListPage, ListQuery, Page, query_scope};
 
 /// Where a resource being answered comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,9 +89,20 @@ impl ScimService {
         }
         // Both boxed (see `boxed`): side by side, the futures of the query
         // and of the reply would outgrow the small-size cache.
-        let (total, page) = boxed(self.query(ctx, rtype, &query)).await?;
-        let page = page.into_iter().map(|r| (&**rtype, r)).collect();
-        boxed(self.list_reply(ctx, total, query.start_index, page, &params.projection)).await
+        let listed = boxed(self.query(ctx, rtype, &query)).await?;
+        let paging = match query.page {
+            Page::Index { start_index } => Paging::Index(start_index),
+            Page::Cursor(_) => Paging::Cursor {
+                next: listed.next_cursor,
+                previous: listed.previous_cursor,
+            },
+        };
+        let page = listed
+            .resources
+            .into_iter()
+            .map(|r| (&**rtype, r))
+            .collect();
+        boxed(self.list_reply(ctx, listed.total, paging, page, &params.projection)).await
     }
 
     /// Runs a list query against the store, finishing it here when the
@@ -98,13 +112,30 @@ impl ScimService {
         ctx: &Context,
         rtype: &ResourceType,
         query: &ListQuery,
-    ) -> Result<(usize, Vec<Resource>)> {
+    ) -> Result<Listed> {
         match self.dyn_store().list(ctx, rtype, query).await? {
             ListPage::Done {
                 total_results,
                 resources,
-            } => Ok((total_results, resources)),
+                next_cursor,
+                previous_cursor,
+            } => Ok(Listed {
+                total: total_results,
+                resources,
+                next_cursor,
+                previous_cursor,
+            }),
             ListPage::Candidates(candidates) => {
+                // A cursor is checked before any work.
+                let cursor = match &query.page {
+                    Page::Index { .. } => None,
+                    Page::Cursor(c) => {
+                        let scope = query_scope(ctx, rtype, query);
+                        let resume =
+                            Resume::open(&self.inner.config.cursor_seal, &scope, c.as_deref())?;
+                        Some((scope, resume))
+                    }
+                };
                 let mut kept = Vec::with_capacity(candidates.len());
                 for r in candidates {
                     if !query.visibility.admits(r.owner.as_deref(), r.deleted) {
@@ -146,39 +177,134 @@ impl ScimService {
                     }
                 }
                 let mut candidates = kept;
-                if let Some(by) = &query.sort_by {
-                    eval::sort(rtype, &mut candidates, by, query.sort_order);
-                }
                 let total = candidates.len();
-                let page = candidates
-                    .into_iter()
-                    .skip(query.start_index - 1)
-                    .take(query.count)
-                    .collect();
-                Ok((total, page))
+                let Some((scope, resume)) = cursor else {
+                    if let Some(by) = &query.sort_by {
+                        eval::sort(rtype, &mut candidates, by, query.sort_order);
+                    }
+                    let start_index = match query.page {
+                        Page::Index { start_index } => start_index,
+                        Page::Cursor(_) => 1,
+                    };
+                    let page = candidates
+                        .into_iter()
+                        .skip(start_index - 1)
+                        .take(query.count)
+                        .collect();
+                    return Ok(Listed::page(total, page));
+                };
+                Ok(self.cursor_page(rtype, query, candidates, &scope, &resume))
             }
         }
     }
 
+    /// The page a cursor asks for among the matches of a query the store
+    /// left to the service: a keyset over the sort key and the resource
+    /// id (ids are unique in a tenant, and do not change), with the same
+    /// guarantees as a store's ([`crate::store::Page::Cursor`]). The order
+    /// among equal sort keys (and without `sortBy`) is therefore the ids',
+    /// not the store's.
+    fn cursor_page(
+        &self,
+        rtype: &ResourceType,
+        query: &ListQuery,
+        matches: Vec<Resource>,
+        scope: &[u8],
+        resume: &Resume,
+    ) -> Listed {
+        let order = query.sort_order;
+        let mut rows: Vec<(Option<SortKey>, Resource)> = matches
+            .into_iter()
+            .map(|r| {
+                let key = query
+                    .sort_by
+                    .as_ref()
+                    .and_then(|by| eval::sort_key(rtype, &r, by));
+                (key, r)
+            })
+            .collect();
+        rows.sort_by(|a, b| {
+            eval::cmp_keys(a.0.as_ref(), b.0.as_ref(), order).then_with(|| a.1.id.cmp(&b.1.id))
+        });
+        let total = rows.len();
+        let w = keyset::window(rows.len(), resume, query.count, |i, p| {
+            eval::cmp_keys(rows[i].0.as_ref(), p.key.as_ref(), order)
+                .then_with(|| rows[i].1.id.as_bytes().cmp(&p.tie[..]))
+        });
+        let (next, previous) = if query.count == 0 {
+            (None, None)
+        } else {
+            keyset::cursors(&w, |i| Position {
+                key: rows[i].0.clone(),
+                tie: rows[i].1.id.as_bytes().to_vec(),
+            })
+        };
+        let seal = |r: Resume| self.inner.config.cursor_seal.seal(scope, &r.encode());
+        Listed {
+            total,
+            resources: rows.drain(w.range).map(|(_, r)| r).collect(),
+            next_cursor: next.map(seal),
+            previous_cursor: previous.map(seal),
+        }
+    }
+
     /// `GET /` and `POST /.search`: a query across every resource type
-    /// (RFC 7644 §3.4.2.1).
+    /// (RFC 7644 §3.4.2.1). A cursor here holds an offset into the
+    /// concatenated lists: it pages like `startIndex` does (a resource
+    /// created or deleted before the position shifts the rest by one).
     pub(super) async fn root_list(&self, ctx: &Context, params: &ListParams) -> Result<Reply> {
         let config = &self.inner.config;
         let query = params.to_query(owner(ctx), config.default_page_size, config.max_page_size)?;
-        let (start_index, count) = (query.start_index, query.count);
+        let count = query.count;
+        let (start, cursor_scope) = match &query.page {
+            Page::Index { start_index } => (start_index - 1, None),
+            Page::Cursor(c) => {
+                let scope = root_scope(ctx, &query);
+                let start = match c.as_deref() {
+                    None | Some("") => 0,
+                    Some(c) => {
+                        let raw = config.cursor_seal.open(&scope, c)?;
+                        let bytes: [u8; 8] = raw.try_into().map_err(|_| {
+                            Error::invalid_cursor(
+                                "the cursor was issued by another version of this server; \
+                                 start again with an empty cursor",
+                            )
+                        })?;
+                        usize::try_from(u64::from_be_bytes(bytes)).unwrap_or(usize::MAX)
+                    }
+                };
+                (start, Some(scope))
+            }
+        };
         let everything = ListQuery {
-            start_index: 1,
+            page: Page::FIRST,
             count: usize::MAX,
             ..query
         };
         let mut all = Vec::new();
         for rtype in &self.inner.resource_types {
-            let (_, matches) = self.query(ctx, rtype, &everything).await?;
+            let matches = self.query(ctx, rtype, &everything).await?.resources;
             all.extend(matches.into_iter().map(|r| (&**rtype, r)));
         }
         let total = all.len();
-        let page = all.into_iter().skip(start_index - 1).take(count).collect();
-        self.list_reply(ctx, total, start_index, page, &params.projection)
+        let page: Vec<_> = all.into_iter().skip(start).take(count).collect();
+        let paging = match cursor_scope {
+            None => Paging::Index(start + 1),
+            Some(scope) => {
+                let at = |offset: usize| {
+                    config
+                        .cursor_seal
+                        .seal(&scope, &(offset as u64).to_be_bytes())
+                };
+                let end = start.saturating_add(page.len());
+                Paging::Cursor {
+                    next: (count > 0 && end < total).then(|| at(end)),
+                    previous: (count > 0 && !page.is_empty() && start > 0)
+                        .then(|| at(start.saturating_sub(count))),
+                }
+            }
+        };
+        self.list_reply(ctx, total, paging, page, &params.projection)
             .await
     }
 
@@ -239,4 +365,30 @@ impl ScimService {
         }
         Ok(relations)
     }
+}
+
+/// A list query's answer, from the store or finished by the service.
+#[derive(Debug)]
+pub(crate) struct Listed {
+    pub(crate) total: usize,
+    pub(crate) resources: Vec<Resource>,
+    pub(crate) next_cursor: Option<String>,
+    pub(crate) previous_cursor: Option<String>,
+}
+
+impl Listed {
+    fn page(total: usize, resources: Vec<Resource>) -> Self {
+        Self {
+            total,
+            resources,
+            next_cursor: None,
+            previous_cursor: None,
+        }
+    }
+}
+
+/// What a root query's cursors are bound to: as [`query_scope`], under
+/// a resource type id no type has.
+fn root_scope(ctx: &Context, query: &ListQuery) -> Vec<u8> {
+    crate::store::cursor::scope_for(ctx, "/", query)
 }

@@ -101,7 +101,7 @@ impl ScimService {
         &self,
         ctx: &Context,
         total: usize,
-        start_index: usize,
+        paging: Paging,
         page: Vec<(&ResourceType, Resource)>,
         projection: &Projection,
     ) -> Result<Reply> {
@@ -115,7 +115,7 @@ impl ScimService {
         let base = self.base(ctx);
         Ok(list_response(
             total,
-            start_index,
+            &paging,
             &items,
             |out, (rtype, r, relations)| {
                 render::Rendered::new(rtype, r, relations, projection, &base).write_json(out);
@@ -124,11 +124,24 @@ impl ScimService {
     }
 }
 
-/// A ListResponse (RFC 7644 §3.4.2) over `items`, each written by `write`
-/// straight into the body.
+/// How a list response was paged: what it says besides its resources.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Paging {
+    /// By index: `startIndex`, 1-based.
+    Index(usize),
+    /// By cursor (RFC 9865): `nextCursor` and `previousCursor` when there
+    /// are such pages, and no `startIndex`.
+    Cursor {
+        next: Option<String>,
+        previous: Option<String>,
+    },
+}
+
+/// A ListResponse (RFC 7644 §3.4.2, RFC 9865 §2) over `items`, each
+/// written by `write` straight into the body.
 pub(super) fn list_response<T>(
     total: usize,
-    start_index: usize,
+    paging: &Paging,
     items: &[T],
     write: impl Fn(&mut Vec<u8>, &T),
 ) -> Reply {
@@ -139,8 +152,22 @@ pub(super) fn list_response<T>(
     json_text::write_usize(&mut body, total);
     body.extend_from_slice(b",\"itemsPerPage\":");
     json_text::write_usize(&mut body, items.len());
-    body.extend_from_slice(b",\"startIndex\":");
-    json_text::write_usize(&mut body, start_index);
+    match paging {
+        Paging::Index(start_index) => {
+            body.extend_from_slice(b",\"startIndex\":");
+            json_text::write_usize(&mut body, *start_index);
+        }
+        Paging::Cursor { next, previous } => {
+            if let Some(c) = next {
+                body.extend_from_slice(b",\"nextCursor\":");
+                json_text::write_str(&mut body, c);
+            }
+            if let Some(c) = previous {
+                body.extend_from_slice(b",\"previousCursor\":");
+                json_text::write_str(&mut body, c);
+            }
+        }
+    }
     body.extend_from_slice(b",\"Resources\":[");
     for (i, item) in items.iter().enumerate() {
         if i > 0 {

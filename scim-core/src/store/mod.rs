@@ -40,10 +40,21 @@
 //! * **Lists.** [`Store::list`] either answers the whole query (filter,
 //!   sort, page) itself, or returns candidates, a superset of the matches,
 //!   for the service to filter, sort and page ([`ListPage`]).
+//! * **Cursors** ([RFC 9865]). A query asks for a page by index
+//!   ([`Page::Index`]) or by cursor ([`Page::Cursor`]). A store that
+//!   answers [`ListPage::Done`] to a cursor query decides what its cursors
+//!   hold (see [`Page::Cursor`] for the rules) and checks every cursor it
+//!   is sent: one it did not issue for this very query is refused with
+//!   [`Error::invalid_cursor`]. [`CursorSeal`] and [`query_scope`] do the
+//!   checking part for any store.
+//!
+//! [RFC 9865]: https://www.rfc-editor.org/rfc/rfc9865
 //!
 //! `scim_core::testing` (feature `test-util`) runs this contract against
 //! any store.
 
+pub(crate) mod cursor;
+pub(crate) mod keyset;
 mod memory;
 
 use std::fmt;
@@ -59,6 +70,7 @@ use crate::resource::{GroupRef, Member, Resource};
 use crate::schema::ResourceType;
 
 pub use crate::context::Context;
+pub use cursor::{CursorSeal, query_scope};
 pub use memory::MemoryStore;
 
 /// A change to a resource's members, in request order.
@@ -176,9 +188,11 @@ pub struct ListQuery {
     pub sort_by: Option<AttrPath<'static>>,
     /// Ascending or descending.
     pub sort_order: SortOrder,
-    /// 1-based index of the first result.
-    pub start_index: usize,
+    /// Which page: by index (`startIndex`) or by cursor (`cursor`).
+    pub page: Page,
     /// At most this many results (already capped by the server's maximum).
+    /// With a cursor, 0 asks for `totalResults` only: no resources, and the
+    /// cursors of the answer are not used.
     pub count: usize,
     /// Which resources may match at all.
     pub visibility: Visibility,
@@ -193,11 +207,70 @@ impl ListQuery {
             filter,
             sort_by: None,
             sort_order: SortOrder::Ascending,
-            start_index: 1,
+            page: Page::FIRST,
             count,
             visibility: Visibility::Live,
         }
     }
+}
+
+/// Which page of a list a [`ListQuery`] asks for.
+///
+/// Exhaustive on purpose, like [`ListQuery`]: a store must handle both
+/// kinds of paging.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Page {
+    /// Index paging (RFC 7644 §3.4.2.4): the results from this 1-based
+    /// index on. The default, and what identity providers send.
+    Index {
+        /// 1-based index of the first result (at least 1).
+        start_index: usize,
+    },
+    /// Cursor paging (RFC 9865): the first page (`None`: the client sent an
+    /// empty `cursor`), or the page a cursor names (`Some`: a `nextCursor`
+    /// or `previousCursor` of an earlier answer, as the client sent it
+    /// back, so untrusted).
+    ///
+    /// A store answering [`ListPage::Done`] to it must:
+    ///
+    /// * **Order** the matches as for index paging (`sortBy` and
+    ///   `sortOrder`, resources without a value last, then its stable
+    ///   order), with a unique last key (a row id, a creation sequence), so
+    ///   that every position in the order is a distinct key.
+    /// * **Resume by key, not by offset** (keyset paging): a cursor holds
+    ///   the sort value and unique key of the row it resumes from, and the
+    ///   next page is the first `count` matches strictly after that key
+    ///   (`WHERE (sort, id) > (?, ?) ORDER BY sort, id LIMIT count`). The
+    ///   row need not exist any more. Then page 10 000 costs what page 1
+    ///   costs, a resource deleted meanwhile shifts nothing, and one
+    ///   created meanwhile is seen at most once and causes no repeat.
+    /// * **Return cursors** in [`ListPage::Done`]: `next_cursor` exactly
+    ///   when a match follows the page's last resource (resuming after
+    ///   it); `previous_cursor` exactly when the page is not empty and a
+    ///   match precedes its first resource (the page is then the `count`
+    ///   matches just before that resource, in the same order). Never a
+    ///   `previous_cursor` on the first page. Cursors use only the
+    ///   characters `A-Z a-z 0-9 - . _ ~` (RFC 3986 unreserved).
+    /// * **Check the cursor**: one it did not issue, or issued for another
+    ///   query (tenant, resource type, [`Visibility`], filter, `sortBy`,
+    ///   `sortOrder`; not `count`, which may change between pages), is
+    ///   refused with [`Error::invalid_cursor`], never a panic or a 500;
+    ///   one past its lifetime with [`Error::expired_cursor`]. Sealing the
+    ///   position with [`CursorSeal`] over [`query_scope`] does all of
+    ///   this.
+    /// * With `count` 0, return the total and no resources (the cursors
+    ///   are not used, but a bad cursor is still refused).
+    ///
+    /// A store may instead answer [`ListPage::Candidates`] (then for every
+    /// page of that query: the choice must not depend on the cursor, which
+    /// it need not read): the service pages the candidates and makes
+    /// cursors of its own.
+    Cursor(Option<String>),
+}
+
+impl Page {
+    /// The first page by index (`startIndex=1`).
+    pub const FIRST: Self = Self::Index { start_index: 1 };
 }
 
 /// A store's answer to a [`ListQuery`].
@@ -213,10 +286,18 @@ pub enum ListPage {
         total_results: usize,
         /// This page.
         resources: Vec<Resource>,
+        /// For [`Page::Cursor`]: the cursor of the next page, `None` on the
+        /// last page (see [`Page::Cursor`]). `None` for [`Page::Index`].
+        next_cursor: Option<String>,
+        /// For [`Page::Cursor`]: the cursor of the previous page, `None` on
+        /// the first page (optional: a store that cannot page backwards
+        /// returns `None`). `None` for [`Page::Index`].
+        previous_cursor: Option<String>,
     },
     /// The store could not answer the query itself; these are candidates
     /// (every match, perhaps more) for the service to filter, sort and
-    /// page.
+    /// page (and, for [`Page::Cursor`], to make cursors for: keyed on the
+    /// sort value and the resource id).
     Candidates(Vec<Resource>),
 }
 

@@ -106,7 +106,17 @@
 //!   `All` and `Owner`), `totalResults` counting all of them, sorted by
 //!   `sortBy` (no value last) and paged from the 1-based `startIndex`; a
 //!   [`ListPage::Candidates`] answer holds every match (and only resources
-//!   of the tenant and type).
+//!   of the tenant and type). Pages by index carry no cursors.
+//! * **cursors** (RFC 9865, for a store answering [`ListPage::Done`] to a
+//!   [`Page::Cursor`] query): walking forward by `next_cursor` visits every
+//!   match once, in `sortBy` order, with the total on every page, no
+//!   `previous_cursor` on the first page and no `next_cursor` on the last;
+//!   walking back by `previous_cursor` gives the same pages; `count` 0
+//!   gives the total alone; creations and deletions between pages (the
+//!   cursor's own row included) cause no repeat and no miss of the other
+//!   resources; cursors use unreserved characters only; a made-up or
+//!   altered cursor, or one of another filter, sort, visibility, tenant or
+//!   resource type, is refused with `invalidCursor`.
 //! * **member_of**: the groups a resource is a direct member of, with their
 //!   current `displayName` and resource type.
 //!
@@ -123,6 +133,7 @@
 //! [`Visibility`]: crate::store::Visibility
 //! [`ListPage::Done`]: crate::store::ListPage::Done
 //! [`ListPage::Candidates`]: crate::store::ListPage::Candidates
+//! [`Page::Cursor`]: crate::store::Page::Cursor
 
 use std::future::Future;
 
@@ -145,6 +156,7 @@ pub use scenario::{
 pub use transport::{ServiceTransport, Transport};
 
 mod rules {
+    pub(super) mod cursors;
     pub(super) mod delete;
     pub(super) mod lists;
     pub(super) mod member_of;
@@ -203,5 +215,6 @@ where
     rules::membership_writes::membership_writes(&make().await).await;
     rules::owners::owners(&make().await).await;
     rules::lists::lists(&make().await).await;
+    rules::cursors::cursors(&make().await).await;
     rules::member_of::member_of(&make().await).await;
 }

@@ -7,6 +7,14 @@ CREATE TABLE scim_tenants (
     next_rid INTEGER NOT NULL
 );
 
+-- Secrets every process sharing the database must agree on: `cursor`, the
+-- key that seals RFC 9865 cursors (written once by `migrate`). Not per
+-- tenant: with Citus, a reference table.
+CREATE TABLE scim_keys (
+    name  TEXT NOT NULL PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
 -- One row per resource. `attributes` is the canonical JSON text
 -- (`StoredJson`), copied into responses as it is.
 CREATE TABLE scim_resources (

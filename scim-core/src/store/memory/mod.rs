@@ -13,6 +13,19 @@
 //! write holds it for the whole check-and-change, which is what makes
 //! uniqueness, versions and member changes atomic.
 //!
+//! Lists come in creation order (handles only grow, so a collection's
+//! ordered set of handles is that order), or sorted by `sortBy` with the
+//! handle breaking ties. A cursor (RFC 9865) holds the sort value and
+//! handle of the row it resumes from, sealed with the store's random key
+//! ([`CursorSeal`]) over the query's scope, and a page resumes with two
+//! binary searches in the ordered matches, whatever the page number; rows
+//! deleted meanwhile shift nothing. What each page still costs is the
+//! count: `totalResults` needs every visible record of the type checked
+//! (a flag test without a filter, the filter evaluated with one, unless a
+//! hash index answers it), and `sortBy` sorts the matches, O(n log n), as
+//! index paging does. Only the unfiltered, unsorted index page skips the
+//! decoding of records before `startIndex`.
+//!
 //! - `mod.rs`: the store, its locks, and the `Store` methods;
 //! - `tenant.rs`: one tenant's records, collections, owners and members;
 //! - `index.rs`: the hash indexes, and the planner that answers a filter
@@ -32,9 +45,12 @@ use async_trait::async_trait;
 use scim_filter::{CompValue, CompareOp, Filter};
 use serde_json::{Map, Value};
 
-use super::{Context, ListPage, ListQuery, Store, Update, version_mismatch};
+use super::keyset::{self, Position, Resume};
+use super::{
+    Context, CursorSeal, ListPage, ListQuery, Page, Store, Update, query_scope, version_mismatch,
+};
 use crate::error::{Error, Result};
-use crate::eval;
+use crate::eval::{self, SortKey};
 use crate::resource::{GroupRef, Member, Meta, Resource, StoredJson};
 use crate::schema::ResourceType;
 
@@ -85,6 +101,9 @@ pub struct MemoryStore {
     /// of CPU per request, GET 4.6 against 4.4).
     tenants: ShardedLock<HashMap<Box<str>, Box<RwLock<Tenant>>>>,
     versions: AtomicU64,
+    /// Seals the cursors of list pages (a random key: the cursors live as
+    /// long as the data).
+    seal: CursorSeal,
 }
 
 fn poisoned<T>(e: PoisonError<T>) -> T {
@@ -331,21 +350,32 @@ impl Store for MemoryStore {
         rtype: &ResourceType,
         query: &ListQuery,
     ) -> Result<ListPage> {
+        // The cursor is checked first: a bad one is refused whatever the
+        // tenant holds.
+        let (skip, cursor) = match &query.page {
+            Page::Index { start_index } => (start_index.saturating_sub(1), None),
+            Page::Cursor(c) => {
+                let scope = query_scope(ctx, rtype, query);
+                let resume = Resume::open(&self.seal, &scope, c.as_deref())?;
+                (0, Some((scope, resume)))
+            }
+        };
         self.read_tenant(ctx, |t| {
             let Some(collection) = t.find_collection(rtype) else {
                 return Ok(ListPage::Done {
                     total_results: 0,
                     resources: Vec::new(),
+                    next_cursor: None,
+                    previous_cursor: None,
                 });
             };
-            let skip = query.start_index.saturating_sub(1);
             let visible = |h: &Handle| {
                 t.record(*h)
                     .is_some_and(|r| query.visibility.admits(r.owner.as_deref(), r.deleted))
             };
             let all = &t.collections[collection as usize].handles;
-            let Some(filter) = &query.filter else {
-                if query.sort_by.is_none() {
+            let matches: Vec<(Handle, Option<Resource>)> = match &query.filter {
+                None if query.sort_by.is_none() && cursor.is_none() => {
                     // Unfiltered, in creation order: decode just the page.
                     let mut total_results = 0;
                     let mut resources = Vec::new();
@@ -358,77 +388,81 @@ impl Store for MemoryStore {
                     return Ok(ListPage::Done {
                         total_results,
                         resources,
+                        next_cursor: None,
+                        previous_cursor: None,
                     });
                 }
-                let mut resources = all
+                // Decoded below only if sorted (or on the page).
+                None => all
                     .iter()
                     .filter(|h| visible(h))
-                    .map(|h| t.to_resource(*h))
-                    .collect::<Result<Vec<_>>>()?;
-                if let Some(by) = &query.sort_by {
-                    eval::sort(rtype, &mut resources, by, query.sort_order);
-                }
-                let total_results = resources.len();
-                let resources = resources.into_iter().skip(skip).take(query.count).collect();
-                return Ok(ListPage::Done {
-                    total_results,
-                    resources,
-                });
+                    .map(|h| (*h, None))
+                    .collect(),
+                Some(filter) => filtered(t, collection, rtype, filter, &visible)?
+                    .into_iter()
+                    .map(|(h, r)| (h, Some(r)))
+                    .collect(),
             };
-            let candidates = t.candidates(collection, rtype, filter);
-            // A lone `attr eq "value"` answered by its index is exact: the
-            // index folds case as the comparison does, so every candidate
-            // matches and none needs evaluating.
-            let exact = candidates.is_some()
-                && matches!(
-                    filter,
-                    Filter::Compare {
-                        op: CompareOp::Eq,
-                        value: CompValue::String(_),
-                        ..
-                    }
-                );
-            let handles: Vec<Handle> = match candidates {
-                Some(mut c) => {
-                    // The record says which collection it is in: no search
-                    // of the collection's handles.
-                    c.retain(|h| {
-                        t.record(*h)
-                            .is_some_and(|r| r.collection == collection && visible(h))
+            // Sorted by the attribute, then by handle (creation order): what
+            // a stable sort of the creation order gives, and a total order
+            // for cursors to resume in.
+            let mut rows: Vec<(Option<SortKey>, Handle, Option<Resource>)> = match &query.sort_by {
+                None => matches.into_iter().map(|(h, r)| (None, h, r)).collect(),
+                Some(by) => {
+                    let mut keyed = matches
+                        .into_iter()
+                        .map(|(h, r)| {
+                            let r = match r {
+                                Some(r) => r,
+                                None => t.to_resource(h)?,
+                            };
+                            Ok((eval::sort_key(rtype, &r, by), h, Some(r)))
+                        })
+                        .collect::<Result<Vec<_>>>()?;
+                    keyed.sort_by(|a, b| {
+                        eval::cmp_keys(a.0.as_ref(), b.0.as_ref(), query.sort_order)
+                            .then(a.1.cmp(&b.1))
                     });
-                    c.sort_unstable();
-                    c.dedup();
-                    c
+                    keyed
                 }
-                None => all.iter().copied().filter(|h| visible(h)).collect(),
             };
-            let with_relations = rtype
-                .members_attribute()
-                .into_iter()
-                .chain(rtype.member_of_attribute())
-                .any(|m| filter.mentions(m));
-            let mut matches = Vec::new();
-            for h in handles {
-                let resource = t.to_resource(h)?;
-                let hit = if exact {
-                    true
-                } else if with_relations {
-                    eval::matches_with(rtype, &resource, &t.relations(rtype, h), filter)?
-                } else {
-                    eval::matches(rtype, &resource, filter)?
-                };
-                if hit {
-                    matches.push(resource);
+            let total_results = rows.len();
+            let (range, next, previous) = match &cursor {
+                None => (
+                    skip.min(total_results)..skip.saturating_add(query.count).min(total_results),
+                    None,
+                    None,
+                ),
+                Some((scope, resume)) => {
+                    let order = query.sort_order;
+                    let w = keyset::window(rows.len(), resume, query.count, |i, p| {
+                        eval::cmp_keys(rows[i].0.as_ref(), p.key.as_ref(), order)
+                            .then_with(|| rows[i].1.to_be_bytes()[..].cmp(&p.tie[..]))
+                    });
+                    let (next, previous) = if query.count == 0 {
+                        (None, None)
+                    } else {
+                        keyset::cursors(&w, |i| Position {
+                            key: rows[i].0.clone(),
+                            tie: rows[i].1.to_be_bytes().to_vec(),
+                        })
+                    };
+                    let seal = |r: Resume| self.seal.seal(scope, &r.encode());
+                    (w.range, next.map(seal), previous.map(seal))
                 }
-            }
-            if let Some(by) = &query.sort_by {
-                eval::sort(rtype, &mut matches, by, query.sort_order);
-            }
-            let total_results = matches.len();
-            let resources = matches.into_iter().skip(skip).take(query.count).collect();
+            };
+            let resources = rows
+                .drain(range)
+                .map(|(_, h, r)| match r {
+                    Some(r) => Ok(r),
+                    None => t.to_resource(h),
+                })
+                .collect::<Result<Vec<_>>>()?;
             Ok(ListPage::Done {
                 total_results,
                 resources,
+                next_cursor: next,
+                previous_cursor: previous,
             })
         })
     }
@@ -481,4 +515,68 @@ impl Store for MemoryStore {
             Ok(out)
         })
     }
+}
+
+/// The matches of `filter` among the visible records of a collection, in
+/// creation order, with their resources: from the hash indexes when they
+/// answer the filter, else by evaluating every record.
+fn filtered(
+    t: &Tenant,
+    collection: u16,
+    rtype: &ResourceType,
+    filter: &Filter<'_>,
+    visible: &dyn Fn(&Handle) -> bool,
+) -> Result<Vec<(Handle, Resource)>> {
+    let candidates = t.candidates(collection, rtype, filter);
+    // A lone `attr eq "value"` answered by its index is exact: the index
+    // folds case as the comparison does, so every candidate matches and
+    // none needs evaluating.
+    let exact = candidates.is_some()
+        && matches!(
+            filter,
+            Filter::Compare {
+                op: CompareOp::Eq,
+                value: CompValue::String(_),
+                ..
+            }
+        );
+    let handles: Vec<Handle> = match candidates {
+        Some(mut c) => {
+            // The record says which collection it is in: no search of the
+            // collection's handles.
+            c.retain(|h| {
+                t.record(*h)
+                    .is_some_and(|r| r.collection == collection && visible(h))
+            });
+            c.sort_unstable();
+            c.dedup();
+            c
+        }
+        None => t.collections[collection as usize]
+            .handles
+            .iter()
+            .copied()
+            .filter(|h| visible(h))
+            .collect(),
+    };
+    let with_relations = rtype
+        .members_attribute()
+        .into_iter()
+        .chain(rtype.member_of_attribute())
+        .any(|m| filter.mentions(m));
+    let mut matches = Vec::new();
+    for h in handles {
+        let resource = t.to_resource(h)?;
+        let hit = if exact {
+            true
+        } else if with_relations {
+            eval::matches_with(rtype, &resource, &t.relations(rtype, h), filter)?
+        } else {
+            eval::matches(rtype, &resource, filter)?
+        };
+        if hit {
+            matches.push((h, resource));
+        }
+    }
+    Ok(matches)
 }

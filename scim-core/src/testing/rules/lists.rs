@@ -11,11 +11,11 @@ use crate::eval;
 use crate::resource::Resource;
 use crate::schema::ResourceType;
 use crate::store::SortOrder;
-use crate::store::{ListPage, ListQuery, Store, Update, Visibility};
+use crate::store::{ListPage, ListQuery, Page, Store, Update, Visibility};
 use crate::testing::kit::{Kit, attrs, ensure, fresh_id, ids_of, query};
 
 /// The reference answer: what the service computes from candidates.
-fn reference(
+pub(super) fn reference(
     rtype: &ResourceType,
     all: &[(Resource, Map<String, Value>)],
     q: &ListQuery,
@@ -34,9 +34,13 @@ fn reference(
         eval::sort(rtype, &mut matches, by, q.sort_order);
     }
     let total = matches.len();
+    let start_index = match q.page {
+        Page::Index { start_index } => start_index,
+        Page::Cursor(_) => panic!("BUG: the lists rule pages by index"),
+    };
     let page = matches
         .iter()
-        .skip(q.start_index - 1)
+        .skip(start_index - 1)
         .take(q.count)
         .map(|r| r.id.clone())
         .collect();
@@ -108,13 +112,13 @@ pub(crate) async fn lists<S: Store>(store: &S) {
                 .into_owned(),
         );
         q.sort_order = order;
-        q.start_index = start;
+        q.page = Page::Index { start_index: start };
         q.count = count;
         q
     };
     let paged = |filter: Option<&str>, start: usize, count: usize| {
         let mut q = query(filter);
-        q.start_index = start;
+        q.page = Page::Index { start_index: start };
         q.count = count;
         q
     };
@@ -227,12 +231,12 @@ async fn check_list<S: Store>(
     let (total, page) = reference(rtype, all, q);
     let describe = || {
         format!(
-            "list of {} with filter {:?}, sortBy {:?} {:?}, startIndex {}, count {}, visibility {:?}",
+            "list of {} with filter {:?}, sortBy {:?} {:?}, {:?}, count {}, visibility {:?}",
             rtype.id(),
             q.filter.as_ref().map(ToString::to_string),
             q.sort_by.as_ref().map(ToString::to_string),
             q.sort_order,
-            q.start_index,
+            q.page,
             q.count,
             q.visibility
         )
@@ -241,7 +245,15 @@ async fn check_list<S: Store>(
         ListPage::Done {
             total_results,
             resources,
+            next_cursor,
+            previous_cursor,
         } => {
+            ensure!(
+                kit.rule,
+                next_cursor.is_none() && previous_cursor.is_none(),
+                "{}: a page by index has no cursors, got {next_cursor:?} and {previous_cursor:?}",
+                describe()
+            );
             ensure!(
                 kit.rule,
                 total_results == total,
@@ -261,7 +273,7 @@ async fn check_list<S: Store>(
                     rtype,
                     all,
                     &ListQuery {
-                        start_index: 1,
+                        page: Page::FIRST,
                         count: usize::MAX,
                         ..q.clone()
                     },
@@ -295,7 +307,7 @@ async fn check_list<S: Store>(
                 rtype,
                 all,
                 &ListQuery {
-                    start_index: 1,
+                    page: Page::FIRST,
                     count: usize::MAX,
                     sort_by: None,
                     ..q.clone()
