@@ -166,7 +166,7 @@ impl ScimService {
             let ctx = match self.context(&request).await {
                 Ok(ctx) => ctx,
                 Err(e) => {
-                    trace::failure(&e, None);
+                    trace::failure(&e, None, &request);
                     let mut response = error_response(&e);
                     if request.method() == Method::HEAD {
                         strip_head_body(&mut response);
@@ -222,7 +222,7 @@ impl ScimService {
     /// the future holds one copy of it, in the caller.
     async fn respond(&self, ctx: &Context, request: &Request<Bytes>) -> Response<Bytes> {
         let result = self.route(ctx, request).await;
-        trace::outcome(&result, ctx);
+        trace::outcome(&result, ctx, request);
         let mut response = match result {
             Ok(reply) => into_response(reply),
             Err(e) => error_response(&e),

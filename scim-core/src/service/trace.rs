@@ -83,10 +83,10 @@ pub(super) fn record_target(service: &ScimService, segments: &[Cow<'_, str>]) {
 }
 
 /// The event of a request's outcome: its status at DEBUG on success.
-pub(super) fn outcome(result: &Result<Reply>, ctx: &Context) {
+pub(super) fn outcome(result: &Result<Reply>, ctx: &Context, request: &Request<Bytes>) {
     match result {
         Ok(reply) => tracing::debug!(status = reply.status.as_u16(), "SCIM request answered"),
-        Err(e) => failure(e, Some(ctx)),
+        Err(e) => failure(e, Some(ctx), request),
     }
 }
 
@@ -94,14 +94,20 @@ pub(super) fn outcome(result: &Result<Reply>, ctx: &Context) {
 /// internal error's source (the client got a generic detail), a refusal
 /// at WARN with the status, `scimType` and detail the client got (why
 /// Entra's or Okta's request failed). 501 (`/Me` or `/Bulk` not offered)
-/// is a refusal: nothing on the server broke.
-pub(super) fn failure(error: &Error, ctx: Option<&Context>) {
+/// is a refusal: nothing on the server broke. Each carries the request's
+/// method and path, so that a log without request spans (the usual INFO
+/// level) still says which request it was.
+pub(super) fn failure(error: &Error, ctx: Option<&Context>, request: &Request<Bytes>) {
     let status = error.status().as_u16();
+    let method = request.method().as_str();
+    let path = request.uri().path();
     let tenant = ctx.map(Context::tenant);
     let connection = ctx.and_then(Context::connection);
     if error.status().is_server_error() && error.status() != http::StatusCode::NOT_IMPLEMENTED {
         match std::error::Error::source(error) {
             Some(source) => tracing::error!(
+                method,
+                path,
                 status,
                 tenant,
                 connection,
@@ -110,6 +116,8 @@ pub(super) fn failure(error: &Error, ctx: Option<&Context>) {
                 "SCIM request failed"
             ),
             None => tracing::error!(
+                method,
+                path,
                 status,
                 tenant,
                 connection,
@@ -119,6 +127,8 @@ pub(super) fn failure(error: &Error, ctx: Option<&Context>) {
         }
     } else {
         tracing::warn!(
+            method,
+            path,
             status,
             tenant,
             connection,

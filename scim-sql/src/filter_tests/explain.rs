@@ -107,3 +107,86 @@ async fn print_plans() {
         eprintln!("{filter}:\n{}\n", plan(&db, &rtype, filter).await);
     }
 }
+
+/// PostgreSQL right after a bulk load of 100 000 users, before any
+/// `ANALYZE` (a fresh database's first sync: the planner has no
+/// statistics yet): the Entra and Okta lookups are still index searches,
+/// never a sequential scan of `scim_values` or `scim_resources`.
+#[cfg(feature = "postgres")]
+#[tokio::test]
+async fn postgres_lookups_use_indexes_right_after_a_bulk_load() {
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
+    // 100 000 users (and a decoy tenant's 10 000), as a first sync leaves
+    // them: a row each, and their userName, externalId and work e-mail.
+    for (tenant, n) in [("t", 100_000_i64), ("decoy", 10_000)] {
+        db.db
+            .exec(
+                "INSERT INTO scim_resources (tenant, id, rid, resource_type, version, created, \
+                 last_modified, owner, deleted, attributes) \
+                 SELECT $1, 'u' || g, g, 'User', 1, 0, 0, NULL, FALSE, '{}' \
+                 FROM generate_series(1, $2::bigint) AS g",
+                vec![Arg::from(tenant), Arg::I64(n)],
+            )
+            .await
+            .expect("users");
+        for (path, value) in [
+            ("userName", "'user' || g || '@contoso.com'"),
+            ("externalId", "'ext-' || g"),
+            ("emails", "NULL"),
+            ("emails.type", "'work'"),
+            ("emails.value", "'user' || g || '@contoso.com'"),
+        ] {
+            let kind = if path == "emails" { 0 } else { 1 };
+            db.db
+                .exec(
+                    &format!(
+                        "INSERT INTO scim_values (tenant, resource_type, rid, path, elem, prim, \
+                         kind, s, n, t) SELECT $1, 'User', g, $2, 0, TRUE, $3, {value}, NULL, NULL \
+                         FROM generate_series(1, $4::bigint) AS g"
+                    ),
+                    vec![
+                        Arg::from(tenant),
+                        Arg::from(path),
+                        Arg::I64(kind),
+                        Arg::I64(n),
+                    ],
+                )
+                .await
+                .expect("values");
+        }
+    }
+    for filter in [
+        r#"userName eq "User77777@Contoso.com""#,
+        r#"externalId eq "ext-77777""#,
+        r#"emails[type eq "work"].value eq "user77777@contoso.com""#,
+    ] {
+        let parsed = scim_filter::parse_filter(filter).expect("a filter");
+        let cond = translate(db.dialect(), &users(), &parsed, 3);
+        let sql = format!(
+            "EXPLAIN SELECT r.id FROM scim_resources r WHERE r.tenant = $1 \
+             AND r.resource_type = $2 AND r.deleted = FALSE AND ({}) ORDER BY r.rid",
+            cond.sql
+        );
+        let mut args = vec![Arg::from("t"), Arg::from("User")];
+        args.extend(cond.args);
+        let plan = db
+            .db
+            .rows(&sql, args, &[Col::Text])
+            .await
+            .expect("a plan")
+            .into_iter()
+            .map(|mut r| r[0].take_text())
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert!(
+            !plan.contains("Seq Scan"),
+            "{filter}: a sequential scan right after a bulk load:\n{plan}"
+        );
+        assert!(
+            plan.contains("scim_values_s"),
+            "{filter}: the value index is not used:\n{plan}"
+        );
+    }
+}
