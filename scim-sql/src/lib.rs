@@ -168,7 +168,7 @@ impl SqlStore {
             .await?;
         let read = SqlitePoolOptions::new()
             .max_connections(4)
-            .connect_with(options.read_only(true))
+            .connect_with(options)
             .await?;
         Ok(Self::from_sqlite_pools(read, write))
     }

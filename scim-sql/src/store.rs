@@ -640,6 +640,19 @@ fn visibility(v: &Visibility, first: usize, args: &mut Vec<Arg>) -> String {
     }
 }
 
+/// A group's members (tenant, group id, group type), unsorted.
+pub(crate) const MEMBERS_SQL: &str = "SELECT m.member_id, r.resource_type, m.display, r.rid \
+     FROM scim_members m \
+     JOIN scim_resources g ON g.tenant = m.tenant AND g.id = m.group_id \
+     JOIN scim_resources r ON r.tenant = m.tenant AND r.id = m.member_id \
+     WHERE m.tenant = $1 AND m.group_id = $2 AND g.resource_type = $3";
+
+/// The groups of a resource (tenant, member id), unsorted.
+pub(crate) const MEMBER_OF_SQL: &str = "SELECT g.id, g.resource_type, g.attributes, g.rid \
+     FROM scim_members m \
+     JOIN scim_resources g ON g.tenant = m.tenant AND g.id = m.group_id \
+     WHERE m.tenant = $1 AND m.member_id = $2";
+
 /// Where a cursor page starts: the payload a cursor carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Resume {
@@ -942,54 +955,122 @@ impl Store for SqlStore {
     }
 
     async fn members(&self, ctx: &Context, rtype: &ResourceType, id: &str) -> Result<Vec<Member>> {
+        // No `ORDER BY` in SQL: it would tempt SQLite's planner into walking
+        // the tenant's resources in `rid` order, probing memberships for
+        // each (a scan per call); the memberships are found by their key
+        // and sorted here.
         let rows = self
             .db
             .rows(
-                "SELECT m.member_id, r.resource_type, m.display FROM scim_members m \
-                 JOIN scim_resources g ON g.tenant = m.tenant AND g.id = m.group_id \
-                 JOIN scim_resources r ON r.tenant = m.tenant AND r.id = m.member_id \
-                 WHERE m.tenant = $1 AND m.group_id = $2 AND g.resource_type = $3 \
-                 ORDER BY r.rid",
+                MEMBERS_SQL,
                 vec![ctx.tenant().into(), id.into(), rtype.id().into()],
-                &[Col::Text, Col::Text, Col::OptText],
+                &[Col::Text, Col::Text, Col::OptText, Col::I64],
             )
             .await
             .map_err(DbError::into_error)?;
-        Ok(rows
+        let mut rows: Vec<(i64, Member)> = rows
             .into_iter()
-            .map(|mut r| Member {
-                value: r[0].take_text(),
-                kind: Some(r[1].take_text()),
-                display: r[2].take_opt_text(),
+            .map(|mut r| {
+                (
+                    r[3].i64(),
+                    Member {
+                        value: r[0].take_text(),
+                        kind: Some(r[1].take_text()),
+                        display: r[2].take_opt_text(),
+                    },
+                )
             })
-            .collect())
+            .collect();
+        rows.sort_unstable_by_key(|(rid, _)| *rid);
+        Ok(rows.into_iter().map(|(_, m)| m).collect())
     }
 
     async fn member_of(&self, ctx: &Context, id: &str) -> Result<Vec<GroupRef>> {
+        // Found by the `(tenant, member_id)` index, sorted here (see
+        // `members`).
         let rows = self
             .db
             .rows(
-                "SELECT g.id, g.resource_type, g.attributes FROM scim_members m \
-                 JOIN scim_resources g ON g.tenant = m.tenant AND g.id = m.group_id \
-                 WHERE m.tenant = $1 AND m.member_id = $2 ORDER BY g.rid",
+                MEMBER_OF_SQL,
                 vec![ctx.tenant().into(), id.into()],
-                &[Col::Text, Col::Text, Col::Text],
+                &[Col::Text, Col::Text, Col::Text, Col::I64],
             )
             .await
             .map_err(DbError::into_error)?;
-        rows.into_iter()
+        let mut groups = rows
+            .into_iter()
             .map(|mut r| {
                 let attrs: Map<String, Value> =
                     serde_json::from_str(&r[2].take_text()).map_err(Error::internal)?;
-                Ok(GroupRef {
-                    value: r[0].take_text(),
-                    display: attrs
-                        .get("displayName")
-                        .and_then(Value::as_str)
-                        .map(str::to_owned),
-                    kind: r[1].take_text(),
-                })
+                Ok((
+                    r[3].i64(),
+                    GroupRef {
+                        value: r[0].take_text(),
+                        display: attrs
+                            .get("displayName")
+                            .and_then(Value::as_str)
+                            .map(str::to_owned),
+                        kind: r[1].take_text(),
+                    },
+                ))
             })
-            .collect()
+            .collect::<Result<Vec<_>>>()?;
+        groups.sort_unstable_by_key(|(rid, _)| *rid);
+        Ok(groups.into_iter().map(|(_, g)| g).collect())
+    }
+
+    async fn member_of_many(&self, ctx: &Context, ids: &[&str]) -> Result<Vec<Vec<GroupRef>>> {
+        // One query per chunk of ids (a list page is one), instead of one
+        // per listed user.
+        let mut by_member: HashMap<String, Vec<(i64, GroupRef)>> = HashMap::new();
+        for chunk in ids.chunks(IDS_PER_QUERY) {
+            let mut sql = String::from(
+                "SELECT m.member_id, g.id, g.resource_type, g.attributes, g.rid \
+                 FROM scim_members m \
+                 JOIN scim_resources g ON g.tenant = m.tenant AND g.id = m.group_id \
+                 WHERE m.tenant = $1 AND m.member_id IN (",
+            );
+            let mut args = vec![Arg::from(ctx.tenant())];
+            for (i, id) in chunk.iter().enumerate() {
+                if i > 0 {
+                    sql.push(',');
+                }
+                sql.push_str(&format!("${}", i + 2));
+                args.push((*id).into());
+            }
+            sql.push(')');
+            let rows = self
+                .db
+                .rows(
+                    &sql,
+                    args,
+                    &[Col::Text, Col::Text, Col::Text, Col::Text, Col::I64],
+                )
+                .await
+                .map_err(DbError::into_error)?;
+            for mut r in rows {
+                let attrs: Map<String, Value> =
+                    serde_json::from_str(&r[3].take_text()).map_err(Error::internal)?;
+                by_member.entry(r[0].take_text()).or_default().push((
+                    r[4].i64(),
+                    GroupRef {
+                        value: r[1].take_text(),
+                        display: attrs
+                            .get("displayName")
+                            .and_then(Value::as_str)
+                            .map(str::to_owned),
+                        kind: r[2].take_text(),
+                    },
+                ));
+            }
+        }
+        Ok(ids
+            .iter()
+            .map(|id| {
+                let mut groups = by_member.get(*id).cloned().unwrap_or_default();
+                groups.sort_unstable_by_key(|(rid, _)| *rid);
+                groups.into_iter().map(|(_, g)| g).collect()
+            })
+            .collect())
     }
 }

@@ -105,14 +105,43 @@ impl ScimService {
         page: Vec<(&ResourceType, Resource)>,
         projection: &Projection,
     ) -> Result<Reply> {
+        // The listed users' groups in one store call, not one per user.
+        let wants_groups = |rtype: &ResourceType| {
+            rtype
+                .member_of_attribute()
+                .is_some_and(|name| projection.includes(rtype, name))
+        };
+        let ids: Vec<&str> = page
+            .iter()
+            .filter(|(rtype, _)| wants_groups(rtype))
+            .map(|(_, r)| r.id.as_str())
+            .collect();
+        let mut groups = if ids.is_empty() {
+            Vec::new()
+        } else {
+            self.dyn_store().member_of_many(ctx, &ids).await?
+        }
+        .into_iter();
+        let base = self.base(ctx);
         let mut items = Vec::with_capacity(page.len());
         for (rtype, r) in page {
-            let relations = self
-                .relations(ctx, rtype, &r, projection, Origin::Stored)
+            // Members as for one resource; groups not read again
+            // (`Origin::Created` skips them), they come from the batch.
+            let mut relations = self
+                .relations(ctx, rtype, &r, projection, Origin::Created)
                 .await?;
+            if wants_groups(rtype)
+                && let Some(name) = rtype.member_of_attribute()
+                && let Some(list) = groups.next()
+                && !list.is_empty()
+            {
+                relations.insert(
+                    name.to_owned(),
+                    super::members::render_groups(self, &base, &list),
+                );
+            }
             items.push((rtype, r, relations));
         }
-        let base = self.base(ctx);
         Ok(list_response(
             total,
             &paging,

@@ -383,6 +383,22 @@ pub trait Store: Send + Sync + fmt::Debug {
     ///
     /// Failures of the store.
     async fn member_of(&self, ctx: &Context, id: &str) -> Result<Vec<GroupRef>>;
+
+    /// [`Store::member_of`] for several resources at once, in the order of
+    /// `ids`: a list response's users' `groups`. The default asks
+    /// `member_of` once per id; a database store answers in one query
+    /// instead of one per listed user.
+    ///
+    /// # Errors
+    ///
+    /// Failures of the store.
+    async fn member_of_many(&self, ctx: &Context, ids: &[&str]) -> Result<Vec<Vec<GroupRef>>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            out.push(self.member_of(ctx, id).await?);
+        }
+        Ok(out)
+    }
 }
 
 /// Stores shared behind an `Arc` are stores too.
@@ -436,6 +452,10 @@ impl<S: Store + ?Sized> Store for Arc<S> {
 
     async fn member_of(&self, ctx: &Context, id: &str) -> Result<Vec<GroupRef>> {
         (**self).member_of(ctx, id).await
+    }
+
+    async fn member_of_many(&self, ctx: &Context, ids: &[&str]) -> Result<Vec<Vec<GroupRef>>> {
+        (**self).member_of_many(ctx, ids).await
     }
 }
 

@@ -86,7 +86,7 @@ async fn member_lookups_search_memberships_by_group() {
     );
     assert!(
         plan.contains(
-            "SEARCH m USING COVERING INDEX sqlite_autoindex_scim_members_1 \
+            "SEARCH m USING PRIMARY KEY \
              (tenant=? AND group_id=? AND member_id>? AND member_id<?)"
         ),
         "{plan}"
@@ -187,6 +187,42 @@ async fn postgres_lookups_use_indexes_right_after_a_bulk_load() {
         assert!(
             plan.contains("scim_values_s"),
             "{filter}: the value index is not used:\n{plan}"
+        );
+    }
+}
+
+/// The membership reads every GET of a user or group makes, on a fresh
+/// database (no `ANALYZE`): found by their keys, never by walking the
+/// tenant's resources or memberships.
+#[tokio::test]
+async fn membership_reads_use_their_keys_without_statistics() {
+    let db = TestDb::sqlite().await;
+    for (what, sql, args) in [
+        (
+            "members",
+            crate::store::MEMBERS_SQL,
+            vec![Arg::from("t"), Arg::from("g"), Arg::from("Group")],
+        ),
+        (
+            "member_of",
+            crate::store::MEMBER_OF_SQL,
+            vec![Arg::from("t"), Arg::from("u")],
+        ),
+    ] {
+        let rows = db
+            .db
+            .rows(
+                &format!("EXPLAIN QUERY PLAN {sql}"),
+                args,
+                &[Col::I64, Col::I64, Col::I64, Col::Text],
+            )
+            .await
+            .expect("a plan");
+        let plan: Vec<String> = rows.into_iter().map(|mut r| r[3].take_text()).collect();
+        assert!(
+            plan.iter().all(|l| l.contains("id=?")),
+            "{what}: a step not keyed by an id:\n{}",
+            plan.join("\n")
         );
     }
 }

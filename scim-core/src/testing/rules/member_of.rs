@@ -79,4 +79,25 @@ pub(crate) async fn member_of<S: Store>(store: &S) {
         refs.len() == 1 && refs[0].display.as_deref() == Some("G2 renamed"),
         "member_of must show the group's current displayName, got {refs:?}"
     );
+
+    // Several at once, in the order asked, unknown and groupless ids
+    // included: what member_of gives for each.
+    let unknown = fresh_id();
+    let ids = [
+        loner.id.as_str(),
+        u.id.as_str(),
+        unknown.as_str(),
+        u.id.as_str(),
+    ];
+    let many = kit.ok("member_of_many", store.member_of_many(&kit.ctx, &ids).await);
+    let mut one_by_one = Vec::new();
+    for id in ids {
+        one_by_one.push(kit.ok("member_of", store.member_of(&kit.ctx, id).await));
+    }
+    ensure!(
+        kit.rule,
+        many == one_by_one,
+        "member_of_many must answer, in order, what member_of answers for each id; \
+         expected {one_by_one:?}, got {many:?}"
+    );
 }
