@@ -647,11 +647,13 @@ pub(crate) const MEMBERS_SQL: &str = "SELECT m.member_id, r.resource_type, m.dis
      JOIN scim_resources r ON r.tenant = m.tenant AND r.id = m.member_id \
      WHERE m.tenant = $1 AND m.group_id = $2 AND g.resource_type = $3";
 
-/// The groups of a resource (tenant, member id), unsorted.
-pub(crate) const MEMBER_OF_SQL: &str = "SELECT g.id, g.resource_type, g.attributes, g.rid \
+/// The groups of resources (tenant, then the member ids, `IN (...)` of
+/// placeholders from `$2`), unsorted: found by the `(tenant, member_id)`
+/// index (sorted in Rust, see `members`).
+pub(crate) const MEMBER_OF_SQL: &str = "SELECT m.member_id, g.id, g.resource_type, g.attributes, g.rid \
      FROM scim_members m \
      JOIN scim_resources g ON g.tenant = m.tenant AND g.id = m.group_id \
-     WHERE m.tenant = $1 AND m.member_id = $2";
+     WHERE m.tenant = $1 AND m.member_id IN (";
 
 /// Where a cursor page starts: the payload a cursor carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -986,37 +988,11 @@ impl Store for SqlStore {
     }
 
     async fn member_of(&self, ctx: &Context, id: &str) -> Result<Vec<GroupRef>> {
-        // Found by the `(tenant, member_id)` index, sorted here (see
-        // `members`).
-        let rows = self
-            .db
-            .rows(
-                MEMBER_OF_SQL,
-                vec![ctx.tenant().into(), id.into()],
-                &[Col::Text, Col::Text, Col::Text, Col::I64],
-            )
-            .await
-            .map_err(DbError::into_error)?;
-        let mut groups = rows
-            .into_iter()
-            .map(|mut r| {
-                let attrs: Map<String, Value> =
-                    serde_json::from_str(&r[2].take_text()).map_err(Error::internal)?;
-                Ok((
-                    r[3].i64(),
-                    GroupRef {
-                        value: r[0].take_text(),
-                        display: attrs
-                            .get("displayName")
-                            .and_then(Value::as_str)
-                            .map(str::to_owned),
-                        kind: r[1].take_text(),
-                    },
-                ))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        groups.sort_unstable_by_key(|(rid, _)| *rid);
-        Ok(groups.into_iter().map(|(_, g)| g).collect())
+        Ok(self
+            .member_of_many(ctx, &[id])
+            .await?
+            .pop()
+            .unwrap_or_default())
     }
 
     async fn member_of_many(&self, ctx: &Context, ids: &[&str]) -> Result<Vec<Vec<GroupRef>>> {
@@ -1024,12 +1000,7 @@ impl Store for SqlStore {
         // per listed user.
         let mut by_member: HashMap<String, Vec<(i64, GroupRef)>> = HashMap::new();
         for chunk in ids.chunks(IDS_PER_QUERY) {
-            let mut sql = String::from(
-                "SELECT m.member_id, g.id, g.resource_type, g.attributes, g.rid \
-                 FROM scim_members m \
-                 JOIN scim_resources g ON g.tenant = m.tenant AND g.id = m.group_id \
-                 WHERE m.tenant = $1 AND m.member_id IN (",
-            );
+            let mut sql = String::from(MEMBER_OF_SQL);
             let mut args = vec![Arg::from(ctx.tenant())];
             for (i, id) in chunk.iter().enumerate() {
                 if i > 0 {
