@@ -94,6 +94,10 @@ pub fn print_banner(listen: SocketAddr, base_url: &str, tokens: &[TenantToken], 
         };
         if generated {
             println!("Secret Token ({who}): {}", t.token);
+            println!(
+                "  (a new one at every start, while the users and groups persist: pass \
+                 --token or SCIM_TOKEN to keep the one you gave Entra or Okta)"
+            );
         } else {
             println!("tenant {who}: token configured");
         }
