@@ -5,8 +5,11 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use scim_core::schema::{AttributeType, ResourceType, Uniqueness};
-use scim_core::store::{ListPage, ListQuery, MemberChange, Page, Update, Visibility, query_scope};
+use scim_core::schema::ResourceType;
+use scim_core::store::{
+    ListPage, ListQuery, MemberChange, Page, UniqueValue, Update, Visibility, query_scope,
+    unique_values,
+};
 use scim_core::{
     Attributes, Context, Error, GroupRef, Member, Meta, Resource, Result, Store, StoredJson,
 };
@@ -91,52 +94,15 @@ fn resource_from(rtype: &ResourceType, mut row: Vec<Cell>) -> Result<Resource> {
     })
 }
 
-/// The unique values of `attrs`: `(attribute, value, key)` for every
-/// attribute of the type's schemas whose `uniqueness` is `server` or
-/// `global`. The key is the value as compared (folded unless caseExact),
-/// hashed so that a value of any length fits the index.
-fn unique_values(
-    rtype: &ResourceType,
-    attrs: &Map<String, Value>,
-) -> Vec<(String, String, String)> {
-    let core = std::iter::once((None, &**rtype.schema()));
-    let extensions = rtype
-        .extensions()
-        .iter()
-        .map(|e| (Some(e.schema.id.as_str()), &*e.schema));
-    let mut out = Vec::new();
-    for (urn, schema) in core.chain(extensions) {
-        let container = match urn {
-            Some(urn) => attrs.get(urn).and_then(Value::as_object),
-            None => Some(attrs),
-        };
-        let Some(container) = container else { continue };
-        for attr in &schema.attributes {
-            if attr.uniqueness == Uniqueness::None || attr.kind == AttributeType::Complex {
-                continue;
-            }
-            let values: Vec<&Value> = match container.get(&attr.name) {
-                Some(Value::Array(items)) => items.iter().collect(),
-                Some(Value::Null) | None => Vec::new(),
-                Some(v) => vec![v],
-            };
-            let name = match urn {
-                Some(urn) => format!("{urn}:{}", attr.name),
-                None => attr.name.clone(),
-            };
-            for v in values {
-                let (shown, compared) = match v.as_str() {
-                    Some(s) if attr.ignores_case() => (s.to_owned(), s.to_lowercase()),
-                    Some(s) => (s.to_owned(), s.to_owned()),
-                    None => (v.to_string(), v.to_string()),
-                };
-                let key = Sha256::digest(compared.as_bytes());
-                let key: String = key.iter().map(|b| format!("{b:02x}")).collect();
-                out.push((name.clone(), shown, key));
-            }
-        }
+/// The unique values of `attrs` as `scim_unique` keys them: the value as
+/// compared, hashed so that a value of any length fits the index.
+fn unique_keys(rtype: &ResourceType, attrs: &Map<String, Value>) -> Vec<UniqueValue> {
+    let mut values = unique_values(rtype, attrs);
+    for u in &mut values {
+        let digest = Sha256::digest(u.key.as_bytes());
+        u.key = digest.iter().map(|b| format!("{b:02x}")).collect();
     }
-    out
+    values
 }
 
 /// Runs `$body` (an expression that borrows `$tx: &mut Tx`) in a write
@@ -226,9 +192,9 @@ async fn claim_unique(
     ctx: &Context,
     rtype: &ResourceType,
     id: &str,
-    values: &[&(String, String, String)],
+    values: &[&UniqueValue],
 ) -> TxResult<()> {
-    for (attr, shown, key) in values {
+    for u in values {
         let claimed = tx
             .exec(
                 "INSERT INTO scim_unique (tenant, resource_type, attribute, value_key, id) \
@@ -236,14 +202,14 @@ async fn claim_unique(
                 vec![
                     ctx.tenant().into(),
                     rtype.id().into(),
-                    attr.as_str().into(),
-                    key.as_str().into(),
+                    u.attribute.as_str().into(),
+                    u.key.as_str().into(),
                     id.into(),
                 ],
             )
             .await?;
         if claimed == 0 {
-            return Err(Error::uniqueness(attr, shown).into());
+            return Err(Error::uniqueness(&u.attribute, &u.value).into());
         }
     }
     Ok(())
@@ -389,7 +355,7 @@ async fn create_tx(
     if inserted == 0 {
         return Err(Error::uniqueness("id", &resource.id).into());
     }
-    let unique = unique_values(rtype, &resource.attributes);
+    let unique = unique_keys(rtype, &resource.attributes);
     claim_unique(
         tx,
         ctx,
@@ -459,8 +425,8 @@ async fn update_tx(
             }
         };
         // Unique values: release the ones given up, claim the new ones.
-        let old_unique = unique_values(rtype, old);
-        let new_unique = unique_values(rtype, new);
+        let old_unique = unique_keys(rtype, old);
+        let new_unique = unique_keys(rtype, new);
         for u in old_unique.iter().filter(|u| !new_unique.contains(u)) {
             tx.exec(
                 "DELETE FROM scim_unique WHERE tenant = $1 AND resource_type = $2 \
@@ -468,8 +434,8 @@ async fn update_tx(
                 vec![
                     ctx.tenant().into(),
                     rtype.id().into(),
-                    u.0.as_str().into(),
-                    u.2.as_str().into(),
+                    u.attribute.as_str().into(),
+                    u.key.as_str().into(),
                     id.into(),
                 ],
             )

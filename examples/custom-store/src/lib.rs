@@ -27,8 +27,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use async_trait::async_trait;
-use scim_core::schema::{AttributeType, ResourceType, Uniqueness};
-use scim_core::store::{ListPage, ListQuery, MemberChange, Update};
+use scim_core::schema::ResourceType;
+// `unique_values`: the values of a resource the schemas say are unique
+// (for User, `userName`), read by scim-core.
+use scim_core::store::{ListPage, ListQuery, MemberChange, UniqueValue, Update, unique_values};
 use scim_core::{Attributes, Context, Error, GroupRef, Member, Meta, Resource, Result, Store};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
@@ -100,50 +102,6 @@ impl Row {
     }
 }
 
-/// The unique values of `attrs`: `(attribute, value as compared)` for
-/// every attribute of the resource type's schemas (core and extensions)
-/// whose `uniqueness` is `server` or `global`. For User that is `userName`.
-fn unique_values(rtype: &ResourceType, attrs: &Map<String, Value>) -> Vec<(String, String)> {
-    let core = std::iter::once((None, &**rtype.schema()));
-    let extensions = rtype
-        .extensions()
-        .iter()
-        .map(|e| (Some(e.schema.id.as_str()), &*e.schema));
-    let mut out = Vec::new();
-    for (urn, schema) in core.chain(extensions) {
-        // Extension attributes sit in an object under the extension's URN.
-        let container = match urn {
-            Some(urn) => attrs.get(urn).and_then(Value::as_object),
-            None => Some(attrs),
-        };
-        let Some(container) = container else { continue };
-        for attr in &schema.attributes {
-            if attr.uniqueness == Uniqueness::None || attr.kind == AttributeType::Complex {
-                continue;
-            }
-            let values = match container.get(&attr.name) {
-                Some(Value::Array(items)) => items.iter().collect(),
-                Some(v) => vec![v],
-                None => Vec::new(),
-            };
-            let name = match urn {
-                Some(urn) => format!("{urn}:{}", attr.name),
-                None => attr.name.clone(),
-            };
-            for v in values {
-                let value = match v.as_str() {
-                    // A SQL store indexes `lower(value)` for these.
-                    Some(s) if !attr.case_exact => s.to_lowercase(),
-                    Some(s) => s.to_owned(),
-                    None => v.to_string(),
-                };
-                out.push((name.clone(), value));
-            }
-        }
-    }
-    out
-}
-
 impl Tables {
     fn next(&mut self) -> u64 {
         self.sequence += 1;
@@ -164,12 +122,12 @@ impl Tables {
         ctx: &Context,
         rtype: &ResourceType,
         id: &str,
-        values: &[(String, String)],
+        values: &[UniqueValue],
     ) -> Result<()> {
-        for (attr, value) in values {
-            let k = unique_key(ctx, rtype, attr, value);
+        for u in values {
+            let k = unique_key(ctx, rtype, u);
             if self.unique.get(&k).is_some_and(|holder| holder != id) {
-                return Err(Error::uniqueness(attr, value));
+                return Err(Error::uniqueness(&u.attribute, &u.value));
             }
         }
         Ok(())
@@ -180,15 +138,14 @@ impl Tables {
         ctx: &Context,
         rtype: &ResourceType,
         id: &str,
-        old: &[(String, String)],
-        new: &[(String, String)],
+        old: &[UniqueValue],
+        new: &[UniqueValue],
     ) {
-        for (attr, value) in old {
-            self.unique.remove(&unique_key(ctx, rtype, attr, value));
+        for u in old {
+            self.unique.remove(&unique_key(ctx, rtype, u));
         }
-        for (attr, value) in new {
-            self.unique
-                .insert(unique_key(ctx, rtype, attr, value), id.to_owned());
+        for u in new {
+            self.unique.insert(unique_key(ctx, rtype, u), id.to_owned());
         }
     }
 
@@ -249,17 +206,18 @@ fn key(ctx: &Context, id: &str) -> Key {
     (ctx.tenant().to_owned(), id.to_owned())
 }
 
+/// The `scim_unique` key of a unique value: `u.key` is the value as
+/// compared (lower-cased unless the attribute is `caseExact`).
 fn unique_key(
     ctx: &Context,
     rtype: &ResourceType,
-    attr: &str,
-    value: &str,
+    u: &UniqueValue,
 ) -> (String, String, String, String) {
     (
         ctx.tenant().to_owned(),
         rtype.id().to_owned(),
-        attr.to_owned(),
-        value.to_owned(),
+        u.attribute.clone(),
+        u.key.clone(),
     )
 }
 

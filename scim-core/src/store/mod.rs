@@ -56,6 +56,7 @@
 pub(crate) mod cursor;
 pub(crate) mod keyset;
 mod memory;
+mod unique;
 
 use std::fmt;
 use std::sync::Arc;
@@ -72,6 +73,7 @@ use crate::schema::ResourceType;
 pub use crate::context::Context;
 pub use cursor::{CursorSeal, query_scope};
 pub use memory::MemoryStore;
+pub use unique::{UniqueValue, unique_values};
 
 /// A change to a resource's members, in request order.
 ///

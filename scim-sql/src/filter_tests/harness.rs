@@ -175,17 +175,6 @@ pub(super) struct TestDb {
     tenants: std::sync::atomic::AtomicUsize,
 }
 
-fn statements(sql: &str) -> impl Iterator<Item = String> + '_ {
-    sql.split(';')
-        .map(|s| {
-            s.lines()
-                .filter(|l| !l.trim_start().starts_with("--"))
-                .collect::<Vec<_>>()
-                .join("\n")
-        })
-        .filter(|s| !s.trim().is_empty())
-}
-
 impl TestDb {
     pub(super) async fn sqlite() -> Self {
         let pool = sqlx::sqlite::SqlitePoolOptions::new()
@@ -197,9 +186,7 @@ impl TestDb {
             read: pool.clone(),
             write: pool,
         };
-        for s in statements(include_str!("../migrations/sqlite_0001_init.sql")) {
-            db.exec(&s, Vec::new()).await.expect("the migration runs");
-        }
+        crate::migrate::run(&db).await.expect("the migration runs");
         Self {
             db,
             tenants: std::sync::atomic::AtomicUsize::new(0),
@@ -247,9 +234,7 @@ impl TestDb {
             .await
             .expect("the PostgreSQL test database");
         let db = Db::Postgres(pool);
-        for s in statements(include_str!("../migrations/postgres_0001_init.sql")) {
-            db.exec(&s, Vec::new()).await.expect("the migration runs");
-        }
+        crate::migrate::run(&db).await.expect("the migration runs");
         Some(Self {
             db,
             tenants: std::sync::atomic::AtomicUsize::new(0),
