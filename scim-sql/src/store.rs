@@ -333,7 +333,8 @@ async fn create_tx(
         )
         .await?
         .first()
-        .map_or(1, |r| r[0].i64());
+        .map(|r| r[0].i64())
+        .ok_or_else(|| Error::internal("the tenant counter returned no row"))?;
     let inserted = tx
         .exec(
             "INSERT INTO scim_resources (tenant, id, rid, resource_type, version, created, \
@@ -848,9 +849,9 @@ impl Store for SqlStore {
         // count query leaves both out.
         // Cursor pages are keyset pages on creation order (`rid`); a cursor
         // query with `sortBy` goes to the service, every page of it alike.
-        let cursor = match &query.page {
-            Page::Cursor(c) => Some(c.as_deref()),
-            Page::Index { .. } => None,
+        let (cursor, offset) = match &query.page {
+            Page::Cursor(c) => (Some(c.as_deref()), 0),
+            Page::Index { start_index } => (None, start_index.saturating_sub(1)),
         };
         let order = match &query.sort_by {
             _ if !exact => None,
@@ -887,10 +888,6 @@ impl Store for SqlStore {
                 .cursor_page(ctx, rtype, query, cursor, (cond, args), total)
                 .await;
         }
-        let offset = match query.page {
-            Page::Index { start_index } => start_index.saturating_sub(1),
-            Page::Cursor(_) => 0,
-        };
         if query.count == 0 || offset >= total {
             return Ok(ListPage::Done {
                 total_results: total,

@@ -12,8 +12,7 @@ use std::sync::Arc;
 
 use scim_actix::testing::ActixTransport;
 use scim_axum::testing::AxumTransport;
-use scim_core::auth::TokenAuthenticator;
-use scim_core::testing::{Scenario, TOKEN};
+use scim_core::testing::Scenario;
 use scim_core::{MemoryStore, ScimService, Store};
 
 thread_local! {
@@ -31,13 +30,10 @@ pub fn store() -> Arc<dyn Store> {
         .unwrap_or_else(|| Arc::new(MemoryStore::new()))
 }
 
-/// Tenant `acme` ([`TOKEN`]) on [`store`], the default resource types.
+/// `scim_core::testing::default_service` on [`store`].
 #[must_use]
 pub fn default_service() -> ScimService {
-    ScimService::builder(store())
-        .base_url("https://app.example.com/scim/v2")
-        .authenticator(TokenAuthenticator::new().token("acme", TOKEN))
-        .build()
+    scim_core::testing::default_service_on(store())
 }
 
 /// A fresh SQL store: SQLite in memory, migrated.

@@ -341,16 +341,9 @@ impl ScimService {
         projection: &Projection,
         origin: Origin,
     ) -> Result<Map<String, Value>> {
-        let mut relations = Map::new();
-        if let Some(name) = rtype.members_attribute()
-            && projection.includes(rtype, name)
-        {
-            let members = self.dyn_store().members(ctx, rtype, &resource.id).await?;
-            relations.insert(
-                name.to_owned(),
-                members::render_members(self, &self.base(ctx), &members),
-            );
-        }
+        let mut relations = self
+            .members_relation(ctx, rtype, resource, projection)
+            .await?;
         if let Some(name) = rtype.member_of_attribute()
             && origin == Origin::Stored
             && projection.includes(rtype, name)
@@ -362,6 +355,29 @@ impl ScimService {
                     members::render_groups(self, &self.base(ctx), &groups),
                 );
             }
+        }
+        Ok(relations)
+    }
+
+    /// A group's `members`, when the projection wants them, as the only
+    /// relation of the map (a list adds its users' `groups` from one
+    /// batched read).
+    pub(crate) async fn members_relation(
+        &self,
+        ctx: &Context,
+        rtype: &ResourceType,
+        resource: &Resource,
+        projection: &Projection,
+    ) -> Result<Map<String, Value>> {
+        let mut relations = Map::new();
+        if let Some(name) = rtype.members_attribute()
+            && projection.includes(rtype, name)
+        {
+            let members = self.dyn_store().members(ctx, rtype, &resource.id).await?;
+            relations.insert(
+                name.to_owned(),
+                members::render_members(self, &self.base(ctx), &members),
+            );
         }
         Ok(relations)
     }

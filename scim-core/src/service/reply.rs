@@ -125,11 +125,7 @@ impl ScimService {
         let base = self.base(ctx);
         let mut items = Vec::with_capacity(page.len());
         for (rtype, r) in page {
-            // Members as for one resource; groups not read again
-            // (`Origin::Created` skips them), they come from the batch.
-            let mut relations = self
-                .relations(ctx, rtype, &r, projection, Origin::Created)
-                .await?;
+            let mut relations = self.members_relation(ctx, rtype, &r, projection).await?;
             if wants_groups(rtype)
                 && let Some(name) = rtype.member_of_attribute()
                 && let Some(list) = groups.next()

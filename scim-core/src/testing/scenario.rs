@@ -20,7 +20,14 @@ pub const TOKEN: &str = "scenario-token";
 /// [`TOKEN`].
 #[must_use]
 pub fn default_service() -> ScimService {
-    ScimService::builder(crate::MemoryStore::new())
+    default_service_on(crate::MemoryStore::new())
+}
+
+/// [`default_service`] on another store (the same scenarios over a
+/// host's store).
+#[must_use]
+pub fn default_service_on(store: impl crate::Store + 'static) -> ScimService {
+    ScimService::builder(store)
         .base_url("https://app.example.com/scim/v2")
         .authenticator(crate::auth::TokenAuthenticator::new().token("acme", TOKEN))
         .build()
