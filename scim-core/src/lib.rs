@@ -6,6 +6,7 @@ pub mod error;
 pub mod eval;
 pub mod events;
 mod json_text;
+pub mod observe;
 pub mod patch;
 pub mod policy;
 pub mod render;

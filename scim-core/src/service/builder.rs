@@ -6,6 +6,7 @@ use std::sync::Arc;
 use super::{Inner, ScimService};
 use crate::auth::Authenticator;
 use crate::events::EventSink;
+use crate::observe::RequestObserver;
 use crate::policy::Policy;
 use crate::schema::ResourceType;
 use crate::store::{Context, CursorSeal, Store};
@@ -63,6 +64,7 @@ pub struct ScimServiceBuilder {
     policy: Policy,
     tenant_policies: std::collections::HashMap<String, Policy>,
     events: Option<Arc<dyn EventSink>>,
+    observer: Option<Arc<dyn RequestObserver>>,
 }
 
 impl fmt::Debug for ScimServiceBuilder {
@@ -207,6 +209,21 @@ impl ScimServiceBuilder {
         self
     }
 
+    /// Hears of every answered request, failed or not, with its status,
+    /// `scimType`, detail and latency (an activity log, metrics). Without
+    /// one, the service does not read the clock.
+    pub fn observer(mut self, observer: impl RequestObserver + 'static) -> Self {
+        self.observer = Some(Arc::new(observer));
+        self
+    }
+
+    /// [`ScimServiceBuilder::observer`] for an observer the host keeps a
+    /// handle to.
+    pub fn shared_observer(mut self, observer: Arc<dyn RequestObserver>) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
     /// The service.
     #[must_use]
     pub fn build(self) -> ScimService {
@@ -220,6 +237,7 @@ impl ScimServiceBuilder {
                 policy: self.policy,
                 tenant_policies: self.tenant_policies,
                 events: self.events,
+                observer: self.observer,
             }),
         }
     }
@@ -247,6 +265,7 @@ impl ScimService {
             policy: Policy::default(),
             tenant_policies: std::collections::HashMap::new(),
             events: None,
+            observer: None,
         }
     }
 }

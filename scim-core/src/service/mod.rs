@@ -21,6 +21,7 @@ mod delete;
 mod discovery;
 mod events;
 mod members;
+mod observed;
 mod params;
 mod read;
 mod reply;
@@ -38,6 +39,7 @@ use tracing::Instrument;
 use crate::auth::Authenticator;
 use crate::error::{Error, ErrorKind, Result};
 use crate::events::EventSink;
+use crate::observe::RequestObserver;
 use crate::policy::Policy;
 use crate::schema::{ResourceType, Schema};
 use crate::store::{Context, Store};
@@ -60,6 +62,7 @@ struct Inner {
     policy: Policy,
     tenant_policies: std::collections::HashMap<String, Policy>,
     events: Option<Arc<dyn EventSink>>,
+    observer: Option<Arc<dyn RequestObserver>>,
 }
 
 /// The SCIM protocol, framework-free. Cheap to clone (an `Arc` inside).
@@ -163,11 +166,13 @@ impl ScimService {
     ) -> impl std::future::Future<Output = Response<Bytes>> + Send + '_ {
         let span = trace::request_span(&request, None);
         async move {
+            let start = self.observe_start();
             let ctx = match self.context(&request).await {
                 Ok(ctx) => ctx,
                 Err(e) => {
                     trace::failure(&e, None, &request);
                     let mut response = error_response(&e);
+                    self.observe(start, None, &request, &response);
                     if request.method() == Method::HEAD {
                         strip_head_body(&mut response);
                     }
@@ -175,7 +180,7 @@ impl ScimService {
                 }
             };
             trace::record_context(&ctx);
-            let response = self.respond(&ctx, &request).await;
+            let response = self.respond(&ctx, &request, start).await;
             with_context(response, ctx)
         }
         .instrument(span)
@@ -212,7 +217,8 @@ impl ScimService {
     ) -> impl std::future::Future<Output = Response<Bytes>> + Send + '_ {
         let span = trace::request_span(&request, Some(&ctx));
         async move {
-            let response = self.respond(&ctx, &request).await;
+            let start = self.observe_start();
+            let response = self.respond(&ctx, &request, start).await;
             with_context(response, ctx)
         }
         .instrument(span)
@@ -220,13 +226,21 @@ impl ScimService {
 
     /// The answer to an authenticated request. Borrows the request, so that
     /// the future holds one copy of it, in the caller.
-    async fn respond(&self, ctx: &Context, request: &Request<Bytes>) -> Response<Bytes> {
+    async fn respond(
+        &self,
+        ctx: &Context,
+        request: &Request<Bytes>,
+        start: Option<std::time::Instant>,
+    ) -> Response<Bytes> {
         let result = self.route(ctx, request).await;
         trace::outcome(&result, ctx, request);
         let mut response = match result {
             Ok(reply) => into_response(reply),
             Err(e) => error_response(&e),
         };
+        // Before a HEAD loses its body: the observer reads a failure's
+        // detail from it.
+        self.observe(start, Some(ctx), request, &response);
         if request.method() == Method::HEAD {
             strip_head_body(&mut response);
         }
