@@ -1,13 +1,50 @@
 //! Connections, Secret Tokens, provisioning activity and verified e-mail
 //! domains for a SCIM app: the settings screen beside the SCIM endpoint.
 
+pub mod activity;
+mod admin;
+mod auth;
+pub mod domains;
 mod model;
 pub mod store;
 #[cfg(feature = "test-util")]
 pub mod testing;
 
+pub use activity::{ActivityConfig, ActivityLog, Record};
+pub use admin::{Admin, MAX_NAME_LEN, Secret, check_name};
+pub use auth::ConnectionAuthenticator;
 pub use model::{
     Activity, ActivityPage, ActivityQuery, Connection, Domain, NewToken, Outcome, Retention,
     TokenInfo, TokenOwner, token_hash,
 };
 pub use store::{AdminError, AdminStore, MemoryAdminStore};
+
+/// Which organizations the admin making a request may manage: what the
+/// host's own authentication middleware puts into the request's
+/// extensions before the admin service sees it. A request without one is
+/// refused with 401: the library never decides who is an admin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AdminScope {
+    /// Every organization (the app's own operators).
+    All,
+    /// Only these organizations (a customer's IT admin).
+    Tenants(Vec<String>),
+}
+
+impl AdminScope {
+    /// A customer's admin, for their one organization.
+    #[must_use]
+    pub fn tenant(tenant: impl Into<String>) -> Self {
+        Self::Tenants(vec![tenant.into()])
+    }
+
+    /// Whether the scope includes `tenant`.
+    #[must_use]
+    pub fn allows(&self, tenant: &str) -> bool {
+        match self {
+            Self::All => true,
+            Self::Tenants(t) => t.iter().any(|t| t == tenant),
+        }
+    }
+}
