@@ -17,6 +17,8 @@
 //! to the connection whose token created it, and no other connection sees,
 //! changes or claims it.
 
+use std::sync::Arc;
+
 use scim_filter::AttrPath;
 use serde_json::{Map, Value};
 
@@ -73,6 +75,25 @@ pub struct Policy {
     required: Vec<(String, AttrPath<'static>)>,
     defaults: Vec<(String, AttrPath<'static>, Value)>,
     email_domains: Vec<String>,
+    domain_source: Option<Arc<dyn DomainSource>>,
+}
+
+/// Where a tenant's accepted e-mail domains come from when they change
+/// while the service runs: the domains an organization has proven it owns
+/// (`scim_admin`'s verified domains), the app's own settings table.
+/// Asked once per create, replace or patch of a resource with `emails`.
+#[async_trait::async_trait]
+pub trait DomainSource: Send + Sync + std::fmt::Debug {
+    /// The domains `tenant` accepts (each with its subdomains); `None`
+    /// when this source does not restrict the tenant. `Some` of an empty
+    /// list accepts no domain: an organization that must verify a domain
+    /// before any user is provisioned.
+    ///
+    /// # Errors
+    ///
+    /// The source failed (the request fails with 500 rather than accept a
+    /// user it should not).
+    async fn accepted_domains(&self, tenant: &str) -> Result<Option<Vec<String>>>;
 }
 
 fn path(p: &str) -> AttrPath<'static> {
@@ -144,6 +165,47 @@ impl Policy {
         self
     }
 
+    /// The same policy, also accepting the domains `source` names for the
+    /// request's tenant (with the fixed [`Policy::email_domains`], if
+    /// any): `scim_admin::VerifiedDomains` accepts only the domains an
+    /// organization has verified.
+    #[must_use]
+    pub fn email_domains_from(mut self, source: Arc<dyn DomainSource>) -> Self {
+        self.domain_source = Some(source);
+        self
+    }
+
+    /// The domain source, if any.
+    #[must_use]
+    pub fn domain_source(&self) -> Option<&Arc<dyn DomainSource>> {
+        self.domain_source.as_ref()
+    }
+
+    /// The domains the source accepts for `tenant`, for resources of
+    /// `rtype` (`None` without a source, or for a type without `emails`).
+    ///
+    /// # Errors
+    ///
+    /// The source's.
+    pub async fn source_domains(
+        &self,
+        tenant: &str,
+        rtype: &ResourceType,
+    ) -> Result<Option<Vec<String>>> {
+        match &self.domain_source {
+            Some(source) if rtype.schema().attribute_named("emails").is_some() => {
+                let domains = source.accepted_domains(tenant).await?;
+                Ok(domains.map(|d| {
+                    d.into_iter()
+                        .map(|d| d.trim().trim_start_matches('@').to_ascii_lowercase())
+                        .filter(|d| !d.is_empty())
+                        .collect()
+                }))
+            }
+            _ => Ok(None),
+        }
+    }
+
     /// The deletion mode.
     #[must_use]
     pub fn deletion_mode(&self) -> Deletion {
@@ -188,6 +250,21 @@ impl Policy {
     /// 400 `invalidValue` naming every missing attribute, or the refused
     /// domain.
     pub fn check(&self, rtype: &ResourceType, attributes: &Map<String, Value>) -> Result<()> {
+        self.check_with(rtype, attributes, None)
+    }
+
+    /// [`Policy::check`], accepting also the domains a [`DomainSource`]
+    /// gave for the request's tenant ([`Policy::source_domains`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`Policy::check`].
+    pub fn check_with(
+        &self,
+        rtype: &ResourceType,
+        attributes: &Map<String, Value>,
+        source_domains: Option<&[String]>,
+    ) -> Result<()> {
         let missing: Vec<String> = self
             .required
             .iter()
@@ -207,29 +284,49 @@ impl Policy {
                 missing.join(", ")
             )));
         }
-        if self.email_domains.is_empty() || rtype.schema().attribute_named("emails").is_none() {
+        if (self.email_domains.is_empty() && source_domains.is_none())
+            || rtype.schema().attribute_named("emails").is_none()
+        {
             return Ok(());
         }
+        let accepted: Vec<&str> = self
+            .email_domains
+            .iter()
+            .map(String::as_str)
+            .chain(
+                source_domains
+                    .unwrap_or_default()
+                    .iter()
+                    .map(String::as_str),
+            )
+            .collect();
+        if accepted.is_empty() {
+            return Err(Error::invalid_value(
+                "this organization accepts users only in e-mail domains it has verified, and it \
+                 has verified none yet: verify the domain in the app's provisioning settings",
+            ));
+        }
+        let listed = accepted.join(", ");
         let Some(email) = identifying_email(attributes) else {
             return Err(Error::invalid_value(format!(
-                "this organization only accepts users with an e-mail address in {}; this user has none",
-                self.email_domains.join(", ")
+                "this organization only accepts users with an e-mail address in {listed}; this user has none"
             )));
         };
         let domain = email
             .rsplit_once('@')
             .map_or("", |(_, d)| d)
             .to_ascii_lowercase();
-        let accepted = self
-            .email_domains
-            .iter()
-            .any(|d| domain == *d || domain.ends_with(&format!(".{d}")));
-        if accepted {
+        let ok = accepted.iter().any(|d| {
+            domain == *d
+                || domain
+                    .strip_suffix(d)
+                    .is_some_and(|rest| rest.ends_with('.'))
+        });
+        if ok {
             Ok(())
         } else {
             Err(Error::invalid_value(format!(
-                "e-mail domain {domain:?} of {email} is not accepted by this organization (accepted: {})",
-                self.email_domains.join(", ")
+                "e-mail domain {domain:?} of {email} is not accepted by this organization (accepted: {listed})"
             )))
         }
     }

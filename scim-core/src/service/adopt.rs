@@ -184,6 +184,11 @@ impl ScimService {
     ) -> Result<Resource> {
         let policy = self.policy(ctx);
         let owner = owner(ctx);
+        let source_domains = if policy.domain_source().is_some() {
+            policy.source_domains(ctx.tenant(), rtype).await?
+        } else {
+            None
+        };
         let mut merged = old.attributes.map().clone();
         for (k, v) in attrs {
             match (merged.get_mut(&k), v) {
@@ -199,7 +204,7 @@ impl ScimService {
         }
         policy.apply_defaults(rtype, &mut merged)?;
         validate::check_required(rtype, &merged)?;
-        policy.check(rtype, &merged)?;
+        policy.check_with(rtype, &merged, source_domains.as_deref())?;
         let mut changes = Vec::new();
         if rtype.members_attribute().is_some() {
             changes.push(MemberChange::RemoveAll);

@@ -84,6 +84,11 @@ impl ScimService {
         } else {
             None
         };
+        let source_domains = if policy.domain_source().is_some() {
+            boxed(policy.source_domains(ctx.tenant(), rtype)).await?
+        } else {
+            None
+        };
         let mut members = Some(members);
         if existing.is_none() {
             // The attributes move into the new resource; the rare collision
@@ -91,7 +96,7 @@ impl ScimService {
             let mut new_attrs = std::mem::take(&mut attrs);
             policy.apply_defaults(rtype, &mut new_attrs)?;
             validate::check_required(rtype, &new_attrs)?;
-            policy.check(rtype, &new_attrs)?;
+            policy.check_with(rtype, &new_attrs, source_domains.as_deref())?;
             let mut resource = Resource::new(uuid::Uuid::new_v4().to_string(), new_attrs);
             resource.owner = Some(owner.to_owned());
             let new_members = members.take().unwrap_or_default();

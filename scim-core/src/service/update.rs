@@ -29,6 +29,11 @@ impl ScimService {
         let strictness = self.inner.config.strictness;
         let accept_passwords = self.inner.config.accept_passwords;
         let policy = self.policy(ctx);
+        let source_domains = if policy.domain_source().is_some() {
+            boxed(policy.source_domains(ctx.tenant(), rtype)).await?
+        } else {
+            None
+        };
         let mut changes = Vec::new();
         if rtype.members_attribute().is_some() {
             let mut attrs = validate::normalize(rtype, body.clone(), strictness)?;
@@ -58,7 +63,7 @@ impl ScimService {
                 }
                 validate::check_immutable(rtype, &existing.attributes, &mut attrs)?;
                 validate::check_required(rtype, &attrs)?;
-                policy.check(rtype, &attrs)?;
+                policy.check_with(rtype, &attrs, source_domains.as_deref())?;
                 Ok(Some(attrs))
             })
             .await?;
@@ -87,6 +92,11 @@ impl ScimService {
         let strictness = self.inner.config.strictness;
         let accept_passwords = self.inner.config.accept_passwords;
         let policy = self.policy(ctx);
+        let source_domains = if policy.domain_source().is_some() {
+            boxed(policy.source_domains(ctx.tenant(), rtype)).await?
+        } else {
+            None
+        };
         let split = members::split(rtype, request.operations, strictness)?;
         // Boxed (see `boxed`), and only for a PATCH with member
         // operations: the others' future stays small.
@@ -109,7 +119,7 @@ impl ScimService {
                     if *existing.attributes == attrs {
                         return Ok(None);
                     }
-                    policy.check(rtype, &attrs)?;
+                    policy.check_with(rtype, &attrs, source_domains.as_deref())?;
                     Ok(Some(attrs))
                 }),
             )
