@@ -145,3 +145,105 @@ mod tests {
         assert!(normalize(&format!("{}.com", "a".repeat(64))).is_err());
     }
 }
+
+/// The accepted e-mail domains of each organization are the ones it has
+/// verified: give it to [`Policy::email_domains_from`] and users whose
+/// identifying e-mail is in another domain get 400 `invalidValue` naming
+/// the accepted ones. The store is asked on each user create, replace and
+/// patch, so a domain verified (or removed) in any process applies at the
+/// next request.
+///
+/// [`Policy::email_domains_from`]: scim_core::policy::Policy::email_domains_from
+#[derive(Debug, Clone)]
+pub struct VerifiedDomains {
+    store: std::sync::Arc<dyn crate::store::AdminStore>,
+    required: bool,
+}
+
+impl VerifiedDomains {
+    /// Every organization must verify a domain before any of its users is
+    /// provisioned.
+    #[must_use]
+    pub fn required(store: std::sync::Arc<dyn crate::store::AdminStore>) -> Self {
+        Self {
+            store,
+            required: true,
+        }
+    }
+
+    /// An organization that has claimed no domain is not restricted; once
+    /// it claims one, only its verified domains are accepted.
+    #[must_use]
+    pub fn when_claimed(store: std::sync::Arc<dyn crate::store::AdminStore>) -> Self {
+        Self {
+            store,
+            required: false,
+        }
+    }
+}
+
+#[async_trait]
+impl scim_core::policy::DomainSource for VerifiedDomains {
+    async fn accepted_domains(&self, tenant: &str) -> scim_core::Result<Option<Vec<String>>> {
+        let domains = self
+            .store
+            .domains(tenant)
+            .await
+            .map_err(scim_core::Error::internal)?;
+        if domains.is_empty() && !self.required {
+            return Ok(None);
+        }
+        Ok(Some(
+            domains
+                .into_iter()
+                .filter(|d| d.verified.is_some())
+                .map(|d| d.name)
+                .collect(),
+        ))
+    }
+}
+
+/// TXT lookups through the system's DNS configuration
+/// (`/etc/resolv.conf` on Unix), on hickory-resolver.
+#[cfg(feature = "dns")]
+#[derive(Debug, Clone)]
+pub struct DnsResolver {
+    resolver: hickory_resolver::TokioResolver,
+}
+
+#[cfg(feature = "dns")]
+impl DnsResolver {
+    /// A resolver with the system's configuration.
+    ///
+    /// # Errors
+    ///
+    /// The system's configuration could not be read.
+    pub fn from_system() -> Result<Self, String> {
+        let resolver = hickory_resolver::TokioResolver::builder_tokio()
+            .map_err(|e| format!("the system's DNS configuration: {e}"))?
+            .build();
+        Ok(Self { resolver })
+    }
+}
+
+#[cfg(feature = "dns")]
+#[async_trait]
+impl TxtResolver for DnsResolver {
+    async fn txt(&self, name: &str) -> Result<Vec<String>, String> {
+        // A fully qualified name, so that no search domain is appended.
+        let fqdn = format!("{}.", name.trim_end_matches('.'));
+        match self.resolver.txt_lookup(fqdn).await {
+            Ok(found) => Ok(found
+                .iter()
+                .map(|txt| {
+                    txt.txt_data()
+                        .iter()
+                        .map(|part| String::from_utf8_lossy(part))
+                        .collect::<String>()
+                })
+                .collect()),
+            Err(e) if e.is_no_records_found() || e.is_nx_domain() => Ok(Vec::new()),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+}

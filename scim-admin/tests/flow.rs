@@ -276,3 +276,77 @@ async fn a_domain_is_verified_by_its_txt_record() {
         Err(VerifyError::NotClaimed(_))
     ));
 }
+
+#[tokio::test]
+async fn only_verified_domains_are_accepted_when_the_policy_says_so() {
+    use scim_admin::domains::VerifiedDomains;
+    use scim_core::policy::Policy;
+    let store: Arc<dyn AdminStore> = Arc::new(MemoryAdminStore::new());
+    let admin = Admin::from_arc(store.clone());
+    let scim = ScimService::builder(MemoryStore::new())
+        .policy(
+            Policy::default()
+                .email_domains_from(Arc::new(VerifiedDomains::when_claimed(store.clone()))),
+        )
+        .build();
+    let strict = ScimService::builder(MemoryStore::new())
+        .policy(
+            Policy::default()
+                .email_domains_from(Arc::new(VerifiedDomains::required(store.clone()))),
+        )
+        .build();
+    let post = |svc: &ScimService, tenant: &str, user: &str| {
+        let svc = svc.clone();
+        let body = format!(
+            r#"{{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"{user}","emails":[{{"value":"{user}","type":"work","primary":true}}]}}"#
+        );
+        let ctx = scim_core::Context::new(tenant.to_owned());
+        async move {
+            let r = svc.handle_with(ctx, req("POST", "/Users", "", &body)).await;
+            let v: serde_json::Value = serde_json::from_slice(r.body()).unwrap();
+            (
+                r.status().as_u16(),
+                v["detail"].as_str().unwrap_or_default().to_owned(),
+            )
+        }
+    };
+    assert_eq!(
+        post(&scim, "acme", "a@anything.org").await.0,
+        201,
+        "no claim: not restricted"
+    );
+    let (status, detail) = post(&strict, "acme", "a@anything.org").await;
+    assert_eq!(status, 400);
+    assert!(detail.contains("verified none"), "{detail}");
+
+    let d = admin.add_domain("acme", "contoso.com").await.unwrap();
+    let (status, detail) = post(&scim, "acme", "b@contoso.com").await;
+    assert_eq!(
+        (status, detail.contains("accepts users only")),
+        (400, true),
+        "claimed, not verified: {detail}"
+    );
+    let dns = StaticResolver::new().record("contoso.com", &d.challenge);
+    admin
+        .verify_domain("acme", "contoso.com", &dns)
+        .await
+        .unwrap();
+    assert_eq!(post(&scim, "acme", "b@contoso.com").await.0, 201);
+    assert_eq!(
+        post(&scim, "acme", "c@eu.contoso.com").await.0,
+        201,
+        "subdomains too"
+    );
+    let (status, detail) = post(&scim, "acme", "d@notcontoso.com").await;
+    assert_eq!(status, 400);
+    assert!(
+        detail.contains("contoso.com"),
+        "the detail names the accepted domains: {detail}"
+    );
+    assert_eq!(post(&strict, "acme", "e@contoso.com").await.0, 201);
+    assert_eq!(
+        post(&scim, "globex", "f@anything.org").await.0,
+        201,
+        "other tenants are not restricted"
+    );
+}
