@@ -3,9 +3,13 @@
 
 pub mod activity;
 mod admin;
+mod api;
 mod auth;
 pub mod domains;
+mod html;
 mod model;
+mod page;
+mod service;
 pub mod store;
 #[cfg(feature = "test-util")]
 pub mod testing;
@@ -17,6 +21,7 @@ pub use model::{
     Activity, ActivityPage, ActivityQuery, Connection, Domain, NewToken, Outcome, Retention,
     TokenInfo, TokenOwner, token_hash,
 };
+pub use service::{AdminService, AdminServiceBuilder, MAX_BODY_SIZE};
 pub use store::{AdminError, AdminStore, MemoryAdminStore};
 
 /// Which organizations the admin making a request may manage: what the
