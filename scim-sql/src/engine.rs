@@ -26,7 +26,10 @@ pub(crate) enum Arg {
     Bool(bool),
     OptBool(Option<bool>),
     /// `BLOB` on SQLite, `BYTEA` on PostgreSQL.
-    #[cfg_attr(not(feature = "admin"), allow(dead_code, reason = "only the admin store keeps bytes"))]
+    #[cfg_attr(
+        not(feature = "admin"),
+        allow(dead_code, reason = "only the admin store keeps bytes")
+    )]
     Bytes(Vec<u8>),
 }
 
@@ -64,7 +67,10 @@ impl From<Option<String>> for Arg {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Col {
     I64,
-    #[cfg_attr(not(feature = "admin"), allow(dead_code, reason = "only the admin store reads them"))]
+    #[cfg_attr(
+        not(feature = "admin"),
+        allow(dead_code, reason = "only the admin store reads them")
+    )]
     OptI64,
     Text,
     OptText,
@@ -89,7 +95,10 @@ impl Cell {
         }
     }
 
-    #[cfg_attr(not(feature = "admin"), allow(dead_code, reason = "only the admin store reads them"))]
+    #[cfg_attr(
+        not(feature = "admin"),
+        allow(dead_code, reason = "only the admin store reads them")
+    )]
     pub(crate) fn opt_i64(&self) -> Option<i64> {
         match self {
             Self::I64(n) => Some(*n),

@@ -42,6 +42,8 @@
 #[cfg(not(any(feature = "sqlite", feature = "postgres")))]
 compile_error!("scim-sql needs at least one engine: feature `sqlite` or `postgres`");
 
+#[cfg(feature = "admin")]
+mod admin;
 mod engine;
 mod filter;
 mod migrate;
