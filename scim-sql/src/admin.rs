@@ -140,9 +140,23 @@ fn connections_from(rows: Vec<Vec<Cell>>) -> Vec<Connection> {
 }
 
 /// The owner of a token by its hash (`$1`).
-pub(crate) const FIND_TOKEN_SQL: &str = "SELECT c.tenant, c.id, c.name, t.id \
+const FIND_TOKEN_SQL: &str = "SELECT c.tenant, c.id, c.name, t.id \
      FROM scim_tokens t JOIN scim_connections c ON c.id = t.connection_id \
      WHERE t.hash = $1";
+
+/// The statement and arguments that find a token's owner by its hash (the
+/// primary key), and with `now` only while it has not expired.
+fn token_statement(hash: &[u8; 32], now: Option<i64>) -> (String, Vec<Arg>) {
+    let mut args = vec![Arg::Bytes(hash.to_vec())];
+    let sql = match now {
+        Some(now) => {
+            args.push(Arg::I64(now));
+            format!("{FIND_TOKEN_SQL} AND (t.expires IS NULL OR t.expires > $2)")
+        }
+        None => FIND_TOKEN_SQL.to_owned(),
+    };
+    (sql, args)
+}
 
 /// The columns of an activity row, in the order [`ACTIVITY_COLS`] reads.
 /// `status` is a `SMALLINT` on PostgreSQL, read as a `BIGINT`.
@@ -181,9 +195,10 @@ fn activity_from(mut r: Vec<Cell>) -> Activity {
     a
 }
 
-/// The condition and arguments of an activity page (not its limit), the
-/// arguments numbered from `$1`.
-fn activity_condition(query: &ActivityQuery) -> Result<(String, Vec<Arg>)> {
+/// The statement and arguments of an activity page: newest first, one
+/// more than the limit. With a tenant, a range of one of the `(tenant, ...,
+/// id)` indexes, read backwards.
+fn activity_statement(query: &ActivityQuery) -> Result<(String, Vec<Arg>)> {
     let mut conds = Vec::new();
     let mut args = Vec::new();
     if let Some(tenant) = &query.tenant {
@@ -216,7 +231,14 @@ fn activity_condition(query: &ActivityQuery) -> Result<(String, Vec<Arg>)> {
     } else {
         format!(" WHERE {}", conds.join(" AND "))
     };
-    Ok((cond, args))
+    args.push(Arg::I64(
+        i64::try_from(query.limit.saturating_add(1)).unwrap_or(i64::MAX),
+    ));
+    let sql = format!(
+        "{ACTIVITY_SELECT}{cond} ORDER BY id DESC LIMIT ${}",
+        args.len()
+    );
+    Ok((sql, args))
 }
 
 /// The distinct tenants of the activity log, each found by one search of
@@ -428,14 +450,7 @@ impl SqlStore {
     }
 
     async fn token_owner(&self, hash: &[u8; 32], now: Option<i64>) -> Result<Option<TokenOwner>> {
-        let mut args = vec![Arg::Bytes(hash.to_vec())];
-        let sql = match now {
-            Some(now) => {
-                args.push(Arg::I64(now));
-                format!("{FIND_TOKEN_SQL} AND (t.expires IS NULL OR t.expires > $2)")
-            }
-            None => FIND_TOKEN_SQL.to_owned(),
-        };
+        let (sql, args) = token_statement(hash, now);
         let row = self
             .admin_rows(&sql, args, &[Col::Text, Col::Text, Col::Text, Col::Text])
             .await?
@@ -569,14 +584,7 @@ impl AdminStore for SqlStore {
     }
 
     async fn activity(&self, query: &ActivityQuery) -> Result<ActivityPage> {
-        let (cond, mut args) = activity_condition(query)?;
-        args.push(Arg::I64(
-            i64::try_from(query.limit.saturating_add(1)).unwrap_or(i64::MAX),
-        ));
-        let sql = format!(
-            "{ACTIVITY_SELECT}{cond} ORDER BY id DESC LIMIT ${}",
-            args.len()
-        );
+        let (sql, args) = activity_statement(query)?;
         let items = self
             .admin_rows(&sql, args, &ACTIVITY_COLS)
             .await?
@@ -681,3 +689,6 @@ impl AdminStore for SqlStore {
         Ok(gone > 0)
     }
 }
+
+#[cfg(test)]
+mod tests;
