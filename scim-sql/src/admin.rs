@@ -36,6 +36,10 @@ type TxResult<T> = std::result::Result<T, Fail>;
 /// both engines' limits on bound parameters).
 const ROWS_PER_INSERT: usize = 250;
 
+/// The largest status `scim_activity.status` (a `SMALLINT` on PostgreSQL)
+/// holds.
+const MAX_STATUS: u16 = 32_767;
+
 /// The PostgreSQL advisory lock `record_activity` holds until it commits
 /// ("scimact" in ASCII), so that ids are taken in commit order: a reader
 /// paging newest first never sees a record appear behind its cursor.
@@ -425,7 +429,9 @@ async fn record_tx(tx: &mut Tx, records: &[Activity]) -> TxResult<()> {
                 Arg::Text(a.path.clone()),
                 Arg::OptText(a.resource_type.clone()),
                 Arg::OptText(a.resource_id.clone()),
-                Arg::I64(i64::from(a.status)),
+                // PostgreSQL's SMALLINT: an HTTP status has three digits,
+                // and a made-up larger one must not fail the whole batch.
+                Arg::I64(i64::from(a.status.min(MAX_STATUS))),
                 Arg::Bool(a.failed()),
                 Arg::OptText(a.scim_type.clone()),
                 Arg::OptText(a.detail.clone()),
