@@ -231,3 +231,29 @@ async fn sqlite_migrating_again_keeps_admin_data() {
             .is_some()
     );
 }
+
+/// A status no HTTP answer has (PostgreSQL keeps statuses in a SMALLINT)
+/// is kept as the largest one, not a failed batch.
+async fn out_of_range_status_keeps_the_batch(store: &SqlStore) {
+    let batch = [
+        Activity::new(at(1), "GET", "/Users", 200),
+        Activity::new(at(2), "GET", "/Users", u16::MAX),
+    ];
+    store.record_activity(&batch).await.unwrap();
+    let page = store.activity(&ActivityQuery::all(10)).await.unwrap();
+    let statuses: Vec<u16> = page.items.iter().map(|a| a.status).collect();
+    assert_eq!(statuses, [32_767, 200]);
+}
+
+#[tokio::test]
+async fn sqlite_out_of_range_status_keeps_the_batch() {
+    out_of_range_status_keeps_the_batch(&support::sqlite().await).await;
+}
+
+#[tokio::test]
+async fn postgres_out_of_range_status_keeps_the_batch() {
+    let Some(url) = support::postgres_url("postgres_out_of_range_status_keeps_the_batch") else {
+        return;
+    };
+    out_of_range_status_keeps_the_batch(&support::postgres(&url).await).await;
+}
