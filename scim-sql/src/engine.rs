@@ -25,6 +25,12 @@ pub(crate) enum Arg {
     OptText(Option<String>),
     Bool(bool),
     OptBool(Option<bool>),
+    /// `BLOB` on SQLite, `BYTEA` on PostgreSQL.
+    #[cfg_attr(
+        not(feature = "admin"),
+        allow(dead_code, reason = "only the admin store keeps bytes")
+    )]
+    Bytes(Vec<u8>),
 }
 
 impl From<&str> for Arg {
@@ -61,6 +67,11 @@ impl From<Option<String>> for Arg {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Col {
     I64,
+    #[cfg_attr(
+        not(feature = "admin"),
+        allow(dead_code, reason = "only the admin store reads them")
+    )]
+    OptI64,
     Text,
     OptText,
     Bool,
@@ -81,6 +92,17 @@ impl Cell {
             Self::I64(n) => *n,
             Self::Bool(b) => i64::from(*b),
             _ => 0,
+        }
+    }
+
+    #[cfg_attr(
+        not(feature = "admin"),
+        allow(dead_code, reason = "only the admin store reads them")
+    )]
+    pub(crate) fn opt_i64(&self) -> Option<i64> {
+        match self {
+            Self::I64(n) => Some(*n),
+            _ => None,
         }
     }
 
@@ -169,6 +191,66 @@ impl DbError {
 
 pub(crate) type DbResult<T> = std::result::Result<T, DbError>;
 
+/// How often a write is tried when the database reports a conflict it
+/// resolves by failing one side (a PostgreSQL serialization failure or
+/// deadlock, a SQLite file busy beyond its timeout).
+pub(crate) const ATTEMPTS: u32 = 8;
+
+/// Why a write transaction stopped: an answer of the store's own (`E`:
+/// a SCIM error, an admin store's conflict), with nothing written, or a
+/// database failure.
+#[derive(Debug)]
+pub(crate) enum Fail<E> {
+    /// The answer: nothing is written.
+    Answer(E),
+    /// A database failure.
+    Db(DbError),
+}
+
+impl<E> From<DbError> for Fail<E> {
+    fn from(e: DbError) -> Self {
+        Self::Db(e)
+    }
+}
+
+/// Runs `$body` (an expression that borrows `$tx: &mut Tx` and returns a
+/// `Result<_, Fail<E>>`) in a write transaction, again when the database
+/// asks, and evaluates to `Result<_, E>`: a database failure becomes an
+/// `E` through `$db_error` (`DbError::into_error` unless given).
+macro_rules! in_transaction {
+    ($store:expr, $tx:ident => $body:expr) => {
+        $crate::engine::in_transaction!($store, $tx => $body, $crate::engine::DbError::into_error)
+    };
+    ($store:expr, $tx:ident => $body:expr, $db_error:expr) => {{
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            let outcome: ::std::result::Result<_, $crate::engine::Fail<_>> = async {
+                let mut tx = $store.db.begin().await?;
+                let value = {
+                    let $tx = &mut tx;
+                    $body.await?
+                };
+                tx.commit().await?;
+                Ok(value)
+            }
+            .await;
+            match outcome {
+                Ok(v) => break Ok(v),
+                Err($crate::engine::Fail::Answer(e)) => break Err(e),
+                Err($crate::engine::Fail::Db($crate::engine::DbError::Retry(e)))
+                    if attempt < $crate::engine::ATTEMPTS =>
+                {
+                    tracing::debug!(attempt, error = %e, "scim-sql: retrying a write");
+                    tokio::time::sleep(::std::time::Duration::from_millis(2 << attempt)).await;
+                }
+                Err($crate::engine::Fail::Db(e)) => break Err($db_error(e)),
+            }
+        }
+    }};
+}
+pub(crate) use in_transaction;
+
 /// The statement text for `dialect`: `$n` placeholders become `?n` for
 /// SQLite.
 pub(crate) fn sql_for(dialect: Dialect, sql: &str) -> Cow<'_, str> {
@@ -212,6 +294,7 @@ macro_rules! bind_all {
                 Arg::OptText(s) => q.bind(s),
                 Arg::Bool(b) => q.bind(b),
                 Arg::OptBool(b) => q.bind(b),
+                Arg::Bytes(b) => q.bind(b),
             };
         }
         q
@@ -225,6 +308,10 @@ macro_rules! decode_row {
         for (i, col) in $cols.iter().enumerate() {
             cells.push(match col {
                 Col::I64 => Cell::I64(row.try_get::<i64, _>(i)?),
+                Col::OptI64 => match row.try_get::<Option<i64>, _>(i)? {
+                    Some(n) => Cell::I64(n),
+                    None => Cell::Null,
+                },
                 Col::Text => Cell::Text(row.try_get::<String, _>(i)?),
                 Col::OptText => match row.try_get::<Option<String>, _>(i)? {
                     Some(s) => Cell::Text(s),

@@ -14,8 +14,8 @@
 //!
 //! # Tables
 //!
-//! Every table is prefixed `scim_` and keyed by tenant first, so the SCIM
-//! tables can sit in the app's own database (pass your own pool with
+//! Every table is prefixed `scim_`, and the SCIM tables are keyed by tenant
+//! first, so they can sit in the app's own database (pass your own pool with
 //! [`SqlStore::from_sqlite_pool`] or [`SqlStore::from_pg_pool`]) and the
 //! app can join them with its accounts:
 //!
@@ -30,6 +30,27 @@
 //! * `scim_tenants`: each tenant's creation counter;
 //! * `scim_migrations`: the schema version ([`SqlStore::migrate`]).
 //!
+//! The admin store's tables (feature `admin`), created by the migrations
+//! whatever the features, so that every build migrates to one schema;
+//! times in Unix milliseconds:
+//!
+//! * `scim_connections`: identity-provider connections, unique by
+//!   `(tenant, name)`;
+//! * `scim_tokens`: Secret Tokens, keyed by their SHA-256 (found by hash
+//!   alone on every request), deleted with their connection;
+//! * `scim_activity`: the provisioning activity log, its ids never reused,
+//!   indexed for a tenant's newest-first pages (whole, by connection, by
+//!   outcome);
+//! * `scim_domains`: claimed e-mail domains, by `(tenant, name)`.
+//!
+//! # Features
+//!
+//! * `sqlite` (default): the SQLite engine, bundled;
+//! * `postgres`: the PostgreSQL engine;
+//! * `admin`: `scim_admin::AdminStore` for [`SqlStore`] (connections,
+//!   token hashes, activity, domains in the same database), checked by
+//!   scim-admin's contract kit on both engines.
+//!
 //! # Guarantees
 //!
 //! The whole [`Store`](scim_core::Store) contract, checked by scim-core's
@@ -42,6 +63,8 @@
 #[cfg(not(any(feature = "sqlite", feature = "postgres")))]
 compile_error!("scim-sql needs at least one engine: feature `sqlite` or `postgres`");
 
+#[cfg(feature = "admin")]
+mod admin;
 mod engine;
 mod filter;
 mod migrate;

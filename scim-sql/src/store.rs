@@ -2,7 +2,6 @@
 //! retried when the database asks for it.
 
 use std::collections::HashMap;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use scim_core::schema::ResourceType;
@@ -18,14 +17,9 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use crate::SqlStore;
-use crate::engine::{Arg, Cell, Col, DbError, Dialect, Tx};
+use crate::engine::{Arg, Cell, Col, DbError, Dialect, Tx, in_transaction};
 use crate::filter;
 use crate::values::{self, ValueRow};
-
-/// How often a write is tried when the database reports a conflict it
-/// resolves by failing one side (a PostgreSQL serialization failure or
-/// deadlock, a SQLite file busy beyond its timeout).
-const ATTEMPTS: u32 = 8;
 
 /// Rows per multi-row `INSERT` (10 arguments each, well under both
 /// engines' limits on bound parameters).
@@ -34,24 +28,13 @@ const ROWS_PER_INSERT: usize = 400;
 /// Ids per `IN (...)` list.
 const IDS_PER_QUERY: usize = 500;
 
-/// Why a write transaction stopped.
-#[derive(Debug)]
-enum Fail {
-    /// A SCIM answer (404, 409, 412, 400): nothing is written.
-    Scim(Error),
-    /// A database failure.
-    Db(DbError),
-}
-
-impl From<DbError> for Fail {
-    fn from(e: DbError) -> Self {
-        Self::Db(e)
-    }
-}
+/// Why a write transaction stopped: a SCIM answer (404, 409, 412, 400),
+/// with nothing written, or a database failure.
+type Fail = crate::engine::Fail<Error>;
 
 impl From<Error> for Fail {
     fn from(e: Error) -> Self {
-        Self::Scim(e)
+        Self::Answer(e)
     }
 }
 
@@ -103,37 +86,6 @@ fn unique_keys(rtype: &ResourceType, attrs: &Map<String, Value>) -> Vec<UniqueVa
         u.key = digest.iter().map(|b| format!("{b:02x}")).collect();
     }
     values
-}
-
-/// Runs `$body` (an expression that borrows `$tx: &mut Tx`) in a write
-/// transaction, again when the database asks, and evaluates to the SCIM
-/// result.
-macro_rules! in_transaction {
-    ($store:expr, $tx:ident => $body:expr) => {{
-        let mut attempt = 0u32;
-        loop {
-            attempt += 1;
-            let outcome: TxResult<_> = async {
-                let mut tx = $store.db.begin().await?;
-                let value = {
-                    let $tx = &mut tx;
-                    $body.await?
-                };
-                tx.commit().await?;
-                Ok(value)
-            }
-            .await;
-            match outcome {
-                Ok(v) => break Ok(v),
-                Err(Fail::Scim(e)) => break Err(e),
-                Err(Fail::Db(DbError::Retry(e))) if attempt < ATTEMPTS => {
-                    tracing::debug!(attempt, error = %e, "scim-sql: retrying a write");
-                    tokio::time::sleep(Duration::from_millis(2 << attempt)).await;
-                }
-                Err(Fail::Db(e)) => break Err(e.into_error()),
-            }
-        }
-    }};
 }
 
 /// Inserts value rows for resource `rid`.

@@ -1,0 +1,202 @@
+//! The plans of the admin store's hot reads, on both engines: the token
+//! lookup every SCIM request makes is a search of `scim_tokens` by its
+//! hash, and a tenant's newest-first activity page (whole, by connection,
+//! by outcome) is a range of an index read backwards: no scan of a table,
+//! no sort.
+
+use scim_admin::{ActivityQuery, Outcome};
+
+use super::{ACTIVITY_TENANTS_SQL, activity_statement, token_statement};
+use crate::SqlStore;
+use crate::engine::{Arg, Col};
+
+/// The statements under test: what they are, their text and arguments,
+/// and the index each must search.
+fn statements() -> Vec<(&'static str, String, Vec<Arg>, &'static str)> {
+    let page = |what, query: &ActivityQuery, index| {
+        let (sql, args) = activity_statement(query).expect("a statement");
+        (what, sql, args, index)
+    };
+    let mut by_connection = ActivityQuery::tenant("tenant-7", 50);
+    by_connection.connection = Some("conn-1".to_owned());
+    let mut failures = ActivityQuery::tenant("tenant-7", 50);
+    failures.outcome = Some(Outcome::Error);
+    let mut older = ActivityQuery::tenant("tenant-7", 50);
+    older.before = Some(5_000);
+    let (token_sql, token_args) = token_statement(&scim_admin::token_hash("secret-77"), Some(0));
+    vec![
+        page(
+            "a tenant's page",
+            &ActivityQuery::tenant("tenant-7", 50),
+            "scim_activity_tenant",
+        ),
+        page("an older page", &older, "scim_activity_tenant"),
+        page(
+            "a connection's page",
+            &by_connection,
+            "scim_activity_connection",
+        ),
+        page("a tenant's failures", &failures, "scim_activity_failed"),
+        ("find_token", token_sql, token_args, "scim_tokens"),
+    ]
+}
+
+#[tokio::test]
+async fn sqlite_admin_reads_search_indexes() {
+    let store = SqlStore::connect("sqlite::memory:").await.expect("SQLite");
+    store.migrate().await.expect("migrate");
+    for (what, sql, args, index) in statements() {
+        let plan: Vec<String> = store
+            .db
+            .rows(
+                &format!("EXPLAIN QUERY PLAN {sql}"),
+                args,
+                &[Col::I64, Col::I64, Col::I64, Col::Text],
+            )
+            .await
+            .expect("a plan")
+            .into_iter()
+            .map(|mut r| r[3].take_text())
+            .collect();
+        let plan = plan.join("\n");
+        eprintln!("SQLite, {what}:\n{plan}\n");
+        assert!(
+            plan.lines().all(|l| l.starts_with("SEARCH")),
+            "{what}: a step that is not a search (a scan, a sort):\n{plan}"
+        );
+        // The token's primary key is its autoindex.
+        let index = if index == "scim_tokens" {
+            "sqlite_autoindex_scim_tokens_1 (hash=?)"
+        } else {
+            index
+        };
+        assert!(
+            plan.contains(index),
+            "{what}: {index} not searched:\n{plan}"
+        );
+    }
+    // Pruning: the tenants of the log by a skip scan of their index.
+    let plan: Vec<String> = store
+        .db
+        .rows(
+            &format!("EXPLAIN QUERY PLAN {ACTIVITY_TENANTS_SQL}"),
+            Vec::new(),
+            &[Col::I64, Col::I64, Col::I64, Col::Text],
+        )
+        .await
+        .expect("a plan")
+        .into_iter()
+        .map(|mut r| r[3].take_text())
+        .collect();
+    assert!(
+        !plan
+            .iter()
+            .any(|l| l.starts_with("SCAN scim_activity") || l.starts_with("SCAN a")),
+        "the tenants of the log, by a scan:\n{}",
+        plan.join("\n")
+    );
+}
+
+/// A fresh schema on the server at `SCIM_SQL_TEST_POSTGRES_URL`; `None`,
+/// with a line saying so, when it is unset (a failure with
+/// `SCIM_SQL_REQUIRE_POSTGRES=1`).
+#[cfg(feature = "postgres")]
+async fn postgres() -> Option<SqlStore> {
+    use sqlx::Executor as _;
+
+    let url = match std::env::var("SCIM_SQL_TEST_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => url,
+        _ => {
+            assert!(
+                std::env::var("SCIM_SQL_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+                "SCIM_SQL_REQUIRE_POSTGRES=1 but SCIM_SQL_TEST_POSTGRES_URL is unset"
+            );
+            eprintln!(
+                "SKIPPED the admin store's PostgreSQL plans: SCIM_SQL_TEST_POSTGRES_URL is unset"
+            );
+            return None;
+        }
+    };
+    let schema = format!("scim_admin_plan_{}", uuid::Uuid::new_v4().simple());
+    let admin = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect(&url)
+        .await
+        .expect("PostgreSQL");
+    admin
+        .execute(format!("CREATE SCHEMA {schema}").as_str())
+        .await
+        .expect("a schema");
+    admin.close().await;
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(2)
+        .after_connect(move |conn, _| {
+            let set_path = format!("SET search_path TO {schema}");
+            Box::pin(async move {
+                conn.execute(set_path.as_str()).await?;
+                Ok(())
+            })
+        })
+        .connect(&url)
+        .await
+        .expect("PostgreSQL");
+    let store = SqlStore::from_pg_pool(pool);
+    store.migrate().await.expect("migrate");
+    Some(store)
+}
+
+/// PostgreSQL right after a bulk load, before any `ANALYZE` (the planner
+/// has no statistics): still searches of the indexes, never a sequential
+/// scan or a sort.
+#[cfg(feature = "postgres")]
+#[tokio::test]
+async fn postgres_admin_reads_use_indexes_right_after_a_bulk_load() {
+    let Some(store) = postgres().await else {
+        return;
+    };
+    for sql in [
+        // 100 000 records of 100 tenants, three connections each, one in
+        // ten failed.
+        "INSERT INTO scim_activity (time, tenant, connection, method, path, status, failed, \
+         latency_us) SELECT g, 'tenant-' || (g % 100), 'conn-' || (g % 3), 'PATCH', \
+         '/Users/' || g, CASE WHEN g % 10 = 0 THEN 400 ELSE 200 END, g % 10 = 0, 100 \
+         FROM generate_series(1, 100000) AS g",
+        "INSERT INTO scim_connections (id, tenant, name, created) \
+         SELECT 'c' || g, 'tenant-' || g, 'entra', 0 FROM generate_series(1, 2000) AS g",
+        "INSERT INTO scim_tokens (hash, id, connection_id, created) \
+         SELECT sha256(convert_to('secret-' || g, 'UTF8')), 't' || g, 'c' || (1 + g % 2000), 0 \
+         FROM generate_series(1, 20000) AS g",
+    ] {
+        store.db.exec(sql, Vec::new()).await.expect("a bulk load");
+    }
+    for (what, sql, args, index) in statements() {
+        let plan = store
+            .db
+            .rows(&format!("EXPLAIN {sql}"), args, &[Col::Text])
+            .await
+            .expect("a plan")
+            .into_iter()
+            .map(|mut r| r[0].take_text())
+            .collect::<Vec<_>>()
+            .join("\n");
+        eprintln!("PostgreSQL, {what}:\n{plan}\n");
+        assert!(
+            !plan.contains("Seq Scan"),
+            "{what}: a sequential scan right after a bulk load:\n{plan}"
+        );
+        assert!(plan.contains(index), "{what}: {index} not used:\n{plan}");
+        // Without statistics, the planner guesses an older page small
+        // (tenant and id range: 54 rows) and may sort what its index range
+        // gives; the range is still all it reads.
+        if what == "an older page" {
+            assert!(
+                plan.contains(
+                    "Index Cond: ((tenant = 'tenant-7'::text) AND (id < '5000'::bigint))"
+                ),
+                "{what}: not a range of {index}:\n{plan}"
+            );
+        } else {
+            assert!(!plan.contains("Sort"), "{what}: a sort:\n{plan}");
+        }
+    }
+}
