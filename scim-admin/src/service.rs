@@ -548,7 +548,19 @@ fn cross_site(
             }
         }
     }
-    if let Some(origin) = headers.get(header::ORIGIN) {
+    // A page served with `Referrer-Policy: no-referrer` (this one) makes
+    // browsers send `Origin: null` with its form posts: then the
+    // browser's `Sec-Fetch-Site` decides, and without it the post is
+    // refused.
+    let origin = headers.get(header::ORIGIN);
+    if origin.is_some_and(|o| o.as_bytes() == b"null") {
+        let same = headers
+            .get("sec-fetch-site")
+            .and_then(|s| s.to_str().ok())
+            .is_some_and(|s| s.trim().eq_ignore_ascii_case("same-origin"));
+        return if same { Ok(()) } else { Err(refused()) };
+    }
+    if let Some(origin) = origin {
         let origin_host = origin
             .to_str()
             .ok()
