@@ -50,7 +50,7 @@ pub async fn to_scim_request(
 /// `%`), so the rest has as many slashes as the raw path's tail: counting
 /// them from the end finds that tail with its percent-encoding untouched,
 /// for the service to decode once.
-fn below_scope(raw: &str, unprocessed: &str) -> String {
+pub(crate) fn below_scope(raw: &str, unprocessed: &str) -> String {
     match unprocessed.matches('/').count() {
         0 => "/".to_owned(),
         n => raw

@@ -1,5 +1,7 @@
 #![doc = include_str!("../README.md")]
 
+#[cfg(feature = "admin")]
+mod admin;
 #[cfg(feature = "test-util")]
 pub mod testing;
 
@@ -12,6 +14,9 @@ use scim_core::service::error_response;
 
 pub use extract::to_scim_request;
 pub use response::into_native_response;
+
+#[cfg(feature = "admin")]
+pub use admin::configure_admin;
 
 /// Serves SCIM for `service` in a scope; mount it under any prefix:
 /// `web::scope("/scim/v2").configure(scim_actix::configure(service))`.

@@ -1,5 +1,7 @@
 #![doc = include_str!("../README.md")]
 
+#[cfg(feature = "admin")]
+mod admin;
 #[cfg(feature = "test-util")]
 pub mod testing;
 
@@ -11,6 +13,9 @@ use axum::routing::any;
 use bytes::Bytes;
 use scim_core::service::error_response;
 use scim_core::{Error, ScimService};
+
+#[cfg(feature = "admin")]
+pub use admin::admin_router;
 
 /// A router serving SCIM for `service`; nest it under any prefix:
 /// `Router::new().nest_service("/scim/v2", scim_axum::router(service))`.
