@@ -10,14 +10,18 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
-use actix_web::body::MessageBody;
+use actix_web::HttpMessage as _;
+use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::{Next, from_fn};
 use actix_web::{App, Error, HttpServer, web};
 use clap::Parser;
+use scim_admin::domains::DnsResolver;
+use scim_admin::{ActivityConfig, ActivityLog, Admin, AdminService, ConnectionAuthenticator};
 use scim_core::auth::TokenAuthenticator;
 use scim_core::schema::{Attribute, ResourceType, Schema};
 use scim_core::{Context, ScimService};
+use scim_example_support::admin::{AdminGate, Gate};
 use scim_example_support::{Provisioning, Storage, Tenants};
 use tracing::Instrument as _;
 use tracing_subscriber::EnvFilter;
@@ -51,6 +55,10 @@ struct Args {
     /// Public base URL, when behind a proxy [default: http://LISTEN/scim/v2]
     #[arg(long, env = "SCIM_BASE_URL")]
     base_url: Option<String>,
+    /// Token of the admin page at /admin (connections, Secret Tokens,
+    /// activity); generated and printed when not given
+    #[arg(long, env = "SCIM_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
     #[command(flatten)]
     storage: Storage,
     #[command(flatten)]
@@ -82,24 +90,38 @@ async fn main() {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .init();
     let args = Args::parse();
-    let policy = args.provisioning.policy().unwrap_or_else(|e| {
+    // Where users and groups are kept: a SQLite file by default
+    // (`scim_sql::SqlStore::connect(url)` and `.migrate()`), PostgreSQL by
+    // URL, or `MemoryStore` with `--memory`; the admin's connections,
+    // tokens and activity in the same database.
+    let (store, admin_store) = args.storage.open().await.unwrap_or_else(|e| {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    });
+    let policy = args.provisioning.policy(&admin_store).unwrap_or_else(|e| {
         eprintln!("error: {e}");
         std::process::exit(2);
     });
+    let admin_token = scim_example_support::admin_token(args.admin_token);
     let (tokens, generated) = scim_example_support::tokens(args.token, args.tenants);
     let base_url = args
         .base_url
         .filter(|u| !u.is_empty())
         .unwrap_or_else(|| format!("http://{}/scim/v2", args.listen));
 
-    // Who may call: one bearer token per tenant (or per connection of one).
-    let mut auth = TokenAuthenticator::new();
+    // Who may call: the Secret Tokens of the connections made on the admin
+    // page (checked in the database at every request, so a revoked token
+    // fails at once in every process), then the configured tokens.
+    let mut configured = TokenAuthenticator::new();
     for t in &tokens {
-        auth = match &t.connection {
-            Some(c) => auth.connection_token(t.tenant.as_str(), c.as_str(), &t.token),
-            None => auth.token(t.tenant.as_str(), &t.token),
+        configured = match &t.connection {
+            Some(c) => configured.connection_token(t.tenant.as_str(), c.as_str(), &t.token),
+            None => configured.token(t.tenant.as_str(), &t.token),
         };
     }
+    let auth = ConnectionAuthenticator::new(admin_store.clone()).fallback(configured);
+    // What the identity providers sent and what failed, for the admin page.
+    let activity = ActivityLog::spawn(admin_store.clone(), ActivityConfig::default());
     // The app's own User attributes, as a schema extension.
     let acme = Schema::new(ACME_USER, "AcmeUser")
         .description("The example app's own user attributes")
@@ -109,13 +131,6 @@ async fn main() {
                 .description("The account's role in the app"),
         )
         .attribute(Attribute::string("costCenter"));
-    // Where users and groups are kept: a SQLite file by default
-    // (`scim_sql::SqlStore::connect(url)` and `.migrate()`), PostgreSQL by
-    // URL, or `MemoryStore` with `--memory`.
-    let store = args.storage.open().await.unwrap_or_else(|e| {
-        eprintln!("error: {e}");
-        std::process::exit(1);
-    });
     // The service: the store, where it is served, who may call, which
     // resources, and what provisioning does.
     let mut builder = ScimService::builder(store)
@@ -123,7 +138,8 @@ async fn main() {
         .authenticator(auth)
         .resource_type(ResourceType::user().with_extension(Arc::new(acme), false))
         .resource_type(ResourceType::group())
-        .policy(policy);
+        .policy(policy)
+        .observer(activity.clone());
     if args.provisioning.log_events() {
         builder = builder.on_event(scim_example_support::log_event);
     }
@@ -133,9 +149,21 @@ async fn main() {
         eprintln!("cannot seed SCIM_SEED_APP_USERS: {e}");
         std::process::exit(1);
     }
+    // The admin page and its JSON API at /admin, behind the admin token.
+    let mut admin = AdminService::builder(Admin::from_arc(admin_store))
+        .base_url(&base_url)
+        .mount_path("/admin")
+        .scim(service.clone())
+        .activity_log(activity);
+    match DnsResolver::from_system() {
+        Ok(dns) => admin = admin.resolver(Arc::new(dns)),
+        Err(e) => tracing::warn!("domain verification is off: {e}"),
+    }
+    let admin = admin.build();
+    let gate = AdminGate::new(&admin_token.token, "/admin");
     // actix calls the app factory once per worker thread: each gets a
     // clone of the one service (a cheap `Arc`), hence one store.
-    let server = HttpServer::new(move || app(service.clone()))
+    let server = HttpServer::new(move || app(service.clone(), admin.clone(), gate.clone()))
         .shutdown_signal(shutdown())
         .shutdown_timeout(SHUTDOWN_TIMEOUT)
         .bind(args.listen);
@@ -146,7 +174,7 @@ async fn main() {
             std::process::exit(1);
         }
     };
-    scim_example_support::print_banner(args.listen, &base_url, &tokens, generated);
+    scim_example_support::print_banner(args.listen, &base_url, &tokens, generated, &admin_token);
     if let Err(e) = server.run().await {
         eprintln!("server error: {e}");
         std::process::exit(1);
@@ -157,6 +185,8 @@ async fn main() {
 /// DEBUG.
 fn app(
     service: ScimService,
+    admin: AdminService,
+    gate: AdminGate,
 ) -> App<
     impl ServiceFactory<
         ServiceRequest,
@@ -166,9 +196,55 @@ fn app(
         InitError = (),
     >,
 > {
+    // The admin service behind the host's own login: here a middleware
+    // that checks the admin token and puts an `AdminScope` in the request.
+    let admin = web::scope("/admin")
+        .app_data(web::Data::new(gate))
+        .wrap(from_fn(admin_gate))
+        .configure(scim_actix::configure_admin(admin));
     App::new()
         .service(web::scope("/scim/v2").configure(scim_actix::configure(service)))
+        .service(admin)
         .wrap(from_fn(trace))
+}
+
+/// Lets admins through to the admin service (with their scope), answers
+/// the login form, and refuses the rest with 401.
+async fn admin_gate(
+    mut request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let Some(gate) = request.app_data::<web::Data<AdminGate>>().cloned() else {
+        return Err(actix_web::error::ErrorInternalServerError("no admin gate"));
+    };
+    let path = request
+        .path()
+        .strip_prefix("/admin")
+        .unwrap_or_default()
+        .to_owned();
+    let header = |name| request.headers().get(name).and_then(|v| v.to_str().ok());
+    let gate_says = gate.check(
+        request.method().as_str(),
+        &path,
+        header(actix_web::http::header::AUTHORIZATION),
+        header(actix_web::http::header::COOKIE),
+    );
+    let answer = match gate_says {
+        Gate::Admin(scope) => {
+            request.extensions_mut().insert(scope);
+            return Ok(next.call(request).await?.map_into_boxed_body());
+        }
+        Gate::Login => {
+            let body = request.extract::<web::Bytes>().await.unwrap_or_default();
+            gate.login(&body)
+        }
+        Gate::Respond(response) => response,
+    };
+    let (request, _) = request.into_parts();
+    Ok(ServiceResponse::new(
+        request,
+        scim_actix::into_native_response(answer),
+    ))
 }
 
 /// At DEBUG (`RUST_LOG=debug`), a span per request and one line when the
@@ -239,7 +315,9 @@ mod tests {
         let service = ScimService::builder(MemoryStore::new())
             .authenticator(TokenAuthenticator::new().token("default", "t"))
             .build();
-        let app = test::init_service(app(service)).await;
+        let admin = AdminService::builder(Admin::new(scim_admin::MemoryAdminStore::new())).build();
+        let gate = AdminGate::new("admin", "/admin");
+        let app = test::init_service(app(service, admin, gate)).await;
         let request = TestRequest::get()
             .uri("/scim/v2/Users?filter=userName+eq+%22x%22")
             .insert_header(("authorization", "Bearer t"))

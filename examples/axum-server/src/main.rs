@@ -11,12 +11,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::Request;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::middleware::Next;
 use axum::response::Response;
 use clap::Parser;
+use scim_admin::domains::DnsResolver;
+use scim_admin::{ActivityConfig, ActivityLog, Admin, AdminService, ConnectionAuthenticator};
 use scim_core::auth::TokenAuthenticator;
 use scim_core::schema::{Attribute, ResourceType, Schema};
 use scim_core::{Context, ScimService};
+use scim_example_support::admin::{AdminGate, Gate};
 use scim_example_support::{Provisioning, Storage, Tenants};
 use tower_http::trace::TraceLayer;
 use tracing::{Span, debug_span};
@@ -51,6 +56,10 @@ struct Args {
     /// Public base URL, when behind a proxy [default: http://LISTEN/scim/v2]
     #[arg(long, env = "SCIM_BASE_URL")]
     base_url: Option<String>,
+    /// Token of the admin page at /admin (connections, Secret Tokens,
+    /// activity); generated and printed when not given
+    #[arg(long, env = "SCIM_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
     #[command(flatten)]
     storage: Storage,
     #[command(flatten)]
@@ -81,24 +90,38 @@ async fn main() {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .init();
     let args = Args::parse();
-    let policy = args.provisioning.policy().unwrap_or_else(|e| {
+    // Where users and groups are kept: a SQLite file by default
+    // (`scim_sql::SqlStore::connect(url)` and `.migrate()`), PostgreSQL by
+    // URL, or `MemoryStore` with `--memory`; the admin's connections,
+    // tokens and activity in the same database.
+    let (store, admin_store) = args.storage.open().await.unwrap_or_else(|e| {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    });
+    let policy = args.provisioning.policy(&admin_store).unwrap_or_else(|e| {
         eprintln!("error: {e}");
         std::process::exit(2);
     });
+    let admin_token = scim_example_support::admin_token(args.admin_token);
     let (tokens, generated) = scim_example_support::tokens(args.token, args.tenants);
     let base_url = args
         .base_url
         .filter(|u| !u.is_empty())
         .unwrap_or_else(|| format!("http://{}/scim/v2", args.listen));
 
-    // Who may call: one bearer token per tenant (or per connection of one).
-    let mut auth = TokenAuthenticator::new();
+    // Who may call: the Secret Tokens of the connections made on the admin
+    // page (checked in the database at every request, so a revoked token
+    // fails at once in every process), then the configured tokens.
+    let mut configured = TokenAuthenticator::new();
     for t in &tokens {
-        auth = match &t.connection {
-            Some(c) => auth.connection_token(t.tenant.as_str(), c.as_str(), &t.token),
-            None => auth.token(t.tenant.as_str(), &t.token),
+        configured = match &t.connection {
+            Some(c) => configured.connection_token(t.tenant.as_str(), c.as_str(), &t.token),
+            None => configured.token(t.tenant.as_str(), &t.token),
         };
     }
+    let auth = ConnectionAuthenticator::new(admin_store.clone()).fallback(configured);
+    // What the identity providers sent and what failed, for the admin page.
+    let activity = ActivityLog::spawn(admin_store.clone(), ActivityConfig::default());
     // The app's own User attributes, as a schema extension.
     let acme = Schema::new(ACME_USER, "AcmeUser")
         .description("The example app's own user attributes")
@@ -108,13 +131,6 @@ async fn main() {
                 .description("The account's role in the app"),
         )
         .attribute(Attribute::string("costCenter"));
-    // Where users and groups are kept: a SQLite file by default
-    // (`scim_sql::SqlStore::connect(url)` and `.migrate()`), PostgreSQL by
-    // URL, or `MemoryStore` with `--memory`.
-    let store = args.storage.open().await.unwrap_or_else(|e| {
-        eprintln!("error: {e}");
-        std::process::exit(1);
-    });
     // The service: the store, where it is served, who may call, which
     // resources, and what provisioning does.
     let mut builder = ScimService::builder(store)
@@ -122,7 +138,8 @@ async fn main() {
         .authenticator(auth)
         .resource_type(ResourceType::user().with_extension(Arc::new(acme), false))
         .resource_type(ResourceType::group())
-        .policy(policy);
+        .policy(policy)
+        .observer(activity.clone());
     if args.provisioning.log_events() {
         builder = builder.on_event(scim_example_support::log_event);
     }
@@ -132,6 +149,18 @@ async fn main() {
         eprintln!("cannot seed SCIM_SEED_APP_USERS: {e}");
         std::process::exit(1);
     }
+    // The admin page and its JSON API at /admin, behind the admin token.
+    let mut admin = AdminService::builder(Admin::from_arc(admin_store))
+        .base_url(&base_url)
+        .mount_path("/admin")
+        .scim(service.clone())
+        .activity_log(activity);
+    match DnsResolver::from_system() {
+        Ok(dns) => admin = admin.resolver(Arc::new(dns)),
+        Err(e) => tracing::warn!("domain verification is off: {e}"),
+    }
+    let admin = admin.build();
+    let gate = AdminGate::new(&admin_token.token, "/admin");
     let listener = match tokio::net::TcpListener::bind(args.listen).await {
         Ok(l) => l,
         Err(e) => {
@@ -139,8 +168,8 @@ async fn main() {
             std::process::exit(1);
         }
     };
-    scim_example_support::print_banner(args.listen, &base_url, &tokens, generated);
-    if let Err(e) = axum::serve(listener, app(service))
+    scim_example_support::print_banner(args.listen, &base_url, &tokens, generated, &admin_token);
+    if let Err(e) = axum::serve(listener, app(service, admin, gate))
         .with_graceful_shutdown(shutdown())
         .await
     {
@@ -151,7 +180,7 @@ async fn main() {
 
 /// The app: SCIM nested under `/scim/v2`, with a log line per request at
 /// DEBUG.
-fn app(service: ScimService) -> Router {
+fn app(service: ScimService, admin: AdminService, gate: AdminGate) -> Router {
     // At DEBUG (`RUST_LOG=debug`), a span per request and one line when
     // the response leaves: status, latency, and the tenant from the
     // `Context` the service puts in the response. At the default INFO,
@@ -172,9 +201,41 @@ fn app(service: ScimService) -> Router {
                 "done"
             );
         });
+    // The admin service behind the host's own login: here a middleware
+    // that checks the admin token and puts an `AdminScope` in the request.
+    let admin = scim_axum::admin_router(admin)
+        .layer(axum::middleware::from_fn_with_state(gate, admin_gate));
     Router::new()
         .nest_service("/scim/v2", scim_axum::router(service))
+        .nest_service("/admin", admin)
         .layer(trace)
+}
+
+/// Lets admins through to the admin service (with their scope), answers
+/// the login form, and refuses the rest with 401.
+async fn admin_gate(State(gate): State<AdminGate>, mut request: Request, next: Next) -> Response {
+    let gate_says = {
+        let header = |name| request.headers().get(name).and_then(|v| v.to_str().ok());
+        gate.check(
+            request.method().as_str(),
+            request.uri().path(),
+            header(axum::http::header::AUTHORIZATION),
+            header(axum::http::header::COOKIE),
+        )
+    };
+    match gate_says {
+        Gate::Admin(scope) => {
+            request.extensions_mut().insert(scope);
+            next.run(request).await
+        }
+        Gate::Login => {
+            let body = axum::body::to_bytes(request.into_body(), 4096)
+                .await
+                .unwrap_or_default();
+            gate.login(&body).map(Body::from)
+        }
+        Gate::Respond(response) => response.map(Body::from),
+    }
 }
 
 /// Ctrl-C or SIGTERM: stop accepting, let requests in flight finish.
@@ -212,7 +273,12 @@ mod tests {
             .header("authorization", "Bearer t")
             .body(Body::empty())
             .expect("a request");
-        let response = app(service).oneshot(request).await.expect("a response");
+        let admin = AdminService::builder(Admin::new(scim_admin::MemoryAdminStore::new())).build();
+        let gate = AdminGate::new("admin", "/admin");
+        let response = app(service, admin, gate)
+            .oneshot(request)
+            .await
+            .expect("a response");
         assert_eq!(response.status(), 200);
         let body = axum::body::to_bytes(response.into_body(), 1 << 20)
             .await

@@ -8,10 +8,13 @@ use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use scim_admin::{AdminStore, MemoryAdminStore};
 use scim_core::events::{Event, EventKind};
 use scim_core::policy::{Deletion, Link, Policy};
 use scim_core::{Context, MemoryStore, Resource, ScimService, Store};
 use serde_json::{Value, json};
+
+pub mod admin;
 
 /// One bearer token: the tenant it opens and, when a tenant has several
 /// identity-provider connections, which one.
@@ -83,10 +86,53 @@ pub fn tokens(token: Option<String>, tenants: Option<Tenants>) -> (Vec<TenantTok
     (tokens, generated)
 }
 
+/// The admin page's token: `--admin-token` / `SCIM_ADMIN_TOKEN`, or
+/// generated.
+#[derive(Debug, Clone)]
+pub struct AdminToken {
+    /// The token.
+    pub token: String,
+    /// Whether it was generated (and must be printed).
+    pub generated: bool,
+}
+
+/// The admin token given, or a random one.
+#[must_use]
+pub fn admin_token(given: Option<String>) -> AdminToken {
+    match given.filter(|t| !t.is_empty()) {
+        Some(token) => AdminToken {
+            token,
+            generated: false,
+        },
+        None => {
+            let (a, b) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
+            AdminToken {
+                token: format!("{}{}", a.simple(), b.simple()),
+                generated: true,
+            }
+        }
+    }
+}
+
 /// The start-up banner: the Tenant URL and, for a generated token, the
 /// token itself (given ones are not echoed).
-pub fn print_banner(listen: SocketAddr, base_url: &str, tokens: &[TenantToken], generated: bool) {
+pub fn print_banner(
+    listen: SocketAddr,
+    base_url: &str,
+    tokens: &[TenantToken],
+    generated: bool,
+    admin_token: &AdminToken,
+) {
     println!("SCIM server listening on http://{listen}\nTenant URL: {base_url}");
+    println!("Admin page: http://{listen}/admin (connections, Secret Tokens, activity)");
+    if admin_token.generated {
+        println!(
+            "Admin token: {}\n  (a new one at every start: pass --admin-token or SCIM_ADMIN_TOKEN to keep one)",
+            admin_token.token
+        );
+    } else {
+        println!("Admin token: configured");
+    }
     for t in tokens {
         let who = match &t.connection {
             Some(c) => format!("{}/{c}", t.tenant),
@@ -119,7 +165,8 @@ pub struct Provisioning {
     /// userName or email
     #[arg(long = "link", env = "SCIM_LINK", value_name = "off|userName|email")]
     pub link: Option<String>,
-    /// Accepted e-mail domains, e.g. "contoso.com,fabrikam.com"
+    /// Accepted e-mail domains, e.g. "contoso.com,fabrikam.com", or
+    /// "verified": each organization's domains verified on the admin page
     #[arg(long = "domains", env = "SCIM_DOMAINS", value_name = "DOMAINS")]
     pub domains: Option<String>,
     /// Values set on create, e.g.
@@ -149,7 +196,7 @@ impl Provisioning {
     /// # Errors
     ///
     /// A message naming the variable with a bad value.
-    pub fn policy(&self) -> Result<Policy, String> {
+    pub fn policy(&self, admin: &Arc<dyn AdminStore>) -> Result<Policy, String> {
         let mut policy = Policy::default();
         if let Some(v) = given(self.delete.as_ref()) {
             policy = policy.deletion(match v.to_ascii_lowercase().as_str() {
@@ -177,7 +224,14 @@ impl Provisioning {
             policy = policy.require("User", list(v));
         }
         if let Some(v) = given(self.domains.as_ref()) {
-            policy = policy.email_domains(list(v));
+            if v.eq_ignore_ascii_case("verified") {
+                // Each organization's domains verified on the admin page.
+                policy = policy.email_domains_from(Arc::new(
+                    scim_admin::domains::VerifiedDomains::required(admin.clone()),
+                ));
+            } else {
+                policy = policy.email_domains(list(v));
+            }
         }
         for pair in given(self.defaults.as_ref()).into_iter().flat_map(list) {
             let (path, value) = pair
@@ -329,10 +383,13 @@ impl Storage {
     /// # Errors
     ///
     /// A database that cannot be opened or migrated, with what to fix.
-    pub async fn open(&self) -> Result<Arc<dyn Store>, String> {
+    pub async fn open(&self) -> Result<(Arc<dyn Store>, Arc<dyn AdminStore>), String> {
         if self.memory {
             tracing::info!("store: in memory (lost on restart)");
-            return Ok(Arc::new(MemoryStore::new()));
+            return Ok((
+                Arc::new(MemoryStore::new()),
+                Arc::new(MemoryAdminStore::new()),
+            ));
         }
         let store = scim_sql::SqlStore::connect(&self.database)
             .await
@@ -342,7 +399,10 @@ impl Storage {
             .await
             .map_err(|e| format!("cannot migrate {}: {e}", redact(&self.database)))?;
         tracing::info!(database = %redact(&self.database), "store: SQL");
-        Ok(Arc::new(store))
+        // One store, two traits: the SCIM resources and the admin's
+        // connections, tokens and activity live in one database.
+        let store = Arc::new(store);
+        Ok((store.clone(), store))
     }
 }
 
