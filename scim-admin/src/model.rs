@@ -26,8 +26,9 @@ pub struct Connection {
     /// When one of its tokens last opened a SCIM request (the "Test
     /// Connection reached us" signal), kept when tokens are revoked.
     pub last_used: Option<SystemTime>,
-    /// Its tokens that still work or will work until their expiry, newest
-    /// first.
+    /// Its tokens, newest first (by issue time, then id): those that work,
+    /// and those past their grace period until they are revoked
+    /// ([`TokenInfo::valid_at`] tells them apart).
     pub tokens: Vec<TokenInfo>,
 }
 
@@ -153,7 +154,10 @@ pub fn token_hash(token: &str) -> [u8; 32] {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Activity {
-    /// Assigned by the store when recorded: larger is newer. 0 before.
+    /// Assigned by the store when recorded: larger is newer, in the order
+    /// the records were committed (so a reader paging with `before` never
+    /// misses a record committed after its first page), never reused. 0
+    /// before.
     pub id: u64,
     /// When the request finished.
     pub time: SystemTime,
@@ -305,7 +309,8 @@ pub struct ActivityPage {
 
 impl ActivityPage {
     /// A page of `items` (the query's limit plus one, at most, newest
-    /// first): the extra one, if there, says another page exists.
+    /// first): the extra one, if there, says another page exists. With a
+    /// limit of 0 the page is empty and has no `next`.
     #[must_use]
     pub fn from_overfetch(mut items: Vec<Activity>, limit: usize) -> Self {
         let more = items.len() > limit;

@@ -48,6 +48,7 @@ pub type Result<T, E = AdminError> = std::result::Result<T, E>;
 /// a token revoked by one is refused by the others at their next request,
 /// because [`AdminStore::find_token`] is asked on every request.
 ///
+/// Times are kept to the millisecond and latencies to the microsecond.
 /// `scim_admin::testing::contract` (feature `test-util`) checks an
 /// implementation.
 #[async_trait]
@@ -58,7 +59,8 @@ pub trait AdminStore: Send + Sync + fmt::Debug {
     /// # Errors
     ///
     /// [`AdminError::Conflict`] when the tenant has a connection of that
-    /// name, or the id is taken.
+    /// name, or the connection's id, the token's id or the token's hash
+    /// is taken; nothing is stored then.
     async fn create_connection(&self, connection: &Connection, token: &NewToken) -> Result<()>;
 
     /// The tenant's connections, oldest first, each with its tokens.
@@ -88,7 +90,8 @@ pub trait AdminStore: Send + Sync + fmt::Debug {
     ///
     /// # Errors
     ///
-    /// [`AdminError::NotFound`] for an unknown connection.
+    /// [`AdminError::NotFound`] for an unknown connection,
+    /// [`AdminError::Conflict`] when the token's id or hash is taken.
     async fn add_token(
         &self,
         connection_id: &str,

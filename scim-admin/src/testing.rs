@@ -69,6 +69,21 @@ async fn connections(store: &dyn AdminStore) {
         None,
         "a refused connection leaves no token behind"
     );
+    let reused = Connection::new("c5", "acme", "reused", at(1));
+    assert!(
+        matches!(
+            store
+                .create_connection(&reused, &token("t9", "secret-1", 1))
+                .await,
+            Err(AdminError::Conflict(_))
+        ),
+        "a token hash already issued is a Conflict"
+    );
+    assert_eq!(
+        store.connection("c5").await.unwrap(),
+        None,
+        "a refused connection is not stored"
+    );
     let other = Connection::new("c3", "globex", "entra-eu", at(2));
     store
         .create_connection(&other, &token("t3", "secret-3", 2))
@@ -213,6 +228,15 @@ async fn rotation(store: &dyn AdminStore) {
             .await,
         Err(AdminError::NotFound(_))
     ));
+    assert!(
+        matches!(
+            store
+                .add_token("c1", &token("t8", "secret-4", 40), None)
+                .await,
+            Err(AdminError::Conflict(_))
+        ),
+        "a rotation to a hash already issued is a Conflict"
+    );
 
     assert_eq!(store.revoke_tokens_except("c1", "t7").await.unwrap(), 3);
     for secret in ["secret-1", "secret-5", "secret-6"] {
@@ -232,6 +256,20 @@ async fn rotation(store: &dyn AdminStore) {
     assert_eq!(
         store.connection("c1").await.unwrap().unwrap().tokens.len(),
         1
+    );
+    assert_eq!(
+        store
+            .find_expired_token(&token_hash("secret-1"))
+            .await
+            .unwrap(),
+        None,
+        "a revoked token is gone, expired or not"
+    );
+    store.touch_token("t7", at(45)).await.unwrap();
+    assert_eq!(
+        store.connection("c1").await.unwrap().unwrap().last_used,
+        Some(at(45)),
+        "any token's use moves its connection's last use"
     );
     assert!(matches!(
         store.revoke_tokens_except("nope", "t7").await,
@@ -308,6 +346,11 @@ async fn activity(store: &dyn AdminStore) {
             .all(|a| a.connection.as_deref() == Some("okta"))
     );
 
+    let mut by_connection = ActivityQuery::all(100);
+    by_connection.connection = Some("entra".to_owned());
+    let entra = store.activity(&by_connection).await.unwrap().items;
+    assert_eq!(entra.len(), 1, "a connection filter without a tenant");
+    assert_eq!(entra[0].tenant.as_deref(), Some("globex"));
     let all = store.activity(&ActivityQuery::all(100)).await.unwrap();
     assert_eq!(
         all.items.len(),

@@ -9,6 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const TOKEN: &str = "process-test-token";
+const ADMIN: &str = "process-test-admin-token";
 
 /// A server process, killed when dropped.
 struct Server {
@@ -34,6 +35,7 @@ fn start(database: &str) -> Server {
     let port = free_port();
     let child = Command::new(env!("CARGO_BIN_EXE_scim-example-axum"))
         .args(["--listen", &format!("127.0.0.1:{port}"), "--token", TOKEN])
+        .args(["--admin-token", ADMIN])
         .args(["--database", database])
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
@@ -58,12 +60,23 @@ fn request(
     path: &str,
     body: Option<&str>,
 ) -> std::io::Result<(u16, String)> {
+    request_as(port, TOKEN, method, path, body)
+}
+
+/// [`request`] with another bearer token.
+fn request_as(
+    port: u16,
+    token: &str,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+) -> std::io::Result<(u16, String)> {
     let mut stream = TcpStream::connect(("127.0.0.1", port))?;
     stream.set_read_timeout(Some(Duration::from_secs(30)))?;
     let body = body.unwrap_or("");
     write!(
         stream,
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {TOKEN}\r\n\
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n\
          Content-Type: application/scim+json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )?;
@@ -204,18 +217,25 @@ fn four_processes_on_one_sqlite_file() {
 
 #[test]
 fn four_processes_on_one_postgres_database() {
+    let Some(url) = fresh_postgres("four_processes_on_one_postgres_database", "proc") else {
+        return;
+    };
+    four_processes([url.clone(), url.clone(), url.clone(), url]);
+}
+
+/// A new PostgreSQL database's URL, or `None` (and a SKIPPED line) when
+/// `SCIM_SQL_TEST_POSTGRES_URL` is unset.
+fn fresh_postgres(test: &str, tag: &str) -> Option<String> {
     let Ok(url) = std::env::var("SCIM_SQL_TEST_POSTGRES_URL") else {
         assert!(
             std::env::var("SCIM_SQL_REQUIRE_POSTGRES").as_deref() != Ok("1"),
             "SCIM_SQL_REQUIRE_POSTGRES=1 but SCIM_SQL_TEST_POSTGRES_URL is unset"
         );
-        eprintln!(
-            "SKIPPED four_processes_on_one_postgres_database: set SCIM_SQL_TEST_POSTGRES_URL"
-        );
-        return;
+        eprintln!("SKIPPED {test}: set SCIM_SQL_TEST_POSTGRES_URL");
+        return None;
     };
     // A database of its own, so that the tenant starts empty.
-    let name = format!("proc_{}", std::process::id());
+    let name = format!("{tag}_{}", std::process::id());
     let status = Command::new("psql")
         .args([url.as_str(), "-qc", &format!("CREATE DATABASE {name}")])
         .status();
@@ -223,9 +243,92 @@ fn four_processes_on_one_postgres_database() {
         .rsplit_once('/')
         .map_or(url.as_str(), |(b, _)| b)
         .to_owned();
-    let url = match status {
-        Ok(s) if s.success() => format!("{base}/{name}"),
+    match status {
+        Ok(s) if s.success() => Some(format!("{base}/{name}")),
         _ => panic!("cannot create a database with psql on {url}"),
+    }
+}
+
+/// A connection made on one process's admin API opens the other; rotated,
+/// revoked and deleted there, its tokens fail on the other at once.
+fn two_processes_share_connections(database: &str) {
+    let (a, b) = (start(database), start(database));
+    let admin = |port, method: &str, path: &str, body: Option<&str>| {
+        let (status, body) = request_as(port, ADMIN, method, path, body).expect("admin API");
+        let json = serde_json::from_str::<serde_json::Value>(&body).unwrap_or_default();
+        (status, json)
     };
-    four_processes([url.clone(), url.clone(), url.clone(), url]);
+    let (status, made) = admin(
+        a.port,
+        "POST",
+        "/admin/api/connections",
+        Some(r#"{"tenant":"acme","name":"entra-eu"}"#),
+    );
+    assert_eq!(status, 201, "{made}");
+    let id = made["id"].as_str().expect("an id").to_owned();
+    let first = made["token"].as_str().expect("a token").to_owned();
+    let user = r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"ann@contoso.com"}"#;
+    let (status, body) = request_as(b.port, &first, "POST", "/scim/v2/Users", Some(user)).unwrap();
+    assert_eq!(status, 201, "a token made on A opens B: {body}");
+
+    let (status, rotated) = admin(
+        a.port,
+        "POST",
+        &format!("/admin/api/connections/{id}/rotate"),
+        None,
+    );
+    assert_eq!(status, 201, "{rotated}");
+    let second = rotated["token"].as_str().expect("a token").to_owned();
+    for token in [&first, &second] {
+        let (status, _) = request_as(b.port, token, "GET", "/scim/v2/Users", None).unwrap();
+        assert_eq!(status, 200, "after a rotation both tokens work");
+    }
+    let (status, _) = admin(
+        a.port,
+        "POST",
+        &format!("/admin/api/connections/{id}/revoke-previous"),
+        None,
+    );
+    assert_eq!(status, 204);
+    let (status, _) = request_as(b.port, &first, "GET", "/scim/v2/Users", None).unwrap();
+    assert_eq!(
+        status, 401,
+        "a revoked token fails on the other process at once"
+    );
+    let (status, _) = request_as(b.port, &second, "GET", "/scim/v2/Users", None).unwrap();
+    assert_eq!(status, 200);
+
+    let (status, listed) = admin(b.port, "GET", "/admin/api/connections?tenant=acme", None);
+    assert_eq!(status, 200);
+    assert!(
+        listed["connections"][0]["last_used"].is_string(),
+        "B's use shows on the list: {listed}"
+    );
+    let (status, _) = admin(
+        a.port,
+        "DELETE",
+        &format!("/admin/api/connections/{id}"),
+        None,
+    );
+    assert_eq!(status, 204);
+    let (status, _) = request_as(b.port, &second, "GET", "/scim/v2/Users", None).unwrap();
+    assert_eq!(
+        status, 401,
+        "a deleted connection's token fails on the other process at once"
+    );
+}
+
+#[test]
+fn a_token_revoked_in_one_process_fails_in_another_on_sqlite() {
+    two_processes_share_connections(&sqlite_url("revoke"));
+}
+
+#[test]
+fn a_token_revoked_in_one_process_fails_in_another_on_postgres() {
+    if let Some(url) = fresh_postgres(
+        "a_token_revoked_in_one_process_fails_in_another_on_postgres",
+        "revoke",
+    ) {
+        two_processes_share_connections(&url);
+    }
 }
