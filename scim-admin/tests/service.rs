@@ -849,7 +849,17 @@ async fn a_new_token_is_shown_once() {
     )
     .await;
     assert!(!spoof.text.contains("Call us"), "only fixed messages");
-    let deleted = form(&e.svc, &s, &format!("/connections/{id}/delete"), "").await;
+    let unconfirmed = form(&e.svc, &s, &format!("/connections/{id}/delete"), "").await;
+    assert_eq!(unconfirmed.status, 400);
+    assert!(unconfirmed.text.contains("role=\"alert\"") && unconfirmed.text.contains("Confirm"));
+    assert_eq!(e.store.connections("acme").await.unwrap().len(), 1);
+    let deleted = form(
+        &e.svc,
+        &s,
+        &format!("/connections/{id}/delete"),
+        "confirm=yes",
+    )
+    .await;
     assert_eq!(deleted.status, 303);
     assert!(e.store.connections("acme").await.unwrap().is_empty());
 }
