@@ -1,11 +1,16 @@
 //! Connections, Secret Tokens, provisioning activity and verified e-mail
 //! domains for a SCIM app: the settings screen beside the SCIM endpoint.
+//!
+//! [`Admin`] is the library calls; [`AdminService`] serves them as a JSON
+//! API and a small page, mounted by the host behind its own
+//! authentication (`docs/admin.md` in the repository).
 
 pub mod activity;
 mod admin;
 mod api;
 mod auth;
 pub mod domains;
+mod guard;
 mod html;
 mod model;
 mod page;
