@@ -16,3 +16,8 @@ pub use scim_axum as axum;
 /// `scim::actix::configure(service)`.
 #[cfg(feature = "actix")]
 pub use scim_actix as actix;
+
+/// Connections, Secret Tokens, provisioning activity, verified domains and
+/// the admin page (feature `admin`): `scim::admin::AdminService`.
+#[cfg(feature = "admin")]
+pub use scim_admin as admin;

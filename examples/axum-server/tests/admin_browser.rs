@@ -3,6 +3,9 @@
 //! use the token it shows for SCIM requests, and see them, the failure
 //! with its detail, on the page.
 //!
+//! Each step waits for the element the next page must have (a click
+//! that submits a form may return before the next page is loaded).
+//!
 //! Skipped (with a message) when `chromedriver` or `chromium` is not
 //! installed, unless `SCIM_REQUIRE_BROWSER=1` (CI sets it), which fails
 //! instead.
@@ -170,7 +173,9 @@ async fn run(b: &Client, port: u16) -> Result<(), String> {
         .map_err(err("sign in"))?;
 
     // Pick an organization by name.
-    b.find(Locator::Css("#other"))
+    b.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("#other"))
         .await
         .map_err(err("the organization field"))?
         .send_keys("acme")
@@ -186,7 +191,9 @@ async fn run(b: &Client, port: u16) -> Result<(), String> {
     .map_err(err("show the organization"))?;
 
     // Create a connection: its Secret Token is shown once.
-    b.find(Locator::Css("#new-name"))
+    b.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("#new-name"))
         .await
         .map_err(err("the new connection's name field"))?
         .send_keys("entra-browser")
@@ -200,12 +207,10 @@ async fn run(b: &Client, port: u16) -> Result<(), String> {
     .click()
     .await
     .map_err(err("create the connection"))?;
-    let page = b.source().await.map_err(err("the page"))?;
-    if !page.contains("will not be shown again") {
-        return Err(format!("no warning that the token is shown once:\n{page}"));
-    }
     let token = b
-        .find(Locator::Css("#new-token"))
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("#new-token"))
         .await
         .map_err(err("the new token's field"))?
         .prop("value")
@@ -214,6 +219,10 @@ async fn run(b: &Client, port: u16) -> Result<(), String> {
         .ok_or("the token field has no value")?;
     if !token.starts_with("scim_") {
         return Err(format!("not a token: {token:?}"));
+    }
+    let page = b.source().await.map_err(err("the page"))?;
+    if !page.contains("will not be shown again") {
+        return Err(format!("no warning that the token is shown once:\n{page}"));
     }
 
     // The identity provider uses it: one create, one refused PATCH.
