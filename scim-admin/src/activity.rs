@@ -39,13 +39,16 @@ pub struct ActivityConfig {
     pub batch: usize,
     /// What the store keeps.
     pub retention: Retention,
-    /// How often the writer prunes the store.
+    /// The writer prunes the store this often...
     pub prune_every: Duration,
+    /// ...and after writing this many records, whichever comes first, so
+    /// that a busy log stays near its per-tenant cap between prunes.
+    pub prune_after: usize,
 }
 
 impl Default for ActivityConfig {
     /// Writes and failures; 10 000 queued, batches of 256; the default
-    /// [`Retention`], pruned every 10 minutes.
+    /// [`Retention`], pruned every 10 minutes or 1 000 records.
     fn default() -> Self {
         Self {
             record: Record::WritesAndFailures,
@@ -53,6 +56,7 @@ impl Default for ActivityConfig {
             batch: 256,
             retention: Retention::default(),
             prune_every: Duration::from_secs(600),
+            prune_after: 1_000,
         }
     }
 }
@@ -69,6 +73,14 @@ impl ActivityConfig {
     #[must_use]
     pub fn retention(mut self, retention: Retention) -> Self {
         self.retention = retention;
+        self
+    }
+
+    /// The same, pruning after every `records` written (and at least every
+    /// [`ActivityConfig::prune_every`]).
+    #[must_use]
+    pub fn prune_after(mut self, records: usize) -> Self {
+        self.prune_after = records.max(1);
         self
     }
 
@@ -198,6 +210,7 @@ async fn write(
 ) {
     let mut queued = Vec::with_capacity(config.batch);
     let mut last_prune: Option<Instant> = None;
+    let mut since_prune = 0usize;
     loop {
         if rx.recv_many(&mut queued, config.batch.max(1)).await == 0 {
             break;
@@ -217,6 +230,7 @@ async fn write(
         }
         if !records.is_empty() {
             let n = records.len() as u64;
+            since_prune += records.len();
             match store.record_activity(&records).await {
                 Ok(()) => counters.written.fetch_add(n, Ordering::Relaxed),
                 Err(e) => {
@@ -225,8 +239,11 @@ async fn write(
                 }
             };
         }
-        if last_prune.is_none_or(|t| t.elapsed() >= config.prune_every) {
+        if last_prune.is_none_or(|t| t.elapsed() >= config.prune_every)
+            || since_prune >= config.prune_after.max(1)
+        {
             last_prune = Some(Instant::now());
+            since_prune = 0;
             if let Err(e) = store
                 .prune_activity(&config.retention, SystemTime::now())
                 .await

@@ -350,3 +350,30 @@ async fn only_verified_domains_are_accepted_when_the_policy_says_so() {
         "other tenants are not restricted"
     );
 }
+
+#[tokio::test]
+async fn a_busy_log_is_pruned_by_count_not_only_by_time() {
+    let config = ActivityConfig::default()
+        .retention(scim_admin::Retention::new(None, Some(5)))
+        .prune_after(4);
+    let (admin, log, scim) = setup(config);
+    let (_, secret) = admin.create_connection("acme", "entra").await.unwrap();
+    for _ in 0..40 {
+        scim.handle(req("DELETE", "/Users/nope", secret.expose(), ""))
+            .await;
+        // One record per batch: the writer sees them one by one.
+        log.flush().await;
+    }
+    let kept = admin
+        .store()
+        .activity(&ActivityQuery::tenant("acme", 100))
+        .await
+        .unwrap()
+        .items
+        .len();
+    assert!(
+        kept <= 5 + 4,
+        "the log stays within its cap plus one prune interval: {kept}"
+    );
+    assert_eq!(log.written(), 40);
+}
