@@ -47,7 +47,11 @@ async fn the_hosts_middleware_decides_who_is_an_admin() {
     let response = test::call_service(&app, create).await;
     assert_eq!(response.status(), 201);
     let made: serde_json::Value = test::read_body_json(response).await;
-    assert!(made["token"].as_str().is_some_and(|t| t.starts_with("scim_")));
+    assert!(
+        made["token"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("scim_"))
+    );
 
     let listed = TestRequest::get()
         .uri("/admin/api/connections?tenant=acme")

@@ -51,7 +51,11 @@ async fn the_hosts_middleware_decides_who_is_an_admin() {
         .unwrap();
     let (status, made) = call(create).await;
     assert_eq!(status, 201, "{made}");
-    assert!(made["token"].as_str().is_some_and(|t| t.starts_with("scim_")));
+    assert!(
+        made["token"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("scim_"))
+    );
     assert_eq!(made["tenant_url"], "https://app.example.com/scim/v2");
 
     let elsewhere = Request::get("/admin/api/connections?tenant=globex")

@@ -150,8 +150,8 @@ mod transport;
 
 pub use candidates::CandidatesStore;
 pub use scenario::{
-    Check, Reply, Scenario, TOKEN, Transcript, Vars, default_service, default_service_on,
-    encode_query, filter, substitute_json,
+    Check, Reply, Scenario, StepFailure, TOKEN, Transcript, Vars, default_service,
+    default_service_on, encode_query, filter, substitute_json,
 };
 pub use transport::{ServiceTransport, Transport};
 
