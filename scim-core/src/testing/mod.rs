@@ -144,6 +144,7 @@ use crate::store::Store;
 pub mod bodies;
 mod candidates;
 pub mod checks;
+pub mod idp;
 mod kit;
 mod scenario;
 mod transport;
