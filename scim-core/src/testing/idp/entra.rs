@@ -142,14 +142,16 @@ fn create(s: &mut Scenario, n: &Names, var: &str, local: &str) {
         .capture(var, "/id");
 }
 
-/// The `Location` header names the resource created.
+/// The `Location` header names the resource created: its
+/// `meta.location`, ending in `/{endpoint}/{id}`.
 fn location_of(var: &'static str, endpoint: &'static str) -> crate::testing::Check {
     Box::new(move |r, vars| {
         let id = vars.get(var).map_or("", String::as_str);
+        let meta = r.json.pointer("/meta/location").and_then(Value::as_str);
         match r.header("location") {
-            Some(l) if l.ends_with(&format!("/{endpoint}/{id}")) => Ok(()),
+            Some(l) if l.ends_with(&format!("/{endpoint}/{id}")) && Some(l) == meta => Ok(()),
             other => Err(format!(
-                "header location: expected a URL ending in /{endpoint}/{id}, got {other:?}"
+                "header location: expected meta.location ({meta:?}), a URL ending in /{endpoint}/{id}, got {other:?}"
             )),
         }
     })
