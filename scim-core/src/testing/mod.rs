@@ -46,6 +46,14 @@
 //!
 //! [`checks`] holds expectations for [`Scenario::check_with`] and
 //! [`bodies`] the request bodies identity providers send.
+//! [`Scenario::try_run`] returns the failed step (a [`StepFailure`])
+//! instead of panicking.
+//!
+//! # The identity-provider kit
+//!
+//! [`idp`] ships Entra ID's and Okta's request sequences as scenarios, for
+//! an adopter to run against their own app (their service, their store,
+//! their policies) from one test: [`idp::assert_idp_scenarios`].
 //! [`CandidatesStore`] wraps a store so that the service does the
 //! filtering, to test that path.
 //!
