@@ -46,6 +46,14 @@
 //!
 //! [`checks`] holds expectations for [`Scenario::check_with`] and
 //! [`bodies`] the request bodies identity providers send.
+//! [`Scenario::try_run`] returns the failed step (a [`StepFailure`])
+//! instead of panicking.
+//!
+//! # The identity-provider kit
+//!
+//! [`idp`] ships Entra ID's and Okta's request sequences as scenarios, for
+//! an adopter to run against their own app (their service, their store,
+//! their policies) from one test: [`idp::assert_idp_scenarios`].
 //! [`CandidatesStore`] wraps a store so that the service does the
 //! filtering, to test that path.
 //!
@@ -144,14 +152,15 @@ use crate::store::Store;
 pub mod bodies;
 mod candidates;
 pub mod checks;
+pub mod idp;
 mod kit;
 mod scenario;
 mod transport;
 
 pub use candidates::CandidatesStore;
 pub use scenario::{
-    Check, Reply, Scenario, TOKEN, Transcript, Vars, default_service, default_service_on,
-    encode_query, filter, substitute_json,
+    Check, Reply, Scenario, StepFailure, TOKEN, Transcript, Vars, default_service,
+    default_service_on, encode_query, filter, substitute_json,
 };
 pub use transport::{ServiceTransport, Transport};
 

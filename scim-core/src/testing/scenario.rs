@@ -94,6 +94,8 @@ type Capture = Box<dyn Fn(&Reply) -> Option<String>>;
 
 /// One request and what is expected of its response.
 struct Step {
+    /// What the step does, for reports ([`Scenario::named`]).
+    name: Option<String>,
     method: String,
     path: String,
     headers: Vec<(String, String)>,
@@ -180,6 +182,7 @@ impl Scenario {
             ));
         }
         self.steps.push(Step {
+            name: None,
             method: method.to_owned(),
             path: path.to_owned(),
             headers,
@@ -292,6 +295,35 @@ impl Scenario {
         step.headers.retain(|(n, _)| *n != name);
         if let Some(v) = value {
             step.headers.push((name, v.to_owned()));
+        }
+        self
+    }
+
+    /// Names the last step (what it does, as an identity provider would
+    /// say it); failure messages and [`StepFailure`] carry the name.
+    pub fn named(&mut self, name: &str) -> &mut Self {
+        self.last().name = Some(name.to_owned());
+        self
+    }
+
+    /// Sends `authorization` (or, with `None`, no `Authorization` header)
+    /// instead of `Bearer` [`TOKEN`] in every step added so far that
+    /// carries that default: to run a scenario against an app with tokens
+    /// of its own. Steps that set another value keep it.
+    pub fn authorize_as(&mut self, authorization: Option<&str>) -> &mut Self {
+        let default = format!("Bearer {TOKEN}");
+        for step in &mut self.steps {
+            let carries_default = step
+                .headers
+                .iter()
+                .any(|(n, v)| n == "authorization" && *v == default);
+            if carries_default {
+                step.headers.retain(|(n, _)| n != "authorization");
+                if let Some(v) = authorization {
+                    step.headers
+                        .push(("authorization".to_owned(), v.to_owned()));
+                }
+            }
         }
         self
     }
@@ -436,8 +468,42 @@ impl Scenario {
     /// # Panics
     ///
     /// On the first failed expectation, naming the scenario, the step
-    /// (number, method, path) and the transport, with the response body.
+    /// (number, name, method, path) and the transport, with the request
+    /// sent and the response body (the [`StepFailure`] of
+    /// [`Scenario::try_run`]).
     pub async fn run<T: Transport + ?Sized>(&self, transport: &T) -> Transcript {
+        match self.try_run(transport).await {
+            Ok(transcript) => transcript,
+            Err(failure) => panic!("{failure}"),
+        }
+    }
+
+    /// [`Scenario::run`], returning the first failed expectation instead of
+    /// panicking; the steps after it are not sent.
+    ///
+    /// ```
+    /// use scim_core::testing::{Scenario, ServiceTransport, default_service};
+    ///
+    /// # let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    /// # rt.block_on(async {
+    /// let mut s = Scenario::new("a missing user");
+    /// s.get("/Users/nobody").named("read a user that does not exist").status(200);
+    /// let failure = s.try_run(&ServiceTransport::new(default_service())).await.unwrap_err();
+    /// assert_eq!(failure.step, 0);
+    /// assert_eq!(failure.step_name.as_deref(), Some("read a user that does not exist"));
+    /// assert_eq!(failure.reply.map(|r| r.status), Some(404));
+    /// # });
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// The first step whose request could not be built, whose status is
+    /// not the one expected, whose capture found nothing or whose check
+    /// failed.
+    pub async fn try_run<T: Transport + ?Sized>(
+        &self,
+        transport: &T,
+    ) -> Result<Transcript, StepFailure> {
         let mut vars = Vars::new();
         let mut masker = Masker::default();
         let mut transcript = Transcript {
@@ -449,56 +515,148 @@ impl Scenario {
         };
         for (n, step) in self.steps.iter().enumerate() {
             let path = substitute(&step.path, &vars);
-            let mut req = http::Request::builder()
-                .method(step.method.as_str())
-                .uri(&path);
-            for (k, v) in &step.headers {
-                req = req.header(k.as_str(), substitute(v, &vars));
-            }
+            let headers: Vec<(String, String)> = step
+                .headers
+                .iter()
+                .map(|(k, v)| (k.clone(), substitute(v, &vars)))
+                .collect();
             let body = step
                 .body
                 .as_deref()
                 .map(|b| substitute(b, &vars))
                 .unwrap_or_default();
-            let at = format!(
-                "scenario {:?}, step {n} ({} {path}) over {}",
-                self.name,
-                step.method,
-                transport.name()
-            );
-            let req = req
-                .body(Bytes::from(body))
-                .unwrap_or_else(|e| panic!("{at}: not a valid request: {e}"));
+            let failure = |reply: Option<Reply>, expected: String| StepFailure {
+                scenario: self.name.clone(),
+                transport: transport.name().to_owned(),
+                step: n,
+                step_name: step.name.clone(),
+                method: step.method.clone(),
+                path: path.clone(),
+                request_headers: headers.clone(),
+                request_body: body.clone(),
+                reply,
+                expected,
+            };
+            let mut req = http::Request::builder()
+                .method(step.method.as_str())
+                .uri(&path);
+            for (k, v) in &headers {
+                req = req.header(k.as_str(), v.as_str());
+            }
+            let req = match req.body(Bytes::from(body.clone())) {
+                Ok(req) => req,
+                Err(e) => return Err(failure(None, format!("not a valid request: {e}"))),
+            };
             let reply = Reply::from(transport.send(req).await);
-            if let Some(expected) = &step.status {
-                assert!(
-                    expected.contains(&reply.status),
-                    "{at}: expected status {expected:?}, got {}: {}",
-                    reply.status,
-                    String::from_utf8_lossy(&reply.body)
-                );
+            if let Some(expected) = &step.status
+                && !expected.contains(&reply.status)
+            {
+                let status = reply.status;
+                let what = match expected.as_slice() {
+                    [one] => format!("expected status {one}, got {status}"),
+                    many => format!("expected status {many:?}, got {status}"),
+                };
+                return Err(failure(Some(reply), what));
             }
             for (name, what, read) in &step.captures {
-                let v = read(&reply).unwrap_or_else(|| {
-                    panic!(
-                        "{at}: nothing {what} to capture as {name}\nbody: {}",
-                        String::from_utf8_lossy(&reply.body)
-                    )
-                });
-                vars.insert(name.clone(), v);
+                match read(&reply) {
+                    Some(v) => {
+                        vars.insert(name.clone(), v);
+                    }
+                    None => {
+                        let what = format!("nothing {what} to capture as {name}");
+                        return Err(failure(Some(reply), what));
+                    }
+                }
             }
             for check in &step.checks {
                 if let Err(e) = check(&reply, &vars) {
-                    panic!("{at}: {e}\nbody: {}", String::from_utf8_lossy(&reply.body));
+                    return Err(failure(Some(reply), e));
                 }
             }
             transcript.masked.push(masker.mask(&reply));
             transcript.replies.push(reply);
         }
         transcript.vars = vars;
-        transcript
+        Ok(transcript)
     }
 }
+
+/// Where a scenario failed ([`Scenario::try_run`]): the step, the request
+/// as sent, the reply, and what was expected of it. Its `Display` is the
+/// message [`Scenario::run`] panics with.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct StepFailure {
+    /// The scenario's name.
+    pub scenario: String,
+    /// The transport's name (`"axum"`).
+    pub transport: String,
+    /// The step's number, from 0.
+    pub step: usize,
+    /// The step's name, when [`Scenario::named`] gave it one.
+    pub step_name: Option<String>,
+    /// The request's method.
+    pub method: String,
+    /// The request's path below the SCIM base URL, captured values
+    /// substituted.
+    pub path: String,
+    /// The request's headers as sent.
+    pub request_headers: Vec<(String, String)>,
+    /// The request's body as sent (empty when none).
+    pub request_body: String,
+    /// What came back (`None` when the request could not be built).
+    pub reply: Option<Reply>,
+    /// What was expected and what differs.
+    pub expected: String,
+}
+
+impl fmt::Display for StepFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "scenario {:?}, step {}", self.scenario, self.step)?;
+        if let Some(name) = &self.step_name {
+            write!(f, " {name:?}")?;
+        }
+        writeln!(
+            f,
+            " ({} {}) over {}: {}",
+            self.method, self.path, self.transport, self.expected
+        )?;
+        writeln!(f, "  request:  {} {}", self.method, self.path)?;
+        for (k, v) in &self.request_headers {
+            // The scheme only: the token is a secret of the app's.
+            let v = if k == "authorization" {
+                v.split_once(' ')
+                    .map_or("<token>".to_owned(), |(scheme, _)| {
+                        format!("{scheme} <token>")
+                    })
+            } else {
+                v.clone()
+            };
+            writeln!(f, "            {k}: {v}")?;
+        }
+        if !self.request_body.is_empty() {
+            writeln!(f, "            {}", self.request_body)?;
+        }
+        match &self.reply {
+            Some(reply) => {
+                writeln!(f, "  response: {}", reply.status)?;
+                for (k, v) in &reply.headers {
+                    if matches!(k.as_str(), "content-type" | "location" | "etag") {
+                        writeln!(f, "            {k}: {v}")?;
+                    }
+                }
+                if !reply.body.is_empty() {
+                    writeln!(f, "            {}", String::from_utf8_lossy(&reply.body))?;
+                }
+            }
+            None => writeln!(f, "  response: none (the request was not sent)")?,
+        }
+        write!(f, "  expected: {}", self.expected)
+    }
+}
+
+impl std::error::Error for StepFailure {}
 
 /// What a [`Scenario::run`] saw: every reply, and each one masked
 /// (generated ids and timestamps replaced by stable symbols, only the
