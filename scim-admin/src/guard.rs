@@ -34,7 +34,11 @@ pub(crate) fn cross_site(
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.len() > 7 && v[..7].eq_ignore_ascii_case("bearer "));
+        .is_some_and(|v| {
+            v.len() > 7
+                && v.get(..7)
+                    .is_some_and(|p| p.eq_ignore_ascii_case("bearer "))
+        });
     if !(is_api && bearer) {
         if let Some(site) = headers.get("sec-fetch-site") {
             let site = site.to_str().unwrap_or("").trim().to_ascii_lowercase();

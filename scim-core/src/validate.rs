@@ -124,14 +124,15 @@ pub fn normalize(
             }
             continue;
         }
-        let resolved = if key.len() > 4 && key[..4].eq_ignore_ascii_case("urn:") {
-            scim_filter::parse_attr_path(&key)
-                .ok()
-                .filter(|p| p.sub_attr.is_none())
-                .and_then(|p| rtype.resolve(&p))
-        } else {
-            rtype.resolve_parts(None, &key, None)
-        };
+        let resolved =
+            if key.len() > 4 && key.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("urn:")) {
+                scim_filter::parse_attr_path(&key)
+                    .ok()
+                    .filter(|p| p.sub_attr.is_none())
+                    .and_then(|p| rtype.resolve(&p))
+            } else {
+                rtype.resolve_parts(None, &key, None)
+            };
         let Some(resolved) = resolved else {
             unknown(strictness, &key)?;
             continue;
@@ -792,4 +793,24 @@ fn immutable_in(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by the `validate` fuzz target: an attribute name whose fourth
+    /// byte is inside a multi-byte character was sliced at byte 4 to look
+    /// for `urn:`, and the slice panicked.
+    #[test]
+    fn a_name_with_a_multibyte_character_at_byte_four_is_unknown_not_a_panic() {
+        let users = ResourceType::user();
+        for name in ["\u{ffff}\u{1ff}      ", "abc\u{e9}xyz", "urn\u{e9}:x"] {
+            let body = serde_json::json!({ "userName": "a", name: 1 });
+            let out = normalize(&users, body.clone(), Strictness::default());
+            assert!(out.is_ok(), "ignored by default: {name:?}");
+            let strict = normalize(&users, body, Strictness::default().reject_unknown(true));
+            assert!(strict.is_err(), "refused when strict: {name:?}");
+        }
+    }
 }
