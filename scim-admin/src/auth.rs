@@ -25,35 +25,38 @@ use crate::store::AdminStore;
 /// token's last use is written at its first request and then at most once
 /// per [`ConnectionAuthenticator::touch_every`].
 ///
-/// Tokens the host configures itself (a demo token, an operator's) can be
-/// accepted too, by a fallback authenticator asked when no connection has
-/// the token.
+/// Tokens the host configures itself (a demo token, an operator's, a
+/// token from its own settings) can be accepted too: a configured
+/// authenticator is asked first, in memory, so a request with such a token
+/// costs no store lookup; a token it does not know goes on to the store.
 #[derive(Debug)]
 pub struct ConnectionAuthenticator {
     store: Arc<dyn AdminStore>,
-    fallback: Option<Arc<dyn Authenticator>>,
+    configured: Option<Arc<dyn Authenticator>>,
     touch_every: Duration,
     /// Token id -> when its last use was last written by this process.
     touched: Mutex<HashMap<String, Instant>>,
 }
 
 impl ConnectionAuthenticator {
-    /// Over `store`, with no fallback; last use written at most once a
+    /// Over `store`, with no configured tokens; last use written at most once a
     /// minute per token.
     #[must_use]
     pub fn new(store: Arc<dyn AdminStore>) -> Self {
         Self {
             store,
-            fallback: None,
+            configured: None,
             touch_every: Duration::from_secs(60),
             touched: Mutex::new(HashMap::new()),
         }
     }
 
-    /// Asks `fallback` for tokens no connection has.
+    /// Asks `configured` first (tokens the host keeps itself, e.g. a
+    /// `TokenAuthenticator`); its 401 sends the request on to the
+    /// connections' tokens in the store, any other refusal stands.
     #[must_use]
-    pub fn fallback(mut self, fallback: impl Authenticator + 'static) -> Self {
-        self.fallback = Some(Arc::new(fallback));
+    pub fn configured(mut self, configured: impl Authenticator + 'static) -> Self {
+        self.configured = Some(Arc::new(configured));
         self
     }
 
@@ -90,6 +93,12 @@ impl ConnectionAuthenticator {
 #[async_trait]
 impl Authenticator for ConnectionAuthenticator {
     async fn authenticate(&self, request: &Request<Bytes>) -> scim_core::Result<Context> {
+        if let Some(configured) = &self.configured {
+            match configured.authenticate(request).await {
+                Err(e) if e.kind() == ErrorKind::Unauthorized => {}
+                done => return done,
+            }
+        }
         let token = bearer_token(request)?;
         let hash = token_hash(token);
         let found = self
@@ -98,14 +107,11 @@ impl Authenticator for ConnectionAuthenticator {
             .await
             .map_err(Error::internal)?;
         let Some(owner) = found else {
-            return match &self.fallback {
-                Some(fallback) => fallback.authenticate(request).await,
-                None => Err(Error::new(
-                    ErrorKind::Unauthorized,
-                    "the bearer token is not valid (revoked, expired or mistyped): paste the \
-                     connection's current Secret Token into the identity provider",
-                )),
-            };
+            return Err(Error::new(
+                ErrorKind::Unauthorized,
+                "the bearer token is not valid (revoked, expired or mistyped): paste the \
+                 connection's current Secret Token into the identity provider",
+            ));
         };
         if self.due(&owner.token_id, Instant::now()) {
             // The use is recorded before answering; a failure to record it

@@ -34,7 +34,7 @@ fn setup(config: ActivityConfig) -> (Admin, ActivityLog, ScimService) {
     let service = ScimService::builder(MemoryStore::new())
         .authenticator(
             ConnectionAuthenticator::new(store)
-                .fallback(TokenAuthenticator::new().token("demo", "configured-token")),
+                .configured(TokenAuthenticator::new().token("demo", "configured-token")),
         )
         .observer(log.clone())
         .build();
@@ -67,7 +67,7 @@ async fn a_connection_token_opens_its_tenant_until_revoked() {
     let body: serde_json::Value = serde_json::from_slice(users.body()).unwrap();
     assert_eq!(body["totalResults"], 1);
 
-    // The configured token still works through the fallback.
+    // The configured token still works (asked first, in memory).
     let demo = scim
         .handle(req("GET", "/Users", "configured-token", ""))
         .await;

@@ -109,9 +109,10 @@ async fn main() {
         .filter(|u| !u.is_empty())
         .unwrap_or_else(|| format!("http://{}/scim/v2", args.listen));
 
-    // Who may call: the Secret Tokens of the connections made on the admin
-    // page (checked in the database at every request, so a revoked token
-    // fails at once in every process), then the configured tokens.
+    // Who may call: the configured tokens (in memory), then the Secret
+    // Tokens of the connections made on the admin page (checked in the
+    // database at every request, so a revoked token fails at once in every
+    // process).
     let mut configured = TokenAuthenticator::new();
     for t in &tokens {
         configured = match &t.connection {
@@ -119,7 +120,7 @@ async fn main() {
             None => configured.token(t.tenant.as_str(), &t.token),
         };
     }
-    let auth = ConnectionAuthenticator::new(admin_store.clone()).fallback(configured);
+    let auth = ConnectionAuthenticator::new(admin_store.clone()).configured(configured);
     // What the identity providers sent and what failed, for the admin page.
     let activity = ActivityLog::spawn(admin_store.clone(), ActivityConfig::default());
     // The app's own User attributes, as a schema extension.
