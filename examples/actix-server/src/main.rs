@@ -102,6 +102,10 @@ async fn main() {
         eprintln!("error: {e}");
         std::process::exit(2);
     });
+    let groups = args.provisioning.group_type().unwrap_or_else(|e| {
+        eprintln!("error: {e}");
+        std::process::exit(2);
+    });
     let admin_token = scim_example_support::admin_token(args.admin_token);
     let (tokens, generated) = scim_example_support::tokens(args.token, args.tenants);
     let base_url = args
@@ -138,7 +142,7 @@ async fn main() {
         .base_url(&base_url)
         .authenticator(auth)
         .resource_type(ResourceType::user().with_extension(Arc::new(acme), false))
-        .resource_type(ResourceType::group())
+        .resource_type(groups)
         .policy(policy)
         .observer(activity.clone());
     if args.provisioning.log_events() {

@@ -180,6 +180,14 @@ pub struct Provisioning {
     /// "log": log lifecycle events (and an invitation line per new user)
     #[arg(long = "events", env = "SCIM_EVENTS", value_name = "log")]
     pub events: Option<String>,
+    /// Group names: unique (default: a second group of one name, in any
+    /// case, is 409, as Entra needs) or any (teams may share a name)
+    #[arg(
+        long = "group-names",
+        env = "SCIM_GROUP_NAMES",
+        value_name = "unique|any"
+    )]
+    pub group_names: Option<String>,
     /// E-mail addresses of accounts the app created itself, in every
     /// tenant: what linking adopts
     #[arg(
@@ -244,6 +252,23 @@ impl Provisioning {
             policy = policy.default_value("User", path, value);
         }
         Ok(policy)
+    }
+
+    /// The Group resource type `SCIM_GROUP_NAMES` asks for.
+    ///
+    /// # Errors
+    ///
+    /// A value other than `unique` or `any`.
+    pub fn group_type(&self) -> Result<scim_core::schema::ResourceType, String> {
+        use scim_core::schema::{ResourceType, Uniqueness};
+        match given(self.group_names.as_ref()).map(|v| v.to_ascii_lowercase()) {
+            None => Ok(ResourceType::group()),
+            Some(v) if v == "unique" => Ok(ResourceType::group()),
+            Some(v) if v == "any" => {
+                Ok(ResourceType::group().with_uniqueness("displayName", Uniqueness::None))
+            }
+            Some(v) => Err(format!("SCIM_GROUP_NAMES must be unique or any, not {v:?}")),
+        }
     }
 
     /// `SCIM_EVENTS=log`.
@@ -423,6 +448,39 @@ fn redact(url: &str) -> String {
 #[cfg(test)]
 mod storage_tests {
     use super::redact;
+
+    #[test]
+    fn group_names_are_unique_unless_any() {
+        use scim_core::schema::Uniqueness;
+        let parse = |v: Option<&str>| {
+            let p = <super::Provisioning as clap::FromArgMatches>::from_arg_matches(
+                &<super::Provisioning as clap::Args>::augment_args(clap::Command::new("x"))
+                    .get_matches_from(
+                        ["x"]
+                            .into_iter()
+                            .chain(v.map(|v| ["--group-names", v]).into_iter().flatten()),
+                    ),
+            )
+            .unwrap();
+            p.group_type()
+        };
+        let uniqueness = |v| {
+            parse(v)
+                .unwrap()
+                .schema()
+                .attribute_named("displayName")
+                .unwrap()
+                .uniqueness
+        };
+        assert_eq!(uniqueness(None), Uniqueness::Server);
+        assert_eq!(uniqueness(Some("Unique")), Uniqueness::Server);
+        assert_eq!(uniqueness(Some("any")), Uniqueness::None);
+        assert!(
+            parse(Some("maybe"))
+                .unwrap_err()
+                .contains("SCIM_GROUP_NAMES")
+        );
+    }
 
     #[test]
     fn database_passwords_stay_out_of_logs() {
