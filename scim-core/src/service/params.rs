@@ -50,6 +50,13 @@ fn decode(s: &str) -> Result<String> {
                     .get(i + 1..i + 3)
                     .and_then(|h| u8::from_str_radix(h, 16).ok());
                 match hex {
+                    // No SCIM value holds a NUL, and PostgreSQL's text
+                    // cannot: a filter comparing with one is refused here.
+                    Some(0) => {
+                        return Err(Error::invalid_value(
+                            "the query string holds %00 (NUL), which no value can contain",
+                        ));
+                    }
                     Some(b) => {
                         out.push(b);
                         i += 2;
@@ -74,10 +81,13 @@ pub(crate) fn decode_segment(s: &str) -> std::borrow::Cow<'_, str> {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
+        // `%00` stays as it is: no id holds a NUL (PostgreSQL's text
+        // cannot), so the segment names nothing either way.
         if bytes[i] == b'%'
             && let Some(b) = s
                 .get(i + 1..i + 3)
                 .and_then(|h| u8::from_str_radix(h, 16).ok())
+                .filter(|&b| b != 0)
         {
             out.push(b);
             i += 3;

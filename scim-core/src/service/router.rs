@@ -32,11 +32,13 @@ pub(crate) struct Req<'a> {
 
 impl Req<'_> {
     pub(super) fn json_body(&self) -> Result<Value> {
-        if self.body.iter().all(u8::is_ascii_whitespace) {
+        // A UTF-8 byte-order mark, which RFC 8259 §8.1 lets a reader
+        // ignore (Windows tools write one), is skipped.
+        let body = self.body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(self.body);
+        if body.iter().all(u8::is_ascii_whitespace) {
             return Err(Error::invalid_syntax("the request needs a JSON body"));
         }
-        serde_json::from_slice(self.body)
-            .map_err(|e| Error::invalid_syntax(format!("the body is not valid JSON: {e}")))
+        crate::validate::parse_json(body)
     }
 
     pub(super) fn if_match(&self) -> Option<&str> {
