@@ -124,7 +124,9 @@ pub fn normalize(
             }
             continue;
         }
-        let resolved = if key.len() > 4 && key[..4].eq_ignore_ascii_case("urn:") {
+        // Bytes, not `key[..4]`: a name such as "ユーザー名" has no char
+        // boundary at 4, and slicing it panicked.
+        let resolved = if key.len() > 4 && key.as_bytes()[..4].eq_ignore_ascii_case(b"urn:") {
             scim_filter::parse_attr_path(&key)
                 .ok()
                 .filter(|p| p.sub_attr.is_none())
@@ -938,21 +940,11 @@ impl<'de> serde::de::Visitor<'de> for StrictVisitor {
                 serde_json::map::Entry::Occupied(slot) => {
                     return Err(A::Error::custom(format_args!(
                         "the member {:?} appears twice in one object",
-                        clip(slot.key())
+                        crate::error::clip(slot.key())
                     )));
                 }
             }
         }
         Ok(Value::Object(out))
-    }
-}
-
-/// At most the first 80 characters of `s` (an input echoed in an error
-/// detail), with the length of what was cut.
-pub(crate) fn clip(s: &str) -> std::borrow::Cow<'_, str> {
-    const KEEP: usize = 80;
-    match s.char_indices().nth(KEEP) {
-        None => s.into(),
-        Some((end, _)) => format!("{}… ({} bytes in all)", &s[..end], s.len()).into(),
     }
 }
