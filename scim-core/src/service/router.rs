@@ -72,7 +72,10 @@ impl ScimService {
         {
             return Err(Error::new(
                 ErrorKind::UnsupportedMediaType,
-                format!("the body must be application/scim+json or application/json, not {ct}"),
+                format!(
+                    "the body must be application/scim+json or application/json, not {:?}",
+                    crate::error::clip(ct)
+                ),
             ));
         }
         if !body.is_empty()
@@ -86,7 +89,7 @@ impl ScimService {
                 ErrorKind::UnsupportedMediaType,
                 format!(
                     "the body is sent with Content-Encoding {}; this server reads only unencoded JSON bodies: send it uncompressed",
-                    String::from_utf8_lossy(encoding.as_bytes())
+                    crate::error::clip(&String::from_utf8_lossy(encoding.as_bytes()))
                 ),
             )
             .with_header(header::ACCEPT_ENCODING, "identity"));
@@ -105,10 +108,12 @@ impl ScimService {
             segments.remove(0);
         }
         trace::record_target(self, &segments);
+        let params = Params::parse(request.uri().query())?;
+        params.check_attributes(self.inner.config.max_attributes)?;
         let req = Req {
             method: request.method(),
             segments,
-            params: Params::parse(request.uri().query())?,
+            params,
             headers: request.headers(),
             body,
         };
@@ -149,7 +154,8 @@ impl ScimService {
                 if *method != Method::POST {
                     return Err(method_not_allowed(method, "POST"));
                 }
-                let params = ListParams::from_search(&req.json_body()?)?;
+                let params =
+                    ListParams::from_search(&req.json_body()?, self.inner.config.max_attributes)?;
                 Ok(boxed(async move { self.root_list(ctx, &params).await }))
             }
             [first, rest @ ..] if discovery::is_discovery(first) => {
@@ -211,7 +217,8 @@ impl ScimService {
                 if *method != Method::POST {
                     return Err(method_not_allowed(method, "POST"));
                 }
-                let params = ListParams::from_search(&req.json_body()?)?;
+                let params =
+                    ListParams::from_search(&req.json_body()?, self.inner.config.max_attributes)?;
                 Ok(boxed(async move { self.list(ctx, rtype, &params).await }))
             }
             [endpoint, id] => {
@@ -254,6 +261,9 @@ fn method_not_allowed(method: &Method, allowed: &'static str) -> Error {
 fn not_found_path(segments: &[std::borrow::Cow<'_, str>]) -> Error {
     Error::new(
         ErrorKind::NotFound,
-        format!("no SCIM endpoint at /{}", segments.join("/")),
+        format!(
+            "no SCIM endpoint at {:?}",
+            crate::error::clip(&format!("/{}", segments.join("/")))
+        ),
     )
 }
