@@ -239,12 +239,13 @@ async fn every_attribute_given_every_wrong_type_is_invalid_value() {
                 // A group's members change by adding and removing them: a
                 // path into a member is a mutability error whatever the
                 // value.
-                let scim_type =
-                    if i >= 2 && i <= 3 && t.parent.as_ref().is_some_and(|p| p.name == "members") {
-                        "mutability"
-                    } else {
-                        "invalidValue"
-                    };
+                let scim_type = if (2..=3).contains(&i)
+                    && t.parent.as_ref().is_some_and(|p| p.name == "members")
+                {
+                    "mutability"
+                } else {
+                    "invalidValue"
+                };
                 let before = h.snapshot().await;
                 let a = h.send(raw).await;
                 if a.status != 400

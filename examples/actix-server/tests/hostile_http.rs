@@ -182,7 +182,7 @@ impl Conn {
     /// Whether the server closed the connection (EOF within the timeout).
     fn closed(&mut self) -> bool {
         let mut rest = Vec::new();
-        matches!(self.reader.read_to_end(&mut rest), Ok(_))
+        self.reader.read_to_end(&mut rest).is_ok()
     }
 }
 

@@ -9,47 +9,47 @@ use http::{HeaderMap, Request};
 use scim_core::{Context, MemoryStore, ScimService, ScimServiceBuilder};
 use serde_json::{Value, json};
 
-pub const ERROR_URN: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
-pub const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
-pub const USER_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
-pub const GROUP_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+pub(crate) const ERROR_URN: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
+pub(crate) const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+pub(crate) const USER_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+pub(crate) const GROUP_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 
 /// One answer, as bytes and as JSON when it is JSON.
 #[derive(Debug)]
-pub struct Answer {
-    pub status: u16,
-    pub headers: HeaderMap,
-    pub body: Bytes,
-    pub json: Value,
+pub(crate) struct Answer {
+    pub(crate) status: u16,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Bytes,
+    pub(crate) json: Value,
 }
 
 impl Answer {
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 }
 
 /// A service over a [`MemoryStore`] with a few users and groups, called as
 /// the tenant `acme`.
-pub struct Hostile {
-    pub svc: ScimService,
-    pub ctx: Context,
+pub(crate) struct Hostile {
+    pub(crate) svc: ScimService,
+    pub(crate) ctx: Context,
     /// Ids of the users and groups the fixture created.
-    pub users: Vec<String>,
-    pub groups: Vec<String>,
+    pub(crate) users: Vec<String>,
+    pub(crate) groups: Vec<String>,
 }
 
 /// A request to send: method, path (with query), headers, body bytes.
 #[derive(Debug, Clone)]
-pub struct Raw {
-    pub method: String,
-    pub path: String,
-    pub headers: Vec<(String, Vec<u8>)>,
-    pub body: Bytes,
+pub(crate) struct Raw {
+    pub(crate) method: String,
+    pub(crate) path: String,
+    pub(crate) headers: Vec<(String, Vec<u8>)>,
+    pub(crate) body: Bytes,
 }
 
 impl Raw {
-    pub fn new(method: &str, path: impl Into<String>) -> Self {
+    pub(crate) fn new(method: &str, path: impl Into<String>) -> Self {
         Self {
             method: method.to_owned(),
             path: path.into(),
@@ -59,30 +59,30 @@ impl Raw {
     }
 
     /// A JSON body, sent as `application/scim+json`.
-    pub fn json(self, body: &Value) -> Self {
+    pub(crate) fn json(self, body: &Value) -> Self {
         self.bytes(serde_json::to_vec(body).expect("json"))
     }
 
     /// Body bytes, sent as `application/scim+json`.
-    pub fn bytes(mut self, body: impl Into<Bytes>) -> Self {
+    pub(crate) fn bytes(mut self, body: impl Into<Bytes>) -> Self {
         self.body = body.into();
         self.header("content-type", "application/scim+json")
     }
 
     /// Body bytes with no content type.
-    pub fn bare(mut self, body: impl Into<Bytes>) -> Self {
+    pub(crate) fn bare(mut self, body: impl Into<Bytes>) -> Self {
         self.body = body.into();
         self
     }
 
-    pub fn header(mut self, name: &str, value: impl AsRef<[u8]>) -> Self {
+    pub(crate) fn header(mut self, name: &str, value: impl AsRef<[u8]>) -> Self {
         self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
         self.headers
             .push((name.to_owned(), value.as_ref().to_vec()));
         self
     }
 
-    pub fn request(&self) -> Request<Bytes> {
+    pub(crate) fn request(&self) -> Request<Bytes> {
         let mut b = Request::builder()
             .method(self.method.as_str())
             .uri(self.path.as_str());
@@ -95,19 +95,21 @@ impl Raw {
 
 impl Hostile {
     /// The default service, populated.
-    pub async fn new() -> Self {
+    pub(crate) async fn new() -> Self {
         Self::with(|b| b).await
     }
 
     /// A service configured by `configure`, populated.
-    pub async fn with(configure: impl FnOnce(ScimServiceBuilder) -> ScimServiceBuilder) -> Self {
+    pub(crate) async fn with(
+        configure: impl FnOnce(ScimServiceBuilder) -> ScimServiceBuilder,
+    ) -> Self {
         let svc = configure(ScimService::builder(MemoryStore::new())).build();
         Self::populated(svc, Context::new("acme")).await
     }
 
     /// `svc` populated for `ctx`: three users (one with every common
     /// attribute) and two groups, one with members.
-    pub async fn populated(svc: ScimService, ctx: Context) -> Self {
+    pub(crate) async fn populated(svc: ScimService, ctx: Context) -> Self {
         let mut h = Self {
             svc,
             ctx,
@@ -148,19 +150,19 @@ impl Hostile {
     }
 
     /// Sends `raw` as the fixture's tenant (no authentication).
-    pub async fn send(&self, raw: &Raw) -> Answer {
+    pub(crate) async fn send(&self, raw: &Raw) -> Answer {
         let response = self.svc.handle_with(self.ctx.clone(), raw.request()).await;
         answer(response)
     }
 
     /// Sends `raw` through authentication ([`ScimService::handle`]).
-    pub async fn send_authenticated(&self, raw: &Raw) -> Answer {
+    pub(crate) async fn send_authenticated(&self, raw: &Raw) -> Answer {
         answer(self.svc.handle(raw.request()).await)
     }
 
     /// Every user and group of the tenant, with every attribute and its
     /// version, read through the service.
-    pub async fn snapshot(&self) -> Value {
+    pub(crate) async fn snapshot(&self) -> Value {
         let mut out = serde_json::Map::new();
         for endpoint in ["/Users", "/Groups"] {
             let a = self
@@ -175,7 +177,7 @@ impl Hostile {
     /// Sends `raw` (as the fixture's tenant) and checks that it is refused
     /// with `status` and `scim_type` in an RFC 7644 error body, and that
     /// the store did not change. Returns the answer for further checks.
-    pub async fn refused(
+    pub(crate) async fn refused(
         &self,
         case: &str,
         raw: &Raw,
@@ -194,7 +196,7 @@ impl Hostile {
     }
 
     /// [`Self::refused`] through authentication.
-    pub async fn refused_authenticated(
+    pub(crate) async fn refused_authenticated(
         &self,
         case: &str,
         raw: &Raw,
@@ -213,7 +215,7 @@ impl Hostile {
     }
 }
 
-pub fn answer(response: http::Response<Bytes>) -> Answer {
+pub(crate) fn answer(response: http::Response<Bytes>) -> Answer {
     let (parts, body) = response.into_parts();
     let json = serde_json::from_slice(&body).unwrap_or(Value::Null);
     Answer {
@@ -227,7 +229,7 @@ pub fn answer(response: http::Response<Bytes>) -> Answer {
 /// An RFC 7644 §3.12 error: the status, `application/scim+json`, the error
 /// schema, the status repeated as a string, the `scimType` (or none when
 /// `None`), and a detail that says something.
-pub fn check_error(case: &str, a: &Answer, status: u16, scim_type: Option<&str>) {
+pub(crate) fn check_error(case: &str, a: &Answer, status: u16, scim_type: Option<&str>) {
     assert_eq!(
         a.status,
         status,
@@ -268,7 +270,7 @@ pub fn check_error(case: &str, a: &Answer, status: u16, scim_type: Option<&str>)
 }
 
 /// Checks that the detail of `a` mentions every one of `words`.
-pub fn detail_mentions(case: &str, a: &Answer, words: &[&str]) {
+pub(crate) fn detail_mentions(case: &str, a: &Answer, words: &[&str]) {
     let detail = a.json["detail"].as_str().unwrap_or("");
     for w in words {
         assert!(
