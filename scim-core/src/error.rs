@@ -147,13 +147,39 @@ pub struct Error {
     inner: Box<Inner>,
 }
 
+/// The longest detail an error carries, in bytes.
+const MAX_DETAIL: usize = 1024;
+
+/// At most the first 80 characters of `s`, an input quoted in an error
+/// detail, with the length of the whole when it was cut: a detail names
+/// what was wrong without sending a 60 KB id or filter back.
+pub(crate) fn clip(s: &str) -> std::borrow::Cow<'_, str> {
+    const KEEP: usize = 80;
+    match s.char_indices().nth(KEEP) {
+        None => s.into(),
+        Some((end, _)) => format!("{}… ({} bytes in all)", &s[..end], s.len()).into(),
+    }
+}
+
 impl Error {
     /// An error of `kind` with a detail for the client.
     pub fn new(kind: ErrorKind, detail: impl Into<String>) -> Self {
+        let mut detail = detail.into();
+        if detail.len() > MAX_DETAIL {
+            // A detail that quotes a client's input in full (a 60 KB id)
+            // would send it back; the sources clip what they quote, this
+            // is the backstop.
+            let mut end = MAX_DETAIL;
+            while !detail.is_char_boundary(end) {
+                end -= 1;
+            }
+            detail.truncate(end);
+            detail.push('…');
+        }
         Self {
             inner: Box::new(Inner {
                 kind,
-                detail: detail.into(),
+                detail,
                 source: None,
                 header: None,
             }),
@@ -203,7 +229,7 @@ impl Error {
     pub fn not_found(resource_type: &str, id: &str) -> Self {
         Self::new(
             ErrorKind::NotFound,
-            format!("{resource_type} {id:?} not found"),
+            format!("{resource_type} {:?} not found", clip(id)),
         )
     }
 
@@ -212,7 +238,10 @@ impl Error {
     pub fn uniqueness(attribute: &str, value: &str) -> Self {
         Self::new(
             ErrorKind::Uniqueness,
-            format!("{attribute} {value:?} is already taken by another resource"),
+            format!(
+                "{attribute} {:?} is already taken by another resource",
+                clip(value)
+            ),
         )
     }
 
@@ -220,7 +249,7 @@ impl Error {
     pub fn invalid_filter(err: &scim_filter::ParseError) -> Self {
         Self::new(
             ErrorKind::InvalidFilter,
-            format!("invalid filter {:?}: {}", err.input(), err.message()),
+            format!("invalid filter {:?}: {}", clip(err.input()), err.message()),
         )
     }
 
@@ -228,7 +257,7 @@ impl Error {
     pub fn invalid_path(err: &scim_filter::ParseError) -> Self {
         Self::new(
             ErrorKind::InvalidPath,
-            format!("invalid path {:?}: {}", err.input(), err.message()),
+            format!("invalid path {:?}: {}", clip(err.input()), err.message()),
         )
     }
 

@@ -22,7 +22,7 @@ pub mod validate;
 pub use context::Context;
 pub use error::{Error, ErrorKind, Result};
 pub use resource::{Attributes, GroupRef, Member, Meta, Resource, StoredJson};
-pub use service::{ScimService, ScimServiceBuilder};
+pub use service::{BulkLimits, ScimService, ScimServiceBuilder};
 pub use store::{MemoryStore, Store};
 
 /// The filter and path parser, re-exported so that stores translating

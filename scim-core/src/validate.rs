@@ -124,15 +124,16 @@ pub fn normalize(
             }
             continue;
         }
-        let resolved =
-            if key.len() > 4 && key.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("urn:")) {
-                scim_filter::parse_attr_path(&key)
-                    .ok()
-                    .filter(|p| p.sub_attr.is_none())
-                    .and_then(|p| rtype.resolve(&p))
-            } else {
-                rtype.resolve_parts(None, &key, None)
-            };
+        // Bytes, not `key[..4]`: a name such as "ユーザー名" has no char
+        // boundary at 4, and slicing it panicked.
+        let resolved = if key.len() > 4 && key.as_bytes()[..4].eq_ignore_ascii_case(b"urn:") {
+            scim_filter::parse_attr_path(&key)
+                .ok()
+                .filter(|p| p.sub_attr.is_none())
+                .and_then(|p| rtype.resolve(&p))
+        } else {
+            rtype.resolve_parts(None, &key, None)
+        };
         let Some(resolved) = resolved else {
             unknown(strictness, &key)?;
             continue;
@@ -197,7 +198,12 @@ fn put(
     };
     match normalized {
         Some(v) => {
-            target.insert(canonical_key(key, &attr.name), v);
+            // Names match in any case, so `userName` and `USERNAME` (or a
+            // name and its URN form) are one attribute given twice: which
+            // one counts would be a guess.
+            if target.insert(canonical_key(key, &attr.name), v).is_some() {
+                return Err(twice(extension, &attr.name));
+            }
         }
         None => {
             target.remove(&attr.name);
@@ -209,6 +215,15 @@ fn put(
         out.remove(&ext.id);
     }
     Ok(())
+}
+
+/// 400 `invalidSyntax`: one attribute under two names.
+fn twice(extension: Option<&Schema>, name: &str) -> Error {
+    Error::invalid_syntax(format!(
+        "attribute \"{}{name}\" is given twice (names match in any case, with or without \
+         their schema URN)",
+        extension.map(|e| format!("{}:", e.id)).unwrap_or_default()
+    ))
 }
 
 /// The key as the client wrote it when that is the canonical name already
@@ -469,8 +484,12 @@ pub(crate) fn normalize_single(
                     }
                     // Built only if an error message needs it.
                     let sub_path = SubPath(path, &sub.name);
-                    if let Some(v) = normalize_value(sub, v, &sub_path, strictness)? {
-                        out.insert(canonical_key(name, &sub.name), v);
+                    if let Some(v) = normalize_value(sub, v, &sub_path, strictness)?
+                        && out.insert(canonical_key(name, &sub.name), v).is_some()
+                    {
+                        return Err(Error::invalid_syntax(format!(
+                            "attribute \"{sub_path}\" is given twice (names match in any case)"
+                        )));
                     }
                 }
                 if out.is_empty() {
@@ -481,7 +500,7 @@ pub(crate) fn normalize_single(
             Value::String(text) if text.trim_start().starts_with('{') => {
                 // A JSON object sent as a string: Entra's default mode sends
                 // roles this way in PATCH.
-                match serde_json::from_str::<Value>(&text) {
+                match parse_json(text.as_bytes()) {
                     Ok(object @ Value::Object(_)) => {
                         return normalize_single(attr, object, path, strictness);
                     }
@@ -591,7 +610,7 @@ fn encoded_value(fields: &Map<String, Value>) -> Option<Map<String, Value>> {
     if !text.trim_start().starts_with('{') {
         return None;
     }
-    match serde_json::from_str(text) {
+    match parse_json(text.as_bytes()) {
         Ok(Value::Object(inner)) if inner.keys().any(|k| k.eq_ignore_ascii_case("value")) => {
             Some(inner)
         }
@@ -793,6 +812,141 @@ fn immutable_in(
         }
     }
     Ok(())
+}
+
+/// Marks a parse error that is a value the server refuses (a NUL), not a
+/// syntax error; see [`parse_json`].
+const NUL_REFUSED: &str = "a string holds U+0000 (NUL)";
+
+/// Parses a request body (or JSON text inside one) into a tree, refusing
+/// what `serde_json` alone lets through:
+/// - an object with the same member twice (`{"userName": "a", "userName":
+///   "b"}`): RFC 8259 leaves its meaning to each reader, and two readers
+///   (a proxy that checks the first, this server that kept the last) can
+///   disagree. 400 `invalidSyntax` naming the member.
+/// - a string with U+0000 (`"\u0000"`), which no SCIM value needs and
+///   PostgreSQL's text cannot hold (a store failure, later, instead of a
+///   400 now). 400 `invalidValue`.
+///
+/// The cost is that of `serde_json`'s own tree: the same single pass,
+/// with one NUL scan per string.
+///
+/// # Errors
+///
+/// 400 `invalidSyntax` for text that is not JSON or has duplicate
+/// members, 400 `invalidValue` for a NUL.
+pub(crate) fn parse_json(text: &[u8]) -> Result<Value> {
+    match serde_json::from_slice::<Strict>(text) {
+        Ok(Strict(v)) => Ok(v),
+        Err(e) => {
+            let message = e.to_string();
+            if message.starts_with(NUL_REFUSED) {
+                Err(Error::invalid_value(format!(
+                    "{message}; send text without NUL characters"
+                )))
+            } else {
+                Err(Error::invalid_syntax(format!(
+                    "the body is not valid JSON: {message}"
+                )))
+            }
+        }
+    }
+}
+
+/// A JSON tree read by [`parse_json`]'s rules.
+struct Strict(Value);
+
+impl<'de> serde::Deserialize<'de> for Strict {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        d.deserialize_any(StrictVisitor).map(Strict)
+    }
+}
+
+struct StrictVisitor;
+
+fn no_nul<E: serde::de::Error>(s: &str) -> std::result::Result<(), E> {
+    if s.as_bytes().contains(&0) {
+        Err(E::custom(NUL_REFUSED))
+    } else {
+        Ok(())
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for StrictVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> std::result::Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> std::result::Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> std::result::Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> std::result::Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<Value, E> {
+        no_nul(v)?;
+        Ok(Value::String(v.to_owned()))
+    }
+
+    fn visit_string<E: serde::de::Error>(self, v: String) -> std::result::Result<Value, E> {
+        no_nul(&v)?;
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E>(self) -> std::result::Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E>(self) -> std::result::Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(
+        self,
+        mut seq: A,
+    ) -> std::result::Result<Value, A::Error> {
+        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+        while let Some(Strict(v)) = seq.next_element()? {
+            out.push(v);
+        }
+        Ok(Value::Array(out))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> std::result::Result<Value, A::Error> {
+        use serde::de::Error as _;
+        let mut out = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            no_nul(&key)?;
+            let Strict(value) = map.next_value()?;
+            match out.entry(key) {
+                serde_json::map::Entry::Vacant(slot) => {
+                    slot.insert(value);
+                }
+                serde_json::map::Entry::Occupied(slot) => {
+                    return Err(A::Error::custom(format_args!(
+                        "the member {:?} appears twice in one object",
+                        crate::error::clip(slot.key())
+                    )));
+                }
+            }
+        }
+        Ok(Value::Object(out))
+    }
 }
 
 #[cfg(test)]

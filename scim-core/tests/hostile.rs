@@ -136,6 +136,16 @@ async fn if_none_match_on_writes_is_412() {
     s.delete("/Users/{{id}}")
         .header("if-none-match", Some("W/\"other\""))
         .status(204);
+    // A POST's target is the collection, which exists: `*` fails, and
+    // nothing is created; a tag (the collection has none) does not.
+    s.post("/Users", json!({"userName": "carol"}))
+        .header("if-none-match", Some("*"))
+        .status(412)
+        .check_with(error(412, None));
+    s.get("/Users").json("/totalResults", json!(0));
+    s.post("/Users", json!({"userName": "carol"}))
+        .header("if-none-match", Some("W/\"1\""))
+        .status(201);
     s.run(&transport()).await;
 }
 

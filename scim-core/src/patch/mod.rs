@@ -105,6 +105,28 @@ fn parse_operation(n: usize, op: &Value) -> Result<PatchOperation> {
             "Operations[{n}] must be an object"
         )));
     };
+    // An operation is `op`, `path` and `value` (RFC 7644 §3.5.2), each
+    // once. Anything else is refused rather than ignored: a misspelt
+    // `"pahtt"` would otherwise turn an add to one attribute into an add of
+    // the value's members to the resource.
+    let mut seen = [false; 3];
+    for key in object.keys() {
+        let Some(i) = ["op", "path", "value"]
+            .iter()
+            .position(|m| key.eq_ignore_ascii_case(m))
+        else {
+            return Err(Error::invalid_syntax(format!(
+                "Operations[{n}] has a member {:?}; an operation has only op, path and value",
+                crate::error::clip(key)
+            )));
+        };
+        if std::mem::replace(&mut seen[i], true) {
+            return Err(Error::invalid_syntax(format!(
+                "Operations[{n}] has {:?} twice (member names match in any case)",
+                ["op", "path", "value"][i]
+            )));
+        }
+    }
     let member = |name: &str| {
         object
             .iter()
@@ -117,7 +139,8 @@ fn parse_operation(n: usize, op: &Value) -> Result<PatchOperation> {
         Some(s) if s.eq_ignore_ascii_case("remove") => PatchOp::Remove,
         Some(s) => {
             return Err(Error::invalid_syntax(format!(
-                "Operations[{n}].op {s:?} is not add, replace or remove"
+                "Operations[{n}].op {:?} is not add, replace or remove",
+                crate::error::clip(s)
             )));
         }
         None => {

@@ -37,6 +37,17 @@ impl Default for BulkLimits {
     }
 }
 
+/// Default of [`ScimServiceBuilder::max_filter_length`], in bytes.
+pub(crate) const DEFAULT_MAX_FILTER_LENGTH: usize = 8192;
+/// Default of [`ScimServiceBuilder::max_filter_depth`].
+pub(crate) const DEFAULT_MAX_FILTER_DEPTH: usize = 16;
+/// Default of [`ScimServiceBuilder::max_attributes`].
+pub(crate) const DEFAULT_MAX_ATTRIBUTES: usize = 100;
+/// Default of [`ScimServiceBuilder::max_patch_operations`].
+pub(crate) const DEFAULT_MAX_PATCH_OPERATIONS: usize = 1000;
+/// Default of [`ScimServiceBuilder::max_patch_members`].
+pub(crate) const DEFAULT_MAX_PATCH_MEMBERS: usize = 10_000;
+
 /// What a service is configured with. Built by [`ScimServiceBuilder`].
 #[derive(Debug, Clone)]
 pub(crate) struct Config {
@@ -44,6 +55,11 @@ pub(crate) struct Config {
     pub(crate) default_page_size: usize,
     pub(crate) max_page_size: usize,
     pub(crate) max_payload_size: usize,
+    pub(crate) max_filter_length: usize,
+    pub(crate) max_filter_depth: usize,
+    pub(crate) max_attributes: usize,
+    pub(crate) max_patch_operations: usize,
+    pub(crate) max_patch_members: usize,
     pub(crate) bulk: Option<BulkLimits>,
     pub(crate) strictness: Strictness,
     pub(crate) documentation_uri: Option<String>,
@@ -102,6 +118,51 @@ impl ScimServiceBuilder {
     /// ones get 413.
     pub fn max_payload_size(mut self, bytes: usize) -> Self {
         self.config.max_payload_size = bytes;
+        self
+    }
+
+    /// The longest `filter` accepted, in bytes (default 8192); a longer
+    /// one gets 400 `invalidFilter` naming the limit. Identity providers
+    /// send filters of a few dozen bytes; this bounds what one request can
+    /// make every list evaluate.
+    pub fn max_filter_length(mut self, bytes: usize) -> Self {
+        self.config.max_filter_length = bytes;
+        self
+    }
+
+    /// How deep a `filter` may nest (default 16): `a eq 1` is 1 deep,
+    /// `not (a eq 1 or b eq 2)` 3, each `and`/`or`, `not` and `[...]`
+    /// adding a level. A deeper one gets 400 `invalidFilter` naming the
+    /// limit. The parser refuses more than [`scim_filter::MAX_DEPTH`]
+    /// levels of brackets whatever this says.
+    pub fn max_filter_depth(mut self, depth: usize) -> Self {
+        self.config.max_filter_depth = depth.max(1);
+        self
+    }
+
+    /// The most attribute paths `attributes` or `excludedAttributes`
+    /// may list, each (default 100); more get 400 `invalidValue` naming
+    /// the limit. The User schema with its enterprise extension has about
+    /// 70 paths.
+    pub fn max_attributes(mut self, n: usize) -> Self {
+        self.config.max_attributes = n;
+        self
+    }
+
+    /// The most operations one PATCH may carry (default 1000); more get
+    /// 400 `invalidValue` naming the limit. Each operation may scan a
+    /// multi-valued attribute, so this bounds a PATCH's work by its size
+    /// times the resource's.
+    pub fn max_patch_operations(mut self, n: usize) -> Self {
+        self.config.max_patch_operations = n.max(1);
+        self
+    }
+
+    /// The most members one PATCH may add or remove, counted over all its
+    /// operations (default 10 000); more get 400 `invalidValue` naming
+    /// the limit. Every member added is looked up in the store.
+    pub fn max_patch_members(mut self, n: usize) -> Self {
+        self.config.max_patch_members = n;
         self
     }
 
@@ -252,6 +313,11 @@ impl ScimService {
                 default_page_size: 100,
                 max_page_size: 1000,
                 max_payload_size: 1 << 20,
+                max_filter_length: DEFAULT_MAX_FILTER_LENGTH,
+                max_filter_depth: DEFAULT_MAX_FILTER_DEPTH,
+                max_attributes: DEFAULT_MAX_ATTRIBUTES,
+                max_patch_operations: DEFAULT_MAX_PATCH_OPERATIONS,
+                max_patch_members: DEFAULT_MAX_PATCH_MEMBERS,
                 bulk: Some(BulkLimits::default()),
                 strictness: Strictness::default(),
                 documentation_uri: None,

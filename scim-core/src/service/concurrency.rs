@@ -34,7 +34,8 @@ impl ScimService {
             && !etag_matches(tags, &resource.meta.version)
         {
             return Err(Error::precondition_failed(format!(
-                "If-Match {tags} does not match the current version {}",
+                "If-Match {} does not match the current version {}",
+                crate::error::clip(tags),
                 resource.meta.etag()
             )));
         }
@@ -42,7 +43,8 @@ impl ScimService {
             && etag_matches(tags, &resource.meta.version)
         {
             return Err(Error::precondition_failed(format!(
-                "If-None-Match {tags} matches the current version {}; the request was not applied",
+                "If-None-Match {} matches the current version {}; the request was not applied",
+                crate::error::clip(tags),
                 resource.meta.etag()
             )));
         }

@@ -26,6 +26,18 @@ impl ScimService {
         rtype: &Arc<ResourceType>,
         req: &Req<'_>,
     ) -> Result<Reply> {
+        // The target of a POST is the collection, which exists: `*` fails
+        // (RFC 9110 §13.1.2); the collection has no entity tag for any
+        // other value to name.
+        if let Some(tags) = req.if_none_match()
+            && tags.split(',').any(|t| t.trim() == "*")
+        {
+            return Err(Error::precondition_failed(format!(
+                "If-None-Match: * on a POST to {}: the collection exists, so the condition \
+                 fails and nothing was created (a POST never overwrites; a duplicate is 409)",
+                rtype.endpoint()
+            )));
+        }
         let projection = req.params.projection()?;
         // Boxed (see `boxed`): inline, its future would take this one over
         // the small-size cache.

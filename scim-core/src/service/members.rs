@@ -24,6 +24,18 @@ pub(crate) enum MemberOp {
     RemoveWhere(Filter<'static>),
 }
 
+impl MemberOp {
+    /// How many members the operation names (a removal by filter or of
+    /// all names none).
+    pub(crate) fn count(&self) -> usize {
+        match self {
+            Self::Change(MemberChange::Add(members)) => members.len(),
+            Self::Change(MemberChange::Remove(ids)) => ids.len(),
+            Self::Change(MemberChange::RemoveAll) | Self::RemoveWhere(_) => 0,
+        }
+    }
+}
+
 /// A PATCH split into member operations and everything else.
 #[derive(Debug, Default)]
 pub(crate) struct Split {

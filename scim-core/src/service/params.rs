@@ -5,7 +5,8 @@
 use scim_filter::Filter;
 use serde_json::Value;
 
-use crate::error::{Error, Result};
+use super::Config;
+use crate::error::{Error, ErrorKind, Result};
 use crate::render::Projection;
 use crate::store::SortOrder;
 use crate::store::{ListQuery, Page, Visibility};
@@ -32,8 +33,48 @@ impl Params {
             .map(|(_, v)| v.as_str())
     }
 
+    /// Refuses an `attributes` or `excludedAttributes` listing more than
+    /// `max` paths ([`ScimServiceBuilder::max_attributes`]).
+    ///
+    /// [`ScimServiceBuilder::max_attributes`]: super::ScimServiceBuilder::max_attributes
+    pub(crate) fn check_attributes(&self, max: usize) -> Result<()> {
+        for name in ["attributes", "excludedAttributes"] {
+            if let Some(list) = self.get(name) {
+                check_attribute_count(
+                    name,
+                    list.split(',').filter(|p| !p.trim().is_empty()).count(),
+                    max,
+                )?;
+            }
+        }
+        Ok(())
+    }
+
     pub(crate) fn projection(&self) -> Result<Projection> {
         Projection::parse(self.get("attributes"), self.get("excludedAttributes"))
+    }
+}
+
+fn check_attribute_count(name: &str, n: usize, max: usize) -> Result<()> {
+    if n > max {
+        return Err(Error::invalid_value(format!(
+            "{name} lists {n} attribute paths; this server takes at most {max} \
+             (max_attributes)"
+        )));
+    }
+    Ok(())
+}
+
+/// How deep a filter nests: a comparison or `pr` is 1 deep, and each
+/// `and`/`or`, `not` and value filter adds a level.
+fn filter_depth(filter: &Filter<'_>) -> usize {
+    match filter {
+        Filter::Compare { .. } | Filter::Present(_) => 1,
+        Filter::ValuePath(vp) => 1 + filter_depth(&vp.filter),
+        Filter::Not(inner) => 1 + filter_depth(inner),
+        Filter::And(terms) | Filter::Or(terms) => {
+            1 + terms.iter().map(filter_depth).max().unwrap_or(0)
+        }
     }
 }
 
@@ -50,6 +91,13 @@ fn decode(s: &str) -> Result<String> {
                     .get(i + 1..i + 3)
                     .and_then(|h| u8::from_str_radix(h, 16).ok());
                 match hex {
+                    // No SCIM value holds a NUL, and PostgreSQL's text
+                    // cannot: a filter comparing with one is refused here.
+                    Some(0) => {
+                        return Err(Error::invalid_value(
+                            "the query string holds %00 (NUL), which no value can contain",
+                        ));
+                    }
                     Some(b) => {
                         out.push(b);
                         i += 2;
@@ -74,10 +122,13 @@ pub(crate) fn decode_segment(s: &str) -> std::borrow::Cow<'_, str> {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
+        // `%00` stays as it is: no id holds a NUL (PostgreSQL's text
+        // cannot), so the segment names nothing either way.
         if bytes[i] == b'%'
             && let Some(b) = s
                 .get(i + 1..i + 3)
                 .and_then(|h| u8::from_str_radix(h, 16).ok())
+                .filter(|&b| b != 0)
         {
             out.push(b);
             i += 3;
@@ -109,7 +160,10 @@ impl ListParams {
             match params.get(name).map(str::trim) {
                 None | Some("") => Ok(None),
                 Some(v) => v.parse().map(Some).map_err(|_| {
-                    Error::invalid_value(format!("{name} must be an integer, got {v:?}"))
+                    Error::invalid_value(format!(
+                        "{name} must be an integer, got {:?}",
+                        crate::error::clip(v)
+                    ))
                 }),
             }
         };
@@ -125,7 +179,7 @@ impl ListParams {
     }
 
     /// From a `SearchRequest` body (RFC 7644 §3.4.3).
-    pub(crate) fn from_search(body: &Value) -> Result<Self> {
+    pub(crate) fn from_search(body: &Value, max_attributes: usize) -> Result<Self> {
         let Some(obj) = body.as_object() else {
             return Err(Error::invalid_syntax(
                 "a .search body must be a JSON object",
@@ -192,7 +246,13 @@ impl ListParams {
                 }
             },
             count: int("count")?,
-            projection: Projection::from_lists(&list("attributes")?, &list("excludedAttributes")?)?,
+            projection: {
+                let attributes = list("attributes")?;
+                let excluded = list("excludedAttributes")?;
+                check_attribute_count("attributes", attributes.len(), max_attributes)?;
+                check_attribute_count("excludedAttributes", excluded.len(), max_attributes)?;
+                Projection::from_lists(&attributes, &excluded)?
+            },
         })
     }
 
@@ -202,27 +262,50 @@ impl ListParams {
     /// manages ([`Visibility::Owner`]): the owner is a parameter so that a
     /// list endpoint cannot forget to narrow the query and show one
     /// connection's resources to another.
-    pub(crate) fn to_query(
-        &self,
-        owner: &str,
-        default_page_size: usize,
-        max_page_size: usize,
-    ) -> Result<ListQuery> {
+    pub(crate) fn to_query(&self, owner: &str, config: &Config) -> Result<ListQuery> {
         let filter: Option<Filter> = match self.filter.as_deref().map(str::trim) {
             None | Some("") => None,
-            Some(f) => Some(
-                scim_filter::parse_filter(f)
+            Some(f) => {
+                // Checked before parsing: the parser's work is linear in
+                // the length, the evaluation's in the length times the
+                // resources.
+                if f.len() > config.max_filter_length {
+                    return Err(Error::new(
+                        ErrorKind::InvalidFilter,
+                        format!(
+                            "the filter is {} bytes long; this server takes at most {} \
+                             (max_filter_length)",
+                            f.len(),
+                            config.max_filter_length
+                        ),
+                    ));
+                }
+                let filter = scim_filter::parse_filter(f)
                     .map_err(|e| Error::invalid_filter(&e))?
-                    .into_owned(),
-            ),
+                    .into_owned();
+                let depth = filter_depth(&filter);
+                if depth > config.max_filter_depth {
+                    return Err(Error::new(
+                        ErrorKind::InvalidFilter,
+                        format!(
+                            "the filter nests {depth} levels deep; this server takes at most {} \
+                             (max_filter_depth)",
+                            config.max_filter_depth
+                        ),
+                    ));
+                }
+                Some(filter)
+            }
         };
+        let (default_page_size, max_page_size) = (config.default_page_size, config.max_page_size);
         let sort_by = match self.sort_by.as_deref().map(str::trim) {
             None | Some("") => None,
             Some(s) => Some(
                 scim_filter::parse_attr_path(s)
                     .map_err(|e| {
                         Error::invalid_value(format!(
-                            "sortBy {s:?} is not an attribute path ({})",
+                            "sortBy {:?} is not an attribute path ({})",
+                            crate::error::clip(s),
                             e.message()
                         ))
                     })?
@@ -235,7 +318,8 @@ impl ListParams {
             Some(s) if s.eq_ignore_ascii_case("descending") => SortOrder::Descending,
             Some(s) => {
                 return Err(Error::invalid_value(format!(
-                    "sortOrder must be ascending or descending, got {s:?}"
+                    "sortOrder must be ascending or descending, got {:?}",
+                    crate::error::clip(s)
                 )));
             }
         };
@@ -303,12 +387,17 @@ mod tests {
             count: Some(-3),
             ..ListParams::default()
         };
-        let q = l.to_query("c", 100, 1000).unwrap();
+        let service = crate::ScimService::builder(crate::MemoryStore::new())
+            .default_page_size(100)
+            .max_page_size(1000)
+            .build();
+        let config = service.config();
+        let q = l.to_query("c", config).unwrap();
         assert_eq!((q.page, q.count), (Page::FIRST, 0));
         assert_eq!(q.visibility, Visibility::Owner("c".to_owned()));
         l.count = Some(5000);
-        assert_eq!(l.to_query("c", 100, 1000).unwrap().count, 1000);
+        assert_eq!(l.to_query("c", config).unwrap().count, 1000);
         l.count = None;
-        assert_eq!(l.to_query("c", 100, 1000).unwrap().count, 100);
+        assert_eq!(l.to_query("c", config).unwrap().count, 100);
     }
 }

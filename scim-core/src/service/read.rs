@@ -83,9 +83,20 @@ impl ScimService {
         params: &ListParams,
     ) -> Result<Reply> {
         let config = &self.inner.config;
-        let query = params.to_query(owner(ctx), config.default_page_size, config.max_page_size)?;
+        let query = params.to_query(owner(ctx), config)?;
         if let Some(filter) = &query.filter {
             eval::check_filter(rtype, filter)?;
+        }
+        // Like a filter's (`check_filter`): an unknown attribute is a 400,
+        // not an order the client did not ask for.
+        if let Some(by) = &query.sort_by
+            && rtype.resolve(by).is_none()
+        {
+            return Err(Error::invalid_value(format!(
+                "sortBy {:?} is not an attribute of {} (its schemas define no such attribute)",
+                crate::error::clip(&by.to_string()),
+                rtype.id()
+            )));
         }
         // Both boxed (see `boxed`): side by side, the futures of the query
         // and of the reply would outgrow the small-size cache.
@@ -254,7 +265,7 @@ impl ScimService {
     /// created or deleted before the position shifts the rest by one).
     pub(super) async fn root_list(&self, ctx: &Context, params: &ListParams) -> Result<Reply> {
         let config = &self.inner.config;
-        let query = params.to_query(owner(ctx), config.default_page_size, config.max_page_size)?;
+        let query = params.to_query(owner(ctx), config)?;
         let count = query.count;
         let (start, cursor_scope) = match &query.page {
             Page::Index { start_index } => (start_index - 1, None),

@@ -32,11 +32,13 @@ pub(crate) struct Req<'a> {
 
 impl Req<'_> {
     pub(super) fn json_body(&self) -> Result<Value> {
-        if self.body.iter().all(u8::is_ascii_whitespace) {
+        // A UTF-8 byte-order mark, which RFC 8259 §8.1 lets a reader
+        // ignore (Windows tools write one), is skipped.
+        let body = self.body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(self.body);
+        if body.iter().all(u8::is_ascii_whitespace) {
             return Err(Error::invalid_syntax("the request needs a JSON body"));
         }
-        serde_json::from_slice(self.body)
-            .map_err(|e| Error::invalid_syntax(format!("the body is not valid JSON: {e}")))
+        crate::validate::parse_json(body)
     }
 
     pub(super) fn if_match(&self) -> Option<&str> {
@@ -70,7 +72,10 @@ impl ScimService {
         {
             return Err(Error::new(
                 ErrorKind::UnsupportedMediaType,
-                format!("the body must be application/scim+json or application/json, not {ct}"),
+                format!(
+                    "the body must be application/scim+json or application/json, not {:?}",
+                    crate::error::clip(ct)
+                ),
             ));
         }
         if !body.is_empty()
@@ -84,7 +89,7 @@ impl ScimService {
                 ErrorKind::UnsupportedMediaType,
                 format!(
                     "the body is sent with Content-Encoding {}; this server reads only unencoded JSON bodies: send it uncompressed",
-                    String::from_utf8_lossy(encoding.as_bytes())
+                    crate::error::clip(&String::from_utf8_lossy(encoding.as_bytes()))
                 ),
             )
             .with_header(header::ACCEPT_ENCODING, "identity"));
@@ -103,10 +108,12 @@ impl ScimService {
             segments.remove(0);
         }
         trace::record_target(self, &segments);
+        let params = Params::parse(request.uri().query())?;
+        params.check_attributes(self.inner.config.max_attributes)?;
         let req = Req {
             method: request.method(),
             segments,
-            params: Params::parse(request.uri().query())?,
+            params,
             headers: request.headers(),
             body,
         };
@@ -147,7 +154,8 @@ impl ScimService {
                 if *method != Method::POST {
                     return Err(method_not_allowed(method, "POST"));
                 }
-                let params = ListParams::from_search(&req.json_body()?)?;
+                let params =
+                    ListParams::from_search(&req.json_body()?, self.inner.config.max_attributes)?;
                 Ok(boxed(async move { self.root_list(ctx, &params).await }))
             }
             [first, rest @ ..] if discovery::is_discovery(first) => {
@@ -209,7 +217,8 @@ impl ScimService {
                 if *method != Method::POST {
                     return Err(method_not_allowed(method, "POST"));
                 }
-                let params = ListParams::from_search(&req.json_body()?)?;
+                let params =
+                    ListParams::from_search(&req.json_body()?, self.inner.config.max_attributes)?;
                 Ok(boxed(async move { self.list(ctx, rtype, &params).await }))
             }
             [endpoint, id] => {
@@ -252,6 +261,9 @@ fn method_not_allowed(method: &Method, allowed: &'static str) -> Error {
 fn not_found_path(segments: &[std::borrow::Cow<'_, str>]) -> Error {
     Error::new(
         ErrorKind::NotFound,
-        format!("no SCIM endpoint at /{}", segments.join("/")),
+        format!(
+            "no SCIM endpoint at {:?}",
+            crate::error::clip(&format!("/{}", segments.join("/")))
+        ),
     )
 }

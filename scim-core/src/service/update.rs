@@ -10,7 +10,7 @@ use super::read::Origin;
 use super::reply::Reply;
 use super::router::Req;
 use super::{ScimService, boxed, members};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::patch::{self, PatchRequest};
 use crate::schema::ResourceType;
 use crate::store::{Context, MemberChange};
@@ -97,7 +97,24 @@ impl ScimService {
         } else {
             None
         };
+        let limits = &self.inner.config;
+        if request.operations.len() > limits.max_patch_operations {
+            return Err(Error::invalid_value(format!(
+                "the PATCH has {} operations; this server takes at most {} in one request \
+                 (max_patch_operations): send several",
+                request.operations.len(),
+                limits.max_patch_operations
+            )));
+        }
         let split = members::split(rtype, request.operations, strictness)?;
+        let member_count: usize = split.members.iter().map(members::MemberOp::count).sum();
+        if member_count > limits.max_patch_members {
+            return Err(Error::invalid_value(format!(
+                "the PATCH adds or removes {member_count} members; this server takes at most {} \
+                 in one request (max_patch_members): send several",
+                limits.max_patch_members
+            )));
+        }
         // Boxed (see `boxed`), and only for a PATCH with member
         // operations: the others' future stays small.
         let member_changes = if split.members.is_empty() {
