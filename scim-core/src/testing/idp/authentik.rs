@@ -49,8 +49,10 @@ pub(super) fn scenarios() -> Vec<IdpScenario> {
     ]
 }
 
-/// A user as authentik's default mappings make it: `externalId` is its
-/// user's uid, `active` its `is_active`.
+/// A user as authentik's default mapping makes it: `externalId` is its
+/// user's uid, `active` its `is_active`, the e-mail of type `other`, an
+/// avatar URL in `photos`. (Its `userName` is the authentik username;
+/// the kit's is an e-mail, which apps that require one accept.)
 fn user(n: &Names, local: &str, active: bool) -> Value {
     n.with_extras(json!({
         "schemas": [USER],
@@ -59,6 +61,8 @@ fn user(n: &Names, local: &str, active: bool) -> Value {
         "name": {"formatted": "Akira Thentik", "givenName": "Akira", "familyName": "Thentik"},
         "displayName": "Akira Thentik",
         "active": active,
+        "locale": "en",
+        "photos": [{"value": format!("https://authentik.example.com/media/{local}.png"), "type": "photo"}],
         "emails": [{"value": n.email(local), "type": "other", "primary": true}]
     }))
 }
