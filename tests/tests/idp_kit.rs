@@ -365,6 +365,11 @@ async fn report_names_the_failing_scenario_and_step() {
             "entra: remove a member by a filter path (aadOptscim062020)",
             "okta: push memberships (remove and add in one request)",
             "okta: push the whole member list (PATCH and PUT)",
+            "onelogin: groups listed, created and changed by PATCH",
+            "jumpcloud: groups created with members, taken over by name, renamed",
+            "ping: groups found by listing, changed by PATCH",
+            "rippling: groups edited by PATCH, a member moved between them",
+            "authentik: a group pushed without members, one op per member",
         ],
         "{report}"
     );
@@ -385,7 +390,7 @@ async fn report_names_the_failing_scenario_and_step() {
     let text = report.to_string();
     for needle in [
         "identity-provider scenarios over axum: ",
-        "4 failed",
+        "9 failed",
         "FAILED entra: remove members by a value list (default dialect)",
         "step 6 \"read: only those two are gone\" (GET /Groups/",
         "  request:  GET /Groups/",
@@ -408,4 +413,35 @@ async fn report_names_the_failing_scenario_and_step() {
         message.contains("FAILED okta: push memberships"),
         "{message}"
     );
+}
+
+/// Each identity provider's function gives its own scenarios, named
+/// after it, and `all()` is exactly their union, each name once; Google
+/// Workspace has none (it provisions no custom app).
+#[test]
+fn kit_covers_every_identity_provider() {
+    use scim_core::testing::idp::Idp;
+    let vendors: [(Vec<idp::IdpScenario>, Idp, &str); 7] = [
+        (idp::entra(), Idp::Entra, "entra: "),
+        (idp::okta(), Idp::Okta, "okta: "),
+        (idp::onelogin(), Idp::OneLogin, "onelogin: "),
+        (idp::jumpcloud(), Idp::JumpCloud, "jumpcloud: "),
+        (idp::ping(), Idp::Ping, "ping: "),
+        (idp::rippling(), Idp::Rippling, "rippling: "),
+        (idp::authentik(), Idp::Authentik, "authentik: "),
+    ];
+    let mut names = Vec::new();
+    for (scenarios, vendor, prefix) in &vendors {
+        assert!(!scenarios.is_empty(), "{vendor} has no scenarios");
+        for s in scenarios {
+            assert_eq!(s.idp(), *vendor, "{}", s.name());
+            assert!(s.name().starts_with(prefix), "{}", s.name());
+            names.push(s.name().to_owned());
+        }
+    }
+    let all: Vec<String> = idp::all().iter().map(|s| s.name().to_owned()).collect();
+    assert_eq!(all, names);
+    let unique: std::collections::BTreeSet<&String> = all.iter().collect();
+    assert_eq!(unique.len(), all.len(), "a scenario name is used twice");
+    assert!(idp::google().is_empty());
 }

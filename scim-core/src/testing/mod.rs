@@ -51,7 +51,8 @@
 //!
 //! # The identity-provider kit
 //!
-//! [`idp`] ships Entra ID's and Okta's request sequences as scenarios, for
+//! [`idp`] ships Entra ID's, Okta's, OneLogin's, JumpCloud's, PingOne's and
+//! PingFederate's, Rippling's and authentik's request sequences as scenarios, for
 //! an adopter to run against their own app (their service, their store,
 //! their policies) from one test: [`idp::assert_idp_scenarios`].
 //! [`CandidatesStore`] wraps a store so that the service does the

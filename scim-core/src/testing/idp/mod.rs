@@ -1,7 +1,10 @@
 //! The identity-provider scenario kit: what Microsoft Entra ID (both PATCH
-//! dialects, with and without `aadOptscim062020`) and Okta send, as
+//! dialects, with and without `aadOptscim062020`), Okta, OneLogin,
+//! JumpCloud, PingOne/PingFederate, Rippling and authentik send, as
 //! [`Scenario`]s an adopter runs against their own app, with their store
-//! and their policies, over any [`Transport`].
+//! and their policies, over any [`Transport`]. Google Workspace has none:
+//! it provisions only the apps of its own catalog, never a custom app
+//! ([`google`]).
 //!
 //! ```
 //! use scim_core::testing::idp::{self, IdpOptions};
@@ -44,8 +47,13 @@
 //! and those that write the enterprise extension (`department`, the
 //! manager) when `/ResourceTypes/User` does not list it.
 
+mod authentik;
 mod entra;
+mod jumpcloud;
 mod okta;
+mod onelogin;
+mod ping;
+mod rippling;
 
 use std::fmt;
 
@@ -65,6 +73,16 @@ pub enum Idp {
     Entra,
     /// Okta.
     Okta,
+    /// OneLogin.
+    OneLogin,
+    /// JumpCloud.
+    JumpCloud,
+    /// PingOne and PingFederate (their SCIM provisioner).
+    Ping,
+    /// Rippling.
+    Rippling,
+    /// authentik (its SCIM provider).
+    Authentik,
 }
 
 impl fmt::Display for Idp {
@@ -72,6 +90,11 @@ impl fmt::Display for Idp {
         f.write_str(match self {
             Self::Entra => "Entra ID",
             Self::Okta => "Okta",
+            Self::OneLogin => "OneLogin",
+            Self::JumpCloud => "JumpCloud",
+            Self::Ping => "PingOne/PingFederate",
+            Self::Rippling => "Rippling",
+            Self::Authentik => "authentik",
         })
     }
 }
@@ -83,8 +106,9 @@ struct Needs {
     enterprise: bool,
 }
 
-/// One identity provider's request sequence: [`entra`], [`okta`] and
-/// [`all`] make them, [`run_idp_scenarios`] runs them.
+/// One identity provider's request sequence: [`entra`], [`okta`], the
+/// other providers' functions and [`all`] make them,
+/// [`run_idp_scenarios`] runs them.
 #[derive(Debug, Clone)]
 pub struct IdpScenario {
     name: &'static str,
@@ -180,11 +204,73 @@ pub fn okta() -> Vec<IdpScenario> {
     okta::scenarios()
 }
 
-/// Every scenario of the kit: [`entra`] and [`okta`].
+/// The OneLogin scenarios: the initial connection, users from the SCIM
+/// JSON template (empty parameters as `""`), updates by PUT, suspension
+/// and deletion, and groups changed by PATCH of `members`.
+#[must_use]
+pub fn onelogin() -> Vec<IdpScenario> {
+    onelogin::scenarios()
+}
+
+/// The JumpCloud scenarios: Test Connection's test user and group,
+/// users matched, updated, deactivated and deleted, and group sync
+/// (no empty groups, existing groups taken over by name, renames).
+#[must_use]
+pub fn jumpcloud() -> Vec<IdpScenario> {
+    jumpcloud::scenarios()
+}
+
+/// The PingOne/PingFederate SCIM provisioner scenarios: matching by
+/// `userName` or by the work e-mail (`emails eq`), a custom filter with
+/// other letter cases, updates and disabling by PUT (it never PATCHes
+/// users), deletion, and groups found by listing them and changed by
+/// PATCH.
+#[must_use]
+pub fn ping() -> Vec<IdpScenario> {
+    ping::scenarios()
+}
+
+/// The Rippling scenarios: the configuration read at Test connection,
+/// users with `externalId` and `employeeNumber`, deactivation, paging,
+/// and groups edited by PATCH (a member moved between mutually exclusive
+/// groups).
+#[must_use]
+pub fn rippling() -> Vec<IdpScenario> {
+    rippling::scenarios()
+}
+
+/// The authentik SCIM provider scenarios: `/ServiceProviderConfig` read
+/// first, users created, replaced by PUT and deleted, a 409 answered by
+/// adopting the user (or group) its filter finds, groups created without
+/// members and changed one member per operation, and a group the app
+/// lost re-created after a 404.
+#[must_use]
+pub fn authentik() -> Vec<IdpScenario> {
+    authentik::scenarios()
+}
+
+/// Google Workspace: none. Its automated provisioning calls only the
+/// third-party apps preconfigured in its catalog, with connectors Google
+/// wrote for each; a custom SAML app gets SSO but no SCIM requests, so
+/// there is nothing of Google's to replay against your app
+/// (`docs/google-workspace.md`). Kept so that code written against the
+/// kit can name it.
+#[must_use]
+pub fn google() -> Vec<IdpScenario> {
+    Vec::new()
+}
+
+/// Every scenario of the kit: [`entra`], [`okta`], [`onelogin`],
+/// [`jumpcloud`], [`ping`], [`rippling`] and [`authentik`].
 #[must_use]
 pub fn all() -> Vec<IdpScenario> {
     let mut all = entra();
     all.extend(okta());
+    all.extend(onelogin());
+    all.extend(jumpcloud());
+    all.extend(ping());
+    all.extend(rippling());
+    all.extend(authentik());
     all
 }
 
