@@ -291,6 +291,48 @@ async fn linking_by_email_keeps_one_account_per_email() {
     s.run(&transport(linking(Link::Email).await)).await;
 }
 
+/// Under `Link::Email` the key holds on updates too: a PUT or PATCH that
+/// gives a user the identifying e-mail of another user, or of an account
+/// the app manages itself, is 409 and changes nothing; changing one's own
+/// e-mail's case, or to a free one, goes through.
+#[tokio::test]
+async fn linking_by_email_refuses_an_update_that_takes_another_accounts_email() {
+    let mut s = Scenario::new("an update claiming a linked e-mail");
+    s.post("/Users", idp_user("ann", "ann@acme.example"))
+        .status(201)
+        .capture("ann", "/id");
+    s.post("/Users", idp_user("bob", "bob@acme.example"))
+        .status(201)
+        .capture("bob", "/id");
+    // PATCH bob's work e-mail to ann's: refused, bob unchanged.
+    s.patch(
+        "/Users/{{bob}}",
+        json!([{"op": "replace", "path": "emails[type eq \"work\"].value", "value": "ANN@acme.example"}]),
+    )
+    .status(409)
+    .check_with(error(409, Some("uniqueness")))
+    .check_with(contains("/detail", "{{ann}}"));
+    s.get("/Users/{{bob}}")
+        .status(200)
+        .json("/emails/0/value", json!("bob@acme.example"));
+    // PUT bob with the e-mail of the app's own account (kim): refused.
+    s.put("/Users/{{bob}}", idp_user("bob", "kim@acme.example"))
+        .status(409)
+        .check_with(error(409, Some("uniqueness")))
+        .check_with(contains("/detail", "app-kim"));
+    // Bob's own e-mail in another case, then a free one: accepted.
+    s.put("/Users/{{bob}}", idp_user("bob", "Bob@acme.example"))
+        .status(200);
+    s.patch(
+        "/Users/{{bob}}",
+        json!([{"op": "replace", "path": "emails[type eq \"work\"].value", "value": "robert@acme.example"}]),
+    )
+    .status(200)
+    .json("/emails/0/value", json!("robert@acme.example"));
+    s.find("/Users", "emails.value eq \"ann@acme.example\"", 1);
+    s.run(&transport(linking(Link::Email).await)).await;
+}
+
 /// Under `Link::UserName` the `userName` is the key: a second user with
 /// the userName of a linked account is 409.
 #[tokio::test]

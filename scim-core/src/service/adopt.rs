@@ -170,6 +170,61 @@ impl ScimService {
         Ok(None)
     }
 
+    /// Under linking by e-mail, the identifying e-mail is the account's
+    /// key: a PUT or PATCH that gives resource `id` an identifying e-mail
+    /// another live account holds (a user of any connection, or an account
+    /// the app manages itself) is refused with 409, as a create claiming it
+    /// is. Called only when the policy links by e-mail.
+    pub(super) async fn check_email_key(
+        &self,
+        ctx: &Context,
+        rtype: &ResourceType,
+        existing: &Resource,
+        new: &Map<String, Value>,
+    ) -> Result<()> {
+        if rtype.schema().attribute_named("emails").is_none() {
+            return Ok(());
+        }
+        let Some(email) = crate::policy::identifying_email(new) else {
+            return Ok(());
+        };
+        let old = crate::policy::identifying_email(existing.attributes.map());
+        if old.is_some_and(|o| o.eq_ignore_ascii_case(email)) {
+            return Ok(());
+        }
+        let filter = Filter::compare(
+            AttrPath::new("emails").with_sub_attr("value"),
+            CompareOp::Eq,
+            email.to_owned(),
+        );
+        let query = ListQuery {
+            visibility: Visibility::All,
+            ..ListQuery::filtered(Some(filter), 10)
+        };
+        let found = self.query(ctx, rtype, &query).await?.resources;
+        let holder = found.iter().find(|r| {
+            r.id != existing.id
+                && !r.deleted
+                && crate::policy::identifying_email(r.attributes.map())
+                    .is_some_and(|e| e.eq_ignore_ascii_case(email))
+        });
+        let Some(holder) = holder else {
+            return Ok(());
+        };
+        let whose = match holder.owner.as_deref() {
+            None => "an account the app manages itself",
+            Some(o) if o == owner(ctx) => "another user of this connection",
+            Some(_) => "a user another connection of this organization manages",
+        };
+        Err(Error::new(
+            ErrorKind::Uniqueness,
+            format!(
+                "e-mail {email:?} is taken: this organization links accounts by e-mail, and {whose} has it (id {}); nothing was changed",
+                holder.id
+            ),
+        ))
+    }
+
     /// Adopts an app account or restores a soft-deleted resource that a
     /// create matched: the identity provider's values win, the app's other
     /// values stay.

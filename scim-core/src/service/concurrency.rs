@@ -3,9 +3,10 @@
 
 use serde_json::{Map, Value};
 
-use super::ScimService;
 use super::router::Req;
+use super::{ScimService, boxed};
 use crate::error::{Error, ErrorKind, Result};
+use crate::policy::Link;
 use crate::resource::Resource;
 use crate::schema::ResourceType;
 use crate::store::{Context, MemberChange, Update};
@@ -75,6 +76,14 @@ impl ScimService {
             let attributes = plan(&existing)?;
             if attributes.is_none() && members.is_empty() {
                 return Ok((existing.clone(), existing, members));
+            }
+            // Linking by e-mail makes the identifying e-mail a key: checked
+            // here, on the attributes about to be written (boxed, and only
+            // under that policy: other writes' futures stay small).
+            if let Some(new) = &attributes
+                && self.policy(ctx).link_mode() == Link::Email
+            {
+                boxed(self.check_email_key(ctx, rtype, &existing, new)).await?;
             }
             // Member changes do not depend on the version they were planned
             // on (adding or removing one member commutes with any other
