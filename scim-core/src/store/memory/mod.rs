@@ -1,6 +1,6 @@
 //! `MemoryStore`: the embedded default store.
 //!
-//! Per tenant, records live in a slab addressed by a 32-bit handle, their
+//! Per tenant, records live in a map keyed by a 32-bit handle, their
 //! attributes as compact JSON text (a few hundred bytes for an Entra user,
 //! instead of the kilobytes a tree of JSON values takes). Hash indexes map
 //! the lookup attributes of each resource type (`userName`, `externalId`,
@@ -170,20 +170,25 @@ impl Store for MemoryStore {
             }
             t.check_unique(collection, None, &resource.attributes, None)?;
             let resolved = t.resolve_members(None, &members)?;
-            let handle = Handle::try_from(t.records.len())
-                .map_err(|_| Error::internal("the memory store is full (2^32 records)"))?;
+            let handle = Handle::try_from(t.next_handle).map_err(|_| {
+                Error::internal("the memory store is out of handles (2^32 creates in one tenant)")
+            })?;
+            t.next_handle += 1;
             let version = self.next_version();
             let owner = resource.owner.as_deref().map(|o| t.owner(o));
-            t.records.push(Some(Record {
-                id: resource.id.as_str().into(),
-                collection,
-                created: resource.meta.created,
-                modified: resource.meta.last_modified,
-                version,
-                stored: stored.clone(),
-                owner,
-                deleted: resource.deleted,
-            }));
+            t.records.insert(
+                handle,
+                Record {
+                    id: resource.id.as_str().into(),
+                    collection,
+                    created: resource.meta.created,
+                    modified: resource.meta.last_modified,
+                    version,
+                    stored: stored.clone(),
+                    owner,
+                    deleted: resource.deleted,
+                },
+            );
             t.by_id.insert(&resource.id, handle);
             t.collections[collection as usize].handles.insert(handle);
             t.index(collection, handle, None, Some(&resource.attributes));
@@ -325,7 +330,7 @@ impl Store for MemoryStore {
             t.index(collection, h, Some(&attrs), None);
             t.collections[collection as usize].handles.remove(&h);
             t.by_id.remove(id);
-            t.records[h as usize] = None;
+            t.records.remove(&h);
             t.change_members(h, vec![ResolvedChange::RemoveAll]);
             if let Some(groups) = t.member_of.remove(&h) {
                 let version = self.next_version();
@@ -579,4 +584,43 @@ fn filtered(
         }
     }
     Ok(matches)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by the soak (reliability/soak.py): a run of creates and
+    /// deletes grew the store without bound, one slot per resource ever
+    /// deleted. Deleted records now leave nothing behind, and handles keep
+    /// growing (creation order).
+    #[tokio::test]
+    async fn deleted_records_leave_nothing_behind() {
+        let store = MemoryStore::new();
+        let ctx = Context::new("acme");
+        let users = ResourceType::user();
+        for round in 0..3 {
+            for i in 0..500 {
+                let Value::Object(attrs) = serde_json::json!({"userName": format!("u{round}-{i}")})
+                else {
+                    unreachable!("an object")
+                };
+                let r = Resource::new(format!("id-{round}-{i}"), attrs);
+                store
+                    .create(&ctx, &users, r, Vec::new())
+                    .await
+                    .expect("create");
+            }
+            for i in 0..500 {
+                store
+                    .delete(&ctx, &users, &format!("id-{round}-{i}"), None)
+                    .await
+                    .expect("delete");
+            }
+        }
+        store.read_tenant(&ctx, |t| {
+            assert!(t.records.is_empty(), "{} records left", t.records.len());
+            assert_eq!(t.next_handle, 1500, "handles are never reused");
+        });
+    }
 }

@@ -18,7 +18,13 @@ use crate::store::MemberChange;
 /// One tenant's data, behind its own lock (see `MemoryStore`).
 #[derive(Debug, Default)]
 pub(super) struct Tenant {
-    pub(super) records: Vec<Option<Record>>,
+    /// By handle. A map, not a slab indexed by handle: handles only grow
+    /// (they are creation order), and a slab kept a slot for every
+    /// resource ever deleted, so a long run of creates and deletes grew
+    /// without bound (the soak saw ~3.7 MiB a minute).
+    pub(super) records: HashMap<Handle, Record>,
+    /// The handle the next record gets.
+    pub(super) next_handle: u64,
     pub(super) by_id: Ids,
     /// The owners (connections) records name, each held once: a record
     /// points at its owner's text, which stays in cache.
@@ -102,11 +108,11 @@ impl Tenant {
     }
 
     pub(super) fn record(&self, h: Handle) -> Option<&Record> {
-        self.records.get(h as usize)?.as_ref()
+        self.records.get(&h)
     }
 
     pub(super) fn record_mut(&mut self, h: Handle) -> Option<&mut Record> {
-        self.records.get_mut(h as usize)?.as_mut()
+        self.records.get_mut(&h)
     }
 
     /// The shared text of an owner (tenants have a handful).
