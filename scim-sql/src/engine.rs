@@ -216,7 +216,9 @@ impl<E> From<DbError> for Fail<E> {
 /// Runs `$body` (an expression that borrows `$tx: &mut Tx` and returns a
 /// `Result<_, Fail<E>>`) in a write transaction, again when the database
 /// asks, and evaluates to `Result<_, E>`: a database failure becomes an
-/// `E` through `$db_error` (`DbError::into_error` unless given).
+/// `E` through `$db_error` (`DbError::into_error` unless given). An answer
+/// (`Fail::Answer`) or a failure rolls the transaction back before the
+/// connection goes back to the pool.
 macro_rules! in_transaction {
     ($store:expr, $tx:ident => $body:expr) => {
         $crate::engine::in_transaction!($store, $tx => $body, $crate::engine::DbError::into_error)
@@ -229,10 +231,18 @@ macro_rules! in_transaction {
                 let mut tx = $store.db.begin().await?;
                 let value = {
                     let $tx = &mut tx;
-                    $body.await?
+                    $body.await
                 };
-                tx.commit().await?;
-                Ok(value)
+                match value {
+                    Ok(value) => {
+                        tx.commit().await?;
+                        Ok(value)
+                    }
+                    Err(e) => {
+                        tx.rollback().await;
+                        Err(e)
+                    }
+                }
             }
             .await;
             match outcome {
@@ -273,13 +283,45 @@ pub(crate) enum Db {
     Postgres(PgPool),
 }
 
-/// An open write transaction.
+/// An open write transaction on a connection of its own.
+///
+/// The transaction is run by hand (`BEGIN`, `COMMIT`, `ROLLBACK` on the
+/// connection) rather than with `sqlx::Transaction`, so that dropping it
+/// at any await point is safe: a caller that stops waiting (an HTTP client
+/// hanging up, a timeout) drops the future mid-transaction, and sqlx
+/// 0.8's SQLite `begin_with` has an await after its `BEGIN` where a drop
+/// leaves the connection inside a transaction sqlx has no handle on; back
+/// in the one-connection write pool, it failed every later write. Here a
+/// `Tx` dropped before `COMMIT` or `ROLLBACK` finished closes its
+/// connection instead of returning it (the database then rolls back
+/// whatever it held), so the next write always gets a clean one.
 #[derive(Debug)]
-pub(crate) enum Tx {
+pub(crate) struct Tx {
+    conn: TxConn,
+    /// A transaction may be open on `conn`: set before `BEGIN` is sent,
+    /// cleared once `COMMIT` or `ROLLBACK` has been answered.
+    open: bool,
+}
+
+#[derive(Debug)]
+enum TxConn {
     #[cfg(feature = "sqlite")]
-    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Sqlite(sqlx::pool::PoolConnection<sqlx::Sqlite>),
     #[cfg(feature = "postgres")]
-    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+    Postgres(sqlx::pool::PoolConnection<sqlx::Postgres>),
+}
+
+impl Drop for Tx {
+    fn drop(&mut self) {
+        if self.open {
+            match &mut self.conn {
+                #[cfg(feature = "sqlite")]
+                TxConn::Sqlite(c) => c.close_on_drop(),
+                #[cfg(feature = "postgres")]
+                TxConn::Postgres(c) => c.close_on_drop(),
+            }
+        }
+    }
 }
 
 /// Statements with more bound arguments than this are built for one call
@@ -348,12 +390,21 @@ impl Db {
     /// Starts a write transaction: `BEGIN IMMEDIATE` on SQLite, so that
     /// the write lock is taken (or waited for) before anything is read.
     pub(crate) async fn begin(&self) -> DbResult<Tx> {
-        Ok(match self {
+        let (conn, begin) = match self {
             #[cfg(feature = "sqlite")]
-            Self::Sqlite { write, .. } => Tx::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?),
+            Self::Sqlite { write, .. } => {
+                (TxConn::Sqlite(write.acquire().await?), "BEGIN IMMEDIATE")
+            }
             #[cfg(feature = "postgres")]
-            Self::Postgres(pool) => Tx::Postgres(pool.begin().await?),
-        })
+            Self::Postgres(pool) => (TxConn::Postgres(pool.acquire().await?), "BEGIN"),
+        };
+        let mut tx = Tx { conn, open: true };
+        if let Err(e) = tx.raw(begin).await {
+            // No transaction was started: the connection is fine as it is.
+            tx.open = false;
+            return Err(e.into());
+        }
+        Ok(tx)
     }
 
     /// Runs a read outside any transaction.
@@ -405,26 +456,26 @@ impl Db {
 
 impl Tx {
     pub(crate) fn dialect(&self) -> Dialect {
-        match self {
+        match &self.conn {
             #[cfg(feature = "sqlite")]
-            Self::Sqlite(_) => Dialect::Sqlite,
+            TxConn::Sqlite(_) => Dialect::Sqlite,
             #[cfg(feature = "postgres")]
-            Self::Postgres(_) => Dialect::Postgres,
+            TxConn::Postgres(_) => Dialect::Postgres,
         }
     }
 
     /// Runs a statement; the number of rows it changed.
     pub(crate) async fn exec(&mut self, sql: &str, args: Vec<Arg>) -> DbResult<u64> {
         let sql = sql_for(self.dialect(), sql);
-        Ok(match self {
+        Ok(match &mut self.conn {
             #[cfg(feature = "sqlite")]
-            Self::Sqlite(tx) => bind_all!(sqlx::query(&sql), args)
-                .execute(&mut **tx)
+            TxConn::Sqlite(c) => bind_all!(sqlx::query(&sql), args)
+                .execute(&mut **c)
                 .await?
                 .rows_affected(),
             #[cfg(feature = "postgres")]
-            Self::Postgres(tx) => bind_all!(sqlx::query(&sql), args)
-                .execute(&mut **tx)
+            TxConn::Postgres(c) => bind_all!(sqlx::query(&sql), args)
+                .execute(&mut **c)
                 .await?
                 .rows_affected(),
         })
@@ -439,18 +490,18 @@ impl Tx {
     ) -> DbResult<Vec<Vec<Cell>>> {
         let sql = sql_for(self.dialect(), sql);
         let mut out = Vec::new();
-        match self {
+        match &mut self.conn {
             #[cfg(feature = "sqlite")]
-            Self::Sqlite(tx) => {
+            TxConn::Sqlite(c) => {
                 let q = bind_all!(sqlx::query(&sql), args);
-                for row in q.fetch_all(&mut **tx).await? {
+                for row in q.fetch_all(&mut **c).await? {
                     out.push(decode_row!(row, cols));
                 }
             }
             #[cfg(feature = "postgres")]
-            Self::Postgres(tx) => {
+            TxConn::Postgres(c) => {
                 let q = bind_all!(sqlx::query(&sql), args);
-                for row in q.fetch_all(&mut **tx).await? {
+                for row in q.fetch_all(&mut **c).await? {
                     out.push(decode_row!(row, cols));
                 }
             }
@@ -458,13 +509,30 @@ impl Tx {
         Ok(out)
     }
 
-    pub(crate) async fn commit(self) -> DbResult<()> {
-        match self {
+    /// A statement without arguments or results (`BEGIN`, `COMMIT`,
+    /// `ROLLBACK`).
+    async fn raw(&mut self, sql: &'static str) -> Result<(), sqlx::Error> {
+        match &mut self.conn {
             #[cfg(feature = "sqlite")]
-            Self::Sqlite(tx) => tx.commit().await?,
+            TxConn::Sqlite(c) => sqlx::query(sql).execute(&mut **c).await.map(drop),
             #[cfg(feature = "postgres")]
-            Self::Postgres(tx) => tx.commit().await?,
+            TxConn::Postgres(c) => sqlx::query(sql).execute(&mut **c).await.map(drop),
         }
+    }
+
+    pub(crate) async fn commit(mut self) -> DbResult<()> {
+        // On failure `open` stays set: the connection is closed, which
+        // rolls back whatever is left.
+        self.raw("COMMIT").await?;
+        self.open = false;
         Ok(())
+    }
+
+    /// Rolls back. A failure leaves `open` set, so the connection is
+    /// closed rather than reused.
+    pub(crate) async fn rollback(mut self) {
+        if self.raw("ROLLBACK").await.is_ok() {
+            self.open = false;
+        }
     }
 }
