@@ -262,12 +262,24 @@ macro_rules! in_transaction {
 pub(crate) use in_transaction;
 
 /// The statement text for `dialect`: `$n` placeholders become `?n` for
-/// SQLite.
+/// SQLite (a `$` not followed by a digit, as in the JSON path `'$[0]'`,
+/// is left alone).
 pub(crate) fn sql_for(dialect: Dialect, sql: &str) -> Cow<'_, str> {
     match dialect {
         Dialect::Postgres => Cow::Borrowed(sql),
         Dialect::Sqlite if !sql.contains('$') => Cow::Borrowed(sql),
-        Dialect::Sqlite => Cow::Owned(sql.replace('$', "?")),
+        Dialect::Sqlite => {
+            let mut out = String::with_capacity(sql.len());
+            let mut chars = sql.chars().peekable();
+            while let Some(c) = chars.next() {
+                if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
+                    out.push('?');
+                } else {
+                    out.push(c);
+                }
+            }
+            Cow::Owned(out)
+        }
     }
 }
 
@@ -283,7 +295,7 @@ pub(crate) enum Db {
     Postgres(PgPool),
 }
 
-/// An open write transaction on a connection of its own.
+/// A write transaction on a connection of its own.
 ///
 /// The transaction is run by hand (`BEGIN`, `COMMIT`, `ROLLBACK` on the
 /// connection) rather than with `sqlx::Transaction`, so that dropping it
@@ -295,9 +307,16 @@ pub(crate) enum Db {
 /// `Tx` dropped before `COMMIT` or `ROLLBACK` finished closes its
 /// connection instead of returning it (the database then rolls back
 /// whatever it held), so the next write always gets a clean one.
+///
+/// `BEGIN` is sent with the first statements, and [`Tx::batch`] can end
+/// with `COMMIT`: on SQLite, where one connection's thread serves all
+/// writes and holds the write lock from `BEGIN` to `COMMIT`, a batch is
+/// one round trip to that thread instead of one per statement.
 #[derive(Debug)]
 pub(crate) struct Tx {
     conn: TxConn,
+    /// `BEGIN` has been sent.
+    begun: bool,
     /// A transaction may be open on `conn`: set before `BEGIN` is sent,
     /// cleared once `COMMIT` or `ROLLBACK` has been answered.
     open: bool,
@@ -321,6 +340,68 @@ impl Drop for Tx {
                 TxConn::Postgres(c) => c.close_on_drop(),
             }
         }
+    }
+}
+
+/// One statement of a [`Tx::batch`]: `$n` placeholders numbered from 1,
+/// and the columns of the rows it returns (none for a statement run for
+/// its changes).
+#[derive(Debug)]
+pub(crate) struct Stmt {
+    pub(crate) sql: String,
+    pub(crate) args: Vec<Arg>,
+    pub(crate) cols: &'static [Col],
+}
+
+impl Stmt {
+    /// A statement run for its changes.
+    pub(crate) fn exec(sql: impl Into<String>, args: Vec<Arg>) -> Self {
+        Self {
+            sql: sql.into(),
+            args,
+            cols: &[],
+        }
+    }
+
+    /// A statement whose rows are read as `cols`.
+    pub(crate) fn query(sql: impl Into<String>, args: Vec<Arg>, cols: &'static [Col]) -> Self {
+        Self {
+            sql: sql.into(),
+            args,
+            cols,
+        }
+    }
+}
+
+/// What one statement of a batch did.
+#[derive(Debug, Default)]
+pub(crate) struct Done {
+    /// Its rows, read as the statement's columns.
+    pub(crate) rows: Vec<Vec<Cell>>,
+    /// The rows it changed (inserted, updated, deleted).
+    pub(crate) changed: u64,
+}
+
+/// A batch that stopped: which statement failed, and how.
+#[derive(Debug)]
+pub(crate) struct BatchFailed {
+    /// The index of the statement that failed, or `None` when it was the
+    /// `BEGIN` or `COMMIT` around them.
+    pub(crate) at: Option<usize>,
+    pub(crate) error: DbError,
+    /// What the statements before it did.
+    pub(crate) done: Vec<Done>,
+}
+
+impl From<BatchFailed> for DbError {
+    fn from(f: BatchFailed) -> Self {
+        f.error
+    }
+}
+
+impl<E> From<BatchFailed> for Fail<E> {
+    fn from(f: BatchFailed) -> Self {
+        Self::Db(f.error)
     }
 }
 
@@ -387,24 +468,21 @@ impl Db {
         }
     }
 
-    /// Starts a write transaction: `BEGIN IMMEDIATE` on SQLite, so that
-    /// the write lock is taken (or waited for) before anything is read.
+    /// A write transaction: its `BEGIN` (`BEGIN IMMEDIATE` on SQLite,
+    /// so that the write lock is taken, or waited for, before anything is
+    /// read) goes with its first statements.
     pub(crate) async fn begin(&self) -> DbResult<Tx> {
-        let (conn, begin) = match self {
+        let conn = match self {
             #[cfg(feature = "sqlite")]
-            Self::Sqlite { write, .. } => {
-                (TxConn::Sqlite(write.acquire().await?), "BEGIN IMMEDIATE")
-            }
+            Self::Sqlite { write, .. } => TxConn::Sqlite(write.acquire().await?),
             #[cfg(feature = "postgres")]
-            Self::Postgres(pool) => (TxConn::Postgres(pool.acquire().await?), "BEGIN"),
+            Self::Postgres(pool) => TxConn::Postgres(pool.acquire().await?),
         };
-        let mut tx = Tx { conn, open: true };
-        if let Err(e) = tx.raw(begin).await {
-            // No transaction was started: the connection is fine as it is.
-            tx.open = false;
-            return Err(e.into());
-        }
-        Ok(tx)
+        Ok(Tx {
+            conn,
+            begun: false,
+            open: false,
+        })
     }
 
     /// Runs a read outside any transaction.
@@ -454,6 +532,30 @@ impl Db {
     }
 }
 
+/// The statement text for SQLite of a batch's statement whose arguments
+/// start after `offset` others: `$n` becomes `?(n + offset)`.
+#[cfg(feature = "sqlite")]
+fn sqlite_numbered(sql: &str, offset: usize, out: &mut String) {
+    let mut chars = sql.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if c == '$' && chars.peek().is_some_and(|(_, d)| d.is_ascii_digit()) {
+            let mut end = i + 1;
+            while let Some((j, d)) = chars.peek().copied() {
+                if !d.is_ascii_digit() {
+                    break;
+                }
+                end = j + 1;
+                chars.next();
+            }
+            let n: usize = sql[i + 1..end].parse().unwrap_or(0);
+            out.push('?');
+            out.push_str(&(n + offset).to_string());
+        } else {
+            out.push(c);
+        }
+    }
+}
+
 impl Tx {
     pub(crate) fn dialect(&self) -> Dialect {
         match &self.conn {
@@ -464,21 +566,49 @@ impl Tx {
         }
     }
 
+    /// Runs `stmts` in order, after `BEGIN` if the transaction has not
+    /// begun, and then `COMMIT` if `commit` (the transaction is then over:
+    /// [`Tx::commit`] has nothing left to do). Stops at the first failure,
+    /// saying which statement failed; the transaction is then still open,
+    /// to be rolled back.
+    ///
+    /// On SQLite the whole batch is one statement text sent at once
+    /// (sqlx 0.8's SQLite driver runs every statement of a query text with
+    /// one argument list, numbered `?n`; deprecated by sqlx for lack of a
+    /// counterpart in the other drivers, and the reason this is SQLite's
+    /// path only); on PostgreSQL the statements go one after another.
+    pub(crate) async fn batch(
+        &mut self,
+        stmts: Vec<Stmt>,
+        commit: bool,
+    ) -> Result<Vec<Done>, BatchFailed> {
+        let begin = !self.begun;
+        if begin {
+            self.begun = true;
+            self.open = true;
+        }
+        let outcome = match &mut self.conn {
+            #[cfg(feature = "sqlite")]
+            TxConn::Sqlite(c) => sqlite_batch(c, stmts, begin, commit).await,
+            #[cfg(feature = "postgres")]
+            TxConn::Postgres(c) => postgres_batch(c, stmts, begin, commit).await,
+        };
+        match &outcome {
+            Ok(_) if commit => self.open = false,
+            // A `BEGIN` that failed started nothing.
+            Err(f) if begin && f.at.is_none() && f.done.is_empty() => {
+                self.open = false;
+                self.begun = false;
+            }
+            _ => {}
+        }
+        outcome
+    }
+
     /// Runs a statement; the number of rows it changed.
     pub(crate) async fn exec(&mut self, sql: &str, args: Vec<Arg>) -> DbResult<u64> {
-        let sql = sql_for(self.dialect(), sql);
-        Ok(match &mut self.conn {
-            #[cfg(feature = "sqlite")]
-            TxConn::Sqlite(c) => bind_all!(sqlx::query(&sql), args)
-                .execute(&mut **c)
-                .await?
-                .rows_affected(),
-            #[cfg(feature = "postgres")]
-            TxConn::Postgres(c) => bind_all!(sqlx::query(&sql), args)
-                .execute(&mut **c)
-                .await?
-                .rows_affected(),
-        })
+        let mut done = self.batch(vec![Stmt::exec(sql, args)], false).await?;
+        Ok(done.pop().map_or(0, |d| d.changed))
     }
 
     /// Runs a query and reads its rows as `cols`.
@@ -486,31 +616,15 @@ impl Tx {
         &mut self,
         sql: &str,
         args: Vec<Arg>,
-        cols: &[Col],
+        cols: &'static [Col],
     ) -> DbResult<Vec<Vec<Cell>>> {
-        let sql = sql_for(self.dialect(), sql);
-        let mut out = Vec::new();
-        match &mut self.conn {
-            #[cfg(feature = "sqlite")]
-            TxConn::Sqlite(c) => {
-                let q = bind_all!(sqlx::query(&sql), args);
-                for row in q.fetch_all(&mut **c).await? {
-                    out.push(decode_row!(row, cols));
-                }
-            }
-            #[cfg(feature = "postgres")]
-            TxConn::Postgres(c) => {
-                let q = bind_all!(sqlx::query(&sql), args);
-                for row in q.fetch_all(&mut **c).await? {
-                    out.push(decode_row!(row, cols));
-                }
-            }
-        }
-        Ok(out)
+        let mut done = self
+            .batch(vec![Stmt::query(sql, args, cols)], false)
+            .await?;
+        Ok(done.pop().map(|d| d.rows).unwrap_or_default())
     }
 
-    /// A statement without arguments or results (`BEGIN`, `COMMIT`,
-    /// `ROLLBACK`).
+    /// A statement without arguments or results (`COMMIT`, `ROLLBACK`).
     async fn raw(&mut self, sql: &'static str) -> Result<(), sqlx::Error> {
         match &mut self.conn {
             #[cfg(feature = "sqlite")]
@@ -520,19 +634,161 @@ impl Tx {
         }
     }
 
+    /// Commits, unless a batch already did (or nothing was begun).
     pub(crate) async fn commit(mut self) -> DbResult<()> {
-        // On failure `open` stays set: the connection is closed, which
-        // rolls back whatever is left.
-        self.raw("COMMIT").await?;
-        self.open = false;
+        if self.open {
+            // On failure `open` stays set: the connection is closed, which
+            // rolls back whatever is left.
+            self.raw("COMMIT").await?;
+            self.open = false;
+        }
         Ok(())
     }
 
     /// Rolls back. A failure leaves `open` set, so the connection is
     /// closed rather than reused.
     pub(crate) async fn rollback(mut self) {
-        if self.raw("ROLLBACK").await.is_ok() {
+        if self.open && self.raw("ROLLBACK").await.is_ok() {
             self.open = false;
         }
+    }
+}
+
+#[cfg(feature = "sqlite")]
+async fn sqlite_batch(
+    conn: &mut sqlx::pool::PoolConnection<sqlx::Sqlite>,
+    stmts: Vec<Stmt>,
+    begin: bool,
+    commit: bool,
+) -> Result<Vec<Done>, BatchFailed> {
+    use futures_util::StreamExt as _;
+    use sqlx::Either;
+
+    let mut sql = String::new();
+    if begin {
+        sql.push_str("BEGIN IMMEDIATE;\n");
+    }
+    let mut args = Vec::new();
+    let mut cols = Vec::with_capacity(stmts.len());
+    for stmt in stmts {
+        sqlite_numbered(&stmt.sql, args.len(), &mut sql);
+        sql.push_str(";\n");
+        args.extend(stmt.args);
+        cols.push(stmt.cols);
+    }
+    if commit {
+        sql.push_str("COMMIT;\n");
+    }
+    let skip = usize::from(begin);
+    let mut done: Vec<Done> = Vec::with_capacity(cols.len());
+    let mut seen = 0usize;
+    let mut current = Done::default();
+    let fail = |seen: usize, error: DbError, done: Vec<Done>| {
+        let at = seen.checked_sub(skip).filter(|i| *i < cols.len());
+        BatchFailed { at, error, done }
+    };
+    #[allow(
+        deprecated,
+        reason = "SQLite runs a multi-statement text; see Tx::batch"
+    )]
+    let mut stream = bind_all!(sqlx::query(&sql), args).fetch_many(&mut **conn);
+    while let Some(item) = stream.next().await {
+        match item {
+            Ok(Either::Right(row)) => {
+                let Some(c) = seen.checked_sub(skip).and_then(|i| cols.get(i)) else {
+                    continue;
+                };
+                let decoded = (|| -> Result<Vec<Cell>, sqlx::Error> { Ok(decode_row!(row, c)) })();
+                match decoded {
+                    Ok(cells) => current.rows.push(cells),
+                    Err(e) => {
+                        drop(stream);
+                        return Err(fail(seen, e.into(), done));
+                    }
+                }
+            }
+            Ok(Either::Left(result)) => {
+                if seen.checked_sub(skip).is_some_and(|i| i < cols.len()) {
+                    current.changed = result.rows_affected();
+                    done.push(std::mem::take(&mut current));
+                }
+                seen += 1;
+            }
+            Err(e) => {
+                drop(stream);
+                return Err(fail(seen, e.into(), done));
+            }
+        }
+    }
+    Ok(done)
+}
+
+#[cfg(feature = "postgres")]
+async fn postgres_batch(
+    conn: &mut sqlx::pool::PoolConnection<sqlx::Postgres>,
+    stmts: Vec<Stmt>,
+    begin: bool,
+    commit: bool,
+) -> Result<Vec<Done>, BatchFailed> {
+    let mut done = Vec::with_capacity(stmts.len());
+    if begin && let Err(e) = sqlx::query("BEGIN").execute(&mut **conn).await {
+        return Err(BatchFailed {
+            at: None,
+            error: e.into(),
+            done,
+        });
+    }
+    for (i, stmt) in stmts.into_iter().enumerate() {
+        let q = bind_all!(sqlx::query(&stmt.sql), stmt.args);
+        let result: Result<Done, sqlx::Error> = async {
+            if stmt.cols.is_empty() {
+                let r = q.execute(&mut **conn).await?;
+                Ok(Done {
+                    rows: Vec::new(),
+                    changed: r.rows_affected(),
+                })
+            } else {
+                let mut rows = Vec::new();
+                for row in q.fetch_all(&mut **conn).await? {
+                    rows.push(decode_row!(row, stmt.cols));
+                }
+                let changed = rows.len() as u64;
+                Ok(Done { rows, changed })
+            }
+        }
+        .await;
+        match result {
+            Ok(d) => done.push(d),
+            Err(e) => {
+                return Err(BatchFailed {
+                    at: Some(i),
+                    error: e.into(),
+                    done,
+                });
+            }
+        }
+    }
+    if commit && let Err(e) = sqlx::query("COMMIT").execute(&mut **conn).await {
+        return Err(BatchFailed {
+            at: None,
+            error: e.into(),
+            done,
+        });
+    }
+    Ok(done)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Dialect, sql_for};
+
+    #[test]
+    fn only_numbered_placeholders_are_rewritten_for_sqlite() {
+        let sql = "SELECT json_extract(j.value, '$[0]') FROM json_each($12) AS j WHERE a = $1";
+        assert_eq!(
+            sql_for(Dialect::Sqlite, sql),
+            "SELECT json_extract(j.value, '$[0]') FROM json_each(?12) AS j WHERE a = ?1"
+        );
+        assert_eq!(sql_for(Dialect::Postgres, sql), sql);
     }
 }

@@ -21,8 +21,8 @@ use crate::engine::{Arg, Cell, Col, DbError, Dialect, Tx, in_transaction};
 use crate::filter;
 use crate::values::{self, ValueRow};
 
-/// Rows per multi-row `INSERT` (10 arguments each, well under both
-/// engines' limits on bound parameters).
+/// Rows per multi-row `INSERT` of members (4 arguments each, well under
+/// both engines' limits on bound parameters).
 const ROWS_PER_INSERT: usize = 400;
 
 /// Ids per `IN (...)` list.
@@ -88,6 +88,25 @@ fn unique_keys(rtype: &ResourceType, attrs: &Map<String, Value>) -> Vec<UniqueVa
     values
 }
 
+/// Value rows (or just their `(path, elem)` keys) as one JSON argument,
+/// `[[path, elem, prim, kind, s, n, t], ...]`: one statement of one fixed
+/// shape writes any number of rows, so it stays prepared (a multi-row
+/// `VALUES` list would differ in length from resource to resource and be
+/// prepared again for each) and binds one argument instead of ten a row.
+fn rows_json(rows: &[&ValueRow], keys_only: bool) -> String {
+    let cells: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            if keys_only {
+                serde_json::json!([r.path, r.elem])
+            } else {
+                serde_json::json!([r.path, r.elem, r.prim, r.kind, r.s, r.n, r.t])
+            }
+        })
+        .collect();
+    Value::Array(cells).to_string()
+}
+
 /// Inserts value rows for resource `rid`.
 async fn insert_values(
     tx: &mut Tx,
@@ -96,44 +115,61 @@ async fn insert_values(
     rid: i64,
     rows: &[&ValueRow],
 ) -> TxResult<()> {
-    for chunk in rows.chunks(ROWS_PER_INSERT) {
-        let mut sql = String::from(
-            "INSERT INTO scim_values (tenant, resource_type, rid, path, elem, prim, kind, s, n, t) VALUES ",
-        );
-        let mut args = Vec::with_capacity(chunk.len() * 10);
-        for (i, row) in chunk.iter().enumerate() {
-            if i > 0 {
-                sql.push(',');
-            }
-            let b = i * 10;
-            sql.push_str(&format!(
-                "(${},${},${},${},${},${},${},${},${},${})",
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5,
-                b + 6,
-                b + 7,
-                b + 8,
-                b + 9,
-                b + 10
-            ));
-            args.extend([
-                Arg::from(ctx.tenant()),
-                Arg::from(rtype.id()),
-                Arg::I64(rid),
-                Arg::Text(row.path.clone()),
-                Arg::I64(row.elem),
-                Arg::Bool(row.prim),
-                Arg::I64(row.kind),
-                Arg::OptText(row.s.clone()),
-                Arg::F64(row.n),
-                Arg::OptI64(row.t),
-            ]);
-        }
-        tx.exec(&sql, args).await?;
+    if rows.is_empty() {
+        return Ok(());
     }
+    let sql = match tx.dialect() {
+        Dialect::Sqlite => {
+            "INSERT INTO scim_values (tenant, resource_type, rid, path, elem, prim, kind, s, n, t) \
+             SELECT $1, $2, $3, json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]'), \
+             json_extract(j.value, '$[2]'), json_extract(j.value, '$[3]'), \
+             json_extract(j.value, '$[4]'), json_extract(j.value, '$[5]'), \
+             json_extract(j.value, '$[6]') FROM json_each($4) AS j"
+        }
+        Dialect::Postgres => {
+            "INSERT INTO scim_values (tenant, resource_type, rid, path, elem, prim, kind, s, n, t) \
+             SELECT $1, $2, $3, e->>0, (e->>1)::bigint, (e->>2)::boolean, (e->>3)::bigint, \
+             e->>4, (e->>5)::float8, (e->>6)::bigint FROM json_array_elements($4::json) AS e"
+        }
+    };
+    tx.exec(
+        sql,
+        vec![
+            Arg::from(ctx.tenant()),
+            Arg::from(rtype.id()),
+            Arg::I64(rid),
+            Arg::Text(rows_json(rows, false)),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Deletes the value rows of resource `rid` at these `(path, elem)` keys.
+async fn delete_values(tx: &mut Tx, ctx: &Context, rid: i64, rows: &[&ValueRow]) -> TxResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let sql = match tx.dialect() {
+        Dialect::Sqlite => {
+            "DELETE FROM scim_values WHERE tenant = $1 AND rid = $2 AND (path, elem) IN \
+             (SELECT json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]') \
+             FROM json_each($3) AS j)"
+        }
+        Dialect::Postgres => {
+            "DELETE FROM scim_values WHERE tenant = $1 AND rid = $2 AND (path, elem) IN \
+             (SELECT e->>0, (e->>1)::bigint FROM json_array_elements($3::json) AS e)"
+        }
+    };
+    tx.exec(
+        sql,
+        vec![
+            Arg::from(ctx.tenant()),
+            Arg::I64(rid),
+            Arg::Text(rows_json(rows, true)),
+        ],
+    )
+    .await?;
     Ok(())
 }
 
@@ -410,20 +446,12 @@ async fn update_tx(
             .iter()
             .map(|r| ((r.path.as_str(), r.elem), r))
             .collect();
-        for (key, row) in &old_by_key {
-            if new_by_key.get(key) != Some(row) {
-                tx.exec(
-                    "DELETE FROM scim_values WHERE tenant = $1 AND rid = $2 AND path = $3 AND elem = $4",
-                    vec![
-                        ctx.tenant().into(),
-                        Arg::I64(rid),
-                        key.0.into(),
-                        Arg::I64(key.1),
-                    ],
-                )
-                .await?;
-            }
-        }
+        let removed: Vec<&ValueRow> = old_by_key
+            .iter()
+            .filter(|(key, row)| new_by_key.get(*key) != Some(*row))
+            .map(|(_, row)| *row)
+            .collect();
+        delete_values(tx, ctx, rid, &removed).await?;
         let added: Vec<&ValueRow> = new_rows
             .iter()
             .filter(|r| old_by_key.get(&(r.path.as_str(), r.elem)) != Some(r))
@@ -623,6 +651,19 @@ impl Resume {
 }
 
 impl SqlStore {
+    /// How many resources satisfy `cond`.
+    async fn count(&self, cond: &str, args: Vec<Arg>) -> Result<usize> {
+        let sql = format!("SELECT count(*) FROM scim_resources r WHERE {cond}");
+        let total = self
+            .db
+            .rows(&sql, args, &[Col::I64])
+            .await
+            .map_err(DbError::into_error)?
+            .first()
+            .map_or(0, |r| r[0].i64());
+        Ok(usize::try_from(total).unwrap_or(0))
+    }
+
     /// A keyset page in creation order (RFC 9865): the rows after (or just
     /// before) the `rid` a cursor holds, found by the `(tenant,
     /// resource_type, rid)` index, so a page deep in the list costs what
@@ -634,7 +675,6 @@ impl SqlStore {
         query: &ListQuery,
         cursor: Option<&str>,
         (cond, args): (String, Vec<Arg>),
-        total: usize,
     ) -> Result<ListPage> {
         let seal = self.seal().await?;
         let scope = query_scope(ctx, rtype, query);
@@ -644,7 +684,7 @@ impl SqlStore {
         };
         if query.count == 0 {
             return Ok(ListPage::Done {
-                total_results: total,
+                total_results: self.count(&cond, args).await?,
                 resources: Vec::new(),
                 next_cursor: None,
                 previous_cursor: None,
@@ -675,6 +715,12 @@ impl SqlStore {
         let mut rows = self.db.rows(&sql, page_args, &cols).await.map_err(db)?;
         let more = rows.len() > query.count;
         rows.truncate(query.count);
+        // The first page, complete, says the total itself.
+        let total = if resume == Resume::First && !more {
+            rows.len()
+        } else {
+            self.count(&cond, args.clone()).await?
+        };
         if matches!(resume, Resume::Before(_)) {
             rows.reverse();
         }
@@ -826,21 +872,13 @@ impl Store for SqlStore {
                 .collect::<Result<_>>()?;
             return Ok(ListPage::Candidates(resources));
         };
-        let count_sql = format!("SELECT count(*) FROM scim_resources r WHERE {cond}");
-        let total = self
-            .db
-            .rows(&count_sql, args.clone(), &[Col::I64])
-            .await
-            .map_err(db)?
-            .first()
-            .map_or(0, |r| r[0].i64());
-        let total = usize::try_from(total).unwrap_or(0);
         if let Some(cursor) = cursor {
             return self
-                .cursor_page(ctx, rtype, query, cursor, (cond, args), total)
+                .cursor_page(ctx, rtype, query, cursor, (cond, args))
                 .await;
         }
-        if query.count == 0 || offset >= total {
+        if query.count == 0 {
+            let total = self.count(&cond, args).await?;
             return Ok(ListPage::Done {
                 total_results: total,
                 resources: Vec::new(),
@@ -848,6 +886,7 @@ impl Store for SqlStore {
                 previous_cursor: None,
             });
         }
+        let count_args = args.clone();
         args.extend(order_args);
         let n = args.len();
         let sql = format!(
@@ -859,6 +898,14 @@ impl Store for SqlStore {
         args.push(Arg::I64(i64::try_from(query.count).unwrap_or(i64::MAX)));
         args.push(Arg::I64(i64::try_from(offset).unwrap_or(i64::MAX)));
         let rows = self.db.rows(&sql, args, &RESOURCE_COLS).await.map_err(db)?;
+        // A page that is not full and not past the end says the total
+        // itself: the Entra and Okta lookups (one match or none) cost one
+        // statement, not two.
+        let total = if rows.len() < query.count && (offset == 0 || !rows.is_empty()) {
+            offset + rows.len()
+        } else {
+            self.count(&cond, count_args).await?
+        };
         let resources = rows
             .into_iter()
             .map(|row| resource_from(rtype, row))
