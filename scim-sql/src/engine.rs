@@ -532,10 +532,16 @@ impl Db {
     }
 }
 
-/// The statement text for SQLite of a batch's statement whose arguments
-/// start after `offset` others: `$n` becomes `?(n + offset)`.
+/// A batch's statement for SQLite: each `$n` becomes an anonymous `?`
+/// and its argument is appended in the order of appearance.
+///
+/// Numbered placeholders do not survive a multi-statement text in sqlx
+/// 0.8: it binds the indices a statement does not use (those of the
+/// statements before it) as anonymous ones, runs out of arguments and
+/// leaves the real ones unbound (`NULL`). Anonymous ones it binds in
+/// order across the statements, which is what this produces.
 #[cfg(feature = "sqlite")]
-fn sqlite_numbered(sql: &str, offset: usize, out: &mut String) {
+fn sqlite_anonymous(sql: &str, args: &[Arg], out: &mut String, out_args: &mut Vec<Arg>) {
     let mut chars = sql.char_indices().peekable();
     while let Some((i, c)) = chars.next() {
         if c == '$' && chars.peek().is_some_and(|(_, d)| d.is_ascii_digit()) {
@@ -549,7 +555,14 @@ fn sqlite_numbered(sql: &str, offset: usize, out: &mut String) {
             }
             let n: usize = sql[i + 1..end].parse().unwrap_or(0);
             out.push('?');
-            out.push_str(&(n + offset).to_string());
+            // A placeholder beyond the arguments binds NULL, as a missing
+            // argument does in a single statement.
+            out_args.push(
+                n.checked_sub(1)
+                    .and_then(|k| args.get(k))
+                    .cloned()
+                    .unwrap_or(Arg::OptText(None)),
+            );
         } else {
             out.push(c);
         }
@@ -671,9 +684,8 @@ async fn sqlite_batch(
     let mut args = Vec::new();
     let mut cols = Vec::with_capacity(stmts.len());
     for stmt in stmts {
-        sqlite_numbered(&stmt.sql, args.len(), &mut sql);
+        sqlite_anonymous(&stmt.sql, &stmt.args, &mut sql, &mut args);
         sql.push_str(";\n");
-        args.extend(stmt.args);
         cols.push(stmt.cols);
     }
     if commit {

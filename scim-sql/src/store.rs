@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use crate::SqlStore;
-use crate::engine::{Arg, Cell, Col, DbError, Dialect, Tx, in_transaction};
+use crate::engine::{Arg, Cell, Col, DbError, Dialect, Done, Stmt, Tx, in_transaction};
 use crate::filter;
 use crate::values::{self, ValueRow};
 
@@ -107,50 +107,64 @@ fn rows_json(rows: &[&ValueRow], keys_only: bool) -> String {
     Value::Array(cells).to_string()
 }
 
-/// Inserts value rows for resource `rid`.
-async fn insert_values(
-    tx: &mut Tx,
+/// The `rid` of the resource a write's statements are about: known, or
+/// the one the tenant's counter just handed out (a create's, within the
+/// same batch).
+#[derive(Clone, Copy)]
+enum Rid {
+    Known(i64),
+    JustCounted,
+}
+
+impl Rid {
+    /// The SQL for it, `$n` being its argument when known; and that
+    /// argument.
+    fn sql(self, n: usize) -> (String, Option<Arg>) {
+        match self {
+            Self::Known(rid) => (format!("${n}"), Some(Arg::I64(rid))),
+            Self::JustCounted => (
+                "(SELECT next_rid FROM scim_tenants WHERE tenant = $1)".to_owned(),
+                None,
+            ),
+        }
+    }
+}
+
+/// Inserts value rows of resource `rid`.
+fn insert_values(
+    dialect: Dialect,
     ctx: &Context,
     rtype: &ResourceType,
-    rid: i64,
+    rid: Rid,
     rows: &[&ValueRow],
-) -> TxResult<()> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let sql = match tx.dialect() {
-        Dialect::Sqlite => {
+) -> Stmt {
+    let (rid_sql, rid_arg) = rid.sql(4);
+    let sql = match dialect {
+        Dialect::Sqlite => format!(
             "INSERT INTO scim_values (tenant, resource_type, rid, path, elem, prim, kind, s, n, t) \
-             SELECT $1, $2, $3, json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]'), \
+             SELECT $1, $2, {rid_sql}, json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]'), \
              json_extract(j.value, '$[2]'), json_extract(j.value, '$[3]'), \
              json_extract(j.value, '$[4]'), json_extract(j.value, '$[5]'), \
-             json_extract(j.value, '$[6]') FROM json_each($4) AS j"
-        }
-        Dialect::Postgres => {
+             json_extract(j.value, '$[6]') FROM json_each($3) AS j"
+        ),
+        Dialect::Postgres => format!(
             "INSERT INTO scim_values (tenant, resource_type, rid, path, elem, prim, kind, s, n, t) \
-             SELECT $1, $2, $3, e->>0, (e->>1)::bigint, (e->>2)::boolean, (e->>3)::bigint, \
-             e->>4, (e->>5)::float8, (e->>6)::bigint FROM json_array_elements($4::json) AS e"
-        }
+             SELECT $1, $2, {rid_sql}, e->>0, (e->>1)::bigint, (e->>2)::boolean, (e->>3)::bigint, \
+             e->>4, (e->>5)::float8, (e->>6)::bigint FROM json_array_elements($3::json) AS e"
+        ),
     };
-    tx.exec(
-        sql,
-        vec![
-            Arg::from(ctx.tenant()),
-            Arg::from(rtype.id()),
-            Arg::I64(rid),
-            Arg::Text(rows_json(rows, false)),
-        ],
-    )
-    .await?;
-    Ok(())
+    let mut args = vec![
+        Arg::from(ctx.tenant()),
+        Arg::from(rtype.id()),
+        Arg::Text(rows_json(rows, false)),
+    ];
+    args.extend(rid_arg);
+    Stmt::exec(sql, args)
 }
 
 /// Deletes the value rows of resource `rid` at these `(path, elem)` keys.
-async fn delete_values(tx: &mut Tx, ctx: &Context, rid: i64, rows: &[&ValueRow]) -> TxResult<()> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let sql = match tx.dialect() {
+fn delete_values(dialect: Dialect, ctx: &Context, rid: i64, rows: &[&ValueRow]) -> Stmt {
+    let sql = match dialect {
         Dialect::Sqlite => {
             "DELETE FROM scim_values WHERE tenant = $1 AND rid = $2 AND (path, elem) IN \
              (SELECT json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]') \
@@ -161,7 +175,7 @@ async fn delete_values(tx: &mut Tx, ctx: &Context, rid: i64, rows: &[&ValueRow])
              (SELECT e->>0, (e->>1)::bigint FROM json_array_elements($3::json) AS e)"
         }
     };
-    tx.exec(
+    Stmt::exec(
         sql,
         vec![
             Arg::from(ctx.tenant()),
@@ -169,80 +183,54 @@ async fn delete_values(tx: &mut Tx, ctx: &Context, rid: i64, rows: &[&ValueRow])
             Arg::Text(rows_json(rows, true)),
         ],
     )
-    .await?;
-    Ok(())
 }
 
-/// Claims unique values for `id`; a value another resource holds is a
-/// 409 and ends the transaction.
-async fn claim_unique(
-    tx: &mut Tx,
-    ctx: &Context,
-    rtype: &ResourceType,
-    id: &str,
-    values: &[&UniqueValue],
-) -> TxResult<()> {
-    for u in values {
-        let claimed = tx
-            .exec(
-                "INSERT INTO scim_unique (tenant, resource_type, attribute, value_key, id) \
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-                vec![
-                    ctx.tenant().into(),
-                    rtype.id().into(),
-                    u.attribute.as_str().into(),
-                    u.key.as_str().into(),
-                    id.into(),
-                ],
-            )
-            .await?;
-        if claimed == 0 {
-            return Err(Error::uniqueness(&u.attribute, &u.value).into());
-        }
-    }
-    Ok(())
+/// Claims a unique value for `id`: a value another resource holds makes
+/// the statement fail (a unique violation, reported as a 409).
+fn claim_unique(ctx: &Context, rtype: &ResourceType, id: &str, u: &UniqueValue) -> Stmt {
+    Stmt::exec(
+        "INSERT INTO scim_unique (tenant, resource_type, attribute, value_key, id) \
+         VALUES ($1, $2, $3, $4, $5)",
+        vec![
+            ctx.tenant().into(),
+            rtype.id().into(),
+            u.attribute.as_str().into(),
+            u.key.as_str().into(),
+            id.into(),
+        ],
+    )
 }
 
-/// Refuses members that name no resource of the tenant, or the group
-/// itself, then adds the others (idempotently).
-async fn add_members(tx: &mut Tx, ctx: &Context, group: &str, members: &[Member]) -> TxResult<()> {
-    if members.is_empty() {
-        return Ok(());
-    }
-    if let Some(m) = members.iter().find(|m| m.value == group) {
-        return Err(Error::invalid_value(format!(
+/// Gives up a unique value `id` held.
+fn release_unique(ctx: &Context, rtype: &ResourceType, id: &str, u: &UniqueValue) -> Stmt {
+    Stmt::exec(
+        "DELETE FROM scim_unique WHERE tenant = $1 AND resource_type = $2 \
+         AND attribute = $3 AND value_key = $4 AND id = $5",
+        vec![
+            ctx.tenant().into(),
+            rtype.id().into(),
+            u.attribute.as_str().into(),
+            u.key.as_str().into(),
+            id.into(),
+        ],
+    )
+}
+
+/// Refuses a group as its own member.
+fn not_itself(group: &str, members: &[Member]) -> Result<()> {
+    match members.iter().find(|m| m.value == group) {
+        Some(m) => Err(Error::invalid_value(format!(
             "a group cannot be a member of itself ({:?})",
             m.value
-        ))
-        .into());
+        ))),
+        None => Ok(()),
     }
-    // Existence, a chunk of ids at a time.
-    let mut wanted: Vec<&str> = members.iter().map(|m| m.value.as_str()).collect();
-    wanted.sort_unstable();
-    wanted.dedup();
-    for chunk in wanted.chunks(IDS_PER_QUERY) {
-        let mut sql = String::from("SELECT id FROM scim_resources WHERE tenant = $1 AND id IN (");
-        let mut args = vec![Arg::from(ctx.tenant())];
-        for (i, id) in chunk.iter().enumerate() {
-            if i > 0 {
-                sql.push(',');
-            }
-            sql.push_str(&format!("${}", i + 2));
-            args.push((*id).into());
-        }
-        sql.push(')');
-        let found = tx.rows(&sql, args, &[Col::Text]).await?;
-        if found.len() < chunk.len() {
-            let found: std::collections::HashSet<String> =
-                found.into_iter().map(|mut r| r[0].take_text()).collect();
-            let missing = chunk.iter().find(|id| !found.contains(**id)).copied();
-            return Err(Error::invalid_value(format!(
-                "member {:?} does not exist",
-                missing.unwrap_or_default()
-            ))
-            .into());
-        }
-    }
+}
+
+/// Adds members (idempotently); one that names no resource of the tenant
+/// makes the statement fail (a foreign key violation, explained by
+/// [`SqlStore::missing_member`]).
+fn add_members(ctx: &Context, group: &str, members: &[Member], out: &mut Vec<Stmt>) {
     for chunk in members.chunks(ROWS_PER_INSERT) {
         let mut sql =
             String::from("INSERT INTO scim_members (tenant, group_id, member_id, display) VALUES ");
@@ -261,12 +249,11 @@ async fn add_members(tx: &mut Tx, ctx: &Context, group: &str, members: &[Member]
             ]);
         }
         sql.push_str(" ON CONFLICT DO NOTHING");
-        tx.exec(&sql, args).await?;
+        out.push(Stmt::exec(sql, args));
     }
-    Ok(())
 }
 
-async fn remove_members(tx: &mut Tx, ctx: &Context, group: &str, ids: &[String]) -> TxResult<()> {
+fn remove_members(ctx: &Context, group: &str, ids: &[String], out: &mut Vec<Stmt>) {
     for chunk in ids.chunks(IDS_PER_QUERY) {
         let mut sql = String::from(
             "DELETE FROM scim_members WHERE tenant = $1 AND group_id = $2 AND member_id IN (",
@@ -280,9 +267,8 @@ async fn remove_members(tx: &mut Tx, ctx: &Context, group: &str, ids: &[String])
             args.push(id.as_str().into());
         }
         sql.push(')');
-        tx.exec(&sql, args).await?;
+        out.push(Stmt::exec(sql, args));
     }
-    Ok(())
 }
 
 fn for_update(dialect: Dialect) -> &'static str {
@@ -301,7 +287,50 @@ fn precondition_failed(id: &str) -> Error {
     ))
 }
 
+/// What a statement of a write batch is, to explain its failure.
+#[derive(Clone, Copy)]
+enum Role<'a> {
+    Other,
+    /// Inserting the resource row: a unique violation is a taken id.
+    Resource,
+    /// Claiming this unique value.
+    Claim(&'a UniqueValue),
+    /// Adding members.
+    Members,
+}
+
+/// Runs a write batch (ending with `COMMIT`) whose statements have these
+/// roles, and explains a failure as the SCIM error it is.
+async fn run_write(
+    store: &SqlStore,
+    tx: &mut Tx,
+    ctx: &Context,
+    stmts: Vec<(Role<'_>, Stmt)>,
+    id: &str,
+    members: &[&[Member]],
+) -> TxResult<Vec<Done>> {
+    let (roles, stmts): (Vec<Role<'_>>, Vec<Stmt>) = stmts.into_iter().unzip();
+    let failed = match tx.batch(stmts, true).await {
+        Ok(done) => return Ok(done),
+        Err(failed) => failed,
+    };
+    let role = failed.at.and_then(|i| roles.get(i)).copied();
+    Err(match (role, &failed.error) {
+        (Some(Role::Resource), DbError::Unique) => Error::uniqueness("id", id).into(),
+        (Some(Role::Claim(u)), DbError::Unique) => Error::uniqueness(&u.attribute, &u.value).into(),
+        (Some(Role::Members), DbError::ForeignKey) => {
+            let ids: Vec<&str> = members
+                .iter()
+                .flat_map(|m| m.iter().map(|m| m.value.as_str()))
+                .collect();
+            store.missing_member(ctx, &ids).await.into()
+        }
+        _ => failed.into(),
+    })
+}
+
 async fn create_tx(
+    store: &SqlStore,
     tx: &mut Tx,
     ctx: &Context,
     rtype: &ResourceType,
@@ -309,53 +338,52 @@ async fn create_tx(
     stored: &StoredJson,
     members: &[Member],
 ) -> TxResult<Resource> {
-    // The tenant's creation counter: its row stays locked until commit, so
-    // creation order is commit order.
-    let rid = tx
-        .rows(
-            "INSERT INTO scim_tenants (tenant, next_rid) VALUES ($1, 1) \
-             ON CONFLICT (tenant) DO UPDATE SET next_rid = scim_tenants.next_rid + 1 \
-             RETURNING next_rid",
-            vec![ctx.tenant().into()],
-            &[Col::I64],
-        )
-        .await?
-        .first()
-        .map(|r| r[0].i64())
-        .ok_or_else(|| Error::internal("the tenant counter returned no row"))?;
-    let inserted = tx
-        .exec(
-            "INSERT INTO scim_resources (tenant, id, rid, resource_type, version, created, \
-             last_modified, owner, deleted, attributes) \
-             VALUES ($1, $2, $3, $4, 1, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
-            vec![
-                ctx.tenant().into(),
-                resource.id.as_str().into(),
-                Arg::I64(rid),
-                rtype.id().into(),
-                Arg::I64(nanos(resource.meta.created)),
-                Arg::I64(nanos(resource.meta.last_modified)),
-                Arg::OptText(resource.owner.clone()),
-                Arg::Bool(resource.deleted),
-                stored.as_str().into(),
-            ],
-        )
-        .await?;
-    if inserted == 0 {
-        return Err(Error::uniqueness("id", &resource.id).into());
-    }
+    not_itself(&resource.id, members)?;
     let unique = unique_keys(rtype, &resource.attributes);
-    claim_unique(
-        tx,
-        ctx,
-        rtype,
-        &resource.id,
-        &unique.iter().collect::<Vec<_>>(),
-    )
-    .await?;
-    add_members(tx, ctx, &resource.id, members).await?;
     let rows = values::extract(rtype, &resource.attributes);
-    insert_values(tx, ctx, rtype, rid, &rows.iter().collect::<Vec<_>>()).await?;
+    // The tenant's creation counter: its row stays locked until commit, so
+    // creation order is commit order. The statements after it read the
+    // number it handed out.
+    let mut stmts = vec![
+        (
+            Role::Other,
+            Stmt::exec(
+                "INSERT INTO scim_tenants (tenant, next_rid) VALUES ($1, 1) \
+                 ON CONFLICT (tenant) DO UPDATE SET next_rid = scim_tenants.next_rid + 1",
+                vec![ctx.tenant().into()],
+            ),
+        ),
+        (
+            Role::Resource,
+            Stmt::exec(
+                "INSERT INTO scim_resources (tenant, id, rid, resource_type, version, created, \
+                 last_modified, owner, deleted, attributes) VALUES ($1, $2, \
+                 (SELECT next_rid FROM scim_tenants WHERE tenant = $1), $3, 1, $4, $5, $6, $7, $8)",
+                vec![
+                    ctx.tenant().into(),
+                    resource.id.as_str().into(),
+                    rtype.id().into(),
+                    Arg::I64(nanos(resource.meta.created)),
+                    Arg::I64(nanos(resource.meta.last_modified)),
+                    Arg::OptText(resource.owner.clone()),
+                    Arg::Bool(resource.deleted),
+                    stored.as_str().into(),
+                ],
+            ),
+        ),
+    ];
+    for u in &unique {
+        stmts.push((Role::Claim(u), claim_unique(ctx, rtype, &resource.id, u)));
+    }
+    if !rows.is_empty() {
+        let rows: Vec<&ValueRow> = rows.iter().collect();
+        let stmt = insert_values(tx.dialect(), ctx, rtype, Rid::JustCounted, &rows);
+        stmts.push((Role::Other, stmt));
+    }
+    let mut adds = Vec::new();
+    add_members(ctx, &resource.id, members, &mut adds);
+    stmts.extend(adds.into_iter().map(|s| (Role::Members, s)));
+    run_write(store, tx, ctx, stmts, &resource.id, &[members]).await?;
     Ok(Resource {
         id: resource.id.clone(),
         meta: Meta {
@@ -370,6 +398,7 @@ async fn create_tx(
 }
 
 async fn update_tx(
+    store: &SqlStore,
     tx: &mut Tx,
     ctx: &Context,
     rtype: &ResourceType,
@@ -378,7 +407,10 @@ async fn update_tx(
 ) -> TxResult<Resource> {
     let id = update.id;
     let dialect = tx.dialect();
-    let need_old = update.attributes.is_some();
+    // The stored attributes, unless the caller read them at the version it
+    // names (which the check below confirms).
+    let previous = update.previous.filter(|_| update.if_version.is_some());
+    let need_old = update.attributes.is_some() && previous.is_none();
     let sql = format!(
         "SELECT rid, version, {} FROM scim_resources \
          WHERE tenant = $1 AND id = $2 AND resource_type = $3{}",
@@ -402,39 +434,28 @@ async fn update_tx(
         return Err(precondition_failed(id).into());
     }
 
+    let mut stmts: Vec<(Role<'_>, Stmt)> = Vec::new();
+    let old_unique;
+    let new_unique;
     if let Some(new) = &update.attributes {
-        let old_text = row[2].take_text();
         let decoded;
-        let old: &Map<String, Value> = match update.previous {
-            Some(previous) if update.if_version.is_some() => previous,
-            _ => {
-                decoded = serde_json::from_str::<Map<String, Value>>(&old_text)
+        let old: &Map<String, Value> = match previous {
+            Some(previous) => previous,
+            None => {
+                decoded = serde_json::from_str::<Map<String, Value>>(&row[2].take_text())
                     .map_err(Error::internal)?;
                 &decoded
             }
         };
         // Unique values: release the ones given up, claim the new ones.
-        let old_unique = unique_keys(rtype, old);
-        let new_unique = unique_keys(rtype, new);
+        old_unique = unique_keys(rtype, old);
+        new_unique = unique_keys(rtype, new);
         for u in old_unique.iter().filter(|u| !new_unique.contains(u)) {
-            tx.exec(
-                "DELETE FROM scim_unique WHERE tenant = $1 AND resource_type = $2 \
-                 AND attribute = $3 AND value_key = $4 AND id = $5",
-                vec![
-                    ctx.tenant().into(),
-                    rtype.id().into(),
-                    u.attribute.as_str().into(),
-                    u.key.as_str().into(),
-                    id.into(),
-                ],
-            )
-            .await?;
+            stmts.push((Role::Other, release_unique(ctx, rtype, id, u)));
         }
-        let claims: Vec<_> = new_unique
-            .iter()
-            .filter(|u| !old_unique.contains(u))
-            .collect();
-        claim_unique(tx, ctx, rtype, id, &claims).await?;
+        for u in new_unique.iter().filter(|u| !old_unique.contains(u)) {
+            stmts.push((Role::Claim(u), claim_unique(ctx, rtype, id, u)));
+        }
         // Value rows: only those that changed.
         let old_rows = values::extract(rtype, old);
         let new_rows = values::extract(rtype, new);
@@ -451,25 +472,40 @@ async fn update_tx(
             .filter(|(key, row)| new_by_key.get(*key) != Some(*row))
             .map(|(_, row)| *row)
             .collect();
-        delete_values(tx, ctx, rid, &removed).await?;
+        if !removed.is_empty() {
+            stmts.push((Role::Other, delete_values(dialect, ctx, rid, &removed)));
+        }
         let added: Vec<&ValueRow> = new_rows
             .iter()
             .filter(|r| old_by_key.get(&(r.path.as_str(), r.elem)) != Some(r))
             .collect();
-        insert_values(tx, ctx, rtype, rid, &added).await?;
+        if !added.is_empty() {
+            let stmt = insert_values(dialect, ctx, rtype, Rid::Known(rid), &added);
+            stmts.push((Role::Other, stmt));
+        }
     }
 
+    let mut added: Vec<&[Member]> = Vec::new();
     for change in &update.members {
+        let mut more = Vec::new();
         match change {
-            MemberChange::Add(members) => add_members(tx, ctx, id, members).await?,
-            MemberChange::Remove(ids) => remove_members(tx, ctx, id, ids).await?,
-            MemberChange::RemoveAll => {
-                tx.exec(
+            MemberChange::Add(members) => {
+                not_itself(id, members)?;
+                added.push(members);
+                add_members(ctx, id, members, &mut more);
+                stmts.extend(more.into_iter().map(|s| (Role::Members, s)));
+            }
+            MemberChange::Remove(ids) => {
+                remove_members(ctx, id, ids, &mut more);
+                stmts.extend(more.into_iter().map(|s| (Role::Other, s)));
+            }
+            MemberChange::RemoveAll => stmts.push((
+                Role::Other,
+                Stmt::exec(
                     "DELETE FROM scim_members WHERE tenant = $1 AND group_id = $2",
                     vec![ctx.tenant().into(), id.into()],
-                )
-                .await?;
-            }
+                ),
+            )),
         }
     }
 
@@ -481,9 +517,10 @@ async fn update_tx(
          WHERE tenant = $1 AND id = $2 RETURNING {}",
         RESOURCE_SELECT.replace("r.", "")
     );
-    let mut row = tx
-        .rows(
-            &sql,
+    stmts.push((
+        Role::Other,
+        Stmt::query(
+            sql,
             vec![
                 ctx.tenant().into(),
                 id.into(),
@@ -493,9 +530,12 @@ async fn update_tx(
                 Arg::OptBool(update.deleted),
             ],
             &RESOURCE_COLS,
-        )
-        .await?
+        ),
+    ));
+    let mut done = run_write(store, tx, ctx, stmts, id, &added).await?;
+    let mut row = done
         .pop()
+        .and_then(|mut d| d.rows.pop())
         .ok_or_else(|| Error::not_found(rtype.id(), id))?;
     match stored {
         // The text just written, with what responses may copy from it.
@@ -525,6 +565,7 @@ fn resource_from_parts(row: &mut [Cell]) -> Result<Resource> {
 }
 
 async fn delete_tx(
+    store: &SqlStore,
     tx: &mut Tx,
     ctx: &Context,
     rtype: &ResourceType,
@@ -549,25 +590,32 @@ async fn delete_tx(
     {
         return Err(precondition_failed(id).into());
     }
-    // Losing a member is a write of the group: a new version.
-    tx.exec(
-        "UPDATE scim_resources SET version = version + 1, last_modified = $3 \
-         WHERE tenant = $1 AND id IN \
-         (SELECT group_id FROM scim_members WHERE tenant = $1 AND member_id = $2)",
-        vec![
-            ctx.tenant().into(),
-            id.into(),
-            Arg::I64(nanos(OffsetDateTime::now_utc())),
-        ],
-    )
-    .await?;
-    // Its unique values, value rows and memberships in both directions go
-    // with it (`ON DELETE CASCADE`).
-    tx.exec(
-        "DELETE FROM scim_resources WHERE tenant = $1 AND id = $2",
-        vec![ctx.tenant().into(), id.into()],
-    )
-    .await?;
+    let stmts = vec![
+        // Losing a member is a write of the group: a new version.
+        (
+            Role::Other,
+            Stmt::exec(
+                "UPDATE scim_resources SET version = version + 1, last_modified = $3 \
+                 WHERE tenant = $1 AND id IN \
+                 (SELECT group_id FROM scim_members WHERE tenant = $1 AND member_id = $2)",
+                vec![
+                    ctx.tenant().into(),
+                    id.into(),
+                    Arg::I64(nanos(OffsetDateTime::now_utc())),
+                ],
+            ),
+        ),
+        // Its unique values, value rows and memberships in both directions
+        // go with it (`ON DELETE CASCADE`).
+        (
+            Role::Other,
+            Stmt::exec(
+                "DELETE FROM scim_resources WHERE tenant = $1 AND id = $2",
+                vec![ctx.tenant().into(), id.into()],
+            ),
+        ),
+    ];
+    run_write(store, tx, ctx, stmts, id, &[]).await?;
     Ok(())
 }
 
@@ -651,6 +699,37 @@ impl Resume {
 }
 
 impl SqlStore {
+    /// Why adding `ids` as members failed a foreign key: the first that
+    /// names no resource of the tenant (read after the failed write).
+    async fn missing_member(&self, ctx: &Context, ids: &[&str]) -> Error {
+        let mut wanted: Vec<&str> = ids.to_vec();
+        wanted.sort_unstable();
+        wanted.dedup();
+        for chunk in wanted.chunks(IDS_PER_QUERY) {
+            let mut sql =
+                String::from("SELECT id FROM scim_resources WHERE tenant = $1 AND id IN (");
+            let mut args = vec![Arg::from(ctx.tenant())];
+            for (i, id) in chunk.iter().enumerate() {
+                if i > 0 {
+                    sql.push(',');
+                }
+                sql.push_str(&format!("${}", i + 2));
+                args.push((*id).into());
+            }
+            sql.push(')');
+            let found = match self.db.rows(&sql, args, &[Col::Text]).await {
+                Ok(rows) => rows,
+                Err(e) => return e.into_error(),
+            };
+            let found: std::collections::HashSet<String> =
+                found.into_iter().map(|mut r| r[0].take_text()).collect();
+            if let Some(missing) = chunk.iter().find(|id| !found.contains(**id)) {
+                return Error::invalid_value(format!("member {missing:?} does not exist"));
+            }
+        }
+        Error::invalid_value("a member does not exist (any more)")
+    }
+
     /// How many resources satisfy `cond`.
     async fn count(&self, cond: &str, args: Vec<Arg>) -> Result<usize> {
         let sql = format!("SELECT count(*) FROM scim_resources r WHERE {cond}");
@@ -780,7 +859,7 @@ impl Store for SqlStore {
         members: Vec<Member>,
     ) -> Result<Resource> {
         let stored = StoredJson::encode(rtype, &resource.attributes)?;
-        in_transaction!(self, tx => create_tx(tx, ctx, rtype, &resource, &stored, &members))
+        in_transaction!(self, tx => create_tx(self, tx, ctx, rtype, &resource, &stored, &members))
     }
 
     async fn get(&self, ctx: &Context, rtype: &ResourceType, id: &str) -> Result<Option<Resource>> {
@@ -811,7 +890,7 @@ impl Store for SqlStore {
             Some(attrs) => Some(StoredJson::encode(rtype, attrs)?),
             None => None,
         };
-        in_transaction!(self, tx => update_tx(tx, ctx, rtype, &update, stored.as_ref()))
+        in_transaction!(self, tx => update_tx(self, tx, ctx, rtype, &update, stored.as_ref()))
     }
 
     async fn delete(
@@ -821,7 +900,7 @@ impl Store for SqlStore {
         id: &str,
         if_version: Option<&str>,
     ) -> Result<()> {
-        in_transaction!(self, tx => delete_tx(tx, ctx, rtype, id, if_version))
+        in_transaction!(self, tx => delete_tx(self, tx, ctx, rtype, id, if_version))
     }
 
     async fn list(
