@@ -53,6 +53,76 @@ const RESOURCE_COLS: [Col; 7] = [
     Col::Text,
 ];
 
+/// Each listed resource's groups, in order, when read with the page.
+type PageGroups = Option<Vec<Vec<GroupRef>>>;
+
+/// [`RESOURCE_COLS`] and the groups column ([`groups_column`]).
+const RESOURCE_COLS_GROUPS: [Col; 8] = [
+    Col::Text,
+    Col::I64,
+    Col::I64,
+    Col::I64,
+    Col::OptText,
+    Col::Bool,
+    Col::Text,
+    Col::Text,
+];
+
+/// A column holding the groups of the resource row `r` as one JSON text,
+/// `[[id, resource type, displayName, rid], ...]`, so that a user and its
+/// groups are one query (a correlated subquery on the `(tenant,
+/// member_id)` index).
+fn groups_column(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Sqlite => {
+            "(SELECT json_group_array(json_array(g.id, g.resource_type, \
+             json_extract(g.attributes, '$.displayName'), g.rid)) \
+             FROM scim_members m JOIN scim_resources g ON g.tenant = m.tenant AND g.id = m.group_id \
+             WHERE m.tenant = r.tenant AND m.member_id = r.id)"
+        }
+        Dialect::Postgres => {
+            "(SELECT COALESCE(json_agg(json_build_array(g.id, g.resource_type, \
+             g.attributes::json->>'displayName', g.rid)), '[]')::text \
+             FROM scim_members m JOIN scim_resources g ON g.tenant = m.tenant AND g.id = m.group_id \
+             WHERE m.tenant = r.tenant AND m.member_id = r.id)"
+        }
+    }
+}
+
+/// The groups [`groups_column`] read, in creation order (as
+/// [`Store::member_of`] gives them).
+fn groups_from(text: &str) -> Result<Vec<GroupRef>> {
+    let mut rows: Vec<(String, String, Option<String>, i64)> =
+        serde_json::from_str(text).map_err(Error::internal)?;
+    rows.sort_unstable_by_key(|r| r.3);
+    Ok(rows
+        .into_iter()
+        .map(|(value, kind, display, _)| GroupRef {
+            value,
+            display,
+            kind,
+        })
+        .collect())
+}
+
+/// Resources from rows read as [`RESOURCE_COLS`], or as
+/// [`RESOURCE_COLS_GROUPS`] when `groups` (their groups then too).
+fn resources_from(
+    rtype: &ResourceType,
+    rows: Vec<Vec<Cell>>,
+    groups: bool,
+) -> Result<(Vec<Resource>, PageGroups)> {
+    let mut resources = Vec::with_capacity(rows.len());
+    let mut all = Vec::with_capacity(if groups { rows.len() } else { 0 });
+    for mut row in rows {
+        if groups {
+            all.push(groups_from(&row[7].take_text())?);
+        }
+        resources.push(resource_from(rtype, row)?);
+    }
+    Ok((resources, groups.then_some(all)))
+}
+
 fn nanos(t: OffsetDateTime) -> i64 {
     i64::try_from(t.unix_timestamp_nanos()).unwrap_or(i64::MAX)
 }
@@ -730,6 +800,112 @@ impl SqlStore {
         Error::invalid_value("a member does not exist (any more)")
     }
 
+    /// A list page, and its resources' groups when `groups` and the page
+    /// is answered here (not candidates).
+    async fn list_inner(
+        &self,
+        ctx: &Context,
+        rtype: &ResourceType,
+        query: &ListQuery,
+        groups: bool,
+    ) -> Result<(ListPage, PageGroups)> {
+        let dialect = self.db.dialect();
+        let mut args: Vec<Arg> = vec![ctx.tenant().into(), rtype.id().into()];
+        let mut cond = String::from("r.tenant = $1 AND r.resource_type = $2");
+        cond.push_str(&visibility(&query.visibility, args.len() + 1, &mut args));
+        let mut exact = true;
+        if let Some(f) = &query.filter {
+            let c = filter::translate(dialect, rtype, f, args.len() + 1);
+            cond.push_str(" AND (");
+            cond.push_str(&c.sql);
+            cond.push(')');
+            args.extend(c.args);
+            exact = c.exact;
+        }
+        // `ORDER BY` and its arguments, numbered after the condition's: the
+        // count query leaves both out.
+        // Cursor pages are keyset pages on creation order (`rid`); a cursor
+        // query with `sortBy` goes to the service, every page of it alike.
+        let (cursor, offset) = match &query.page {
+            Page::Cursor(c) => (Some(c.as_deref()), 0),
+            Page::Index { start_index } => (None, start_index.saturating_sub(1)),
+        };
+        let order = match &query.sort_by {
+            _ if !exact => None,
+            Some(_) if cursor.is_some() => None,
+            None => Some((String::new(), Vec::new())),
+            Some(by) => filter::order_by(dialect, rtype, by, query.sort_order, args.len() + 1)
+                .map(|(sql, more)| (format!("{sql}, "), more)),
+        };
+        let db = |e: DbError| e.into_error();
+        let Some((order, order_args)) = order else {
+            // The service finishes what SQL could not: every candidate, in
+            // creation order.
+            let sql = format!(
+                "SELECT {RESOURCE_SELECT} FROM scim_resources r WHERE {cond} ORDER BY r.rid"
+            );
+            let rows = self.db.rows(&sql, args, &RESOURCE_COLS).await.map_err(db)?;
+            let resources = rows
+                .into_iter()
+                .map(|row| resource_from(rtype, row))
+                .collect::<Result<_>>()?;
+            return Ok((ListPage::Candidates(resources), None));
+        };
+        if let Some(cursor) = cursor {
+            return self
+                .cursor_page(ctx, rtype, query, cursor, (cond, args), groups)
+                .await;
+        }
+        if query.count == 0 {
+            let total = self.count(&cond, args).await?;
+            let page = ListPage::Done {
+                total_results: total,
+                resources: Vec::new(),
+                next_cursor: None,
+                previous_cursor: None,
+            };
+            return Ok((page, groups.then(Vec::new)));
+        }
+        let count_args = args.clone();
+        args.extend(order_args);
+        let n = args.len();
+        let sql = format!(
+            "SELECT {RESOURCE_SELECT}{} FROM scim_resources r WHERE {cond} \
+             ORDER BY {order}r.rid LIMIT ${} OFFSET ${}",
+            if groups {
+                format!(", {}", groups_column(dialect))
+            } else {
+                String::new()
+            },
+            n + 1,
+            n + 2
+        );
+        args.push(Arg::I64(i64::try_from(query.count).unwrap_or(i64::MAX)));
+        args.push(Arg::I64(i64::try_from(offset).unwrap_or(i64::MAX)));
+        let cols: &[Col] = if groups {
+            &RESOURCE_COLS_GROUPS
+        } else {
+            &RESOURCE_COLS
+        };
+        let rows = self.db.rows(&sql, args, cols).await.map_err(db)?;
+        // A page that is not full and not past the end says the total
+        // itself: the Entra and Okta lookups (one match or none) cost one
+        // statement, not two.
+        let total = if rows.len() < query.count && (offset == 0 || !rows.is_empty()) {
+            offset + rows.len()
+        } else {
+            self.count(&cond, count_args).await?
+        };
+        let (resources, listed_groups) = resources_from(rtype, rows, groups)?;
+        let page = ListPage::Done {
+            total_results: total,
+            resources,
+            next_cursor: None,
+            previous_cursor: None,
+        };
+        Ok((page, listed_groups))
+    }
+
     /// How many resources satisfy `cond`.
     async fn count(&self, cond: &str, args: Vec<Arg>) -> Result<usize> {
         let sql = format!("SELECT count(*) FROM scim_resources r WHERE {cond}");
@@ -754,7 +930,8 @@ impl SqlStore {
         query: &ListQuery,
         cursor: Option<&str>,
         (cond, args): (String, Vec<Arg>),
-    ) -> Result<ListPage> {
+        groups: bool,
+    ) -> Result<(ListPage, PageGroups)> {
         let seal = self.seal().await?;
         let scope = query_scope(ctx, rtype, query);
         let resume = match cursor {
@@ -762,12 +939,13 @@ impl SqlStore {
             Some(text) => Resume::decode(&seal.open(&scope, text)?)?,
         };
         if query.count == 0 {
-            return Ok(ListPage::Done {
+            let page = ListPage::Done {
                 total_results: self.count(&cond, args).await?,
                 resources: Vec::new(),
                 next_cursor: None,
                 previous_cursor: None,
-            });
+            };
+            return Ok((page, groups.then(Vec::new)));
         }
         let db = |e: DbError| e.into_error();
         let n = args.len();
@@ -778,8 +956,13 @@ impl SqlStore {
         };
         let limit = n + usize::from(resume != Resume::First) + 1;
         let sql = format!(
-            "SELECT r.rid, {RESOURCE_SELECT} FROM scim_resources r WHERE {cond}{bound} \
-             ORDER BY r.rid {order} LIMIT ${limit}"
+            "SELECT r.rid, {RESOURCE_SELECT}{} FROM scim_resources r WHERE {cond}{bound} \
+             ORDER BY r.rid {order} LIMIT ${limit}",
+            if groups {
+                format!(", {}", groups_column(self.db.dialect()))
+            } else {
+                String::new()
+            }
         );
         let mut page_args = args.clone();
         if resume != Resume::First {
@@ -790,7 +973,11 @@ impl SqlStore {
             i64::try_from(query.count).unwrap_or(i64::MAX - 1) + 1,
         ));
         let mut cols = vec![Col::I64];
-        cols.extend(RESOURCE_COLS);
+        if groups {
+            cols.extend(RESOURCE_COLS_GROUPS);
+        } else {
+            cols.extend(RESOURCE_COLS);
+        }
         let mut rows = self.db.rows(&sql, page_args, &cols).await.map_err(db)?;
         let more = rows.len() > query.count;
         rows.truncate(query.count);
@@ -807,12 +994,13 @@ impl SqlStore {
             rows.first().map(|r| r[0].i64()),
             rows.last().map(|r| r[0].i64()),
         ) else {
-            return Ok(ListPage::Done {
+            let page = ListPage::Done {
                 total_results: total,
                 resources: Vec::new(),
                 next_cursor: None,
                 previous_cursor: None,
-            });
+            };
+            return Ok((page, groups.then(Vec::new)));
         };
         // The other way: whether any match lies beyond the page's edge.
         let exists = |op: &str, rid: i64| {
@@ -832,20 +1020,22 @@ impl SqlStore {
             Resume::After(_) => (more, exists("<", first).await?),
             Resume::Before(_) => (exists(">", last).await?, more),
         };
-        let resources = rows
+        let rows = rows
             .into_iter()
             .map(|mut row| {
                 row.remove(0);
-                resource_from(rtype, row)
+                row
             })
-            .collect::<Result<_>>()?;
-        Ok(ListPage::Done {
+            .collect();
+        let (resources, listed_groups) = resources_from(rtype, rows, groups)?;
+        let page = ListPage::Done {
             total_results: total,
             resources,
             next_cursor: has_next.then(|| seal.seal(&scope, &Resume::After(last).encode())),
             previous_cursor: has_previous
                 .then(|| seal.seal(&scope, &Resume::Before(first).encode())),
-        })
+        };
+        Ok((page, listed_groups))
     }
 }
 
@@ -909,92 +1099,42 @@ impl Store for SqlStore {
         rtype: &ResourceType,
         query: &ListQuery,
     ) -> Result<ListPage> {
-        let dialect = self.db.dialect();
-        let mut args: Vec<Arg> = vec![ctx.tenant().into(), rtype.id().into()];
-        let mut cond = String::from("r.tenant = $1 AND r.resource_type = $2");
-        cond.push_str(&visibility(&query.visibility, args.len() + 1, &mut args));
-        let mut exact = true;
-        if let Some(f) = &query.filter {
-            let c = filter::translate(dialect, rtype, f, args.len() + 1);
-            cond.push_str(" AND (");
-            cond.push_str(&c.sql);
-            cond.push(')');
-            args.extend(c.args);
-            exact = c.exact;
-        }
-        // `ORDER BY` and its arguments, numbered after the condition's: the
-        // count query leaves both out.
-        // Cursor pages are keyset pages on creation order (`rid`); a cursor
-        // query with `sortBy` goes to the service, every page of it alike.
-        let (cursor, offset) = match &query.page {
-            Page::Cursor(c) => (Some(c.as_deref()), 0),
-            Page::Index { start_index } => (None, start_index.saturating_sub(1)),
-        };
-        let order = match &query.sort_by {
-            _ if !exact => None,
-            Some(_) if cursor.is_some() => None,
-            None => Some((String::new(), Vec::new())),
-            Some(by) => filter::order_by(dialect, rtype, by, query.sort_order, args.len() + 1)
-                .map(|(sql, more)| (format!("{sql}, "), more)),
-        };
-        let db = |e: DbError| e.into_error();
-        let Some((order, order_args)) = order else {
-            // The service finishes what SQL could not: every candidate, in
-            // creation order.
-            let sql = format!(
-                "SELECT {RESOURCE_SELECT} FROM scim_resources r WHERE {cond} ORDER BY r.rid"
-            );
-            let rows = self.db.rows(&sql, args, &RESOURCE_COLS).await.map_err(db)?;
-            let resources = rows
-                .into_iter()
-                .map(|row| resource_from(rtype, row))
-                .collect::<Result<_>>()?;
-            return Ok(ListPage::Candidates(resources));
-        };
-        if let Some(cursor) = cursor {
-            return self
-                .cursor_page(ctx, rtype, query, cursor, (cond, args))
-                .await;
-        }
-        if query.count == 0 {
-            let total = self.count(&cond, args).await?;
-            return Ok(ListPage::Done {
-                total_results: total,
-                resources: Vec::new(),
-                next_cursor: None,
-                previous_cursor: None,
-            });
-        }
-        let count_args = args.clone();
-        args.extend(order_args);
-        let n = args.len();
+        Ok(self.list_inner(ctx, rtype, query, false).await?.0)
+    }
+
+    async fn list_with_groups(
+        &self,
+        ctx: &Context,
+        rtype: &ResourceType,
+        query: &ListQuery,
+    ) -> Result<(ListPage, PageGroups)> {
+        self.list_inner(ctx, rtype, query, true).await
+    }
+
+    async fn get_with_groups(
+        &self,
+        ctx: &Context,
+        rtype: &ResourceType,
+        id: &str,
+    ) -> Result<Option<(Resource, Vec<GroupRef>)>> {
         let sql = format!(
-            "SELECT {RESOURCE_SELECT} FROM scim_resources r WHERE {cond} \
-             ORDER BY {order}r.rid LIMIT ${} OFFSET ${}",
-            n + 1,
-            n + 2
+            "SELECT {RESOURCE_SELECT}, {} FROM scim_resources r \
+             WHERE r.tenant = $1 AND r.id = $2 AND r.resource_type = $3",
+            groups_column(self.db.dialect())
         );
-        args.push(Arg::I64(i64::try_from(query.count).unwrap_or(i64::MAX)));
-        args.push(Arg::I64(i64::try_from(offset).unwrap_or(i64::MAX)));
-        let rows = self.db.rows(&sql, args, &RESOURCE_COLS).await.map_err(db)?;
-        // A page that is not full and not past the end says the total
-        // itself: the Entra and Okta lookups (one match or none) cost one
-        // statement, not two.
-        let total = if rows.len() < query.count && (offset == 0 || !rows.is_empty()) {
-            offset + rows.len()
-        } else {
-            self.count(&cond, count_args).await?
-        };
-        let resources = rows
-            .into_iter()
-            .map(|row| resource_from(rtype, row))
-            .collect::<Result<_>>()?;
-        Ok(ListPage::Done {
-            total_results: total,
-            resources,
-            next_cursor: None,
-            previous_cursor: None,
-        })
+        let rows = self
+            .db
+            .rows(
+                &sql,
+                vec![ctx.tenant().into(), id.into(), rtype.id().into()],
+                &RESOURCE_COLS_GROUPS,
+            )
+            .await
+            .map_err(DbError::into_error)?;
+        let (mut resources, groups) = resources_from(rtype, rows, true)?;
+        Ok(resources
+            .pop()
+            .map(|r| (r, groups.and_then(|mut g| g.pop()).unwrap_or_default())))
     }
 
     async fn members(&self, ctx: &Context, rtype: &ResourceType, id: &str) -> Result<Vec<Member>> {

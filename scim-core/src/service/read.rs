@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::eval;
 use crate::eval::SortKey;
 use crate::render::{self, Projection};
-use crate::resource::Resource;
+use crate::resource::{GroupRef, Resource};
 use crate::schema::ResourceType;
 use crate::store::keyset::{self, Position, Resume};
 use crate::store::{Context, ListPage, ListQuery, Page, query_scope};
@@ -57,7 +57,19 @@ impl ScimService {
         req: &Req<'_>,
     ) -> Result<Reply> {
         let projection = req.params.projection()?;
-        let resource = self.get_visible(ctx, rtype, id).await?;
+        // A user's groups come with it when the response shows them.
+        let (resource, groups) = if wants_groups(rtype, &projection) {
+            let me = owner(ctx);
+            let (resource, groups) = self
+                .dyn_store()
+                .get_with_groups(ctx, rtype, id)
+                .await?
+                .filter(|(r, _)| !r.deleted && r.owner.as_deref() == Some(me))
+                .ok_or_else(|| Error::not_found(rtype.id(), id))?;
+            (resource, Some(groups))
+        } else {
+            (self.get_visible(ctx, rtype, id).await?, None)
+        };
         if let Some(tags) = req.if_none_match()
             && etag_matches(tags, &resource.meta.version)
         {
@@ -65,15 +77,30 @@ impl ScimService {
                 Reply::empty(StatusCode::NOT_MODIFIED).header(header::ETAG, resource.meta.etag())
             );
         }
-        self.resource_reply(
-            ctx,
-            StatusCode::OK,
-            rtype,
-            &resource,
-            &projection,
-            Origin::Stored,
-        )
-        .await
+        match groups {
+            Some(groups) => {
+                self.resource_reply_with_groups(
+                    ctx,
+                    StatusCode::OK,
+                    rtype,
+                    &resource,
+                    &projection,
+                    &groups,
+                )
+                .await
+            }
+            None => {
+                self.resource_reply(
+                    ctx,
+                    StatusCode::OK,
+                    rtype,
+                    &resource,
+                    &projection,
+                    Origin::Stored,
+                )
+                .await
+            }
+        }
     }
 
     pub(super) async fn list(
@@ -100,7 +127,8 @@ impl ScimService {
         }
         // Both boxed (see `boxed`): side by side, the futures of the query
         // and of the reply would outgrow the small-size cache.
-        let listed = boxed(self.query(ctx, rtype, &query)).await?;
+        let groups = wants_groups(rtype, &params.projection);
+        let listed = boxed(self.query_with(ctx, rtype, &query, groups)).await?;
         let paging = match query.page {
             Page::Index { start_index } => Paging::Index(start_index),
             Page::Cursor(_) => Paging::Cursor {
@@ -113,7 +141,15 @@ impl ScimService {
             .into_iter()
             .map(|r| (&**rtype, r))
             .collect();
-        boxed(self.list_reply(ctx, listed.total, paging, page, &params.projection)).await
+        boxed(self.list_reply(
+            ctx,
+            listed.total,
+            paging,
+            page,
+            &params.projection,
+            listed.groups,
+        ))
+        .await
     }
 
     /// Runs a list query against the store, finishing it here when the
@@ -124,7 +160,24 @@ impl ScimService {
         rtype: &ResourceType,
         query: &ListQuery,
     ) -> Result<Listed> {
-        match self.dyn_store().list(ctx, rtype, query).await? {
+        self.query_with(ctx, rtype, query, false).await
+    }
+
+    /// [`Self::query`], asking the store for the listed resources' groups
+    /// too when `groups` (see [`crate::Store::list_with_groups`]).
+    pub(super) async fn query_with(
+        &self,
+        ctx: &Context,
+        rtype: &ResourceType,
+        query: &ListQuery,
+        groups: bool,
+    ) -> Result<Listed> {
+        let (page, groups) = if groups {
+            self.dyn_store().list_with_groups(ctx, rtype, query).await?
+        } else {
+            (self.dyn_store().list(ctx, rtype, query).await?, None)
+        };
+        match page {
             ListPage::Done {
                 total_results,
                 resources,
@@ -132,6 +185,7 @@ impl ScimService {
                 previous_cursor,
             } => Ok(Listed {
                 total: total_results,
+                groups: groups.filter(|g| g.len() == resources.len()),
                 resources,
                 next_cursor,
                 previous_cursor,
@@ -253,6 +307,7 @@ impl ScimService {
         let seal = |r: Resume| self.inner.config.cursor_seal.seal(scope, &r.encode());
         Listed {
             total,
+            groups: None,
             resources: rows.drain(w.range).map(|(_, r)| r).collect(),
             next_cursor: next.map(seal),
             previous_cursor: previous.map(seal),
@@ -315,7 +370,7 @@ impl ScimService {
                 }
             }
         };
-        self.list_reply(ctx, total, paging, page, &params.projection)
+        self.list_reply(ctx, total, paging, page, &params.projection, None)
             .await
     }
 
@@ -399,6 +454,9 @@ impl ScimService {
 pub(crate) struct Listed {
     pub(crate) total: usize,
     pub(crate) resources: Vec<Resource>,
+    /// Each listed resource's groups, when the store read them with the
+    /// page.
+    pub(crate) groups: Option<Vec<Vec<GroupRef>>>,
     pub(crate) next_cursor: Option<String>,
     pub(crate) previous_cursor: Option<String>,
 }
@@ -408,10 +466,18 @@ impl Listed {
         Self {
             total,
             resources,
+            groups: None,
             next_cursor: None,
             previous_cursor: None,
         }
     }
+}
+
+/// Whether a response shows resources of `rtype` with their groups.
+pub(super) fn wants_groups(rtype: &ResourceType, projection: &Projection) -> bool {
+    rtype
+        .member_of_attribute()
+        .is_some_and(|name| projection.includes(rtype, name))
 }
 
 /// What a root query's cursors are bound to: as [`query_scope`], under

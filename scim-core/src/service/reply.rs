@@ -11,7 +11,7 @@ use super::read::Origin;
 use crate::error::{Error, ErrorKind, Result};
 use crate::json_text;
 use crate::render::{self, Projection};
-use crate::resource::Resource;
+use crate::resource::{GroupRef, Resource};
 use crate::schema::ResourceType;
 use crate::store::Context;
 use crate::urn;
@@ -96,7 +96,39 @@ impl ScimService {
         Ok(Reply::body(status, body).header(header::ETAG, resource.meta.etag()))
     }
 
+    /// A resource read with its groups ([`crate::Store::get_with_groups`]):
+    /// as [`Self::resource_reply`] for a stored resource, without asking
+    /// the store for the groups again.
+    pub(super) async fn resource_reply_with_groups(
+        &self,
+        ctx: &Context,
+        status: StatusCode,
+        rtype: &ResourceType,
+        resource: &Resource,
+        projection: &Projection,
+        groups: &[GroupRef],
+    ) -> Result<Reply> {
+        let mut relations = self
+            .members_relation(ctx, rtype, resource, projection)
+            .await?;
+        let base = self.base(ctx);
+        if let Some(name) = rtype.member_of_attribute()
+            && !groups.is_empty()
+        {
+            relations.insert(
+                name.to_owned(),
+                super::members::render_groups(self, &base, groups),
+            );
+        }
+        let mut body = Vec::with_capacity(REPLY_CAPACITY);
+        render::Rendered::new(rtype, resource, &relations, projection, &base).write_json(&mut body);
+        Ok(Reply::body(status, body).header(header::ETAG, resource.meta.etag()))
+    }
+
     /// A list response over resources (each with its resource type).
+    /// `prefetched`: every listed resource's groups, in order, when the
+    /// store read them with the page (all of one resource type that wants
+    /// them).
     pub(super) async fn list_reply(
         &self,
         ctx: &Context,
@@ -104,22 +136,24 @@ impl ScimService {
         paging: Paging,
         page: Vec<(&ResourceType, Resource)>,
         projection: &Projection,
+        prefetched: Option<Vec<Vec<GroupRef>>>,
     ) -> Result<Reply> {
+        let wants_groups = |rtype: &ResourceType| super::read::wants_groups(rtype, projection);
         // The listed users' groups in one store call, not one per user.
-        let wants_groups = |rtype: &ResourceType| {
-            rtype
-                .member_of_attribute()
-                .is_some_and(|name| projection.includes(rtype, name))
-        };
-        let ids: Vec<&str> = page
-            .iter()
-            .filter(|(rtype, _)| wants_groups(rtype))
-            .map(|(_, r)| r.id.as_str())
-            .collect();
-        let mut groups = if ids.is_empty() {
-            Vec::new()
-        } else {
-            self.dyn_store().member_of_many(ctx, &ids).await?
+        let mut groups = match prefetched {
+            Some(groups) => groups,
+            None => {
+                let ids: Vec<&str> = page
+                    .iter()
+                    .filter(|(rtype, _)| wants_groups(rtype))
+                    .map(|(_, r)| r.id.as_str())
+                    .collect();
+                if ids.is_empty() {
+                    Vec::new()
+                } else {
+                    self.dyn_store().member_of_many(ctx, &ids).await?
+                }
+            }
         }
         .into_iter();
         let base = self.base(ctx);

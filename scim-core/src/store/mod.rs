@@ -401,6 +401,48 @@ pub trait Store: Send + Sync + fmt::Debug {
         }
         Ok(out)
     }
+
+    /// [`Store::get`], with the groups the resource belongs to
+    /// ([`Store::member_of`]) when it is found: what a `GET` of a user
+    /// renders. The default asks one, then the other; a database store
+    /// can answer both with one query (one round trip instead of two).
+    ///
+    /// # Errors
+    ///
+    /// Failures of the store.
+    async fn get_with_groups(
+        &self,
+        ctx: &Context,
+        rtype: &ResourceType,
+        id: &str,
+    ) -> Result<Option<(Resource, Vec<GroupRef>)>> {
+        match self.get(ctx, rtype, id).await? {
+            Some(resource) => {
+                let groups = self.member_of(ctx, &resource.id).await?;
+                Ok(Some((resource, groups)))
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// [`Store::list`], and, when the store answers with the page itself
+    /// ([`ListPage::Done`]), the groups of each resource on it, in order
+    /// ([`Store::member_of_many`]); `None` leaves the service to ask
+    /// `member_of_many` (the default, and always after
+    /// [`ListPage::Candidates`]). A database store can read both with one
+    /// query.
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::list`].
+    async fn list_with_groups(
+        &self,
+        ctx: &Context,
+        rtype: &ResourceType,
+        query: &ListQuery,
+    ) -> Result<(ListPage, Option<Vec<Vec<GroupRef>>>)> {
+        Ok((self.list(ctx, rtype, query).await?, None))
+    }
 }
 
 /// Stores shared behind an `Arc` are stores too.
@@ -458,6 +500,24 @@ impl<S: Store + ?Sized> Store for Arc<S> {
 
     async fn member_of_many(&self, ctx: &Context, ids: &[&str]) -> Result<Vec<Vec<GroupRef>>> {
         (**self).member_of_many(ctx, ids).await
+    }
+
+    async fn get_with_groups(
+        &self,
+        ctx: &Context,
+        rtype: &ResourceType,
+        id: &str,
+    ) -> Result<Option<(Resource, Vec<GroupRef>)>> {
+        (**self).get_with_groups(ctx, rtype, id).await
+    }
+
+    async fn list_with_groups(
+        &self,
+        ctx: &Context,
+        rtype: &ResourceType,
+        query: &ListQuery,
+    ) -> Result<(ListPage, Option<Vec<Vec<GroupRef>>>)> {
+        (**self).list_with_groups(ctx, rtype, query).await
     }
 }
 

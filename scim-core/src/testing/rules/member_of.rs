@@ -100,4 +100,49 @@ pub(crate) async fn member_of<S: Store>(store: &S) {
         "member_of_many must answer, in order, what member_of answers for each id; \
          expected {one_by_one:?}, got {many:?}"
     );
+
+    // Read with the resource (`get_with_groups`) or with a page
+    // (`list_with_groups`): what `get` and `member_of` answer, in the same
+    // order (the user is in two groups again).
+    let _g3 = kit.group("G3", &[&u.id]).await;
+    let users = &kit.users;
+    for id in [&u.id, &loner.id] {
+        let with = kit.ok(
+            "get_with_groups",
+            store.get_with_groups(&kit.ctx, users, id).await,
+        );
+        let plain = kit.ok("get", store.get(&kit.ctx, users, id).await);
+        let groups = kit.ok("member_of", store.member_of(&kit.ctx, id).await);
+        ensure!(
+            kit.rule,
+            with.as_ref().map(|(r, g)| (&r.id, &r.meta.version, g))
+                == plain.as_ref().map(|r| (&r.id, &r.meta.version, &groups)),
+            "get_with_groups({id}) must answer what get and member_of answer; \
+             got {with:?}, expected {plain:?} with {groups:?}"
+        );
+    }
+    ensure!(
+        kit.rule,
+        kit.ok(
+            "get_with_groups",
+            store.get_with_groups(&kit.ctx, users, &unknown).await
+        )
+        .is_none(),
+        "get_with_groups of an unknown id must be None"
+    );
+    let query = crate::store::ListQuery::filtered(None, 1000);
+    let (page, listed) = kit.ok(
+        "list_with_groups",
+        store.list_with_groups(&kit.ctx, users, &query).await,
+    );
+    if let (crate::store::ListPage::Done { resources, .. }, Some(listed)) = (page, listed) {
+        let ids: Vec<&str> = resources.iter().map(|r| r.id.as_str()).collect();
+        let want = kit.ok("member_of_many", store.member_of_many(&kit.ctx, &ids).await);
+        ensure!(
+            kit.rule,
+            listed == want,
+            "list_with_groups must give each listed resource's groups, in order, \
+             as member_of_many does; expected {want:?}, got {listed:?}"
+        );
+    }
 }
