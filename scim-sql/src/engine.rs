@@ -618,6 +618,36 @@ impl Tx {
         outcome
     }
 
+    /// Runs one statement as a transaction of its own, when nothing has
+    /// begun yet (PostgreSQL runs a statement atomically without `BEGIN`
+    /// and `COMMIT`: one round trip instead of three); otherwise as the
+    /// last statement of this transaction, committed.
+    #[cfg_attr(
+        not(feature = "postgres"),
+        allow(dead_code, reason = "only PostgreSQL's writes are one statement")
+    )]
+    pub(crate) async fn single(&mut self, stmt: Stmt) -> Result<Done, BatchFailed> {
+        if self.begun {
+            let mut done = self.batch(vec![stmt], true).await?;
+            return Ok(done.pop().unwrap_or_default());
+        }
+        match &mut self.conn {
+            #[cfg(feature = "sqlite")]
+            TxConn::Sqlite(_) => {
+                let mut done = self.batch(vec![stmt], true).await?;
+                Ok(done.pop().unwrap_or_default())
+            }
+            #[cfg(feature = "postgres")]
+            TxConn::Postgres(c) => {
+                // Not begun, nothing to roll back: a failed statement
+                // leaves the connection as it was.
+                self.begun = true;
+                let mut done = postgres_batch(c, vec![stmt], false, false).await?;
+                Ok(done.pop().unwrap_or_default())
+            }
+        }
+    }
+
     /// Runs a statement; the number of rows it changed.
     pub(crate) async fn exec(&mut self, sql: &str, args: Vec<Arg>) -> DbResult<u64> {
         let mut done = self.batch(vec![Stmt::exec(sql, args)], false).await?;

@@ -399,6 +399,319 @@ async fn run_write(
     })
 }
 
+/// Arguments of a statement built piece by piece: each `p` binds one and
+/// gives its placeholder.
+#[derive(Default)]
+struct Params(Vec<Arg>);
+
+impl Params {
+    fn p(&mut self, arg: impl Into<Arg>) -> String {
+        self.0.push(arg.into());
+        format!("${}", self.0.len())
+    }
+}
+
+/// Members as a `VALUES` list of `(member_id, display)` for PostgreSQL.
+fn pg_member_values(params: &mut Params, members: &[Member]) -> String {
+    let mut sql = String::from("(VALUES ");
+    for (i, m) in members.iter().enumerate() {
+        if i > 0 {
+            sql.push(',');
+        }
+        let id = params.p(m.value.as_str());
+        let display = params.p(Arg::OptText(m.display.clone()));
+        sql.push_str(&format!("({id}::text, {display}::text)"));
+    }
+    sql.push_str(") AS x (member_id, display)");
+    sql
+}
+
+/// Why a one-statement PostgreSQL write failed: a taken id or unique
+/// value, an unknown member (read after the failure, since the statement
+/// cannot say which of its parts failed), or the database's own error.
+async fn pg_explain(
+    store: &SqlStore,
+    ctx: &Context,
+    rtype: &ResourceType,
+    id: Option<&str>,
+    claims: &[&UniqueValue],
+    members: &[&Member],
+    error: DbError,
+) -> Fail {
+    match error {
+        DbError::Unique => {
+            if let Some(id) = id {
+                match store.get(ctx, rtype, id).await {
+                    Ok(Some(_)) => return Error::uniqueness("id", id).into(),
+                    Ok(None) => {}
+                    Err(e) => return e.into(),
+                }
+            }
+            match store.taken(ctx, rtype, claims).await {
+                Ok(Some(u)) => Error::uniqueness(&u.attribute, &u.value).into(),
+                Ok(None) => Fail::Db(DbError::Unique),
+                Err(e) => e.into(),
+            }
+        }
+        DbError::ForeignKey if !members.is_empty() => {
+            let ids: Vec<&str> = members.iter().map(|m| m.value.as_str()).collect();
+            store.missing_member(ctx, &ids).await.into()
+        }
+        other => Fail::Db(other),
+    }
+}
+
+/// A create on PostgreSQL: one statement, its parts chained through
+/// `RETURNING` (the counter hands the row its `rid`; the unique claims,
+/// value rows and members follow the row).
+async fn pg_create(
+    store: &SqlStore,
+    tx: &mut Tx,
+    ctx: &Context,
+    rtype: &ResourceType,
+    resource: &Resource,
+    stored: &StoredJson,
+    members: &[Member],
+) -> TxResult<()> {
+    let unique = unique_keys(rtype, &resource.attributes);
+    let rows = values::extract(rtype, &resource.attributes);
+    let mut q = Params::default();
+    let (t, rt, id) = (
+        q.p(ctx.tenant()),
+        q.p(rtype.id()),
+        q.p(resource.id.as_str()),
+    );
+    let mut sql = format!(
+        "WITH c AS (INSERT INTO scim_tenants (tenant, next_rid) VALUES ({t}, 1) \
+         ON CONFLICT (tenant) DO UPDATE SET next_rid = scim_tenants.next_rid + 1 \
+         RETURNING next_rid), \
+         r AS (INSERT INTO scim_resources (tenant, id, rid, resource_type, version, created, \
+         last_modified, owner, deleted, attributes) SELECT {t}, {id}, c.next_rid, {rt}, 1, {}, {}, {}, {}, {} \
+         FROM c RETURNING rid)",
+        q.p(Arg::I64(nanos(resource.meta.created))),
+        q.p(Arg::I64(nanos(resource.meta.last_modified))),
+        q.p(Arg::OptText(resource.owner.clone())),
+        q.p(Arg::Bool(resource.deleted)),
+        q.p(stored.as_str()),
+    );
+    for (i, u) in unique.iter().enumerate() {
+        sql.push_str(&format!(
+            ", u{i} AS (INSERT INTO scim_unique (tenant, resource_type, attribute, value_key, id) \
+             SELECT {t}, {rt}, {}, {}, {id} FROM r)",
+            q.p(u.attribute.as_str()),
+            q.p(u.key.as_str()),
+        ));
+    }
+    if !rows.is_empty() {
+        let rows: Vec<&ValueRow> = rows.iter().collect();
+        sql.push_str(&format!(
+            ", v AS (INSERT INTO scim_values (tenant, resource_type, rid, path, elem, prim, kind, s, n, t) \
+             SELECT {t}, {rt}, r.rid, e->>0, (e->>1)::bigint, (e->>2)::boolean, (e->>3)::bigint, \
+             e->>4, (e->>5)::float8, (e->>6)::bigint FROM r, json_array_elements({}::json) AS e)",
+            q.p(rows_json(&rows, false))
+        ));
+    }
+    for (i, chunk) in members.chunks(ROWS_PER_INSERT).enumerate() {
+        let values = pg_member_values(&mut q, chunk);
+        sql.push_str(&format!(
+            ", m{i} AS (INSERT INTO scim_members (tenant, group_id, member_id, display) \
+             SELECT {t}, {id}, x.member_id, x.display FROM r, {values} ON CONFLICT DO NOTHING)"
+        ));
+    }
+    sql.push_str(" SELECT rid FROM r");
+    match tx.single(Stmt::query(sql, q.0, &[Col::I64])).await {
+        Ok(_) => Ok(()),
+        Err(failed) => {
+            let claims: Vec<&UniqueValue> = unique.iter().collect();
+            let members: Vec<&Member> = members.iter().collect();
+            Err(pg_explain(
+                store,
+                ctx,
+                rtype,
+                Some(&resource.id),
+                &claims,
+                &members,
+                failed.error,
+            )
+            .await)
+        }
+    }
+}
+
+/// An update on PostgreSQL whose outcome does not depend on reading the
+/// stored attributes (the caller read them at the version it names, or
+/// only members change): one statement. The resource row is updated
+/// first, conditionally on the version, and every other part joins it,
+/// so nothing is written when the version does not match.
+async fn pg_update(
+    store: &SqlStore,
+    tx: &mut Tx,
+    ctx: &Context,
+    rtype: &ResourceType,
+    update: &Update<'_>,
+    stored: Option<&StoredJson>,
+    previous: Option<&Map<String, Value>>,
+) -> TxResult<Resource> {
+    let id = update.id;
+    let mut q = Params::default();
+    let (t, rt, idp) = (q.p(ctx.tenant()), q.p(rtype.id()), q.p(id));
+    let version = match update.if_version {
+        Some(v) => match v.parse::<i64>() {
+            Ok(v) => format!(" AND version = {}", q.p(Arg::I64(v))),
+            // No stored version looks like that.
+            Err(_) => return Err(precondition_failed(id).into()),
+        },
+        None => String::new(),
+    };
+    let mut sql = format!(
+        "WITH upd AS (UPDATE scim_resources SET version = version + 1, last_modified = {}, \
+         attributes = COALESCE({}, attributes), owner = COALESCE({}, owner), \
+         deleted = COALESCE({}, deleted) \
+         WHERE tenant = {t} AND id = {idp} AND resource_type = {rt}{version} \
+         RETURNING rid, {})",
+        q.p(Arg::I64(nanos(update.last_modified))),
+        q.p(Arg::OptText(stored.map(|s| s.as_str().to_owned()))),
+        q.p(Arg::OptText(update.owner.clone())),
+        q.p(Arg::OptBool(update.deleted)),
+        RESOURCE_SELECT.replace("r.", ""),
+    );
+    let mut claims_owned = Vec::new();
+    if let (Some(new), Some(old)) = (&update.attributes, previous) {
+        let old_unique = unique_keys(rtype, old);
+        let new_unique = unique_keys(rtype, new);
+        for (i, u) in old_unique
+            .iter()
+            .filter(|u| !new_unique.contains(u))
+            .enumerate()
+        {
+            sql.push_str(&format!(
+                ", rel{i} AS (DELETE FROM scim_unique x USING upd WHERE x.tenant = {t} \
+                 AND x.resource_type = {rt} AND x.attribute = {} AND x.value_key = {} AND x.id = {idp})",
+                q.p(u.attribute.as_str()),
+                q.p(u.key.as_str()),
+            ));
+        }
+        for (i, u) in new_unique
+            .iter()
+            .filter(|u| !old_unique.contains(u))
+            .enumerate()
+        {
+            sql.push_str(&format!(
+                ", cl{i} AS (INSERT INTO scim_unique (tenant, resource_type, attribute, value_key, id) \
+                 SELECT {t}, {rt}, {}, {}, {idp} FROM upd)",
+                q.p(u.attribute.as_str()),
+                q.p(u.key.as_str()),
+            ));
+            claims_owned.push(u.clone());
+        }
+        let old_rows = values::extract(rtype, old);
+        let new_rows = values::extract(rtype, new);
+        let old_by_key: HashMap<(&str, i64), &ValueRow> = old_rows
+            .iter()
+            .map(|r| ((r.path.as_str(), r.elem), r))
+            .collect();
+        let new_by_key: HashMap<(&str, i64), &ValueRow> = new_rows
+            .iter()
+            .map(|r| ((r.path.as_str(), r.elem), r))
+            .collect();
+        let removed: Vec<&ValueRow> = old_by_key
+            .iter()
+            .filter(|(key, row)| new_by_key.get(*key) != Some(*row))
+            .map(|(_, row)| *row)
+            .collect();
+        if !removed.is_empty() {
+            sql.push_str(&format!(
+                ", vd AS (DELETE FROM scim_values x USING upd WHERE x.tenant = {t} AND x.rid = upd.rid \
+                 AND (x.path, x.elem) IN (SELECT e->>0, (e->>1)::bigint \
+                 FROM json_array_elements({}::json) AS e))",
+                q.p(rows_json(&removed, true))
+            ));
+        }
+        let added: Vec<&ValueRow> = new_rows
+            .iter()
+            .filter(|r| old_by_key.get(&(r.path.as_str(), r.elem)) != Some(r))
+            .collect();
+        if !added.is_empty() {
+            sql.push_str(&format!(
+                ", vi AS (INSERT INTO scim_values (tenant, resource_type, rid, path, elem, prim, kind, s, n, t) \
+                 SELECT {t}, {rt}, upd.rid, e->>0, (e->>1)::bigint, (e->>2)::boolean, (e->>3)::bigint, \
+                 e->>4, (e->>5)::float8, (e->>6)::bigint FROM upd, json_array_elements({}::json) AS e)",
+                q.p(rows_json(&added, false))
+            ));
+        }
+    }
+    let mut added_members: Vec<&Member> = Vec::new();
+    // At most one change of members (the caller checks): the parts of one
+    // statement do not see each other's rows, so an add and a remove of
+    // one member would not happen in order.
+    match update.members.first() {
+        None => {}
+        Some(MemberChange::Add(members)) => {
+            not_itself(id, members)?;
+            added_members.extend(members.iter());
+            for (i, chunk) in members.chunks(ROWS_PER_INSERT).enumerate() {
+                let values = pg_member_values(&mut q, chunk);
+                sql.push_str(&format!(
+                    ", ma{i} AS (INSERT INTO scim_members (tenant, group_id, member_id, display) \
+                     SELECT {t}, {idp}, x.member_id, x.display FROM upd, {values} ON CONFLICT DO NOTHING)"
+                ));
+            }
+        }
+        Some(MemberChange::Remove(ids)) => {
+            for (i, chunk) in ids.chunks(IDS_PER_QUERY).enumerate() {
+                let list: Vec<String> = chunk.iter().map(|m| q.p(m.as_str())).collect();
+                sql.push_str(&format!(
+                    ", mr{i} AS (DELETE FROM scim_members x USING upd WHERE x.tenant = {t} \
+                     AND x.group_id = {idp} AND x.member_id IN ({}))",
+                    list.join(",")
+                ));
+            }
+        }
+        Some(MemberChange::RemoveAll) => {
+            sql.push_str(&format!(
+                ", mx AS (DELETE FROM scim_members x USING upd WHERE x.tenant = {t} AND x.group_id = {idp})"
+            ));
+        }
+    }
+    sql.push_str(&format!(
+        " SELECT {} FROM upd",
+        RESOURCE_SELECT.replace("r.", "")
+    ));
+    let done = match tx.single(Stmt::query(sql, q.0, &RESOURCE_COLS)).await {
+        Ok(done) => done,
+        Err(failed) => {
+            let claims: Vec<&UniqueValue> = claims_owned.iter().collect();
+            return Err(pg_explain(
+                store,
+                ctx,
+                rtype,
+                None,
+                &claims,
+                &added_members,
+                failed.error,
+            )
+            .await);
+        }
+    };
+    let Some(mut row) = done.rows.into_iter().next() else {
+        // Nothing matched: gone, or changed since the version named.
+        return Err(match store.get(ctx, rtype, id).await? {
+            None => Error::not_found(rtype.id(), id),
+            Some(_) => precondition_failed(id),
+        }
+        .into());
+    };
+    match stored {
+        Some(stored) => {
+            let _ = row[6].take_text();
+            let mut resource = resource_from_parts(&mut row)?;
+            resource.attributes = stored.clone().into();
+            Ok(resource)
+        }
+        None => Ok(resource_from(rtype, row)?),
+    }
+}
+
 async fn create_tx(
     store: &SqlStore,
     tx: &mut Tx,
@@ -409,6 +722,21 @@ async fn create_tx(
     members: &[Member],
 ) -> TxResult<Resource> {
     not_itself(&resource.id, members)?;
+    let created = Resource {
+        id: resource.id.clone(),
+        meta: Meta {
+            created: resource.meta.created,
+            last_modified: resource.meta.last_modified,
+            version: "1".to_owned(),
+        },
+        attributes: stored.clone().into(),
+        owner: resource.owner.clone(),
+        deleted: resource.deleted,
+    };
+    if tx.dialect() == Dialect::Postgres {
+        pg_create(store, tx, ctx, rtype, resource, stored, members).await?;
+        return Ok(created);
+    }
     let unique = unique_keys(rtype, &resource.attributes);
     let rows = values::extract(rtype, &resource.attributes);
     // The tenant's creation counter: its row stays locked until commit, so
@@ -454,17 +782,7 @@ async fn create_tx(
     add_members(ctx, &resource.id, members, &mut adds);
     stmts.extend(adds.into_iter().map(|s| (Role::Members, s)));
     run_write(store, tx, ctx, stmts, &resource.id, &[members]).await?;
-    Ok(Resource {
-        id: resource.id.clone(),
-        meta: Meta {
-            created: resource.meta.created,
-            last_modified: resource.meta.last_modified,
-            version: "1".to_owned(),
-        },
-        attributes: stored.clone().into(),
-        owner: resource.owner.clone(),
-        deleted: resource.deleted,
-    })
+    Ok(created)
 }
 
 async fn update_tx(
@@ -481,6 +799,9 @@ async fn update_tx(
     // names (which the check below confirms).
     let previous = update.previous.filter(|_| update.if_version.is_some());
     let need_old = update.attributes.is_some() && previous.is_none();
+    if dialect == Dialect::Postgres && !need_old && update.members.len() <= 1 {
+        return pg_update(store, tx, ctx, rtype, update, stored, previous).await;
+    }
     let sql = format!(
         "SELECT rid, version, {} FROM scim_resources \
          WHERE tenant = $1 AND id = $2 AND resource_type = $3{}",
@@ -904,6 +1225,37 @@ impl SqlStore {
             previous_cursor: None,
         };
         Ok((page, listed_groups))
+    }
+
+    /// The first of `claims` another resource holds (read after a write
+    /// that a unique index refused).
+    async fn taken<'u>(
+        &self,
+        ctx: &Context,
+        rtype: &ResourceType,
+        claims: &[&'u UniqueValue],
+    ) -> Result<Option<&'u UniqueValue>> {
+        for u in claims {
+            let held = self
+                .db
+                .rows(
+                    "SELECT id FROM scim_unique WHERE tenant = $1 AND resource_type = $2 \
+                     AND attribute = $3 AND value_key = $4",
+                    vec![
+                        ctx.tenant().into(),
+                        rtype.id().into(),
+                        u.attribute.as_str().into(),
+                        u.key.as_str().into(),
+                    ],
+                    &[Col::Text],
+                )
+                .await
+                .map_err(DbError::into_error)?;
+            if !held.is_empty() {
+                return Ok(Some(u));
+            }
+        }
+        Ok(None)
     }
 
     /// How many resources satisfy `cond`.

@@ -58,7 +58,7 @@ impl ScimService {
     /// Without `If-Match`, a write that lost such a race is planned again
     /// from the new state (a PATCH is then still atomic: all its operations
     /// or none, on one version). Returns the resource before and after,
-    /// and the member changes written.
+    /// the member changes written, and a user's groups.
     pub(super) async fn read_modify_write(
         &self,
         ctx: &Context,
@@ -67,15 +67,25 @@ impl ScimService {
         req: &Req<'_>,
         members: Vec<MemberChange>,
         mut plan: impl FnMut(&Resource) -> Result<Option<Map<String, Value>>> + Send,
-    ) -> Result<(Resource, Resource, Vec<MemberChange>)> {
+    ) -> Result<Written> {
         let mut attempt = 0;
+        // A user's groups are read with it, for the response (a write of
+        // the user does not change them).
+        let with_groups = rtype.member_of_attribute().is_some();
         loop {
             attempt += 1;
-            let existing = self.get_visible(ctx, rtype, id).await?;
+            let (existing, groups) = self
+                .get_visible_with_groups(ctx, rtype, id, with_groups)
+                .await?;
             Self::check_preconditions(req, &existing)?;
             let attributes = plan(&existing)?;
             if attributes.is_none() && members.is_empty() {
-                return Ok((existing.clone(), existing, members));
+                return Ok(Written {
+                    old: existing.clone(),
+                    new: existing,
+                    members,
+                    groups,
+                });
             }
             // Linking by e-mail makes the identifying e-mail a key: checked
             // here, on the attributes about to be written (boxed, and only
@@ -104,8 +114,27 @@ impl ScimService {
                         && req.if_match().is_none()
                         && attempt < WRITE_ATTEMPTS => {}
                 Err(e) => return Err(self.explain_conflict(e, rtype)),
-                Ok(updated) => return Ok((existing, updated, members)),
+                Ok(updated) => {
+                    return Ok(Written {
+                        old: existing,
+                        new: updated,
+                        members,
+                        groups,
+                    });
+                }
             }
         }
     }
+}
+
+/// What [`ScimService::read_modify_write`] wrote.
+pub(super) struct Written {
+    /// The resource before.
+    pub(super) old: Resource,
+    /// The resource after.
+    pub(super) new: Resource,
+    /// The member changes written.
+    pub(super) members: Vec<MemberChange>,
+    /// The groups of the resource (a user), read with `old`.
+    pub(super) groups: Option<Vec<crate::resource::GroupRef>>,
 }

@@ -49,6 +49,28 @@ impl ScimService {
             .ok_or_else(|| Error::not_found(rtype.id(), id))
     }
 
+    /// [`Self::get_visible`], and, when `groups`, the groups it belongs
+    /// to, read with it ([`crate::Store::get_with_groups`]).
+    pub(super) async fn get_visible_with_groups(
+        &self,
+        ctx: &Context,
+        rtype: &ResourceType,
+        id: &str,
+        groups: bool,
+    ) -> Result<(Resource, Option<Vec<GroupRef>>)> {
+        if !groups {
+            return Ok((self.get_visible(ctx, rtype, id).await?, None));
+        }
+        let me = owner(ctx);
+        let (resource, groups) = self
+            .dyn_store()
+            .get_with_groups(ctx, rtype, id)
+            .await?
+            .filter(|(r, _)| !r.deleted && r.owner.as_deref() == Some(me))
+            .ok_or_else(|| Error::not_found(rtype.id(), id))?;
+        Ok((resource, Some(groups)))
+    }
+
     pub(super) async fn get(
         &self,
         ctx: &Context,
@@ -58,18 +80,9 @@ impl ScimService {
     ) -> Result<Reply> {
         let projection = req.params.projection()?;
         // A user's groups come with it when the response shows them.
-        let (resource, groups) = if wants_groups(rtype, &projection) {
-            let me = owner(ctx);
-            let (resource, groups) = self
-                .dyn_store()
-                .get_with_groups(ctx, rtype, id)
-                .await?
-                .filter(|(r, _)| !r.deleted && r.owner.as_deref() == Some(me))
-                .ok_or_else(|| Error::not_found(rtype.id(), id))?;
-            (resource, Some(groups))
-        } else {
-            (self.get_visible(ctx, rtype, id).await?, None)
-        };
+        let (resource, groups) = self
+            .get_visible_with_groups(ctx, rtype, id, wants_groups(rtype, &projection))
+            .await?;
         if let Some(tags) = req.if_none_match()
             && etag_matches(tags, &resource.meta.version)
         {

@@ -6,12 +6,14 @@ use std::sync::Arc;
 use http::StatusCode;
 use http::header;
 
+use super::concurrency::Written;
 use super::read::Origin;
 use super::reply::Reply;
 use super::router::Req;
 use super::{ScimService, boxed, members};
 use crate::error::{Error, Result};
 use crate::patch::{self, PatchRequest};
+use crate::render::Projection;
 use crate::schema::ResourceType;
 use crate::store::{Context, MemberChange};
 use crate::validate;
@@ -46,7 +48,7 @@ impl ScimService {
                 ));
             }
         }
-        let (old, resource, member_changes) = self
+        let written = self
             .read_modify_write(ctx, rtype, id, req, changes, |existing| {
                 let mut attrs = validate::normalize(rtype, body.clone(), strictness)?;
                 members::take_members(rtype, &mut attrs)?;
@@ -67,17 +69,44 @@ impl ScimService {
                 Ok(Some(attrs))
             })
             .await?;
-        self.emit_update(ctx, rtype, &old, &resource, &member_changes)
+        self.emit_update(ctx, rtype, &written.old, &written.new, &written.members)
             .await?;
-        self.resource_reply(
-            ctx,
-            StatusCode::OK,
-            rtype,
-            &resource,
-            &projection,
-            Origin::Stored,
-        )
-        .await
+        self.written_reply(ctx, rtype, &written, &projection).await
+    }
+
+    /// A write's response: the resource after, with the groups read
+    /// before it when there are (a user's).
+    async fn written_reply(
+        &self,
+        ctx: &Context,
+        rtype: &ResourceType,
+        written: &Written,
+        projection: &Projection,
+    ) -> Result<Reply> {
+        match &written.groups {
+            Some(groups) => {
+                self.resource_reply_with_groups(
+                    ctx,
+                    StatusCode::OK,
+                    rtype,
+                    &written.new,
+                    projection,
+                    groups,
+                )
+                .await
+            }
+            None => {
+                self.resource_reply(
+                    ctx,
+                    StatusCode::OK,
+                    rtype,
+                    &written.new,
+                    projection,
+                    Origin::Stored,
+                )
+                .await
+            }
+        }
     }
 
     pub(super) async fn patch(
@@ -124,7 +153,7 @@ impl ScimService {
         };
         // Boxed, like `emit_update` below (see `boxed`): the patch's future
         // stays inside the small-size cache.
-        let (old, resource, member_changes) =
+        let written =
             boxed(
                 self.read_modify_write(ctx, rtype, id, req, member_changes, |existing| {
                     let mut attrs =
@@ -141,26 +170,19 @@ impl ScimService {
                 }),
             )
             .await?;
-        if old.meta.version != resource.meta.version && self.inner.events.is_some() {
-            boxed(self.emit_update(ctx, rtype, &old, &resource, &member_changes)).await?;
+        if written.old.meta.version != written.new.meta.version && self.inner.events.is_some() {
+            boxed(self.emit_update(ctx, rtype, &written.old, &written.new, &written.members))
+                .await?;
         }
         // A resource with members answers 204 unless the client asked for
         // attributes, so that adding one member to a huge group never
         // serializes the members (RFC 7644 §3.5.2 allows either).
         if rtype.members_attribute().is_some() && req.params.get("attributes").is_none() {
             return Ok(
-                Reply::empty(StatusCode::NO_CONTENT).header(header::ETAG, resource.meta.etag())
+                Reply::empty(StatusCode::NO_CONTENT).header(header::ETAG, written.new.meta.etag())
             );
         }
-        self.resource_reply(
-            ctx,
-            StatusCode::OK,
-            rtype,
-            &resource,
-            &projection,
-            Origin::Stored,
-        )
-        .await
+        self.written_reply(ctx, rtype, &written, &projection).await
     }
 
     /// A PATCH's member operations as store changes, with the members to
