@@ -219,12 +219,28 @@ fn created() -> BoxedStrategy<i64> {
 /// A world of users (ids `u0`, `U1`, ...) and groups (`g0`, ...) with
 /// memberships.
 pub(super) fn world(titlecase: bool) -> BoxedStrategy<World> {
+    world_of(titlecase, 1..8, 0..4)
+}
+
+/// [`world`] with `users` users and `groups` groups (and up to 2.5
+/// memberships a group).
+pub(super) fn world_of(
+    titlecase: bool,
+    user_count: std::ops::Range<usize>,
+    group_count: std::ops::Range<usize>,
+) -> BoxedStrategy<World> {
     let user = (user_attrs(titlecase), created(), 0_i64..2_000_000);
     let group = (opt(word(titlecase)), opt(word(titlecase)), created());
+    let picks = user_count.end + group_count.end;
+    let memberships = group_count.end * 5 / 2;
+    let group_picks = group_count.end.max(1);
     (
-        proptest::collection::vec(user, 1..8),
-        proptest::collection::vec(group, 0..4),
-        proptest::collection::vec((0_usize..12, 0_usize..4, opt(word(titlecase))), 0..10),
+        proptest::collection::vec(user, user_count),
+        proptest::collection::vec(group, group_count),
+        proptest::collection::vec(
+            (0_usize..picks, 0_usize..group_picks, opt(word(titlecase))),
+            0..memberships.max(1),
+        ),
     )
         .prop_map(|(us, gs, ms)| {
             let mut world = World::default();
