@@ -75,6 +75,7 @@ pub(crate) enum Col {
     Text,
     OptText,
     Bool,
+    OptF64,
 }
 
 /// A result cell.
@@ -84,6 +85,7 @@ pub(crate) enum Cell {
     Text(String),
     Null,
     Bool(bool),
+    F64(f64),
 }
 
 impl Cell {
@@ -452,6 +454,10 @@ macro_rules! decode_row {
                     None => Cell::Null,
                 },
                 Col::Bool => Cell::Bool(row.try_get::<bool, _>(i)?),
+                Col::OptF64 => match row.try_get::<Option<f64>, _>(i)? {
+                    Some(n) => Cell::F64(n),
+                    None => Cell::Null,
+                },
             });
         }
         cells

@@ -74,28 +74,31 @@ pub(crate) fn translate(
     }
 }
 
-/// An `ORDER BY` list for `sortBy`: resources without a value last in
-/// either order, ties in creation order; `None` when `by` cannot be sorted
-/// in SQL (the service then sorts candidates).
-///
-/// As `scim_core::eval::sort`: a multi-valued attribute sorts by its
-/// primary element, else its first, and the sub-attribute is read from
-/// that element; strings fold as the attribute says, dateTimes sort as
-/// instants (one that does not parse is no value), relation attributes
-/// have no value (every resource ties).
-pub(crate) fn order_by(
+/// Sort key expressions with how each is read back, and their arguments.
+pub(crate) type SortKeys = (Vec<(String, KeyKind)>, Vec<Arg>);
+
+/// How a sort key's values are read back (for a cursor).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KeyKind {
+    Text,
+    Real,
+    Int,
+}
+
+/// The sort keys of `sortBy` as SQL expressions over the resource row
+/// `r`, in order (a dateTime has two: its nanoseconds, then its whole
+/// seconds), each sorted `NULLS LAST` in the requested direction with ties
+/// broken by creation order (`r.rid`, ascending, the caller's). Empty when
+/// every resource ties; `None` when SQL cannot sort as `eval::sort` does.
+/// Arguments are numbered from `first`.
+pub(crate) fn sort_keys(
     dialect: Dialect,
     rtype: &ResourceType,
     by: &AttrPath<'_>,
-    order: SortOrder,
     first: usize,
-) -> Option<(String, Vec<Arg>)> {
-    let dir = match order {
-        SortOrder::Ascending => "ASC",
-        SortOrder::Descending => "DESC",
-    };
+) -> Option<SortKeys> {
     // Every resource ties: creation order (the caller's `r.rid`).
-    let ties = || Some(("r.tenant".to_owned(), Vec::new()));
+    let ties = || Some((Vec::new(), Vec::new()));
     let whole = AttrPath {
         sub_attr: None,
         ..by.clone()
@@ -105,13 +108,12 @@ pub(crate) fn order_by(
     };
     let attr = res.attr;
     if res.common {
+        let one = |expr: String, kind| Some((vec![(expr, kind)], Vec::new()));
         return match (attr.name.as_str(), by.sub_attr.as_deref()) {
-            ("id", _) => Some((format!("r.id{} {dir}", collate_c(dialect)), Vec::new())),
+            ("id", _) => one(format!("r.id{}", collate_c(dialect)), KeyKind::Text),
             ("meta", Some(sub)) => match attr.sub_attribute(sub).map(|s| s.name.as_str()) {
-                Some("created") => Some((format!("{} {dir}", floor_ms("r.created")), Vec::new())),
-                Some("lastModified") => {
-                    Some((format!("{} {dir}", floor_ms("r.last_modified")), Vec::new()))
-                }
+                Some("created") => one(floor_ms("r.created"), KeyKind::Int),
+                Some("lastModified") => one(floor_ms("r.last_modified"), KeyKind::Int),
                 // The ETag: text the store does not keep.
                 Some("version") => None,
                 // `resourceType` is the same for all, `location` has no
@@ -120,7 +122,7 @@ pub(crate) fn order_by(
             },
             ("meta", None) => ties(),
             // `externalId`, in the attributes.
-            _ => sort_by_values(dialect, rtype, res, None, dir, first),
+            _ => sort_by_values(dialect, rtype, res, None, first),
         };
     }
     if res.extension.is_none() && rtype.is_relation(&attr.name) {
@@ -136,7 +138,34 @@ pub(crate) fn order_by(
     if attr.kind == AttributeType::Complex && leaf.is_none() {
         return ties();
     }
-    sort_by_values(dialect, rtype, res, leaf, dir, first)
+    sort_by_values(dialect, rtype, res, leaf, first)
+}
+
+/// The `ORDER BY` terms of `sortBy` before the caller's `r.rid` (ending
+/// with `, ` when there are any), or `None` when SQL cannot sort as
+/// `eval::sort` does (see [`sort_keys`]).
+pub(crate) fn order_by(
+    dialect: Dialect,
+    rtype: &ResourceType,
+    by: &AttrPath<'_>,
+    order: SortOrder,
+    first: usize,
+) -> Option<(String, Vec<Arg>)> {
+    let (keys, args) = sort_keys(dialect, rtype, by, first)?;
+    let dir = direction(order);
+    let mut sql = String::new();
+    for (expr, _) in &keys {
+        sql.push_str(&format!("{expr} {dir} NULLS LAST, "));
+    }
+    Some((sql, args))
+}
+
+/// `ASC` or `DESC`.
+pub(crate) fn direction(order: SortOrder) -> &'static str {
+    match order {
+        SortOrder::Ascending => "ASC",
+        SortOrder::Descending => "DESC",
+    }
 }
 
 /// The sort key read from value rows: the leaf value of the primary
@@ -146,9 +175,8 @@ fn sort_by_values(
     rtype: &ResourceType,
     res: Resolved<'_>,
     leaf: Option<&Attribute>,
-    dir: &str,
     first: usize,
-) -> Option<(String, Vec<Arg>)> {
+) -> Option<SortKeys> {
     let attr = res.attr;
     let def = leaf.unwrap_or(attr);
     if leaf.is_some() && (def.multi_valued || def.kind == AttributeType::Complex) {
@@ -168,16 +196,18 @@ fn sort_by_values(
     let key = |col: &str| {
         format!(
             "(SELECT v.{col} FROM scim_values v WHERE v.tenant = r.tenant AND v.rid = r.rid \
-             AND v.path = {p} AND v.elem = {elem}) {dir} NULLS LAST"
+             AND v.path = {p} AND v.elem = {elem})"
         )
     };
-    let sql = match def.kind {
+    let keys = match def.kind {
         // Nanoseconds, then whole seconds for instants beyond 2262.
-        AttributeType::DateTime => format!("{}, {}", key("t"), key("n")),
-        AttributeType::Boolean | AttributeType::Integer | AttributeType::Decimal => key("n"),
-        _ => key("s"),
+        AttributeType::DateTime => vec![(key("t"), KeyKind::Int), (key("n"), KeyKind::Real)],
+        AttributeType::Boolean | AttributeType::Integer | AttributeType::Decimal => {
+            vec![(key("n"), KeyKind::Real)]
+        }
+        _ => vec![(key("s"), KeyKind::Text)],
     };
-    Some((sql, t.args))
+    Some((keys, t.args))
 }
 
 /// `col` (Unix nanoseconds) truncated to milliseconds, rounding down also

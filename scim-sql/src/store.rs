@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use scim_core::schema::ResourceType;
 use scim_core::store::{
-    ListPage, ListQuery, MemberChange, Page, UniqueValue, Update, Visibility, query_scope,
-    unique_values,
+    ListPage, ListQuery, MemberChange, Page, SortOrder, UniqueValue, Update, Visibility,
+    query_scope, unique_values,
 };
 use scim_core::{
     Attributes, Context, Error, GroupRef, Member, Meta, Resource, Result, Store, StoredJson,
@@ -1041,52 +1041,159 @@ pub(crate) const MEMBER_OF_SQL: &str = "SELECT m.member_id, g.id, g.resource_typ
      JOIN scim_resources g ON g.tenant = m.tenant AND g.id = m.group_id \
      WHERE m.tenant = $1 AND m.member_id IN (";
 
-/// Where a cursor page starts: the payload a cursor carries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Resume {
-    First,
-    /// The rows after this `rid` (a `nextCursor`).
-    After(i64),
-    /// The rows just before this `rid` (a `previousCursor`).
-    Before(i64),
+/// A sort key's value at a cursor's edge row.
+#[derive(Debug, Clone, PartialEq)]
+enum KeyVal {
+    Null,
+    Text(String),
+    Real(f64),
+    Int(i64),
 }
 
-impl Resume {
-    fn encode(self) -> [u8; 9] {
-        let (tag, rid) = match self {
-            Self::First | Self::After(_) => (b'A', self.rid()),
-            Self::Before(rid) => (b'B', rid),
-        };
-        let mut out = [0u8; 9];
-        out[0] = tag;
-        out[1..].copy_from_slice(&rid.to_be_bytes());
-        out
-    }
-
-    fn rid(self) -> i64 {
-        match self {
-            Self::First => 0,
-            Self::After(rid) | Self::Before(rid) => rid,
+impl KeyVal {
+    fn from_cell(cell: &mut Cell) -> Self {
+        match std::mem::replace(cell, Cell::Null) {
+            Cell::Text(s) => Self::Text(s),
+            Cell::F64(n) => Self::Real(n),
+            Cell::I64(n) => Self::Int(n),
+            Cell::Bool(b) => Self::Int(i64::from(b)),
+            Cell::Null => Self::Null,
         }
     }
 
-    fn decode(payload: &[u8]) -> Result<Self> {
+    fn to_json(&self) -> Value {
+        match self {
+            Self::Null => Value::Null,
+            Self::Text(s) => Value::String(s.clone()),
+            Self::Real(n) => serde_json::Number::from_f64(*n).map_or(Value::Null, Value::Number),
+            Self::Int(n) => Value::from(*n),
+        }
+    }
+
+    fn from_json(v: &Value, kind: filter::KeyKind) -> Option<Self> {
+        Some(match (v, kind) {
+            (Value::Null, _) => Self::Null,
+            (Value::String(s), filter::KeyKind::Text) => Self::Text(s.clone()),
+            (Value::Number(n), filter::KeyKind::Real) => Self::Real(n.as_f64()?),
+            (Value::Number(n), filter::KeyKind::Int) => Self::Int(n.as_i64()?),
+            _ => return None,
+        })
+    }
+
+    fn arg(&self) -> Arg {
+        match self {
+            Self::Null => Arg::OptText(None),
+            Self::Text(s) => Arg::Text(s.clone()),
+            Self::Real(n) => Arg::F64(Some(*n)),
+            Self::Int(n) => Arg::I64(*n),
+        }
+    }
+}
+
+/// Where a cursor page starts: the payload a cursor carries.
+#[derive(Debug, Clone, PartialEq)]
+enum Resume {
+    First,
+    /// The rows after this one (a `nextCursor`): its sort keys and `rid`.
+    After(Vec<KeyVal>, i64),
+    /// The rows just before this one (a `previousCursor`).
+    Before(Vec<KeyVal>, i64),
+}
+
+impl Resume {
+    /// Unsorted: a tag and the `rid` (9 bytes, as before sorted cursors
+    /// existed). Sorted: a tag and `[rid, [keys...]]` as JSON.
+    fn encode(&self) -> Vec<u8> {
+        let (tag, keys, rid) = match self {
+            Self::First => (b'A', &[][..], 0),
+            Self::After(k, rid) => (b'A', &k[..], *rid),
+            Self::Before(k, rid) => (b'B', &k[..], *rid),
+        };
+        if keys.is_empty() {
+            let mut out = vec![tag];
+            out.extend_from_slice(&rid.to_be_bytes());
+            return out;
+        }
+        let keys: Vec<Value> = keys.iter().map(KeyVal::to_json).collect();
+        let mut out = vec![tag + 10];
+        out.extend(serde_json::json!([rid, keys]).to_string().into_bytes());
+        out
+    }
+
+    fn decode(payload: &[u8], kinds: &[filter::KeyKind]) -> Result<Self> {
         let bad = || {
             Error::invalid_cursor(
                 "the cursor's position cannot be read; start again with an empty cursor",
             )
         };
-        let rid: [u8; 8] = payload
-            .get(1..9)
-            .and_then(|b| b.try_into().ok())
-            .ok_or_else(bad)?;
-        let rid = i64::from_be_bytes(rid);
-        match (payload.len(), payload[0]) {
-            (9, b'A') => Ok(Self::After(rid)),
-            (9, b'B') => Ok(Self::Before(rid)),
-            _ => Err(bad()),
-        }
+        let (&tag, rest) = payload.split_first().ok_or_else(bad)?;
+        let (after, keys, rid) = match tag {
+            b'A' | b'B' if kinds.is_empty() => {
+                let rid: [u8; 8] = rest.try_into().map_err(|_| bad())?;
+                (tag == b'A', Vec::new(), i64::from_be_bytes(rid))
+            }
+            b'K' | b'L' if !kinds.is_empty() => {
+                let v: Value = serde_json::from_slice(rest).map_err(|_| bad())?;
+                let rid = v.get(0).and_then(Value::as_i64).ok_or_else(bad)?;
+                let vals = v.get(1).and_then(Value::as_array).ok_or_else(bad)?;
+                if vals.len() != kinds.len() {
+                    return Err(bad());
+                }
+                let keys = vals
+                    .iter()
+                    .zip(kinds)
+                    .map(|(v, k)| KeyVal::from_json(v, *k))
+                    .collect::<Option<Vec<_>>>()
+                    .ok_or_else(bad)?;
+                (tag == b'K', keys, rid)
+            }
+            _ => return Err(bad()),
+        };
+        Ok(if after {
+            Self::After(keys, rid)
+        } else {
+            Self::Before(keys, rid)
+        })
     }
+}
+
+/// The condition that a row of the keyset table `s` (sort keys `s.k0`,
+/// `s.k1`, ..., then `s.rid_`) lies beyond the edge `(keys, rid)` from
+/// key `at` on: after it in the list's order (`forward`), or before it.
+/// Keys sort `NULLS LAST` in their direction; arguments are bound through
+/// `bind`.
+fn beyond(
+    keys: &[KeyVal],
+    at: usize,
+    rid: i64,
+    descending: bool,
+    forward: bool,
+    bind: &mut impl FnMut(Arg) -> String,
+) -> String {
+    let Some(first) = keys.get(at) else {
+        let op = if forward { ">" } else { "<" };
+        return format!("s.rid_ {op} {}", bind(Arg::I64(rid)));
+    };
+    let col = format!("s.k{at}");
+    let (past, equal) = match (first, forward) {
+        (KeyVal::Null, true) => ("FALSE".to_owned(), format!("{col} IS NULL")),
+        (KeyVal::Null, false) => (format!("{col} IS NOT NULL"), format!("{col} IS NULL")),
+        (v, _) => {
+            let p = bind(v.arg());
+            let op = match (descending, forward) {
+                (false, true) | (true, false) => ">",
+                (false, false) | (true, true) => "<",
+            };
+            let past = if forward {
+                format!("({col} {op} {p} OR {col} IS NULL)")
+            } else {
+                format!("{col} {op} {p}")
+            };
+            (past, format!("{col} = {}", bind(v.arg())))
+        }
+    };
+    let inner = beyond(keys, at + 1, rid, descending, forward, bind);
+    format!("({past} OR ({equal} AND {inner}))")
 }
 
 impl SqlStore {
@@ -1151,12 +1258,18 @@ impl SqlStore {
             Page::Cursor(c) => (Some(c.as_deref()), 0),
             Page::Index { start_index } => (None, start_index.saturating_sub(1)),
         };
+        // A cursor page is a keyset page on the sort keys (if any), then
+        // creation order.
+        let keys = match (&query.sort_by, cursor) {
+            (_, None) => None,
+            (None, Some(_)) => Some((Vec::new(), Vec::new())),
+            (Some(by), Some(_)) => filter::sort_keys(dialect, rtype, by, args.len() + 1),
+        };
         let order = match &query.sort_by {
             _ if !exact => None,
-            Some(_) if cursor.is_some() => None,
+            _ if cursor.is_some() && keys.is_none() => None,
             None => Some((String::new(), Vec::new())),
-            Some(by) => filter::order_by(dialect, rtype, by, query.sort_order, args.len() + 1)
-                .map(|(sql, more)| (format!("{sql}, "), more)),
+            Some(by) => filter::order_by(dialect, rtype, by, query.sort_order, args.len() + 1),
         };
         let db = |e: DbError| e.into_error();
         let Some((order, order_args)) = order else {
@@ -1172,9 +1285,9 @@ impl SqlStore {
                 .collect::<Result<_>>()?;
             return Ok((ListPage::Candidates(resources), None));
         };
-        if let Some(cursor) = cursor {
+        if let (Some(cursor), Some(keys)) = (cursor, keys) {
             return self
-                .cursor_page(ctx, rtype, query, cursor, (cond, args), groups)
+                .cursor_page(ctx, rtype, query, cursor, (cond, args), keys, groups)
                 .await;
         }
         if query.count == 0 {
@@ -1275,6 +1388,7 @@ impl SqlStore {
     /// before) the `rid` a cursor holds, found by the `(tenant,
     /// resource_type, rid)` index, so a page deep in the list costs what
     /// the first costs.
+    #[allow(clippy::too_many_arguments, reason = "the parts of one list query")]
     async fn cursor_page(
         &self,
         ctx: &Context,
@@ -1282,13 +1396,15 @@ impl SqlStore {
         query: &ListQuery,
         cursor: Option<&str>,
         (cond, args): (String, Vec<Arg>),
+        (keys, key_args): filter::SortKeys,
         groups: bool,
     ) -> Result<(ListPage, PageGroups)> {
         let seal = self.seal().await?;
         let scope = query_scope(ctx, rtype, query);
+        let kinds: Vec<filter::KeyKind> = keys.iter().map(|(_, k)| *k).collect();
         let resume = match cursor {
             None => Resume::First,
-            Some(text) => Resume::decode(&seal.open(&scope, text)?)?,
+            Some(text) => Resume::decode(&seal.open(&scope, text)?, &kinds)?,
         };
         if query.count == 0 {
             let page = ListPage::Done {
@@ -1300,35 +1416,74 @@ impl SqlStore {
             return Ok((page, groups.then(Vec::new)));
         }
         let db = |e: DbError| e.into_error();
-        let n = args.len();
-        let (bound, order) = match resume {
-            Resume::First => (String::new(), "ASC"),
-            Resume::After(_) => (format!(" AND r.rid > ${}", n + 1), "ASC"),
-            Resume::Before(_) => (format!(" AND r.rid < ${}", n + 1), "DESC"),
-        };
-        let limit = n + usize::from(resume != Resume::First) + 1;
-        let sql = format!(
-            "SELECT r.rid, {RESOURCE_SELECT}{} FROM scim_resources r WHERE {cond}{bound} \
-             ORDER BY r.rid {order} LIMIT ${limit}",
-            if groups {
-                format!(", {}", groups_column(self.db.dialect()))
-            } else {
-                String::new()
-            }
-        );
-        let mut page_args = args.clone();
-        if resume != Resume::First {
-            page_args.push(Arg::I64(resume.rid()));
+        let descending = query.sort_order == SortOrder::Descending;
+        // The keyset table: the matching rows with their sort keys, `s`.
+        let mut inner_args = args.clone();
+        inner_args.extend(key_args);
+        let mut select = format!("r.rid AS rid_, {RESOURCE_SELECT}");
+        if groups {
+            select.push_str(&format!(", {} AS grp_", groups_column(self.db.dialect())));
         }
+        for (i, (expr, _)) in keys.iter().enumerate() {
+            select.push_str(&format!(", {expr} AS k{i}"));
+        }
+        let table = format!("(SELECT {select} FROM scim_resources r WHERE {cond}) s");
+        // Rows beyond an edge, with arguments numbered after the table's.
+        let edge = |keys: &[KeyVal], rid: i64, forward: bool| {
+            let mut a = inner_args.clone();
+            let sql = beyond(keys, 0, rid, descending, forward, &mut |arg| {
+                a.push(arg);
+                format!("${}", a.len())
+            });
+            (sql, a)
+        };
+        let (bound, mut page_args, backwards) = match &resume {
+            Resume::First => ("TRUE".to_owned(), inner_args.clone(), false),
+            Resume::After(k, rid) => {
+                let (sql, a) = edge(k, *rid, true);
+                (sql, a, false)
+            }
+            Resume::Before(k, rid) => {
+                let (sql, a) = edge(k, *rid, false);
+                (sql, a, true)
+            }
+        };
+        // Backwards is the list's order reversed.
+        let dir = match (descending, backwards) {
+            (false, false) => "ASC NULLS LAST",
+            (true, false) => "DESC NULLS LAST",
+            (false, true) => "DESC NULLS FIRST",
+            (true, true) => "ASC NULLS FIRST",
+        };
+        let mut order = String::new();
+        for i in 0..keys.len() {
+            order.push_str(&format!("s.k{i} {dir}, "));
+        }
+        order.push_str(if backwards {
+            "s.rid_ DESC"
+        } else {
+            "s.rid_ ASC"
+        });
         // One more than a page: whether another page follows that way.
         page_args.push(Arg::I64(
             i64::try_from(query.count).unwrap_or(i64::MAX - 1) + 1,
         ));
+        let sql = format!(
+            "SELECT * FROM {table} WHERE {bound} ORDER BY {order} LIMIT ${}",
+            page_args.len()
+        );
         let mut cols = vec![Col::I64];
-        if groups {
-            cols.extend(RESOURCE_COLS_GROUPS);
+        cols.extend(if groups {
+            &RESOURCE_COLS_GROUPS[..]
         } else {
-            cols.extend(RESOURCE_COLS);
+            &RESOURCE_COLS[..]
+        });
+        for kind in &kinds {
+            cols.push(match kind {
+                filter::KeyKind::Text => Col::OptText,
+                filter::KeyKind::Real => Col::OptF64,
+                filter::KeyKind::Int => Col::OptI64,
+            });
         }
         let mut rows = self.db.rows(&sql, page_args, &cols).await.map_err(db)?;
         let more = rows.len() > query.count;
@@ -1339,13 +1494,20 @@ impl SqlStore {
         } else {
             self.count(&cond, args.clone()).await?
         };
-        if matches!(resume, Resume::Before(_)) {
+        if backwards {
             rows.reverse();
         }
-        let (Some(first), Some(last)) = (
-            rows.first().map(|r| r[0].i64()),
-            rows.last().map(|r| r[0].i64()),
-        ) else {
+        let width = cols.len() - kinds.len();
+        // A row's edge: its sort keys and `rid`.
+        let edge_of = |row: &Vec<Cell>| {
+            let keys: Vec<KeyVal> = row[width..]
+                .iter()
+                .map(|c| KeyVal::from_cell(&mut c.clone()))
+                .collect();
+            (keys, row[0].i64())
+        };
+        let (Some(first), Some(last)) = (rows.first().map(edge_of), rows.last().map(edge_of))
+        else {
             let page = ListPage::Done {
                 total_results: total,
                 resources: Vec::new(),
@@ -1355,13 +1517,9 @@ impl SqlStore {
             return Ok((page, groups.then(Vec::new)));
         };
         // The other way: whether any match lies beyond the page's edge.
-        let exists = |op: &str, rid: i64| {
-            let sql = format!(
-                "SELECT EXISTS (SELECT 1 FROM scim_resources r WHERE {cond} AND r.rid {op} ${})",
-                n + 1
-            );
-            let mut a = args.clone();
-            a.push(Arg::I64(rid));
+        let exists = |(keys, rid): &(Vec<KeyVal>, i64), forward: bool| {
+            let (bound, a) = edge(keys, *rid, forward);
+            let sql = format!("SELECT EXISTS (SELECT 1 FROM {table} WHERE {bound})");
             async move {
                 let found = self.db.rows(&sql, a, &[Col::Bool]).await.map_err(db)?;
                 Ok::<bool, Error>(found.first().is_some_and(|r| r[0].bool()))
@@ -1369,12 +1527,13 @@ impl SqlStore {
         };
         let (has_next, has_previous) = match resume {
             Resume::First => (more, false),
-            Resume::After(_) => (more, exists("<", first).await?),
-            Resume::Before(_) => (exists(">", last).await?, more),
+            Resume::After(..) => (more, exists(&first, false).await?),
+            Resume::Before(..) => (exists(&last, true).await?, more),
         };
         let rows = rows
             .into_iter()
             .map(|mut row| {
+                row.truncate(width);
                 row.remove(0);
                 row
             })
@@ -1383,9 +1542,10 @@ impl SqlStore {
         let page = ListPage::Done {
             total_results: total,
             resources,
-            next_cursor: has_next.then(|| seal.seal(&scope, &Resume::After(last).encode())),
+            next_cursor: has_next
+                .then(|| seal.seal(&scope, &Resume::After(last.0.clone(), last.1).encode())),
             previous_cursor: has_previous
-                .then(|| seal.seal(&scope, &Resume::Before(first).encode())),
+                .then(|| seal.seal(&scope, &Resume::Before(first.0, first.1).encode())),
         };
         Ok((page, listed_groups))
     }

@@ -366,7 +366,7 @@ impl TestDb {
         let (ob, extra) = order_by(self.dialect(), rtype, by, order, 3)?;
         let sql = format!(
             "SELECT r.id FROM scim_resources r WHERE r.tenant = $1 AND r.resource_type = $2 \
-             ORDER BY {ob}, r.rid"
+             ORDER BY {ob}r.rid"
         );
         let mut args = vec![Arg::from(tenant), Arg::from(rtype.id())];
         args.extend(extra);
