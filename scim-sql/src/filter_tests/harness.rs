@@ -227,6 +227,11 @@ impl TestDb {
                     sqlx::query(&format!("SET search_path TO {path}"))
                         .execute(&mut *conn)
                         .await?;
+                    // As `SqlStore::connect` sets it: the plans checked
+                    // here are the generic ones the store runs.
+                    sqlx::query("SET plan_cache_mode = force_generic_plan")
+                        .execute(&mut *conn)
+                        .await?;
                     Ok(())
                 })
             })
