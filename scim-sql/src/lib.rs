@@ -221,7 +221,11 @@ impl SqlStore {
             // two fsyncs, while other writes wait) only past ~32 MB of
             // WAL rather than SQLite's ~4 MB: a background task
             // checkpoints from a reader (`checkpoint_in_background`).
-            .pragma("wal_autocheckpoint", "8000");
+            .pragma("wal_autocheckpoint", "8000")
+            // After a checkpoint lets the WAL start over, its file is cut
+            // back to 64 MB (it reached 100 MB while a million users were
+            // created with readers busy).
+            .pragma("journal_size_limit", "67108864");
         // No ping before each use (a hop to the connection's thread per
         // statement, for a failure the statement reports anyway).
         let write = SqlitePoolOptions::new()
