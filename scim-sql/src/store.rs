@@ -200,6 +200,60 @@ impl Rid {
     }
 }
 
+/// The columns `path, elem, prim, kind, s, n, t` (or just `path, elem`
+/// when `keys_only`) of the value rows in the JSON argument `json`
+/// ([`rows_json`]), and the `FROM` item that spreads them (`json_each` on
+/// SQLite, `json_array_elements` on PostgreSQL).
+fn json_rows(dialect: Dialect, json: &str, keys_only: bool) -> (&'static str, String) {
+    match (dialect, keys_only) {
+        (Dialect::Sqlite, false) => (
+            "json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]'), \
+             json_extract(j.value, '$[2]'), json_extract(j.value, '$[3]'), \
+             json_extract(j.value, '$[4]'), json_extract(j.value, '$[5]'), \
+             json_extract(j.value, '$[6]')",
+            format!("json_each({json}) AS j"),
+        ),
+        (Dialect::Sqlite, true) => (
+            "json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]')",
+            format!("json_each({json}) AS j"),
+        ),
+        (Dialect::Postgres, false) => (
+            "e->>0, (e->>1)::bigint, (e->>2)::boolean, (e->>3)::bigint, \
+             e->>4, (e->>5)::float8, (e->>6)::bigint",
+            format!("json_array_elements({json}::json) AS e"),
+        ),
+        (Dialect::Postgres, true) => (
+            "e->>0, (e->>1)::bigint",
+            format!("json_array_elements({json}::json) AS e"),
+        ),
+    }
+}
+
+/// `INSERT INTO scim_values` of the rows in `json`, for `tenant`,
+/// `rtype` and `rid` (SQL expressions), reading from `from` (a `FROM`
+/// item before the rows', or nothing).
+fn insert_values_sql(
+    dialect: Dialect,
+    (tenant, rtype, rid): (&str, &str, &str),
+    from: &str,
+    json: &str,
+) -> String {
+    let (cols, rows) = json_rows(dialect, json, false);
+    format!(
+        "INSERT INTO scim_values (tenant, resource_type, rid, path, elem, prim, kind, s, n, t) \
+         SELECT {tenant}, {rtype}, {rid}, {cols} FROM {from}{rows}"
+    )
+}
+
+/// The condition that a value row `x` of resource `rid` is at one of the
+/// `(path, elem)` keys in `json`.
+fn values_at_sql(dialect: Dialect, tenant: &str, rid: &str, json: &str) -> String {
+    let (cols, rows) = json_rows(dialect, json, true);
+    format!(
+        "x.tenant = {tenant} AND x.rid = {rid} AND (x.path, x.elem) IN (SELECT {cols} FROM {rows})"
+    )
+}
+
 /// Inserts value rows of resource `rid`.
 fn insert_values(
     dialect: Dialect,
@@ -209,20 +263,7 @@ fn insert_values(
     rows: &[&ValueRow],
 ) -> Stmt {
     let (rid_sql, rid_arg) = rid.sql(4);
-    let sql = match dialect {
-        Dialect::Sqlite => format!(
-            "INSERT INTO scim_values (tenant, resource_type, rid, path, elem, prim, kind, s, n, t) \
-             SELECT $1, $2, {rid_sql}, json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]'), \
-             json_extract(j.value, '$[2]'), json_extract(j.value, '$[3]'), \
-             json_extract(j.value, '$[4]'), json_extract(j.value, '$[5]'), \
-             json_extract(j.value, '$[6]') FROM json_each($3) AS j"
-        ),
-        Dialect::Postgres => format!(
-            "INSERT INTO scim_values (tenant, resource_type, rid, path, elem, prim, kind, s, n, t) \
-             SELECT $1, $2, {rid_sql}, e->>0, (e->>1)::bigint, (e->>2)::boolean, (e->>3)::bigint, \
-             e->>4, (e->>5)::float8, (e->>6)::bigint FROM json_array_elements($3::json) AS e"
-        ),
-    };
+    let sql = insert_values_sql(dialect, ("$1", "$2", &rid_sql), "", "$3");
     let mut args = vec![
         Arg::from(ctx.tenant()),
         Arg::from(rtype.id()),
@@ -234,25 +275,61 @@ fn insert_values(
 
 /// Deletes the value rows of resource `rid` at these `(path, elem)` keys.
 fn delete_values(dialect: Dialect, ctx: &Context, rid: i64, rows: &[&ValueRow]) -> Stmt {
-    let sql = match dialect {
-        Dialect::Sqlite => {
-            "DELETE FROM scim_values WHERE tenant = $1 AND rid = $2 AND (path, elem) IN \
-             (SELECT json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]') \
-             FROM json_each($3) AS j)"
-        }
-        Dialect::Postgres => {
-            "DELETE FROM scim_values WHERE tenant = $1 AND rid = $2 AND (path, elem) IN \
-             (SELECT e->>0, (e->>1)::bigint FROM json_array_elements($3::json) AS e)"
-        }
-    };
     Stmt::exec(
-        sql,
+        format!(
+            "DELETE FROM scim_values AS x WHERE {}",
+            values_at_sql(dialect, "$1", "$2", "$3")
+        ),
         vec![
             Arg::from(ctx.tenant()),
             Arg::I64(rid),
             Arg::Text(rows_json(rows, true)),
         ],
     )
+}
+
+/// What an update changes in the rows kept beside a resource: the unique
+/// values it gives up and those it claims, and the value rows it deletes
+/// and inserts (only those that differ, keyed by `(path, elem)`).
+struct Changes {
+    released: Vec<UniqueValue>,
+    claimed: Vec<UniqueValue>,
+    removed: Vec<ValueRow>,
+    added: Vec<ValueRow>,
+}
+
+impl Changes {
+    fn between(rtype: &ResourceType, old: &Map<String, Value>, new: &Map<String, Value>) -> Self {
+        let old_unique = unique_keys(rtype, old);
+        let new_unique = unique_keys(rtype, new);
+        let old_rows = values::extract(rtype, old);
+        let new_rows = values::extract(rtype, new);
+        let key = |r: &ValueRow| (r.path.clone(), r.elem);
+        let old_by_key: HashMap<_, &ValueRow> = old_rows.iter().map(|r| (key(r), r)).collect();
+        let new_by_key: HashMap<_, &ValueRow> = new_rows.iter().map(|r| (key(r), r)).collect();
+        Self {
+            released: old_unique
+                .iter()
+                .filter(|u| !new_unique.contains(u))
+                .cloned()
+                .collect(),
+            claimed: new_unique
+                .iter()
+                .filter(|u| !old_unique.contains(u))
+                .cloned()
+                .collect(),
+            removed: old_rows
+                .iter()
+                .filter(|r| new_by_key.get(&key(r)) != Some(r))
+                .cloned()
+                .collect(),
+            added: new_rows
+                .iter()
+                .filter(|r| old_by_key.get(&key(r)) != Some(r))
+                .cloned()
+                .collect(),
+        }
+    }
 }
 
 /// Claims a unique value for `id`: a value another resource holds makes
@@ -504,11 +581,10 @@ async fn pg_create(
     }
     if !rows.is_empty() {
         let rows: Vec<&ValueRow> = rows.iter().collect();
+        let json = q.p(rows_json(&rows, false));
         sql.push_str(&format!(
-            ", v AS (INSERT INTO scim_values (tenant, resource_type, rid, path, elem, prim, kind, s, n, t) \
-             SELECT {t}, {rt}, r.rid, e->>0, (e->>1)::bigint, (e->>2)::boolean, (e->>3)::bigint, \
-             e->>4, (e->>5)::float8, (e->>6)::bigint FROM r, json_array_elements({}::json) AS e)",
-            q.p(rows_json(&rows, false))
+            ", v AS ({})",
+            insert_values_sql(Dialect::Postgres, (&t, &rt, "r.rid"), "r, ", &json)
         ));
     }
     for (i, chunk) in members.chunks(ROWS_PER_INSERT).enumerate() {
@@ -575,15 +651,12 @@ async fn pg_update(
         q.p(Arg::OptBool(update.deleted)),
         RESOURCE_SELECT.replace("r.", ""),
     );
-    let mut claims_owned = Vec::new();
-    if let (Some(new), Some(old)) = (&update.attributes, previous) {
-        let old_unique = unique_keys(rtype, old);
-        let new_unique = unique_keys(rtype, new);
-        for (i, u) in old_unique
-            .iter()
-            .filter(|u| !new_unique.contains(u))
-            .enumerate()
-        {
+    let changes = match (&update.attributes, previous) {
+        (Some(new), Some(old)) => Some(Changes::between(rtype, old, new)),
+        _ => None,
+    };
+    if let Some(c) = &changes {
+        for (i, u) in c.released.iter().enumerate() {
             sql.push_str(&format!(
                 ", rel{i} AS (DELETE FROM scim_unique x USING upd WHERE x.tenant = {t} \
                  AND x.resource_type = {rt} AND x.attribute = {} AND x.value_key = {} AND x.id = {idp})",
@@ -591,52 +664,26 @@ async fn pg_update(
                 q.p(u.key.as_str()),
             ));
         }
-        for (i, u) in new_unique
-            .iter()
-            .filter(|u| !old_unique.contains(u))
-            .enumerate()
-        {
+        for (i, u) in c.claimed.iter().enumerate() {
             sql.push_str(&format!(
                 ", cl{i} AS (INSERT INTO scim_unique (tenant, resource_type, attribute, value_key, id) \
                  SELECT {t}, {rt}, {}, {}, {idp} FROM upd)",
                 q.p(u.attribute.as_str()),
                 q.p(u.key.as_str()),
             ));
-            claims_owned.push(u.clone());
         }
-        let old_rows = values::extract(rtype, old);
-        let new_rows = values::extract(rtype, new);
-        let old_by_key: HashMap<(&str, i64), &ValueRow> = old_rows
-            .iter()
-            .map(|r| ((r.path.as_str(), r.elem), r))
-            .collect();
-        let new_by_key: HashMap<(&str, i64), &ValueRow> = new_rows
-            .iter()
-            .map(|r| ((r.path.as_str(), r.elem), r))
-            .collect();
-        let removed: Vec<&ValueRow> = old_by_key
-            .iter()
-            .filter(|(key, row)| new_by_key.get(*key) != Some(*row))
-            .map(|(_, row)| *row)
-            .collect();
-        if !removed.is_empty() {
+        if !c.removed.is_empty() {
+            let json = q.p(rows_json(&c.removed.iter().collect::<Vec<_>>(), true));
             sql.push_str(&format!(
-                ", vd AS (DELETE FROM scim_values x USING upd WHERE x.tenant = {t} AND x.rid = upd.rid \
-                 AND (x.path, x.elem) IN (SELECT e->>0, (e->>1)::bigint \
-                 FROM json_array_elements({}::json) AS e))",
-                q.p(rows_json(&removed, true))
+                ", vd AS (DELETE FROM scim_values x USING upd WHERE {})",
+                values_at_sql(Dialect::Postgres, &t, "upd.rid", &json)
             ));
         }
-        let added: Vec<&ValueRow> = new_rows
-            .iter()
-            .filter(|r| old_by_key.get(&(r.path.as_str(), r.elem)) != Some(r))
-            .collect();
-        if !added.is_empty() {
+        if !c.added.is_empty() {
+            let json = q.p(rows_json(&c.added.iter().collect::<Vec<_>>(), false));
             sql.push_str(&format!(
-                ", vi AS (INSERT INTO scim_values (tenant, resource_type, rid, path, elem, prim, kind, s, n, t) \
-                 SELECT {t}, {rt}, upd.rid, e->>0, (e->>1)::bigint, (e->>2)::boolean, (e->>3)::bigint, \
-                 e->>4, (e->>5)::float8, (e->>6)::bigint FROM upd, json_array_elements({}::json) AS e)",
-                q.p(rows_json(&added, false))
+                ", vi AS ({})",
+                insert_values_sql(Dialect::Postgres, (&t, &rt, "upd.rid"), "upd, ", &json)
             ));
         }
     }
@@ -680,7 +727,10 @@ async fn pg_update(
     let done = match tx.single(Stmt::query(sql, q.0, &RESOURCE_COLS)).await {
         Ok(done) => done,
         Err(failed) => {
-            let claims: Vec<&UniqueValue> = claims_owned.iter().collect();
+            let claims: Vec<&UniqueValue> = changes
+                .as_ref()
+                .map(|c| c.claimed.iter().collect())
+                .unwrap_or_default();
             return Err(pg_explain(
                 store,
                 ctx,
@@ -826,8 +876,7 @@ async fn update_tx(
     }
 
     let mut stmts: Vec<(Role<'_>, Stmt)> = Vec::new();
-    let old_unique;
-    let new_unique;
+    let changes;
     if let Some(new) = &update.attributes {
         let decoded;
         let old: &Map<String, Value> = match previous {
@@ -838,40 +887,22 @@ async fn update_tx(
                 &decoded
             }
         };
+        changes = Changes::between(rtype, old, new);
         // Unique values: release the ones given up, claim the new ones.
-        old_unique = unique_keys(rtype, old);
-        new_unique = unique_keys(rtype, new);
-        for u in old_unique.iter().filter(|u| !new_unique.contains(u)) {
+        for u in &changes.released {
             stmts.push((Role::Other, release_unique(ctx, rtype, id, u)));
         }
-        for u in new_unique.iter().filter(|u| !old_unique.contains(u)) {
+        for u in &changes.claimed {
             stmts.push((Role::Claim(u), claim_unique(ctx, rtype, id, u)));
         }
         // Value rows: only those that changed.
-        let old_rows = values::extract(rtype, old);
-        let new_rows = values::extract(rtype, new);
-        let old_by_key: HashMap<(&str, i64), &ValueRow> = old_rows
-            .iter()
-            .map(|r| ((r.path.as_str(), r.elem), r))
-            .collect();
-        let new_by_key: HashMap<(&str, i64), &ValueRow> = new_rows
-            .iter()
-            .map(|r| ((r.path.as_str(), r.elem), r))
-            .collect();
-        let removed: Vec<&ValueRow> = old_by_key
-            .iter()
-            .filter(|(key, row)| new_by_key.get(*key) != Some(*row))
-            .map(|(_, row)| *row)
-            .collect();
-        if !removed.is_empty() {
-            stmts.push((Role::Other, delete_values(dialect, ctx, rid, &removed)));
+        if !changes.removed.is_empty() {
+            let rows: Vec<&ValueRow> = changes.removed.iter().collect();
+            stmts.push((Role::Other, delete_values(dialect, ctx, rid, &rows)));
         }
-        let added: Vec<&ValueRow> = new_rows
-            .iter()
-            .filter(|r| old_by_key.get(&(r.path.as_str(), r.elem)) != Some(r))
-            .collect();
-        if !added.is_empty() {
-            let stmt = insert_values(dialect, ctx, rtype, Rid::Known(rid), &added);
+        if !changes.added.is_empty() {
+            let rows: Vec<&ValueRow> = changes.added.iter().collect();
+            let stmt = insert_values(dialect, ctx, rtype, Rid::Known(rid), &rows);
             stmts.push((Role::Other, stmt));
         }
     }

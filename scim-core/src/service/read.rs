@@ -90,30 +90,15 @@ impl ScimService {
                 Reply::empty(StatusCode::NOT_MODIFIED).header(header::ETAG, resource.meta.etag())
             );
         }
-        match groups {
-            Some(groups) => {
-                self.resource_reply_with_groups(
-                    ctx,
-                    StatusCode::OK,
-                    rtype,
-                    &resource,
-                    &projection,
-                    &groups,
-                )
-                .await
-            }
-            None => {
-                self.resource_reply(
-                    ctx,
-                    StatusCode::OK,
-                    rtype,
-                    &resource,
-                    &projection,
-                    Origin::Stored,
-                )
-                .await
-            }
-        }
+        self.stored_reply(
+            ctx,
+            StatusCode::OK,
+            rtype,
+            &resource,
+            &projection,
+            groups.as_deref(),
+        )
+        .await
     }
 
     pub(super) async fn list(

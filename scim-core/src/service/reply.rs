@@ -90,39 +90,63 @@ impl ScimService {
         let relations = self
             .relations(ctx, rtype, resource, projection, origin)
             .await?;
-        let base = self.base(ctx);
-        let mut body = Vec::with_capacity(REPLY_CAPACITY);
-        render::Rendered::new(rtype, resource, &relations, projection, &base).write_json(&mut body);
-        Ok(Reply::body(status, body).header(header::ETAG, resource.meta.etag()))
+        Ok(self.render_reply(ctx, status, rtype, resource, &relations, projection))
     }
 
-    /// A resource read with its groups ([`crate::Store::get_with_groups`]):
-    /// as [`Self::resource_reply`] for a stored resource, without asking
-    /// the store for the groups again.
-    pub(super) async fn resource_reply_with_groups(
+    /// [`Self::resource_reply`] for a stored resource, with its groups when
+    /// they were read with it ([`crate::Store::get_with_groups`]) rather
+    /// than asking the store again; `None` reads them as usual.
+    pub(super) async fn stored_reply(
         &self,
         ctx: &Context,
         status: StatusCode,
         rtype: &ResourceType,
         resource: &Resource,
         projection: &Projection,
-        groups: &[GroupRef],
+        groups: Option<&[GroupRef]>,
     ) -> Result<Reply> {
+        let Some(groups) = groups else {
+            // Boxed (see `boxed`): a resource type without groups, the
+            // rare case here, keeps the writes' futures in the small-size
+            // cache.
+            return super::boxed(self.resource_reply(
+                ctx,
+                status,
+                rtype,
+                resource,
+                projection,
+                Origin::Stored,
+            ))
+            .await;
+        };
         let mut relations = self
             .members_relation(ctx, rtype, resource, projection)
             .await?;
-        let base = self.base(ctx);
         if let Some(name) = rtype.member_of_attribute()
             && !groups.is_empty()
         {
             relations.insert(
                 name.to_owned(),
-                super::members::render_groups(self, &base, groups),
+                super::members::render_groups(self, &self.base(ctx), groups),
             );
         }
+        Ok(self.render_reply(ctx, status, rtype, resource, &relations, projection))
+    }
+
+    /// One resource's JSON with its relations, and its ETag.
+    fn render_reply(
+        &self,
+        ctx: &Context,
+        status: StatusCode,
+        rtype: &ResourceType,
+        resource: &Resource,
+        relations: &serde_json::Map<String, Value>,
+        projection: &Projection,
+    ) -> Reply {
+        let base = self.base(ctx);
         let mut body = Vec::with_capacity(REPLY_CAPACITY);
-        render::Rendered::new(rtype, resource, &relations, projection, &base).write_json(&mut body);
-        Ok(Reply::body(status, body).header(header::ETAG, resource.meta.etag()))
+        render::Rendered::new(rtype, resource, relations, projection, &base).write_json(&mut body);
+        Reply::body(status, body).header(header::ETAG, resource.meta.etag())
     }
 
     /// A list response over resources (each with its resource type).

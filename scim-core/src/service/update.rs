@@ -7,7 +7,6 @@ use http::StatusCode;
 use http::header;
 
 use super::concurrency::Written;
-use super::read::Origin;
 use super::reply::Reply;
 use super::router::Req;
 use super::{ScimService, boxed, members};
@@ -83,30 +82,15 @@ impl ScimService {
         written: &Written,
         projection: &Projection,
     ) -> Result<Reply> {
-        match &written.groups {
-            Some(groups) => {
-                self.resource_reply_with_groups(
-                    ctx,
-                    StatusCode::OK,
-                    rtype,
-                    &written.new,
-                    projection,
-                    groups,
-                )
-                .await
-            }
-            None => {
-                self.resource_reply(
-                    ctx,
-                    StatusCode::OK,
-                    rtype,
-                    &written.new,
-                    projection,
-                    Origin::Stored,
-                )
-                .await
-            }
-        }
+        self.stored_reply(
+            ctx,
+            StatusCode::OK,
+            rtype,
+            &written.new,
+            projection,
+            written.groups.as_deref(),
+        )
+        .await
     }
 
     pub(super) async fn patch(

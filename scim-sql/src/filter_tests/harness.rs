@@ -197,47 +197,8 @@ impl TestDb {
     /// `None` (with a message) when the variable is unset.
     #[cfg(feature = "postgres")]
     pub(super) async fn postgres() -> Option<Self> {
-        let Ok(url) = std::env::var("SCIM_SQL_TEST_POSTGRES_URL") else {
-            eprintln!(
-                "SCIM_SQL_TEST_POSTGRES_URL is unset: skipping the PostgreSQL differential test"
-            );
-            return None;
-        };
-        let schema = format!(
-            "scim_filter_test_{}_{}",
-            std::process::id(),
-            uuid::Uuid::new_v4().simple()
-        );
-        let admin = sqlx::postgres::PgPoolOptions::new()
-            .max_connections(1)
-            .connect(&url)
-            .await
-            .expect("the PostgreSQL test database");
-        sqlx::query(&format!("CREATE SCHEMA {schema}"))
-            .execute(&admin)
-            .await
-            .expect("a test schema");
-        admin.close().await;
-        let path = schema.clone();
-        let pool = sqlx::postgres::PgPoolOptions::new()
-            .max_connections(2)
-            .after_connect(move |conn, _| {
-                let path = path.clone();
-                Box::pin(async move {
-                    sqlx::query(&format!("SET search_path TO {path}"))
-                        .execute(&mut *conn)
-                        .await?;
-                    // As `SqlStore::connect` sets it: the plans checked
-                    // here are the generic ones the store runs.
-                    sqlx::query("SET plan_cache_mode = force_generic_plan")
-                        .execute(&mut *conn)
-                        .await?;
-                    Ok(())
-                })
-            })
-            .connect(&url)
-            .await
-            .expect("the PostgreSQL test database");
+        let url = postgres_url("the PostgreSQL differential test")?;
+        let (pool, _schema) = postgres_schema(&url, 2).await;
         let db = Db::Postgres(pool);
         crate::migrate::run(&db).await.expect("the migration runs");
         Some(Self {
@@ -385,4 +346,67 @@ impl TestDb {
             sql,
         ))
     }
+}
+
+/// The PostgreSQL server's URL, or `None` with a SKIPPED line;
+/// `SCIM_SQL_REQUIRE_POSTGRES=1` (set by CI) makes its absence a failure.
+#[cfg(feature = "postgres")]
+pub(super) fn postgres_url(test: &str) -> Option<String> {
+    match std::env::var("SCIM_SQL_TEST_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            assert!(
+                std::env::var("SCIM_SQL_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+                "{test}: SCIM_SQL_REQUIRE_POSTGRES=1 but SCIM_SQL_TEST_POSTGRES_URL is unset"
+            );
+            eprintln!(
+                "SKIPPED {test}: set SCIM_SQL_TEST_POSTGRES_URL=postgres://USER@127.0.0.1:PORT/DB \
+                 to run it against PostgreSQL (.ci/postgres.sh starts one)"
+            );
+            None
+        }
+    }
+}
+
+/// A pool of `connections` working in a new, empty schema of the database
+/// at `url` (with generic plans, as `SqlStore::connect` sets them), and
+/// the schema's name.
+#[cfg(feature = "postgres")]
+pub(super) async fn postgres_schema(url: &str, connections: u32) -> (sqlx::PgPool, String) {
+    let schema = format!(
+        "scim_filter_test_{}_{}",
+        std::process::id(),
+        uuid::Uuid::new_v4().simple()
+    );
+    let admin = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect(url)
+        .await
+        .expect("the PostgreSQL test database");
+    sqlx::query(&format!("CREATE SCHEMA {schema}"))
+        .execute(&admin)
+        .await
+        .expect("a test schema");
+    admin.close().await;
+    let path = schema.clone();
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(connections)
+        .after_connect(move |conn, _| {
+            let path = path.clone();
+            Box::pin(async move {
+                sqlx::query(&format!("SET search_path TO {path}"))
+                    .execute(&mut *conn)
+                    .await?;
+                // As `SqlStore::connect` sets it: the plans checked here
+                // are the generic ones the store runs.
+                sqlx::query("SET plan_cache_mode = force_generic_plan")
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(())
+            })
+        })
+        .connect(url)
+        .await
+        .expect("the PostgreSQL test database");
+    (pool, schema)
 }

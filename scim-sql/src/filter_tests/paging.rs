@@ -1227,57 +1227,15 @@ async fn sql_cursor_pages_break_ties_in_creation_order() {
     );
 }
 
-/// The PostgreSQL server's URL, or `None` with a SKIPPED line;
-/// `SCIM_SQL_REQUIRE_POSTGRES=1` (set by CI) makes its absence a failure.
-#[cfg(feature = "postgres")]
-fn postgres_url(test: &str) -> Option<String> {
-    match std::env::var("SCIM_SQL_TEST_POSTGRES_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            assert!(
-                std::env::var("SCIM_SQL_REQUIRE_POSTGRES").as_deref() != Ok("1"),
-                "{test}: SCIM_SQL_REQUIRE_POSTGRES=1 but SCIM_SQL_TEST_POSTGRES_URL is unset"
-            );
-            eprintln!(
-                "SKIPPED {test}: set SCIM_SQL_TEST_POSTGRES_URL=postgres://USER@127.0.0.1:PORT/DB \
-                 to run it against PostgreSQL (.ci/postgres.sh starts one)"
-            );
-            None
-        }
-    }
-}
-
 #[cfg(feature = "postgres")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
 async fn postgres_lists_the_same_pages_as_sqlite_and_memory() {
-    let Some(url) = postgres_url("postgres_lists_the_same_pages_as_sqlite_and_memory") else {
+    let Some(url) =
+        super::harness::postgres_url("postgres_lists_the_same_pages_as_sqlite_and_memory")
+    else {
         return;
     };
-    let schema = format!("scim_paging_test_{}", uuid::Uuid::new_v4().simple());
-    let admin = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(1)
-        .connect(&url)
-        .await
-        .expect("the PostgreSQL test database");
-    sqlx::query(&format!("CREATE SCHEMA {schema}"))
-        .execute(&admin)
-        .await
-        .expect("a test schema");
-    let path = schema.clone();
-    let pool = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(4)
-        .after_connect(move |conn, _| {
-            let path = path.clone();
-            Box::pin(async move {
-                sqlx::query(&format!("SET search_path TO {path}"))
-                    .execute(&mut *conn)
-                    .await?;
-                Ok(())
-            })
-        })
-        .connect(&url)
-        .await
-        .expect("the PostgreSQL test database");
+    let (pool, schema) = super::harness::postgres_schema(&url, 4).await;
     let postgres = SqlStore::from_pg_pool(pool.clone());
     postgres.migrate().await.expect("migrate");
     let (sqlite, _file) = sqlite().await;
@@ -1289,6 +1247,11 @@ async fn postgres_lists_the_same_pages_as_sqlite_and_memory() {
     run(&backends, cases(96)).await;
     drop(backends);
     pool.close().await;
+    let admin = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect(&url)
+        .await
+        .expect("the PostgreSQL test database");
     let _ = sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
         .execute(&admin)
         .await;
