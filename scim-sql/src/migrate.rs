@@ -32,28 +32,42 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("migrations/sqlite_0002_admin.sql"),
         postgres: include_str!("migrations/postgres_0002_admin.sql"),
     },
+    Migration {
+        version: 3,
+        description: "resource counts per tenant, type, owner and deletion",
+        sqlite: include_str!("migrations/sqlite_0003_counts.sql"),
+        postgres: include_str!("migrations/postgres_0003_counts.sql"),
+    },
 ];
 
 /// The newest schema version this library writes.
-pub(crate) const LATEST: i64 = 2;
+pub(crate) const LATEST: i64 = 3;
 
 /// Arbitrary, fixed: the PostgreSQL advisory lock that serializes
 /// migrations across processes ("scim" in ASCII).
 const PG_LOCK: i64 = 0x7363_696d;
 
 /// The statements of a migration file: split at `;` ending a line,
-/// comment lines dropped.
+/// comment lines dropped. A PostgreSQL function body (between `$$`) and a
+/// SQLite trigger body (`BEGIN` to a line `END;`) stay whole.
 fn statements(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut current = String::new();
+    let mut in_dollars = false;
     for line in text.lines() {
         let trimmed = line.trim();
-        if trimmed.starts_with("--") || trimmed.is_empty() {
+        if !in_dollars && (trimmed.starts_with("--") || trimmed.is_empty()) {
             continue;
         }
         current.push_str(line);
         current.push('\n');
-        if trimmed.ends_with(';') {
+        if line.matches("$$").count() % 2 == 1 {
+            in_dollars = !in_dollars;
+        }
+        let in_trigger = current.trim_start().starts_with("CREATE TRIGGER")
+            && current.contains("\nBEGIN\n")
+            && trimmed != "END;";
+        if !in_dollars && !in_trigger && trimmed.ends_with(';') {
             out.push(current.trim().trim_end_matches(';').to_owned());
             current.clear();
         }
@@ -173,8 +187,31 @@ mod tests {
             for text in [m.sqlite, m.postgres] {
                 let s = statements(text);
                 assert!(s.len() >= 5, "{s:?}");
-                assert!(s.iter().all(|st| !st.contains(';')));
+                for st in &s {
+                    let body =
+                        st.starts_with("CREATE TRIGGER") || st.starts_with("CREATE FUNCTION");
+                    assert!(body || !st.contains(';'), "{st}");
+                    assert!(!st.ends_with(';'), "{st}");
+                }
             }
         }
+    }
+
+    #[test]
+    fn function_and_trigger_bodies_stay_whole() {
+        let pg = statements(include_str!("migrations/postgres_0003_counts.sql"));
+        let function = pg
+            .iter()
+            .find(|s| s.starts_with("CREATE FUNCTION"))
+            .unwrap();
+        assert!(function.ends_with("$$"), "{function}");
+        assert_eq!(function.matches("$$").count(), 2);
+        let sqlite = statements(include_str!("migrations/sqlite_0003_counts.sql"));
+        let triggers: Vec<_> = sqlite
+            .iter()
+            .filter(|s| s.starts_with("CREATE TRIGGER"))
+            .collect();
+        assert_eq!(triggers.len(), 3);
+        assert!(triggers.iter().all(|t| t.ends_with("END")), "{triggers:?}");
     }
 }

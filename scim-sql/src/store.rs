@@ -1322,7 +1322,7 @@ impl SqlStore {
                 .await;
         }
         if query.count == 0 {
-            let total = self.count(&cond, args).await?;
+            let total = self.count(ctx, rtype, query, &cond, args).await?;
             let page = ListPage::Done {
                 total_results: total,
                 resources: Vec::new(),
@@ -1359,7 +1359,7 @@ impl SqlStore {
         let total = if rows.len() < query.count && (offset == 0 || !rows.is_empty()) {
             offset + rows.len()
         } else {
-            self.count(&cond, count_args).await?
+            self.count(ctx, rtype, query, &cond, count_args).await?
         };
         let (resources, listed_groups) = resources_from(rtype, rows, groups)?;
         let page = ListPage::Done {
@@ -1402,9 +1402,49 @@ impl SqlStore {
         Ok(None)
     }
 
-    /// How many resources satisfy `cond`.
-    async fn count(&self, cond: &str, args: Vec<Arg>) -> Result<usize> {
-        let sql = format!("SELECT count(*) FROM scim_resources r WHERE {cond}");
+    /// How many resources satisfy `cond`, the condition of `query`. Without
+    /// a filter, read from the counts the triggers keep (`scim_counts`):
+    /// one row per owner, however many resources.
+    async fn count(
+        &self,
+        ctx: &Context,
+        rtype: &ResourceType,
+        query: &ListQuery,
+        cond: &str,
+        args: Vec<Arg>,
+    ) -> Result<usize> {
+        let kept = if query.filter.is_some() {
+            None
+        } else {
+            let mut args: Vec<Arg> = vec![ctx.tenant().into(), rtype.id().into()];
+            let scope = match &query.visibility {
+                // '' stands for "no owner" in the counts.
+                Visibility::Owner(owner) if owner.is_empty() => None,
+                Visibility::Owner(owner) => {
+                    args.push(owner.as_str().into());
+                    args.push(Arg::Bool(false));
+                    Some(" AND owner = $3 AND deleted = $4")
+                }
+                Visibility::Live => {
+                    args.push(Arg::Bool(false));
+                    Some(" AND deleted = $3")
+                }
+                Visibility::All => Some(""),
+            };
+            scope.map(|scope| {
+                let sql = format!(
+                    "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM scim_counts \
+                     WHERE tenant = $1 AND resource_type = $2{scope}"
+                );
+                (sql, args)
+            })
+        };
+        let (sql, args) = kept.unwrap_or_else(|| {
+            (
+                format!("SELECT count(*) FROM scim_resources r WHERE {cond}"),
+                args,
+            )
+        });
         let total = self
             .db
             .rows(&sql, args, &[Col::I64])
@@ -1439,7 +1479,7 @@ impl SqlStore {
         };
         if query.count == 0 {
             let page = ListPage::Done {
-                total_results: self.count(&cond, args).await?,
+                total_results: self.count(ctx, rtype, query, &cond, args).await?,
                 resources: Vec::new(),
                 next_cursor: None,
                 previous_cursor: None,
@@ -1523,7 +1563,7 @@ impl SqlStore {
         let total = if resume == Resume::First && !more {
             rows.len()
         } else {
-            self.count(&cond, args.clone()).await?
+            self.count(ctx, rtype, query, &cond, args.clone()).await?
         };
         if backwards {
             rows.reverse();
