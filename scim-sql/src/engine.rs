@@ -330,6 +330,14 @@ enum TxConn {
     Sqlite(sqlx::pool::PoolConnection<sqlx::Sqlite>),
     #[cfg(feature = "postgres")]
     Postgres(sqlx::pool::PoolConnection<sqlx::Postgres>),
+    /// Given back to the pool by [`Tx::release`].
+    Released(Dialect),
+}
+
+/// What a statement on a released [`Tx`] answers: a bug of this crate,
+/// reported as an error rather than a panic.
+fn released() -> sqlx::Error {
+    sqlx::Error::Protocol("scim-sql: a statement on a released transaction".into())
 }
 
 impl Drop for Tx {
@@ -340,6 +348,7 @@ impl Drop for Tx {
                 TxConn::Sqlite(c) => c.close_on_drop(),
                 #[cfg(feature = "postgres")]
                 TxConn::Postgres(c) => c.close_on_drop(),
+                TxConn::Released(_) => {}
             }
         }
     }
@@ -582,7 +591,33 @@ impl Tx {
             TxConn::Sqlite(_) => Dialect::Sqlite,
             #[cfg(feature = "postgres")]
             TxConn::Postgres(_) => Dialect::Postgres,
+            TxConn::Released(d) => *d,
         }
+    }
+
+    /// Rolls back what is open and gives the connection back to the pool,
+    /// before a write's failure is explained by reads: those take a
+    /// connection of their own, and a transaction holding one while
+    /// waiting for another starves the pool when every connection does
+    /// so (PostgreSQL's pool serves both). Statements after this fail.
+    pub(crate) async fn release(&mut self) {
+        if self.open && self.raw("ROLLBACK").await.is_ok() {
+            self.open = false;
+        }
+        let dialect = self.dialect();
+        // Dropped here: an open transaction (a failed ROLLBACK) closes the
+        // connection instead of returning it.
+        let conn = std::mem::replace(&mut self.conn, TxConn::Released(dialect));
+        if self.open {
+            match conn {
+                #[cfg(feature = "sqlite")]
+                TxConn::Sqlite(mut c) => c.close_on_drop(),
+                #[cfg(feature = "postgres")]
+                TxConn::Postgres(mut c) => c.close_on_drop(),
+                TxConn::Released(_) => {}
+            }
+        }
+        self.open = false;
     }
 
     /// Runs `stmts` in order, after `BEGIN` if the transaction has not
@@ -611,6 +646,11 @@ impl Tx {
             TxConn::Sqlite(c) => sqlite_batch(c, stmts, begin, commit).await,
             #[cfg(feature = "postgres")]
             TxConn::Postgres(c) => postgres_batch(c, stmts, begin, commit).await,
+            TxConn::Released(_) => Err(BatchFailed {
+                at: None,
+                error: released().into(),
+                done: Vec::new(),
+            }),
         };
         match &outcome {
             Ok(_) if commit => self.open = false,
@@ -651,6 +691,11 @@ impl Tx {
                 let mut done = postgres_batch(c, vec![stmt], false, false).await?;
                 Ok(done.pop().unwrap_or_default())
             }
+            TxConn::Released(_) => Err(BatchFailed {
+                at: None,
+                error: released().into(),
+                done: Vec::new(),
+            }),
         }
     }
 
@@ -680,6 +725,7 @@ impl Tx {
             TxConn::Sqlite(c) => sqlx::query(sql).execute(&mut **c).await.map(drop),
             #[cfg(feature = "postgres")]
             TxConn::Postgres(c) => sqlx::query(sql).execute(&mut **c).await.map(drop),
+            TxConn::Released(_) => Err(released()),
         }
     }
 

@@ -470,6 +470,7 @@ async fn run_write(
                 .iter()
                 .flat_map(|m| m.iter().map(|m| m.value.as_str()))
                 .collect();
+            tx.release().await;
             store.missing_member(ctx, &ids).await.into()
         }
         _ => failed.into(),
@@ -506,6 +507,7 @@ fn pg_member_values(params: &mut Params, members: &[Member]) -> String {
 /// Why a one-statement PostgreSQL write failed: a taken id or unique
 /// value, an unknown member (read after the failure, since the statement
 /// cannot say which of its parts failed), or the database's own error.
+/// The caller releases its transaction first ([`Tx::release`]).
 async fn pg_explain(
     store: &SqlStore,
     ctx: &Context,
@@ -600,6 +602,7 @@ async fn pg_create(
         Err(failed) => {
             let claims: Vec<&UniqueValue> = unique.iter().collect();
             let members: Vec<&Member> = members.iter().collect();
+            tx.release().await;
             Err(pg_explain(
                 store,
                 ctx,
@@ -731,6 +734,7 @@ async fn pg_update(
                 .as_ref()
                 .map(|c| c.claimed.iter().collect())
                 .unwrap_or_default();
+            tx.release().await;
             return Err(pg_explain(
                 store,
                 ctx,
@@ -745,6 +749,7 @@ async fn pg_update(
     };
     let Some(mut row) = done.rows.into_iter().next() else {
         // Nothing matched: gone, or changed since the version named.
+        tx.release().await;
         return Err(match store.get(ctx, rtype, id).await? {
             None => Error::not_found(rtype.id(), id),
             Some(_) => precondition_failed(id),
@@ -995,14 +1000,15 @@ async fn delete_tx(
     if_version: Option<&str>,
 ) -> TxResult<()> {
     let sql = format!(
-        "SELECT version FROM scim_resources WHERE tenant = $1 AND id = $2 AND resource_type = $3{}",
+        "SELECT version, rid FROM scim_resources \
+         WHERE tenant = $1 AND id = $2 AND resource_type = $3{}",
         for_update(tx.dialect())
     );
     let row = tx
         .rows(
             &sql,
             vec![ctx.tenant().into(), id.into(), rtype.id().into()],
-            &[Col::I64],
+            &[Col::I64, Col::I64],
         )
         .await?
         .pop()
@@ -1027,8 +1033,18 @@ async fn delete_tx(
                 ],
             ),
         ),
-        // Its unique values, value rows and memberships in both directions
-        // go with it (`ON DELETE CASCADE`).
+        // Its value rows: no foreign key on PostgreSQL (see migration 3).
+        // Deleted while the row lock above is held, so that no update can
+        // add rows after this statement's snapshot.
+        (
+            Role::Other,
+            Stmt::exec(
+                "DELETE FROM scim_values WHERE tenant = $1 AND rid = $2",
+                vec![ctx.tenant().into(), Arg::I64(row[1].i64())],
+            ),
+        ),
+        // Its unique values and memberships in both directions go with it
+        // (`ON DELETE CASCADE`).
         (
             Role::Other,
             Stmt::exec(

@@ -2,7 +2,8 @@
 //! one database keep the guarantees one store gives: concurrent member
 //! adds all land, concurrent creates of one userName give one winner, and
 //! a PostgreSQL schema partitioned by tenant (Citus's rules) passes the
-//! contract kit.
+//! contract kit; updates racing deletes leave no value rows behind and
+//! the kept counts right.
 
 mod support;
 
@@ -14,6 +15,7 @@ use scim_core::testing::run_store_contract_with;
 use scim_core::{Context, ErrorKind, Member, Resource, Store};
 use scim_sql::SqlStore;
 use serde_json::json;
+use support::Raw;
 
 fn user(id: &str, name: &str) -> Resource {
     Resource::new(id, json!({"userName": name}).as_object().cloned().unwrap())
@@ -103,6 +105,99 @@ async fn concurrent_writes(stores: Vec<Arc<SqlStore>>) {
     assert_eq!((ok, conflicts), (1, 15));
 }
 
+/// Per user, through different stores at once: updates rewriting its
+/// value rows, an owner change, a soft delete and a hard delete. Whatever
+/// order they land in, no value row outlives its resource (PostgreSQL's
+/// have no foreign key) and `scim_counts` equals a count of the rows.
+async fn updates_racing_deletes(stores: Vec<Arc<SqlStore>>, raw: Raw) {
+    let ctx = Context::new("acme");
+    let users = ResourceType::user();
+    let attrs = |i: usize, round: usize| {
+        json!({
+            "userName": format!("u{i}@x"),
+            "displayName": format!("U{i} round {round}"),
+            "emails": [{"value": format!("u{i}.{round}@x"), "type": "work", "primary": true}],
+            "phoneNumbers": [{"value": format!("+1555{round}{i}"), "type": "mobile"}],
+        })
+        .as_object()
+        .cloned()
+        .unwrap()
+    };
+    for i in 0..48 {
+        let mut r = Resource::new(format!("u{i}"), attrs(i, 0));
+        r.owner = Some("conn".into());
+        stores[0].create(&ctx, &users, r, vec![]).await.unwrap();
+    }
+    let mut tasks = Vec::new();
+    for i in 0..48 {
+        for (k, store) in stores.iter().enumerate() {
+            let store = Arc::clone(store);
+            let (ctx, users) = (ctx.clone(), users.clone());
+            let attributes = attrs(i, k + 1);
+            tasks.push(tokio::spawn(async move {
+                let id = format!("u{i}");
+                // A different mix per user, so that every order happens.
+                match (i + k) % 4 {
+                    0 => store.delete(&ctx, &users, &id, None).await.map(drop),
+                    1 => {
+                        let update = Update {
+                            deleted: Some(true),
+                            ..Update::new(&id)
+                        };
+                        store.update(&ctx, &users, update).await.map(drop)
+                    }
+                    2 => {
+                        let update = Update {
+                            owner: Some(format!("other{k}")),
+                            attributes: Some(attributes),
+                            ..Update::new(&id)
+                        };
+                        store.update(&ctx, &users, update).await.map(drop)
+                    }
+                    _ => {
+                        let update = Update {
+                            attributes: Some(attributes),
+                            ..Update::new(&id)
+                        };
+                        store.update(&ctx, &users, update).await.map(drop)
+                    }
+                }
+            }));
+        }
+    }
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(()) => {}
+            Err(e) if e.kind() == ErrorKind::NotFound => {}
+            Err(e) => panic!("unexpected {e:?}"),
+        }
+    }
+    let orphans = raw
+        .scalar(
+            "SELECT count(*) FROM scim_values v WHERE NOT EXISTS \
+             (SELECT 1 FROM scim_resources r WHERE r.tenant = v.tenant AND r.rid = v.rid)",
+        )
+        .await;
+    assert_eq!(orphans, 0, "value rows of deleted resources");
+    let wrong = raw
+        .scalar(
+            "SELECT count(*) FROM (SELECT tenant, resource_type, COALESCE(owner, '') AS o, \
+             deleted, count(*) AS n FROM scim_resources \
+             GROUP BY tenant, resource_type, COALESCE(owner, ''), deleted) a \
+             FULL JOIN (SELECT * FROM scim_counts WHERE n <> 0) c \
+             ON a.tenant = c.tenant AND a.resource_type = c.resource_type \
+             AND a.o = c.owner AND a.deleted = c.deleted \
+             WHERE a.n IS NULL OR c.n IS NULL OR a.n <> c.n",
+        )
+        .await;
+    assert_eq!(wrong, 0, "scim_counts differs from the rows");
+    let left = raw.scalar("SELECT count(*) FROM scim_resources").await;
+    assert!(
+        left > 0 && left < 48,
+        "{left} users left: the mix did not race"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sqlite_stores_on_one_file_write_concurrently() {
     let path = std::env::temp_dir().join(format!("scim-sql-conc-{}.db", uuid::Uuid::new_v4()));
@@ -143,4 +238,31 @@ async fn postgres_schema_partitioned_by_tenant_keeps_the_contract() {
         return;
     };
     run_store_contract_with(|| support::postgres_partitioned(&url)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_updates_racing_deletes_leave_nothing_behind() {
+    let path = std::env::temp_dir().join(format!("scim-sql-race-{}.db", uuid::Uuid::new_v4()));
+    let url = format!("sqlite://{}?mode=rwc", path.display());
+    let mut stores = Vec::new();
+    for _ in 0..3 {
+        let s = SqlStore::connect(&url).await.unwrap();
+        s.migrate().await.unwrap();
+        stores.push(Arc::new(s));
+    }
+    updates_racing_deletes(stores, Raw::sqlite(&url).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_updates_racing_deletes_leave_nothing_behind() {
+    let Some(url) = support::postgres_url("postgres_updates_racing_deletes_leave_nothing_behind")
+    else {
+        return;
+    };
+    let (first, schema) = support::postgres_schema(&url).await;
+    let mut stores = vec![Arc::new(first)];
+    for _ in 1..3 {
+        stores.push(Arc::new(support::on_schema(&url, &schema).await));
+    }
+    updates_racing_deletes(stores, Raw::postgres(&url, &schema).await).await;
 }

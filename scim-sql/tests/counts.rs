@@ -11,6 +11,7 @@ use scim_core::store::{ListPage, ListQuery, Update, Visibility};
 use scim_core::{Context, Resource, Store};
 use scim_sql::SqlStore;
 use serde_json::json;
+use support::Raw;
 
 fn resource(id: &str, attr: &str, owner: Option<&str>, deleted: bool) -> Resource {
     let mut r = Resource::new(id, json!({ attr: id }).as_object().cloned().unwrap());
@@ -192,22 +193,6 @@ async fn counts_are_filled_by_the_migration(store: &SqlStore, drop: &[&str], raw
     check_other_totals(store).await;
 }
 
-enum Raw {
-    Sqlite(sqlx::SqlitePool),
-    Postgres(sqlx::PgPool),
-}
-
-impl Raw {
-    async fn exec(&self, sql: &str) {
-        use sqlx::Executor;
-        match self {
-            Self::Sqlite(p) => p.execute(sql).await.map(drop),
-            Self::Postgres(p) => p.execute(sql).await.map(drop),
-        }
-        .unwrap_or_else(|e| panic!("{sql}: {e}"));
-    }
-}
-
 const DROP_SQLITE: &[&str] = &[
     "DROP TRIGGER scim_counts_insert",
     "DROP TRIGGER scim_counts_delete",
@@ -238,7 +223,7 @@ async fn sqlite_counts_are_filled_by_the_migration() {
     let url = sqlite_file();
     let store = SqlStore::connect(&url).await.unwrap();
     store.migrate().await.unwrap();
-    let raw = Raw::Sqlite(sqlx::SqlitePool::connect(&url).await.unwrap());
+    let raw = Raw::sqlite(&url).await;
     counts_are_filled_by_the_migration(&store, DROP_SQLITE, raw).await;
 }
 
@@ -257,18 +242,6 @@ async fn postgres_counts_are_filled_by_the_migration() {
         return;
     };
     let (store, schema) = support::postgres_schema(&url).await;
-    let path = format!("SET search_path TO {schema}");
-    let pool = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(1)
-        .after_connect(move |conn, _| {
-            let path = path.clone();
-            Box::pin(async move {
-                sqlx::Executor::execute(conn, path.as_str()).await?;
-                Ok(())
-            })
-        })
-        .connect(&url)
-        .await
-        .unwrap();
-    counts_are_filled_by_the_migration(&store, DROP_POSTGRES, Raw::Postgres(pool)).await;
+    let raw = Raw::postgres(&url, &schema).await;
+    counts_are_filled_by_the_migration(&store, DROP_POSTGRES, raw).await;
 }

@@ -181,3 +181,53 @@ pub async fn postgres_partitioned(url: &str) -> SqlStore {
     pool.close().await;
     store
 }
+
+/// Plain SQL on a test database, beside the store (for checks the store's
+/// API cannot make).
+pub enum Raw {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
+}
+
+impl Raw {
+    /// The SQLite file at `url`.
+    pub async fn sqlite(url: &str) -> Self {
+        Self::Sqlite(sqlx::SqlitePool::connect(url).await.expect("open SQLite"))
+    }
+
+    /// The PostgreSQL database at `url`, working in `schema`.
+    pub async fn postgres(url: &str, schema: &str) -> Self {
+        let set_path = format!("SET search_path TO {schema}");
+        let pool = PgPoolOptions::new()
+            .max_connections(1)
+            .after_connect(move |conn, _| {
+                let set_path = set_path.clone();
+                Box::pin(async move {
+                    conn.execute(set_path.as_str()).await?;
+                    Ok(())
+                })
+            })
+            .connect(url)
+            .await
+            .expect("connect to PostgreSQL");
+        Self::Postgres(pool)
+    }
+
+    /// Runs `sql`.
+    pub async fn exec(&self, sql: &str) {
+        match self {
+            Self::Sqlite(p) => p.execute(sql).await.map(drop),
+            Self::Postgres(p) => p.execute(sql).await.map(drop),
+        }
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+
+    /// The first column of the first row of `sql`, an integer.
+    pub async fn scalar(&self, sql: &str) -> i64 {
+        match self {
+            Self::Sqlite(p) => sqlx::query_scalar::<_, i64>(sql).fetch_one(p).await,
+            Self::Postgres(p) => sqlx::query_scalar::<_, i64>(sql).fetch_one(p).await,
+        }
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+}
