@@ -34,7 +34,7 @@ const MIGRATIONS: &[Migration] = &[
     },
     Migration {
         version: 3,
-        description: "resource counts per tenant, type, owner and deletion",
+        description: "resource counts per tenant, type, owner and deletion; PostgreSQL value rows without a foreign key",
         sqlite: include_str!("migrations/sqlite_0003_counts.sql"),
         postgres: include_str!("migrations/postgres_0003_counts.sql"),
     },
