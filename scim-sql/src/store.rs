@@ -418,6 +418,29 @@ fn remove_members(ctx: &Context, group: &str, ids: &[String], out: &mut Vec<Stmt
     }
 }
 
+/// The condition selecting one resource by id: `tenant`, `id` and `type`
+/// are its placeholders, `r` the table's alias prefix (`"r."` or `""`).
+///
+/// The type check is written `(… = …) IS TRUE` so that it is not an
+/// index condition: a PostgreSQL planner without statistics (right after
+/// a bulk load, before `ANALYZE`) rates `(tenant, resource_type, rid)` as
+/// selective as the primary key `(tenant, id)` and, with a generic plan,
+/// may pick it, walking every resource of the type for one id (measured:
+/// 1.2 ms instead of 0.05 ms at 5 000 users, growing with the tenant).
+/// The primary key is then the only index left for it.
+pub(crate) fn by_id(r: &str, tenant: &str, id: &str, rtype: &str) -> String {
+    format!("{r}tenant = {tenant} AND {r}id = {id} AND ({r}resource_type = {rtype}) IS TRUE")
+}
+
+/// A resource and its groups (tenant, id, type).
+pub(crate) fn get_with_groups_sql(dialect: Dialect) -> String {
+    format!(
+        "SELECT {RESOURCE_SELECT}, {} FROM scim_resources r WHERE {}",
+        groups_column(dialect),
+        by_id("r.", "$1", "$2", "$3")
+    )
+}
+
 fn for_update(dialect: Dialect) -> &'static str {
     match dialect {
         // Locks the row until commit, so its version cannot change between
@@ -646,12 +669,13 @@ async fn pg_update(
         "WITH upd AS (UPDATE scim_resources SET version = version + 1, last_modified = {}, \
          attributes = COALESCE({}, attributes), owner = COALESCE({}, owner), \
          deleted = COALESCE({}, deleted) \
-         WHERE tenant = {t} AND id = {idp} AND resource_type = {rt}{version} \
+         WHERE {}{version} \
          RETURNING rid, {})",
         q.p(Arg::I64(nanos(update.last_modified))),
         q.p(Arg::OptText(stored.map(|s| s.as_str().to_owned()))),
         q.p(Arg::OptText(update.owner.clone())),
         q.p(Arg::OptBool(update.deleted)),
+        by_id("", &t, &idp, &rt),
         RESOURCE_SELECT.replace("r.", ""),
     );
     let changes = match (&update.attributes, previous) {
@@ -858,9 +882,9 @@ async fn update_tx(
         return pg_update(store, tx, ctx, rtype, update, stored, previous).await;
     }
     let sql = format!(
-        "SELECT rid, version, {} FROM scim_resources \
-         WHERE tenant = $1 AND id = $2 AND resource_type = $3{}",
+        "SELECT rid, version, {} FROM scim_resources WHERE {}{}",
         if need_old { "attributes" } else { "''" },
+        by_id("", "$1", "$2", "$3"),
         for_update(dialect)
     );
     let mut row = tx
@@ -1000,8 +1024,8 @@ async fn delete_tx(
     if_version: Option<&str>,
 ) -> TxResult<()> {
     let sql = format!(
-        "SELECT version, rid FROM scim_resources \
-         WHERE tenant = $1 AND id = $2 AND resource_type = $3{}",
+        "SELECT version, rid FROM scim_resources WHERE {}{}",
+        by_id("", "$1", "$2", "$3"),
         for_update(tx.dialect())
     );
     let row = tx
@@ -1653,8 +1677,8 @@ impl Store for SqlStore {
 
     async fn get(&self, ctx: &Context, rtype: &ResourceType, id: &str) -> Result<Option<Resource>> {
         let sql = format!(
-            "SELECT {RESOURCE_SELECT} FROM scim_resources r \
-             WHERE r.tenant = $1 AND r.id = $2 AND r.resource_type = $3"
+            "SELECT {RESOURCE_SELECT} FROM scim_resources r WHERE {}",
+            by_id("r.", "$1", "$2", "$3")
         );
         let row = self
             .db
@@ -1716,11 +1740,7 @@ impl Store for SqlStore {
         rtype: &ResourceType,
         id: &str,
     ) -> Result<Option<(Resource, Vec<GroupRef>)>> {
-        let sql = format!(
-            "SELECT {RESOURCE_SELECT}, {} FROM scim_resources r \
-             WHERE r.tenant = $1 AND r.id = $2 AND r.resource_type = $3",
-            groups_column(self.db.dialect())
-        );
+        let sql = get_with_groups_sql(self.db.dialect());
         let rows = self
             .db
             .rows(

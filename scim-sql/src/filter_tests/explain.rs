@@ -189,6 +189,47 @@ async fn postgres_lookups_use_indexes_right_after_a_bulk_load() {
             "{filter}: the value index is not used:\n{plan}"
         );
     }
+    // Reads and writes of one resource by id (GET, the locked read of an
+    // update or delete, the version-checked update): the primary key,
+    // never a walk of the tenant's users.
+    let one = |what: &str, sql: String| (what.to_owned(), sql);
+    let by_id = crate::store::by_id;
+    for (what, sql) in [
+        one("GET", crate::store::get_with_groups_sql(db.dialect())),
+        one(
+            "locked read",
+            format!(
+                "SELECT version, rid FROM scim_resources WHERE {} FOR UPDATE",
+                by_id("", "$1", "$2", "$3")
+            ),
+        ),
+        one(
+            "update",
+            format!(
+                "UPDATE scim_resources SET version = version + 1 WHERE {} AND version = 1",
+                by_id("", "$1", "$2", "$3")
+            ),
+        ),
+    ] {
+        let args = vec![Arg::from("t"), Arg::from("u77777"), Arg::from("User")];
+        let plan = db
+            .db
+            .rows(&format!("EXPLAIN {sql}"), args, &[Col::Text])
+            .await
+            .expect("a plan")
+            .into_iter()
+            .map(|mut r| r[0].take_text())
+            .collect::<Vec<_>>()
+            .join("\n");
+        let first = plan
+            .lines()
+            .find(|l| l.contains("Scan") && l.contains("scim_resources"))
+            .unwrap_or("");
+        assert!(
+            first.contains("scim_resources_pkey"),
+            "{what}: not found by the primary key right after a bulk load:\n{plan}"
+        );
+    }
 }
 
 /// The membership reads every GET of a user or group makes, on a fresh
