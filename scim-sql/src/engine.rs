@@ -20,6 +20,10 @@ use sqlx::SqlitePool;
 pub(crate) enum Arg {
     I64(i64),
     F64(Option<f64>),
+    #[cfg_attr(
+        not(feature = "admin"),
+        allow(dead_code, reason = "only the admin store binds optional integers")
+    )]
     OptI64(Option<i64>),
     Text(String),
     OptText(Option<String>),

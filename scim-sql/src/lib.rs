@@ -288,6 +288,10 @@ impl SqlStore {
     /// benchmark). `wal_autocheckpoint` stays as the writer's fallback.
     /// Stops when the last clone of the store is dropped.
     #[cfg(feature = "sqlite")]
+    #[allow(
+        irrefutable_let_patterns,
+        reason = "with the sqlite feature alone, Db has this variant only"
+    )]
     fn checkpoint_in_background(&self) {
         let Db::Sqlite { read, .. } = &self.db else {
             return;
