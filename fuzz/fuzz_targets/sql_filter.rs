@@ -113,8 +113,9 @@ fuzz_target!(|data: &str| {
             assert_eq!(got, expected, "SQL and eval differ on {data:?}");
             assert_eq!(total_results, expected.len(), "totalResults of {data:?}");
         }
-        ListPage::Candidates(candidates) => {
-            let got: BTreeSet<String> = candidates.into_iter().map(|r| r.id).collect();
+        candidates @ (ListPage::Candidates(_) | ListPage::Positioned(_)) => {
+            let got: BTreeSet<String> =
+                candidates.into_resources().into_iter().map(|r| r.id).collect();
             assert!(
                 expected.is_subset(&got),
                 "candidates of {data:?} miss matches: {expected:?} not in {got:?}"

@@ -500,8 +500,8 @@ impl AdminService {
         let ctx = Context::new(connection.tenant.as_str());
         match scim.store().as_ref().list(&ctx, rtype, &query).await {
             Ok(ListPage::Done { total_results, .. }) => Some(total_results),
-            Ok(ListPage::Candidates(candidates)) => Some(
-                candidates
+            Ok(page @ (ListPage::Candidates(_) | ListPage::Positioned(_))) => Some(
+                page.into_resources()
                     .iter()
                     .filter(|r| query.visibility.admits(r.owner.as_deref(), r.deleted))
                     .count(),

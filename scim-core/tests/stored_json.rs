@@ -94,6 +94,11 @@ impl Store for TextStore {
                     .map(|r| through_text(rtype, r))
                     .collect::<Result<_>>()?,
             ),
+            ListPage::Positioned(candidates) => ListPage::Positioned(
+                (candidates.into_iter())
+                    .map(|(p, r)| Ok((p, through_text(rtype, r)?)))
+                    .collect::<Result<_>>()?,
+            ),
         })
     }
 

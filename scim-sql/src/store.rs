@@ -1345,16 +1345,21 @@ impl SqlStore {
         let db = |e: DbError| e.into_error();
         let Some((order, order_args)) = order else {
             // The service finishes what SQL could not: every candidate, in
-            // creation order.
+            // creation order, with its `rid` as its position (so that the
+            // service's cursor pages order equal sort keys as ours do).
+            let cols: Vec<Col> = RESOURCE_COLS.iter().copied().chain([Col::I64]).collect();
             let sql = format!(
-                "SELECT {RESOURCE_SELECT} FROM scim_resources r WHERE {cond} ORDER BY r.rid"
+                "SELECT {RESOURCE_SELECT}, r.rid FROM scim_resources r WHERE {cond} ORDER BY r.rid"
             );
-            let rows = self.db.rows(&sql, args, &RESOURCE_COLS).await.map_err(db)?;
-            let resources = rows
+            let rows = self.db.rows(&sql, args, &cols).await.map_err(db)?;
+            let candidates = rows
                 .into_iter()
-                .map(|row| resource_from(rtype, row))
+                .map(|mut row| {
+                    let rid = row.pop().map_or(0, |c| c.i64());
+                    Ok((u64::try_from(rid).unwrap_or(0), resource_from(rtype, row)?))
+                })
                 .collect::<Result<_>>()?;
-            return Ok((ListPage::Candidates(resources), None));
+            return Ok((ListPage::Positioned(candidates), None));
         };
         if let (Some(cursor), Some(keys)) = (cursor, keys) {
             return self

@@ -42,7 +42,9 @@ async fn totals(
             };
             match store.list(&ctx, rtype, &query).await.unwrap() {
                 ListPage::Done { total_results, .. } => seen.push(total_results),
-                ListPage::Candidates(_) => panic!("{attr} pr is answered in SQL"),
+                ListPage::Candidates(_) | ListPage::Positioned(_) => {
+                    panic!("{attr} pr is answered in SQL")
+                }
             }
         }
     }

@@ -14,11 +14,7 @@ fn user(id: &str, name: &str) -> Resource {
 }
 
 fn ids(page: ListPage) -> Vec<String> {
-    match page {
-        ListPage::Done { resources, .. } | ListPage::Candidates(resources) => {
-            resources.into_iter().map(|r| r.id).collect()
-        }
-    }
+    page.into_resources().into_iter().map(|r| r.id).collect()
 }
 
 #[tokio::test]

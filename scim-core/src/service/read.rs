@@ -189,124 +189,152 @@ impl ScimService {
                 previous_cursor,
             }),
             ListPage::Candidates(candidates) => {
-                // A cursor is checked before any work.
-                let cursor = match &query.page {
-                    Page::Index { .. } => None,
-                    Page::Cursor(c) => {
-                        let scope = query_scope(ctx, rtype, query);
-                        let resume =
-                            Resume::open(&self.inner.config.cursor_seal, &scope, c.as_deref())?;
-                        Some((scope, resume))
-                    }
-                };
-                let mut kept = Vec::with_capacity(candidates.len());
-                for r in candidates {
-                    if !query.visibility.admits(r.owner.as_deref(), r.deleted) {
-                        continue;
-                    }
-                    let hit = match &query.filter {
-                        None => true,
-                        Some(filter) => {
-                            // A filter on members or on a user's groups
-                            // reads them from the store.
-                            let mut relations = Map::new();
-                            if let Some(name) = rtype.members_attribute()
-                                && filter.mentions(name)
-                            {
-                                let list = self.dyn_store().members(ctx, rtype, &r.id).await?;
-                                relations.insert(
-                                    name.to_owned(),
-                                    members::render_members(self, &self.base(ctx), &list),
-                                );
-                            }
-                            if let Some(name) = rtype.member_of_attribute()
-                                && filter.mentions(name)
-                            {
-                                let list = self.dyn_store().member_of(ctx, &r.id).await?;
-                                relations.insert(
-                                    name.to_owned(),
-                                    members::render_groups(self, &self.base(ctx), &list),
-                                );
-                            }
-                            if relations.is_empty() {
-                                eval::matches(rtype, &r, filter)?
-                            } else {
-                                eval::matches_with(rtype, &r, &relations, filter)?
-                            }
-                        }
-                    };
-                    if hit {
-                        kept.push(r);
-                    }
-                }
-                let mut candidates = kept;
-                let total = candidates.len();
-                let Some((scope, resume)) = cursor else {
-                    if let Some(by) = &query.sort_by {
-                        eval::sort(rtype, &mut candidates, by, query.sort_order);
-                    }
-                    let start_index = match query.page {
-                        Page::Index { start_index } => start_index,
-                        Page::Cursor(_) => 1,
-                    };
-                    let page = candidates
-                        .into_iter()
-                        .skip(start_index - 1)
-                        .take(query.count)
-                        .collect();
-                    return Ok(Listed::page(total, page));
-                };
-                Ok(self.cursor_page(rtype, query, candidates, &scope, &resume))
+                self.finish(ctx, rtype, query, candidates.into_iter().map(|r| (None, r)))
+                    .await
+            }
+            ListPage::Positioned(candidates) => {
+                self.finish(
+                    ctx,
+                    rtype,
+                    query,
+                    candidates.into_iter().map(|(p, r)| (Some(p), r)),
+                )
+                .await
             }
         }
     }
 
+    /// Filters, sorts and pages a store's candidates (each with its
+    /// position in the store's order, when the store gave them).
+    async fn finish(
+        &self,
+        ctx: &Context,
+        rtype: &ResourceType,
+        query: &ListQuery,
+        candidates: impl Iterator<Item = (Option<u64>, Resource)>,
+    ) -> Result<Listed> {
+        // A cursor is checked before any work.
+        let cursor = match &query.page {
+            Page::Index { .. } => None,
+            Page::Cursor(c) => {
+                let scope = query_scope(ctx, rtype, query);
+                let resume = Resume::open(&self.inner.config.cursor_seal, &scope, c.as_deref())?;
+                Some((scope, resume))
+            }
+        };
+        let mut kept = Vec::new();
+        for (position, r) in candidates {
+            if !query.visibility.admits(r.owner.as_deref(), r.deleted) {
+                continue;
+            }
+            let hit = match &query.filter {
+                None => true,
+                Some(filter) => {
+                    // A filter on members or on a user's groups
+                    // reads them from the store.
+                    let mut relations = Map::new();
+                    if let Some(name) = rtype.members_attribute()
+                        && filter.mentions(name)
+                    {
+                        let list = self.dyn_store().members(ctx, rtype, &r.id).await?;
+                        relations.insert(
+                            name.to_owned(),
+                            members::render_members(self, &self.base(ctx), &list),
+                        );
+                    }
+                    if let Some(name) = rtype.member_of_attribute()
+                        && filter.mentions(name)
+                    {
+                        let list = self.dyn_store().member_of(ctx, &r.id).await?;
+                        relations.insert(
+                            name.to_owned(),
+                            members::render_groups(self, &self.base(ctx), &list),
+                        );
+                    }
+                    if relations.is_empty() {
+                        eval::matches(rtype, &r, filter)?
+                    } else {
+                        eval::matches_with(rtype, &r, &relations, filter)?
+                    }
+                }
+            };
+            if hit {
+                kept.push((position, r));
+            }
+        }
+        let total = kept.len();
+        let Some((scope, resume)) = cursor else {
+            // In the store's order; a stable sort keeps it among
+            // equal keys.
+            let mut candidates: Vec<Resource> = kept.into_iter().map(|(_, r)| r).collect();
+            if let Some(by) = &query.sort_by {
+                eval::sort(rtype, &mut candidates, by, query.sort_order);
+            }
+            let start_index = match query.page {
+                Page::Index { start_index } => start_index,
+                Page::Cursor(_) => 1,
+            };
+            let page = candidates
+                .into_iter()
+                .skip(start_index - 1)
+                .take(query.count)
+                .collect();
+            return Ok(Listed::page(total, page));
+        };
+        Ok(self.cursor_page(rtype, query, kept, &scope, &resume))
+    }
+
     /// The page a cursor asks for among the matches of a query the store
-    /// left to the service: a keyset over the sort key and the resource
-    /// id (ids are unique in a tenant, and do not change), with the same
-    /// guarantees as a store's ([`crate::store::Page::Cursor`]). The order
-    /// among equal sort keys (and without `sortBy`) is therefore the ids',
-    /// not the store's.
+    /// left to the service: a keyset over the sort key and a tie-breaker,
+    /// with the same guarantees as a store's
+    /// ([`crate::store::Page::Cursor`]). The tie-breaker is the position
+    /// the store gave ([`ListPage::Positioned`]: equal keys then keep the
+    /// store's order, as its own pages would), or else the resource id
+    /// (unique in a tenant, and unchanging).
     fn cursor_page(
         &self,
         rtype: &ResourceType,
         query: &ListQuery,
-        matches: Vec<Resource>,
+        matches: Vec<(Option<u64>, Resource)>,
         scope: &[u8],
         resume: &Resume,
     ) -> Listed {
         let order = query.sort_order;
-        let mut rows: Vec<(Option<SortKey>, Resource)> = matches
+        let mut rows: Vec<(Option<SortKey>, Vec<u8>, Resource)> = matches
             .into_iter()
-            .map(|r| {
+            .map(|(position, r)| {
                 let key = query
                     .sort_by
                     .as_ref()
                     .and_then(|by| eval::sort_key(rtype, &r, by));
-                (key, r)
+                let tie = match position {
+                    Some(p) => p.to_be_bytes().to_vec(),
+                    None => r.id.as_bytes().to_vec(),
+                };
+                (key, tie, r)
             })
             .collect();
         rows.sort_by(|a, b| {
-            eval::cmp_keys(a.0.as_ref(), b.0.as_ref(), order).then_with(|| a.1.id.cmp(&b.1.id))
+            eval::cmp_keys(a.0.as_ref(), b.0.as_ref(), order).then_with(|| a.1.cmp(&b.1))
         });
         let total = rows.len();
         let w = keyset::window(rows.len(), resume, query.count, |i, p| {
             eval::cmp_keys(rows[i].0.as_ref(), p.key.as_ref(), order)
-                .then_with(|| rows[i].1.id.as_bytes().cmp(&p.tie[..]))
+                .then_with(|| rows[i].1[..].cmp(&p.tie[..]))
         });
         let (next, previous) = if query.count == 0 {
             (None, None)
         } else {
             keyset::cursors(&w, |i| Position {
                 key: rows[i].0.clone(),
-                tie: rows[i].1.id.as_bytes().to_vec(),
+                tie: rows[i].1.clone(),
             })
         };
         let seal = |r: Resume| self.inner.config.cursor_seal.seal(scope, &r.encode());
         Listed {
             total,
             groups: None,
-            resources: rows.drain(w.range).map(|(_, r)| r).collect(),
+            resources: rows.drain(w.range).map(|(_, _, r)| r).collect(),
             next_cursor: next.map(seal),
             previous_cursor: previous.map(seal),
         }

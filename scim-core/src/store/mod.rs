@@ -263,10 +263,10 @@ pub enum Page {
     /// * With `count` 0, return the total and no resources (the cursors
     ///   are not used, but a bad cursor is still refused).
     ///
-    /// A store may instead answer [`ListPage::Candidates`] (then for every
-    /// page of that query: the choice must not depend on the cursor, which
-    /// it need not read): the service pages the candidates and makes
-    /// cursors of its own.
+    /// A store may instead answer [`ListPage::Candidates`] or
+    /// [`ListPage::Positioned`] (then for every page of that query: the
+    /// choice must not depend on the cursor, which it need not read): the
+    /// service pages the candidates and makes cursors of its own.
     Cursor(Option<String>),
 }
 
@@ -299,8 +299,32 @@ pub enum ListPage {
     /// The store could not answer the query itself; these are candidates
     /// (every match, perhaps more) for the service to filter, sort and
     /// page (and, for [`Page::Cursor`], to make cursors for: keyed on the
-    /// sort value and the resource id).
+    /// sort value and the resource id). Give them in the store's stable
+    /// order (creation order), which index paging keeps among equal sort
+    /// keys; prefer [`ListPage::Positioned`] when the store can say each
+    /// one's position in that order.
     Candidates(Vec<Resource>),
+    /// Candidates as [`ListPage::Candidates`], in the store's stable order,
+    /// each with its position in that order: a number that is unique among
+    /// the tenant's resources of the type, increases along the list,
+    /// never changes while the resource exists and is never given to
+    /// another (a row id, a creation sequence). The service then orders
+    /// equal sort keys by position in cursor pages too (and a cursor holds
+    /// the position), so its pages are the ones a store answering
+    /// [`ListPage::Done`] in the same order gives; with plain
+    /// `Candidates`, cursor pages order equal keys by id.
+    Positioned(Vec<(u64, Resource)>),
+}
+
+impl ListPage {
+    /// The resources of the answer: the page, or the candidates.
+    #[must_use]
+    pub fn into_resources(self) -> Vec<Resource> {
+        match self {
+            Self::Done { resources, .. } | Self::Candidates(resources) => resources,
+            Self::Positioned(candidates) => candidates.into_iter().map(|(_, r)| r).collect(),
+        }
+    }
 }
 
 /// Where a SCIM service keeps resources. Implement it over the app's own

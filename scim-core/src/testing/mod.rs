@@ -115,7 +115,8 @@
 //!   `All` and `Owner`), `totalResults` counting all of them, sorted by
 //!   `sortBy` (no value last) and paged from the 1-based `startIndex`; a
 //!   [`ListPage::Candidates`] answer holds every match (and only resources
-//!   of the tenant and type). Pages by index carry no cursors.
+//!   of the tenant and type), as does a [`ListPage::Positioned`] one, in
+//!   increasing positions. Pages by index carry no cursors.
 //! * **cursors** (RFC 9865, for a store answering [`ListPage::Done`] to a
 //!   [`Page::Cursor`] query): walking forward by `next_cursor` visits every
 //!   match once, in `sortBy` order, with the total on every page, no
@@ -142,6 +143,7 @@
 //! [`Visibility`]: crate::store::Visibility
 //! [`ListPage::Done`]: crate::store::ListPage::Done
 //! [`ListPage::Candidates`]: crate::store::ListPage::Candidates
+//! [`ListPage::Positioned`]: crate::store::ListPage::Positioned
 //! [`Page::Cursor`]: crate::store::Page::Cursor
 
 use std::future::Future;

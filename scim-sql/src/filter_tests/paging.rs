@@ -21,30 +21,19 @@
 //! (`minimize`), with the seed to run it again (`PROPTEST_RNG_SEED`).
 //! `SCIM_SQL_PAGING_CASES` sets the number of worlds.
 //!
-//! # Finding: SQL cursor pages break ties by id
+//! # Finding: SQL cursor pages broke ties by id (fixed)
 //!
 //! This test found that for a cursor query that `SqlStore` leaves to the
-//! service as candidates (then any `sortBy`; now only a filter SQL
-//! translates only approximately, or a sort on `meta.version`: cursor
-//! pages with any other `sortBy` are keyset pages in SQL on the sort keys
-//! and `rid`), the service's keyset (`ScimService::cursor_page` in
-//! scim-core) breaks ties by resource id, while the same store's index
-//! pages, and `MemoryStore`'s index and cursor pages, break them by
-//! creation order. So a SQL store's walk differs from its own `startIndex`
-//! listing and from `MemoryStore`'s walk whenever the sort (or the lack of
-//! one) leaves ties among resources not created in id order. Smallest
-//! case: users `u2` then `U4`, no attributes: `GET
-//! /Users?sortBy=title&count=2&cursor=` lists `[U4, u2]` on SQLite and
-//! PostgreSQL, `[u2, U4]` by index and on `MemoryStore`.
-//!
-//! Until the service's keyset over candidates breaks ties in the order
-//! the store gave them, the comparison accepts from the SQL stores, for those
-//! queries only, either `MemoryStore`'s walk or exactly that walk with
-//! ties put in id order (the service's order), every other part of their
-//! answers compared strictly; the summary line counts the walks that took
-//! the second. `SCIM_SQL_PAGING_STRICT=1` expects creation order
-//! there too (and fails today); the `#[ignore]`d
-//! `sql_cursor_pages_break_ties_in_creation_order` test is the smallest
+//! service (a filter SQL translates only approximately, a sort on
+//! `meta.version`; before keyset pages with `sortBy` in SQL, any `sortBy`),
+//! the service's keyset broke ties by resource id, while the same store's
+//! index pages, and `MemoryStore`'s pages, break them by creation order.
+//! Smallest case: users `u2` then `U4`, `GET
+//! /Users?filter=meta.created sw "2020"&count=2&cursor=` listed `[U4,
+//! u2]`. The store now answers those queries `ListPage::Positioned`
+//! (each candidate with its `rid`), the service's keyset breaks ties by
+//! that position, and the stores are compared strictly;
+//! `sql_cursor_pages_over_candidates_keep_creation_order` is the smallest
 //! case.
 
 use std::fmt::Write as _;
@@ -55,7 +44,7 @@ use proptest::sample::select;
 use proptest::test_runner::{Config, RngSeed, TestCaseError, TestError, TestRunner};
 use scim_core::eval;
 use scim_core::schema::ResourceType;
-use scim_core::store::{MemberChange, SortOrder, Update, unique_values};
+use scim_core::store::{MemberChange, Update, unique_values};
 use scim_core::{Context, Member, MemoryStore, Meta, Resource, ScimService, Store};
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -197,13 +186,6 @@ impl Query {
         if self.groups { groups() } else { users() }
     }
 
-    fn order(&self) -> SortOrder {
-        match self.sort_order {
-            Some(o) if o.eq_ignore_ascii_case("descending") => SortOrder::Descending,
-            _ => SortOrder::Ascending,
-        }
-    }
-
     /// The same query for every match in one page by index.
     fn everything(&self) -> Self {
         Self {
@@ -298,12 +280,10 @@ impl Backend {
         }
     }
 
-    /// Whether this store leaves `query` to the service as
-    /// `ListPage::Candidates` although it asks for cursor pages: then the
-    /// service's keyset breaks ties by id (`ScimService::cursor_page`),
-    /// not by creation order as index pages and `MemoryStore` do: the
-    /// finding in the module documentation, not a rule.
-    fn ties_by_id(&self, query: &Query) -> bool {
+    /// Whether this store leaves the cursor walk `query` to the service
+    /// (`ListPage::Positioned`): the finding's queries (module
+    /// documentation), counted in the summary.
+    fn leaves_to_service(&self, query: &Query) -> bool {
         let Some(dialect) = self.dialect else {
             return false;
         };
@@ -701,21 +681,13 @@ struct Stats {
     long_walks: usize,
     /// Index pages or walks that listed at least one resource.
     non_empty: usize,
-    /// Walks where the SQL stores showed the finding (module
-    /// documentation).
-    ties_by_id: usize,
+    /// Walks a SQL store left to the service (module documentation).
+    service_walks: usize,
 }
 
 /// Every backend's answer to `query` on `tenant`, compared: the
-/// reference's outcome and whether the SQL stores showed the finding
-/// (module documentation), or what differs (without the world).
-async fn compare(
-    backends: &[Backend],
-    tenant: &str,
-    case: &Case,
-    query: &Query,
-    strict: bool,
-) -> Result<(Outcome, bool), String> {
+/// reference's outcome, or what differs (without the world).
+async fn compare(backends: &[Backend], tenant: &str, query: &Query) -> Result<Outcome, String> {
     let mut answers = Vec::new();
     for b in backends {
         let answer = b.answer(tenant, query).await;
@@ -725,11 +697,7 @@ async fn compare(
                 && query.count() != Some(0)
             {
                 let walked: Vec<&String> = pages.iter().flat_map(|(p, _)| &p.ids).collect();
-                let walked_is = |ids: &[String]| walked == ids.iter().collect::<Vec<_>>();
-                let allowed = b.ties_by_id(query)
-                    && !strict
-                    && walked_is(&by_id_among_ties(case, query, listing));
-                if !walked_is(listing) && !allowed {
+                if walked != listing.iter().collect::<Vec<_>>() {
                     return Err(format!(
                         "the walk's pages\n  {:?}\nare not the listing by index\n  {listing:?}",
                         pages.iter().map(|(p, _)| &p.ids).collect::<Vec<_>>(),
@@ -748,33 +716,16 @@ async fn compare(
     }
     let (reference, others) = answers.split_first().expect("a backend");
     let first = backends[0].name;
-    let mut known = false;
     for (b, answer) in backends[1..].iter().zip(others) {
-        // The finding's order is allowed, not required: once `SqlStore`
-        // pages these queries itself, the stores agree outright.
-        let finding = (b.ties_by_id(query) && !strict)
-            .then(|| reorder(&reference.outcome, |ids| by_id_among_ties(case, query, ids)))
-            .filter(|f| *f != reference.outcome);
         if answer.outcome != reference.outcome {
-            if finding.as_ref() == Some(&answer.outcome) {
-                known = true;
-            } else {
-                let note = match &finding {
-                    None => String::new(),
-                    Some(f) => format!(
-                        "\n(or, the known finding, {first}'s pages with ties by id: {})",
-                        show(f)
-                    ),
-                };
-                return Err(format!(
-                    "{first} and {} answer differently\nquery: {}\n{first}: {}\n{}: {}{note}",
-                    b.name,
-                    query.describe(),
-                    show(&reference.outcome),
-                    b.name,
-                    show(&answer.outcome),
-                ));
-            }
+            return Err(format!(
+                "{first} and {} answer differently\nquery: {}\n{first}: {}\n{}: {}",
+                b.name,
+                query.describe(),
+                show(&reference.outcome),
+                b.name,
+                show(&answer.outcome),
+            ));
         }
         let by_id = |a: &Answer| -> std::collections::BTreeMap<String, Value> {
             a.resources
@@ -794,60 +745,7 @@ async fn compare(
             ));
         }
     }
-    Ok((answers.swap_remove(0).outcome, known))
-}
-
-/// `SCIM_SQL_PAGING_STRICT=1`: no allowance for the finding (module
-/// documentation).
-fn strict() -> bool {
-    std::env::var("SCIM_SQL_PAGING_STRICT").as_deref() == Ok("1")
-}
-
-/// The ids (matches of `query` in `case`) in the order the service's
-/// keyset gives them: by `sortBy` (resources without a value last),
-/// ties by id.
-fn by_id_among_ties(case: &Case, query: &Query, ids: &[String]) -> Vec<String> {
-    let mut resources: Vec<Resource> = ids
-        .iter()
-        .filter_map(|id| case.world.items.iter().find(|i| i.id == *id))
-        .map(World::resource)
-        .collect();
-    resources.sort_by(|a, b| a.id.cmp(&b.id));
-    if let Some(by) = query
-        .sort_by
-        .as_deref()
-        .and_then(|s| scim_filter::parse_attr_path(s).ok())
-    {
-        // Stable: ties stay in id order.
-        eval::sort(&query.rtype(), &mut resources, &by, query.order());
-    }
-    resources.into_iter().map(|r| r.id).collect()
-}
-
-/// A walk's pages with their ids put in `order`'s order, page sizes and
-/// cursors kept; other outcomes as they are.
-fn reorder(outcome: &Outcome, order: impl Fn(&[String]) -> Vec<String>) -> Outcome {
-    let Outcome::Walk(pages) = outcome else {
-        return outcome.clone();
-    };
-    let all: Vec<String> = pages.iter().flat_map(|(p, _)| p.ids.clone()).collect();
-    let mut ordered = order(&all).into_iter();
-    let mut out: Vec<(PageView, Option<PageView>)> = Vec::new();
-    for (page, back) in pages {
-        let ids: Vec<String> = ordered.by_ref().take(page.ids.len()).collect();
-        let back = back.as_ref().map(|b| PageView {
-            ids: out.last().map(|(p, _)| p.ids.clone()).unwrap_or_default(),
-            ..b.clone()
-        });
-        out.push((
-            PageView {
-                ids,
-                ..page.clone()
-            },
-            back,
-        ));
-    }
-    Outcome::Walk(out)
+    Ok(answers.swap_remove(0).outcome)
 }
 
 /// A tenant no case has used.
@@ -871,7 +769,6 @@ async fn load(backends: &[Backend], case: &Case) -> Result<String, String> {
 /// query that still fail ([`minimize`]).
 async fn check_case(
     backends: &[Backend],
-    strict: bool,
     case: &Case,
     queries: &[Query],
     stats: &mut Stats,
@@ -880,14 +777,10 @@ async fn check_case(
         .await
         .map_err(|e| TestCaseError::fail(format!("{e}\nworld:\n{}", describe(case))))?;
     for query in queries {
-        let outcome = match compare(backends, &tenant, case, query, strict).await {
-            Ok((outcome, known)) => {
-                stats.ties_by_id += usize::from(known);
-                outcome
-            }
+        let outcome = match compare(backends, &tenant, query).await {
+            Ok(outcome) => outcome,
             Err(detail) => {
-                let (case, detail) =
-                    minimize(backends, strict, case.clone(), query.clone(), detail).await;
+                let (case, detail) = minimize(backends, case.clone(), query.clone(), detail).await;
                 return Err(TestCaseError::fail(format!(
                     "{detail}\nworld:\n{}",
                     describe(&case)
@@ -903,6 +796,8 @@ async fn check_case(
             }
             Outcome::Walk(pages) => {
                 stats.walks += 1;
+                stats.service_walks +=
+                    usize::from(backends.iter().any(|b| b.leaves_to_service(query)));
                 stats.cursor_pages += pages.len();
                 stats.long_walks += usize::from(pages.len() > 2);
                 stats.non_empty += usize::from(pages.iter().any(|(p, _)| !p.ids.is_empty()));
@@ -914,12 +809,12 @@ async fn check_case(
 }
 
 /// Whether `case` still fails `query` (in a fresh tenant): the failure.
-async fn fails(backends: &[Backend], strict: bool, case: &Case, query: &Query) -> Option<String> {
+async fn fails(backends: &[Backend], case: &Case, query: &Query) -> Option<String> {
     let tenant = match load(backends, case).await {
         Ok(t) => t,
         Err(e) => return Some(e),
     };
-    compare(backends, &tenant, case, query, strict).await.err()
+    compare(backends, &tenant, query).await.err()
 }
 
 /// The smaller cases one step from `case`: without one resource (and its
@@ -1016,7 +911,6 @@ fn simpler(query: &Query) -> Vec<Query> {
 /// world.
 async fn minimize(
     backends: &[Backend],
-    strict: bool,
     mut case: Case,
     mut query: Query,
     mut detail: String,
@@ -1025,14 +919,14 @@ async fn minimize(
     'shrink: while tries < 2000 {
         for q in simpler(&query) {
             tries += 1;
-            if let Some(d) = fails(backends, strict, &case, &q).await {
+            if let Some(d) = fails(backends, &case, &q).await {
                 (query, detail) = (q, d);
                 continue 'shrink;
             }
         }
         for c in smaller(&case) {
             tries += 1;
-            if let Some(d) = fails(backends, strict, &c, &query).await {
+            if let Some(d) = fails(backends, &c, &query).await {
                 (case, detail) = (c, d);
                 continue 'shrink;
             }
@@ -1101,7 +995,7 @@ async fn run(backends: &[Backend], worlds: u32) {
     let result = tokio::task::block_in_place(|| {
         runner.run(&case(), |(case, queries)| {
             let mut stats = Stats::default();
-            handle.block_on(check_case(backends, strict(), &case, &queries, &mut stats))?;
+            handle.block_on(check_case(backends, &case, &queries, &mut stats))?;
             let mut t = total.lock().expect("not poisoned");
             t.worlds += stats.worlds;
             t.queries += stats.queries;
@@ -1111,7 +1005,7 @@ async fn run(backends: &[Backend], worlds: u32) {
             t.cursor_pages += stats.cursor_pages;
             t.non_empty += stats.non_empty;
             t.long_walks += stats.long_walks;
-            t.ties_by_id += stats.ties_by_id;
+            t.service_walks += stats.service_walks;
             Ok(())
         })
     });
@@ -1128,7 +1022,7 @@ async fn run(backends: &[Backend], worlds: u32) {
     eprintln!(
         "{}: {} worlds, {} list queries compared ({} refused alike, {} index pages, \
          {} cursor walks of {} pages, {} of 3 pages or more; {} listed something; \
-         {} walks where SQL broke ties by id{}) in {:.1} s, seed {seed}",
+         {} walks paged by the service over positioned candidates) in {:.1} s, seed {seed}",
         names.join(" = "),
         t.worlds,
         t.queries,
@@ -1138,8 +1032,7 @@ async fn run(backends: &[Backend], worlds: u32) {
         t.cursor_pages,
         t.long_walks,
         t.non_empty,
-        t.ties_by_id,
-        if strict() { ", strict" } else { "" },
+        t.service_walks,
         started.elapsed().as_secs_f64(),
     );
 }
@@ -1176,14 +1069,12 @@ async fn sqlite_lists_the_same_pages_as_memory() {
     run(&backends, cases(256)).await;
 }
 
-/// The finding (module documentation), smallest case, strictly: a cursor
-/// walk with a filter SQL translates only approximately, over two users
-/// created in the order `u2`, `U4` (the walk with `sortBy=title` that
-/// failed too is now paged in SQL, and checked here as well). Fails until
-/// the service's keyset over candidates keeps the store's order.
+/// The finding (module documentation), smallest case: a cursor walk with
+/// a filter SQL translates only approximately, over two users created in
+/// the order `u2`, `U4` (and the walk with `sortBy=title` that failed too,
+/// now paged in SQL).
 #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
-#[ignore = "finding: SqlStore's cursor pages over candidates break ties by id (module documentation)"]
-async fn sql_cursor_pages_break_ties_in_creation_order() {
+async fn sql_cursor_pages_over_candidates_keep_creation_order() {
     let (sqlite, _file) = sqlite().await;
     let backends = [Backend::memory(), Backend::sql("SQLite", sqlite)];
     let user = |id: &str, created: i64| super::harness::Item {
@@ -1211,14 +1102,14 @@ async fn sql_cursor_pages_break_ties_in_creation_order() {
         paging: Paging::Cursor { count: Some(2) },
     };
     let mut failures = Vec::new();
-    failures.extend(fails(&backends, true, &case, &walk(None, Some("title"))).await);
+    failures.extend(fails(&backends, &case, &walk(None, Some("title"))).await);
     let query = walk(Some(r#"meta.created sw "2020""#), None);
     assert!(
-        backends[1].ties_by_id(&query),
-        "SQLite pages {} itself",
+        backends[1].leaves_to_service(&query),
+        "SQLite pages {} itself: the case no longer reaches the service",
         query.describe()
     );
-    failures.extend(fails(&backends, true, &case, &query).await);
+    failures.extend(fails(&backends, &case, &query).await);
     assert!(
         failures.is_empty(),
         "{}\nworld:\n{}",

@@ -10,7 +10,8 @@
 //! use only unreserved characters; and a made-up or altered cursor, or one
 //! of another query (filter, sort order, visibility, tenant, resource
 //! type), is refused with `invalidCursor`. A store answering
-//! `ListPage::Candidates` leaves cursors to the service: not checked here.
+//! `ListPage::Candidates` or `Positioned` leaves cursors to the service:
+//! not checked here.
 
 use std::cmp::Ordering;
 
@@ -62,7 +63,7 @@ async fn step<S: Store>(
                 previous: previous_cursor,
             })
         }
-        ListPage::Candidates(_) => None,
+        ListPage::Candidates(_) | ListPage::Positioned(_) => None,
     }
 }
 
@@ -397,7 +398,7 @@ async fn refusals<S: Store>(kit: &Kit<'_, S>, queries: &[ListQuery]) {
         // Left to the service, which pages candidates with cursors of its
         // own and refuses this one (`Page::Cursor` allows it for every
         // page of a query, e.g. a store keyset-paging only unsorted lists).
-        Ok(ListPage::Candidates(_)) => {}
+        Ok(ListPage::Candidates(_) | ListPage::Positioned(_)) => {}
         Err(e) => panic!(
             "store contract violated [{}]: {what} must be refused with invalidCursor, got {:?} ({e})",
             kit.rule,

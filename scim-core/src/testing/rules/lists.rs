@@ -3,7 +3,8 @@
 //! (tried with `Live`, `All` and `Owner`), `totalResults` counting all of
 //! them, sorted by `sortBy` (no value last) and paged from the 1-based
 //! `startIndex`; a `ListPage::Candidates` answer holds every match (and
-//! only resources of the tenant and type).
+//! only resources of the tenant and type), as does a `Positioned` one, in
+//! increasing positions.
 
 use serde_json::{Map, Value, json};
 
@@ -301,7 +302,20 @@ async fn check_list<S: Store>(
                 );
             }
         }
-        ListPage::Candidates(candidates) => {
+        page @ (ListPage::Candidates(_) | ListPage::Positioned(_)) => {
+            if let ListPage::Positioned(positioned) = &page {
+                ensure!(
+                    kit.rule,
+                    positioned.windows(2).all(|w| w[0].0 < w[1].0),
+                    "{}: positioned candidates must come in increasing positions, got {:?}",
+                    describe(),
+                    positioned
+                        .iter()
+                        .map(|(p, r)| (p, &r.id))
+                        .collect::<Vec<_>>()
+                );
+            }
+            let candidates = page.into_resources();
             let got = ids_of(&candidates);
             let (_, every) = reference(
                 rtype,

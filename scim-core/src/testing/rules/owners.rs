@@ -117,7 +117,7 @@ pub(crate) async fn owners<S: Store>(store: &S) {
     };
     let done_ids = |page: ListPage| match page {
         ListPage::Done { resources, .. } => Some(ids_of(&resources)),
-        ListPage::Candidates(_) => None,
+        ListPage::Candidates(_) | ListPage::Positioned(_) => None,
     };
     if let Some(ids) = done_ids(kit.list_in(&kit.ctx, users, &live).await) {
         ensure!(

@@ -68,9 +68,7 @@ pub(crate) async fn tenants<S: Store>(store: &S) {
         (groups, Some(r#"displayName eq "Team""#)),
     ] {
         let page = kit.list_in(&other, rtype, &query(filter)).await;
-        let seen = match &page {
-            ListPage::Done { resources, .. } | ListPage::Candidates(resources) => resources,
-        };
+        let seen = &page.clone().into_resources();
         ensure!(
             kit.rule,
             seen.is_empty(),

@@ -11,7 +11,7 @@ use serde_json::json;
 
 use crate::error::ErrorKind;
 use crate::resource::Resource;
-use crate::store::{ListPage, Store};
+use crate::store::Store;
 use crate::testing::kit::{Kit, attrs, ensure, fresh_id, ids_of, query};
 
 pub(crate) async fn uniqueness<S: Store>(store: &S) {
@@ -42,15 +42,14 @@ pub(crate) async fn uniqueness<S: Store>(store: &S) {
             &query(Some(r#"userName eq "bjensen@example.com""#)),
         )
         .await;
-    let found: Vec<Resource> = match page {
-        ListPage::Done { resources, .. } | ListPage::Candidates(resources) => resources,
-    }
-    .into_iter()
-    .filter(|r| {
-        r.str_attr("userName")
-            .is_some_and(|n| n.eq_ignore_ascii_case("bjensen@example.com"))
-    })
-    .collect();
+    let found: Vec<Resource> = page
+        .into_resources()
+        .into_iter()
+        .filter(|r| {
+            r.str_attr("userName")
+                .is_some_and(|n| n.eq_ignore_ascii_case("bjensen@example.com"))
+        })
+        .collect();
     ensure!(
         kit.rule,
         ids_of(&found) == [first.id.clone()],

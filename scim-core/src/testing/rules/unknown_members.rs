@@ -6,7 +6,7 @@
 use serde_json::json;
 
 use crate::error::ErrorKind;
-use crate::store::{ListPage, MemberChange, Store, Update};
+use crate::store::{MemberChange, Store, Update};
 use crate::testing::kit::{Kit, attrs, ensure, fresh_id, ids_of, later, member, query};
 
 pub(crate) async fn unknown_members<S: Store>(store: &S) {
@@ -80,9 +80,7 @@ pub(crate) async fn unknown_members<S: Store>(store: &S) {
     let page = kit
         .list_in(&kit.ctx, groups, &query(Some(r#"displayName eq "Doomed""#)))
         .await;
-    let found = match page {
-        ListPage::Done { resources, .. } | ListPage::Candidates(resources) => resources,
-    };
+    let found = page.into_resources();
     ensure!(
         kit.rule,
         found
