@@ -504,6 +504,19 @@ impl Db {
         })
     }
 
+    /// PostgreSQL's `EXPLAIN` of `sql` (without the keyword), one line per
+    /// plan line.
+    #[cfg(test)]
+    pub(crate) async fn explain(&self, sql: &str, args: Vec<Arg>) -> String {
+        self.rows(&format!("EXPLAIN {sql}"), args, &[Col::Text])
+            .await
+            .expect("a plan")
+            .into_iter()
+            .map(|mut r| r[0].take_text())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
     /// Runs a read outside any transaction.
     pub(crate) async fn rows(
         &self,

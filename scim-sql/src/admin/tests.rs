@@ -170,15 +170,7 @@ async fn postgres_admin_reads_use_indexes_right_after_a_bulk_load() {
         store.db.exec(sql, Vec::new()).await.expect("a bulk load");
     }
     for (what, sql, args, index) in statements() {
-        let plan = store
-            .db
-            .rows(&format!("EXPLAIN {sql}"), args, &[Col::Text])
-            .await
-            .expect("a plan")
-            .into_iter()
-            .map(|mut r| r[0].take_text())
-            .collect::<Vec<_>>()
-            .join("\n");
+        let plan = store.db.explain(&sql, args).await;
         eprintln!("PostgreSQL, {what}:\n{plan}\n");
         assert!(
             !plan.contains("Seq Scan"),

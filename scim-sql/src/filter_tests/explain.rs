@@ -165,21 +165,13 @@ async fn postgres_lookups_use_indexes_right_after_a_bulk_load() {
         let parsed = scim_filter::parse_filter(filter).expect("a filter");
         let cond = translate(db.dialect(), &users(), &parsed, 3);
         let sql = format!(
-            "EXPLAIN SELECT r.id FROM scim_resources r WHERE r.tenant = $1 \
+            "SELECT r.id FROM scim_resources r WHERE r.tenant = $1 \
              AND r.resource_type = $2 AND r.deleted = FALSE AND ({}) ORDER BY r.rid",
             cond.sql
         );
         let mut args = vec![Arg::from("t"), Arg::from("User")];
         args.extend(cond.args);
-        let plan = db
-            .db
-            .rows(&sql, args, &[Col::Text])
-            .await
-            .expect("a plan")
-            .into_iter()
-            .map(|mut r| r[0].take_text())
-            .collect::<Vec<_>>()
-            .join("\n");
+        let plan = db.db.explain(&sql, args).await;
         assert!(
             !plan.contains("Seq Scan"),
             "{filter}: a sequential scan right after a bulk load:\n{plan}"
@@ -212,15 +204,7 @@ async fn postgres_lookups_use_indexes_right_after_a_bulk_load() {
         ),
     ] {
         let args = vec![Arg::from("t"), Arg::from("u77777"), Arg::from("User")];
-        let plan = db
-            .db
-            .rows(&format!("EXPLAIN {sql}"), args, &[Col::Text])
-            .await
-            .expect("a plan")
-            .into_iter()
-            .map(|mut r| r[0].take_text())
-            .collect::<Vec<_>>()
-            .join("\n");
+        let plan = db.db.explain(&sql, args).await;
         let first = plan
             .lines()
             .find(|l| l.contains("Scan") && l.contains("scim_resources"))

@@ -57,9 +57,14 @@ pub async fn new_schema(url: &str) -> String {
 /// A store (a pool of its own, as another process would have) whose
 /// connections work in `schema`.
 pub async fn on_schema(url: &str, schema: &str) -> SqlStore {
+    SqlStore::from_pg_pool(schema_pool(url, schema, 8).await)
+}
+
+/// A pool of `max` connections to `url` that work in `schema`.
+async fn schema_pool(url: &str, schema: &str, max: u32) -> sqlx::PgPool {
     let set_path = format!("SET search_path TO {schema}");
-    let pool = PgPoolOptions::new()
-        .max_connections(8)
+    PgPoolOptions::new()
+        .max_connections(max)
         .after_connect(move |conn, _| {
             let set_path = set_path.clone();
             Box::pin(async move {
@@ -69,8 +74,7 @@ pub async fn on_schema(url: &str, schema: &str) -> SqlStore {
         })
         .connect(url)
         .await
-        .expect("connect to PostgreSQL");
-    SqlStore::from_pg_pool(pool)
+        .expect("connect to PostgreSQL")
 }
 
 /// A fresh, migrated store in a new schema of the PostgreSQL database at
@@ -197,20 +201,7 @@ impl Raw {
 
     /// The PostgreSQL database at `url`, working in `schema`.
     pub async fn postgres(url: &str, schema: &str) -> Self {
-        let set_path = format!("SET search_path TO {schema}");
-        let pool = PgPoolOptions::new()
-            .max_connections(1)
-            .after_connect(move |conn, _| {
-                let set_path = set_path.clone();
-                Box::pin(async move {
-                    conn.execute(set_path.as_str()).await?;
-                    Ok(())
-                })
-            })
-            .connect(url)
-            .await
-            .expect("connect to PostgreSQL");
-        Self::Postgres(pool)
+        Self::Postgres(schema_pool(url, schema, 1).await)
     }
 
     /// Runs `sql`.
