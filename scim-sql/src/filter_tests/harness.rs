@@ -402,6 +402,7 @@ pub(super) async fn postgres_schema(url: &str, connections: u32) -> (sqlx::PgPoo
                 sqlx::query("SET plan_cache_mode = force_generic_plan")
                     .execute(&mut *conn)
                     .await?;
+                sqlx::query("SET jit = off").execute(&mut *conn).await?;
                 Ok(())
             })
         })
