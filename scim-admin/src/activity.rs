@@ -44,11 +44,17 @@ pub struct ActivityConfig {
     /// ...and after writing this many records, whichever comes first, so
     /// that a busy log stays near its per-tenant cap between prunes.
     pub prune_after: usize,
+    /// How long the writer waits for more records after the first of a
+    /// batch (up to [`ActivityConfig::batch`]) before writing: under load,
+    /// fewer and larger transactions, which share the database with the
+    /// SCIM writes (SQLite's single writer). A flush writes at once.
+    pub linger: Duration,
 }
 
 impl Default for ActivityConfig {
-    /// Writes and failures; 10 000 queued, batches of 256; the default
-    /// [`Retention`], pruned every 10 minutes or 1 000 records.
+    /// Writes and failures; 10 000 queued, batches of 256 gathered for up
+    /// to 20 ms; the default [`Retention`], pruned every 10 minutes or
+    /// 1 000 records.
     fn default() -> Self {
         Self {
             record: Record::WritesAndFailures,
@@ -57,6 +63,7 @@ impl Default for ActivityConfig {
             retention: Retention::default(),
             prune_every: Duration::from_secs(600),
             prune_after: 1_000,
+            linger: Duration::from_millis(20),
         }
     }
 }
@@ -81,6 +88,14 @@ impl ActivityConfig {
     #[must_use]
     pub fn prune_after(mut self, records: usize) -> Self {
         self.prune_after = records.max(1);
+        self
+    }
+
+    /// The same, gathering a batch for up to `linger` (zero: write what
+    /// is queued at once).
+    #[must_use]
+    pub fn linger(mut self, linger: Duration) -> Self {
+        self.linger = linger;
         self
     }
 
@@ -211,9 +226,25 @@ async fn write(
     let mut queued = Vec::with_capacity(config.batch);
     let mut last_prune: Option<Instant> = None;
     let mut since_prune = 0usize;
+    let batch = config.batch.max(1);
+    let flush_queued = |q: &[Queued]| q.iter().any(|q| matches!(q, Queued::Flush(_)));
     loop {
-        if rx.recv_many(&mut queued, config.batch.max(1)).await == 0 {
+        if rx.recv_many(&mut queued, batch).await == 0 {
             break;
+        }
+        // More records for this batch, until it is full, a flush asks for
+        // it, the linger is over or the log is dropped.
+        if !config.linger.is_zero() && !flush_queued(&queued) {
+            let deadline = tokio::time::Instant::now() + config.linger;
+            while queued.len() < batch {
+                let room = batch - queued.len();
+                let more = tokio::time::timeout_at(deadline, rx.recv_many(&mut queued, room));
+                match more.await {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) if flush_queued(&queued) => break,
+                    Ok(_) => {}
+                }
+            }
         }
         let mut records = Vec::with_capacity(queued.len());
         let mut flushes = Vec::new();

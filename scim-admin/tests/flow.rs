@@ -377,3 +377,33 @@ async fn a_busy_log_is_pruned_by_count_not_only_by_time() {
     );
     assert_eq!(log.written(), 40);
 }
+
+/// The writer gathers what arrives within `linger` into one batch (under
+/// load: fewer, larger transactions beside the SCIM writes), and a flush
+/// never waits for the linger. On tokio's paused clock, so that the test
+/// measures the writer's waiting, not the machine.
+#[tokio::test(start_paused = true)]
+async fn records_are_gathered_for_the_linger_and_a_flush_does_not_wait() {
+    let linger = Duration::from_secs(60);
+    let (admin, log, scim) = setup(ActivityConfig::default().linger(linger));
+    let (_, secret) = admin.create_connection("acme", "entra").await.unwrap();
+    for _ in 0..3 {
+        scim.handle(req("DELETE", "/Users/nope", secret.expose(), ""))
+            .await;
+    }
+    tokio::time::sleep(linger / 2).await;
+    assert_eq!(log.written(), 0, "written before the linger was over");
+    tokio::time::sleep(linger).await;
+    assert_eq!(log.written(), 3, "the batch after the linger");
+
+    let started = tokio::time::Instant::now();
+    scim.handle(req("DELETE", "/Users/nope", secret.expose(), ""))
+        .await;
+    log.flush().await;
+    assert_eq!(log.written(), 4);
+    assert!(
+        started.elapsed() < linger,
+        "a flush waited {:?} for the linger",
+        started.elapsed()
+    );
+}
