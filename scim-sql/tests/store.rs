@@ -74,3 +74,22 @@ async fn data_survives_reopening_the_file() {
     assert_eq!(got.str_attr("userName"), Some("a@x"));
     assert_eq!(got.meta.version, "1");
 }
+
+/// Migration 3 leaves room on `scim_resources`' pages for HOT updates (a
+/// PATCH rewrites the row without touching an indexed column), on a plain
+/// table; a partitioned one migrates without it (see `concurrency.rs`).
+#[tokio::test]
+async fn postgres_resources_leave_room_for_hot_updates() {
+    let Some(url) = support::postgres_url("postgres_resources_leave_room_for_hot_updates") else {
+        return;
+    };
+    let (_store, schema) = support::postgres_schema(&url).await;
+    let raw = support::Raw::postgres(&url, &schema).await;
+    let set = raw
+        .scalar(
+            "SELECT count(*) FROM pg_class WHERE oid = 'scim_resources'::regclass \
+             AND 'fillfactor=80' = ANY(reloptions)",
+        )
+        .await;
+    assert_eq!(set, 1, "scim_resources has no fillfactor of 80");
+}
