@@ -2,6 +2,7 @@
 //! retried when the database asks for it.
 
 use std::collections::HashMap;
+use std::sync::LazyLock;
 
 use async_trait::async_trait;
 use scim_core::schema::ResourceType;
@@ -432,13 +433,32 @@ pub(crate) fn by_id(r: &str, tenant: &str, id: &str, rtype: &str) -> String {
     format!("{r}tenant = {tenant} AND {r}id = {id} AND ({r}resource_type = {rtype}) IS TRUE")
 }
 
-/// A resource and its groups (tenant, id, type).
-pub(crate) fn get_with_groups_sql(dialect: Dialect) -> String {
-    format!(
-        "SELECT {RESOURCE_SELECT}, {} FROM scim_resources r WHERE {}",
-        groups_column(dialect),
-        by_id("r.", "$1", "$2", "$3")
-    )
+/// A resource (tenant, id, type): the GET statement, built once.
+fn get_sql() -> &'static str {
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "SELECT {RESOURCE_SELECT} FROM scim_resources r WHERE {}",
+            by_id("r.", "$1", "$2", "$3")
+        )
+    });
+    &SQL
+}
+
+/// A resource and its groups (tenant, id, type), built once per dialect.
+pub(crate) fn get_with_groups_sql(dialect: Dialect) -> &'static str {
+    fn build(dialect: Dialect) -> String {
+        format!(
+            "SELECT {RESOURCE_SELECT}, {} FROM scim_resources r WHERE {}",
+            groups_column(dialect),
+            by_id("r.", "$1", "$2", "$3")
+        )
+    }
+    static SQLITE: LazyLock<String> = LazyLock::new(|| build(Dialect::Sqlite));
+    static POSTGRES: LazyLock<String> = LazyLock::new(|| build(Dialect::Postgres));
+    match dialect {
+        Dialect::Sqlite => &SQLITE,
+        Dialect::Postgres => &POSTGRES,
+    }
 }
 
 fn for_update(dialect: Dialect) -> &'static str {
@@ -1681,14 +1701,11 @@ impl Store for SqlStore {
     }
 
     async fn get(&self, ctx: &Context, rtype: &ResourceType, id: &str) -> Result<Option<Resource>> {
-        let sql = format!(
-            "SELECT {RESOURCE_SELECT} FROM scim_resources r WHERE {}",
-            by_id("r.", "$1", "$2", "$3")
-        );
+        let sql = get_sql();
         let row = self
             .db
             .rows(
-                &sql,
+                sql,
                 vec![ctx.tenant().into(), id.into(), rtype.id().into()],
                 &RESOURCE_COLS,
             )
@@ -1749,7 +1766,7 @@ impl Store for SqlStore {
         let rows = self
             .db
             .rows(
-                &sql,
+                sql,
                 vec![ctx.tenant().into(), id.into(), rtype.id().into()],
                 &RESOURCE_COLS_GROUPS,
             )

@@ -198,7 +198,10 @@ async fn postgres_lookups_use_indexes_right_after_a_bulk_load() {
     let one = |what: &str, sql: String| (what.to_owned(), sql);
     let by_id = crate::store::by_id;
     for (what, sql) in [
-        one("GET", crate::store::get_with_groups_sql(db.dialect())),
+        one(
+            "GET",
+            crate::store::get_with_groups_sql(db.dialect()).to_owned(),
+        ),
         one(
             "locked read",
             format!(
