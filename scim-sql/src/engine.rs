@@ -15,6 +15,14 @@ use sqlx::Row as _;
 #[cfg(feature = "sqlite")]
 use sqlx::SqlitePool;
 
+#[cfg(test)]
+tokio::task_local! {
+    /// In a test, inside `READS.scope(...)`: every statement
+    /// [`Db::rows`] runs and its arguments, so that a test can look at the
+    /// plans of the statements a store call really makes.
+    pub(crate) static READS: std::cell::RefCell<Vec<(String, Vec<Arg>)>>;
+}
+
 /// A bound argument.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Arg {
@@ -35,6 +43,33 @@ pub(crate) enum Arg {
         allow(dead_code, reason = "only the admin store keeps bytes")
     )]
     Bytes(Vec<u8>),
+}
+
+#[cfg(all(test, feature = "postgres"))]
+impl Arg {
+    /// The PostgreSQL type sqlx binds this as, and the value as a literal
+    /// of that type (for `PREPARE` / `EXECUTE`).
+    fn pg_literal(&self) -> (&'static str, String) {
+        fn text(s: &str) -> String {
+            format!("'{}'", s.replace('\'', "''"))
+        }
+        fn or_null<T>(v: Option<T>, f: impl FnOnce(T) -> String) -> String {
+            v.map_or_else(|| "NULL".to_owned(), f)
+        }
+        match self {
+            Self::I64(n) => ("bigint", n.to_string()),
+            Self::OptI64(n) => ("bigint", or_null(*n, |n| n.to_string())),
+            Self::F64(n) => ("double precision", or_null(*n, |n| format!("'{n:e}'"))),
+            Self::Text(s) => ("text", text(s)),
+            Self::OptText(s) => ("text", or_null(s.as_deref(), text)),
+            Self::Bool(b) => ("boolean", b.to_string()),
+            Self::OptBool(b) => ("boolean", or_null(*b, |b| b.to_string())),
+            Self::Bytes(b) => {
+                let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+                ("bytea", format!("'\\x{hex}'"))
+            }
+        }
+    }
 }
 
 impl From<&str> for Arg {
@@ -504,17 +539,51 @@ impl Db {
         })
     }
 
-    /// PostgreSQL's `EXPLAIN` of `sql` (without the keyword), one line per
-    /// plan line.
-    #[cfg(test)]
+    /// PostgreSQL's plan of `sql` (with `args`) as the store's sessions
+    /// run it: the generic plan (`connect` sets `plan_cache_mode =
+    /// force_generic_plan`), planned without the arguments' values, one
+    /// line per plan line. A plain `EXPLAIN` with bound arguments would
+    /// plan for those values instead (a custom plan), which is not what
+    /// runs: prepared with the arguments' types, then `EXPLAIN EXECUTE`.
+    #[cfg(all(test, feature = "postgres"))]
     pub(crate) async fn explain(&self, sql: &str, args: Vec<Arg>) -> String {
-        self.rows(&format!("EXPLAIN {sql}"), args, &[Col::Text])
+        use sqlx::Executor as _;
+
+        #[cfg_attr(not(feature = "sqlite"), allow(irrefutable_let_patterns))]
+        let Self::Postgres(pool) = self else {
+            panic!("explain is PostgreSQL's");
+        };
+        let mut conn = pool.acquire().await.expect("a connection");
+        let (types, values): (Vec<&str>, Vec<String>) = args.iter().map(Arg::pg_literal).unzip();
+        let types = if types.is_empty() {
+            String::new()
+        } else {
+            format!("({})", types.join(", "))
+        };
+        let values = if values.is_empty() {
+            String::new()
+        } else {
+            format!("({})", values.join(", "))
+        };
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let name = format!(
+            "scim_explain_{}",
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        conn.execute(
+            format!("SET plan_cache_mode = force_generic_plan; PREPARE {name}{types} AS {sql}")
+                .as_str(),
+        )
+        .await
+        .expect("prepare");
+        let plan: Vec<String> = sqlx::query_scalar(&format!("EXPLAIN EXECUTE {name}{values}"))
+            .fetch_all(&mut *conn)
             .await
-            .expect("a plan")
-            .into_iter()
-            .map(|mut r| r[0].take_text())
-            .collect::<Vec<_>>()
-            .join("\n")
+            .expect("a plan");
+        conn.execute(format!("DEALLOCATE {name}").as_str())
+            .await
+            .expect("deallocate");
+        plan.join("\n")
     }
 
     /// Runs a read outside any transaction.
@@ -524,6 +593,8 @@ impl Db {
         args: Vec<Arg>,
         cols: &[Col],
     ) -> DbResult<Vec<Vec<Cell>>> {
+        #[cfg(test)]
+        let _ = READS.try_with(|r| r.borrow_mut().push((sql.to_owned(), args.clone())));
         let sql = sql_for(self.dialect(), sql);
         let mut out = Vec::new();
         match self {

@@ -51,6 +51,25 @@ pub(crate) struct Condition {
     /// could not be translated and the condition matches a superset (the
     /// service then filters the candidates).
     pub(crate) exact: bool,
+    /// Where a statement may start instead of the tenant's resources, when
+    /// the filter names values to look up (see `store::from_resources`).
+    pub(crate) driver: Option<Driver>,
+}
+
+/// A filter's lookups, for a statement to start from.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Driver {
+    /// A query of the `rid`s of a superset of the matching resources, each
+    /// part a search of an index by a value the filter names: the first
+    /// lookup among the terms the filter's top level `and`s (a string
+    /// `eq` on value rows, a value path anchored on one, `id eq`), or the
+    /// union of every term's lookup under a top-level `or`. Placeholders
+    /// as in [`Condition::sql`] (no arguments of its own).
+    pub(crate) rids: String,
+    /// [`Condition::sql`] for a statement over the rows `rids` names: the
+    /// same, less the lookup `rids` already is when it is one term (that
+    /// term is `TRUE` here), so that it is not searched twice.
+    pub(crate) sql: String,
 }
 
 /// Translates `filter` for resources of `rtype`.
@@ -66,12 +85,62 @@ pub(crate) fn translate(
     first: usize,
 ) -> Condition {
     let mut t = Tr::new(dialect, rtype, first);
-    let sql = t.filter(filter, true);
+    let (sql, lookup) = t.top(filter);
+    let driver = lookup.map(|l| Driver {
+        sql: match &l.term {
+            Some(term) => sql.replacen(term.as_str(), "TRUE", 1),
+            None => sql.clone(),
+        },
+        rids: l.rids,
+    });
     Condition {
         sql,
         args: t.args,
         exact: t.exact,
+        driver,
     }
+}
+
+/// The lookups of (a part of) a filter: the query of their `rid`s, and the
+/// term it came from when it is exactly one `r.rid IN (...)` term.
+struct Lookup {
+    rids: String,
+    term: Option<String>,
+}
+
+/// The lookup a translated term is, as a query of `rid`s: the subquery of
+/// `r.rid IN (SELECT ...)` (the whole term), or the resource row of `r.id
+/// = $n`.
+fn lookup_of(term: &str) -> Option<Lookup> {
+    if let Some(inner) = term
+        .strip_prefix("r.rid IN (")
+        .and_then(|t| t.strip_suffix(')'))
+    {
+        // The parenthesis closing the term, not one of two subqueries
+        // (`r.rid IN (...) AND r.rid IN (...)` is never one term, but
+        // check rather than assume).
+        let mut depth = 0_i32;
+        for c in inner.chars() {
+            match c {
+                '(' => depth += 1,
+                ')' => depth -= 1,
+                _ => {}
+            }
+            if depth < 0 {
+                return None;
+            }
+        }
+        return (depth == 0 && inner.starts_with("SELECT ")).then(|| Lookup {
+            rids: inner.to_owned(),
+            term: Some(term.to_owned()),
+        });
+    }
+    // `r.id = $n` stays in the condition: a test of the row, no search.
+    let p = term.strip_prefix("r.id = $")?;
+    (!p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())).then(|| Lookup {
+        rids: format!("SELECT x.rid FROM scim_resources x WHERE x.tenant = $1 AND x.id = ${p}"),
+        term: None,
+    })
 }
 
 /// Sort key expressions with how each is read back, and their arguments.
@@ -373,6 +442,46 @@ impl<'a> Tr<'a> {
     fn inexact(&mut self, positive: bool) -> String {
         self.exact = false;
         bool_sql(positive)
+    }
+
+    /// The whole filter, as [`Tr::filter`] writes it, and its driver (see
+    /// [`Driver`]).
+    fn top(&mut self, filter: &Filter<'_>) -> (String, Option<Lookup>) {
+        let (terms, sep) = match filter {
+            Filter::And(terms) => (terms, " AND "),
+            Filter::Or(terms) => (terms, " OR "),
+            _ => {
+                let sql = self.filter(filter, true);
+                let driver = lookup_of(&sql);
+                return (sql, driver);
+            }
+        };
+        // As `join` writes them, each term's driver beside it.
+        let mut sql = String::from("(");
+        let mut drivers = Vec::new();
+        for (i, term) in terms.iter().enumerate() {
+            if i > 0 {
+                sql.push_str(sep);
+            }
+            let (term_sql, driver) = self.top(term);
+            sql.push_str(&term_sql);
+            drivers.push(driver);
+        }
+        sql.push(')');
+        let driver = if sep == " AND " {
+            drivers.into_iter().flatten().next()
+        } else {
+            // Each term is still tested by the condition.
+            drivers
+                .into_iter()
+                .map(|d| d.map(|d| d.rids))
+                .collect::<Option<Vec<_>>>()
+                .map(|all| Lookup {
+                    rids: all.join(" UNION ALL "),
+                    term: None,
+                })
+        };
+        (sql, driver)
     }
 
     fn filter(&mut self, filter: &Filter<'_>, positive: bool) -> String {

@@ -486,20 +486,84 @@ fn leaf(
 
 /// A filter's text over the paths of `users` (or `groups`).
 pub(super) fn filter(for_groups: bool, ids: Vec<String>) -> BoxedStrategy<String> {
+    let lookup = lookup(for_groups, ids.clone());
     let leaf = if for_groups {
         leaf(GROUP_PATHS, GROUP_ELEMENTS, ids)
     } else {
         leaf(USER_PATHS, ELEMENTS, ids)
     };
-    leaf.prop_recursive(3, 8, 3, |inner| {
+    let general = leaf.prop_recursive(3, 8, 3, |inner| {
         prop_oneof![
             proptest::collection::vec(inner.clone(), 2..4).prop_map(|t| t.join(" and ")),
             proptest::collection::vec(inner.clone(), 2..4)
                 .prop_map(|t| format!("({})", t.join(" or "))),
             inner.prop_map(|a| format!("not ({a})")),
         ]
-    })
+    });
+    // Filters PostgreSQL starts from their lookups (`store::from_resources`):
+    // one ANDed with anything, lookups ORed, and one alone (Entra's).
+    prop_oneof![
+        6 => general.clone(),
+        1 => lookup.clone(),
+        2 => (lookup.clone(), general.clone(), any::<bool>()).prop_map(|(l, f, first)| {
+            if first {
+                format!("{l} and ({f})")
+            } else {
+                format!("({f}) and {l}")
+            }
+        }),
+        1 => (proptest::collection::vec(lookup, 2..4), general)
+            .prop_map(|(ls, f)| format!("({}) and not ({f})", ls.join(" or "))),
+    ]
     .boxed()
+}
+
+/// A term the store answers as an index lookup: a string `eq` on value
+/// rows, `id eq`, a value path with a string `eq` inside, Entra's
+/// `emails[type eq "work"].value eq`.
+fn lookup(for_groups: bool, ids: Vec<String>) -> BoxedStrategy<String> {
+    let paths: &'static [&'static str] = if for_groups {
+        &["displayName", "externalId", "id"]
+    } else {
+        &[
+            "userName",
+            "displayName",
+            "title",
+            "name.givenName",
+            "emails.value",
+            "emails.type",
+            "externalId",
+            "id",
+            "tags",
+            "badges.kind",
+        ]
+    };
+    let ids2 = ids.clone();
+    let simple = (select(paths), literal(Ty::Str, ids))
+        .prop_map(|(p, v)| format!("{p} eq {v}"))
+        .boxed();
+    let kinds = select(&["work", "home", "Work", "alice"][..]).prop_map(quote);
+    let words = select(WORDS).prop_map(quote);
+    let elements = (
+        kinds,
+        words.clone(),
+        words,
+        select(ids2).prop_map(|s| quote(&s)),
+    )
+        .prop_map(|(t, v, k, id)| {
+            vec![
+                format!("emails[type eq {t}].value eq {v}"),
+                format!("emails[value eq {v} and type eq {t}]"),
+                format!("badges[kind eq {k}]"),
+                format!("emails[value eq {id}]"),
+            ]
+        })
+        .prop_flat_map(select);
+    if for_groups {
+        simple
+    } else {
+        prop_oneof![2 => simple, 1 => elements].boxed()
+    }
 }
 
 /// Sort paths.

@@ -304,10 +304,20 @@ impl TestDb {
         filter: &Filter<'_>,
     ) -> (Vec<String>, bool, String) {
         let cond = translate(self.dialect(), rtype, filter, 3);
+        // As the store writes it: from the filter's lookups on PostgreSQL.
+        let (from, sql) = match (self.dialect(), &cond.driver) {
+            (Dialect::Postgres, Some(d)) => (
+                crate::store::from_resources(self.dialect(), Some(&d.rids)),
+                d.sql.as_str(),
+            ),
+            _ => (
+                crate::store::from_resources(self.dialect(), None),
+                cond.sql.as_str(),
+            ),
+        };
         let sql = format!(
-            "SELECT r.id FROM scim_resources r WHERE r.tenant = $1 AND r.resource_type = $2 \
-             AND ({}) ORDER BY r.rid",
-            cond.sql
+            "SELECT r.id FROM {from} WHERE r.tenant = $1 AND r.resource_type = $2 \
+             AND ({sql}) ORDER BY r.rid"
         );
         let mut args = vec![Arg::from(tenant), Arg::from(rtype.id())];
         args.extend(cond.args);
