@@ -1101,7 +1101,6 @@ async fn delete_tx(
     Ok(())
 }
 
-/// The visibility condition of a list, with its arguments from `$first`.
 /// The `FROM` item `r` of a list statement whose condition (with `$1`
 /// the tenant) may have a driver (`filter::Driver`): its `rids`.
 ///
@@ -1129,6 +1128,7 @@ pub(crate) fn from_resources(dialect: Dialect, driver: Option<&str>) -> String {
     }
 }
 
+/// The visibility condition of a list, with its arguments from `$first`.
 fn visibility(v: &Visibility, first: usize, args: &mut Vec<Arg>) -> String {
     match v {
         Visibility::Owner(owner) => {

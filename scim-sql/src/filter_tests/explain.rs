@@ -68,6 +68,90 @@ async fn entra_and_okta_lookups_search_the_value_index() {
     }
 }
 
+/// The statements `SqlStore` itself runs for the Entra and Okta lookups on
+/// SQLite (the page with its groups column, owner-scoped and live, full
+/// and partial pages, so the count too), with no statistics and with the
+/// statistics of empty tables: the value index is searched first, the
+/// resources found by key; no scan, and no walk of the tenant's resources.
+#[tokio::test]
+async fn sqlite_store_lookups_search_the_value_index() {
+    use scim_core::store::{ListQuery, Store as _, Visibility};
+
+    let store = crate::SqlStore::connect("sqlite::memory:")
+        .await
+        .expect("SQLite");
+    store.migrate().await.expect("migrate");
+    let ctx = scim_core::store::Context::new("t");
+    for analyzed in [false, true] {
+        if analyzed {
+            store.db.exec("ANALYZE", Vec::new()).await.expect("analyze");
+        }
+        for (rtype, filter) in [
+            (users(), r#"userName eq "Alice@Contoso.com""#),
+            (users(), r#"externalId eq "ext-1""#),
+            (
+                users(),
+                r#"emails[type eq "work"].value eq "alice@contoso.com""#,
+            ),
+            (
+                users(),
+                r#"emails[type eq "work" and value eq "alice@contoso.com"]"#,
+            ),
+            (groups(), r#"displayName eq "Sales""#),
+        ] {
+            let parsed = scim_filter::parse_filter(filter)
+                .expect("a filter")
+                .into_owned();
+            for visibility in [Visibility::Owner("conn".into()), Visibility::Live] {
+                for count in [1, 100] {
+                    let query = ListQuery {
+                        visibility: visibility.clone(),
+                        ..ListQuery::filtered(Some(parsed.clone()), count)
+                    };
+                    let reads = crate::engine::READS
+                        .scope(std::cell::RefCell::new(Vec::new()), async {
+                            store
+                                .list_with_groups(&ctx, &rtype, &query)
+                                .await
+                                .expect("a page");
+                            crate::engine::READS.with(std::cell::RefCell::take)
+                        })
+                        .await;
+                    assert!(!reads.is_empty(), "{filter}: no statement recorded");
+                    for (sql, args) in reads {
+                        let plan: Vec<String> = store
+                            .db
+                            .rows(
+                                &format!("EXPLAIN QUERY PLAN {sql}"),
+                                args,
+                                &[Col::I64, Col::I64, Col::I64, Col::Text],
+                            )
+                            .await
+                            .expect("a plan")
+                            .into_iter()
+                            .map(|mut r| r[3].take_text())
+                            .collect();
+                        let plan = plan.join("\n");
+                        let what =
+                            format!("analyzed {analyzed}, {filter}, {visibility:?}, count {count}");
+                        assert_lookup(&plan, &what);
+                        // SQLite reads the lookup's rids as a list, then
+                        // each resource by `rid=?` (in the order index or
+                        // the `(tenant, rid)` key): never a range of the
+                        // tenant's resources.
+                        assert!(
+                            plan.lines()
+                                .filter(|l| l.starts_with("SEARCH r "))
+                                .all(|l| l.contains("rid=?") || l.contains(" id=?")),
+                            "{what}: the tenant's resources walked:\n{sql}\n{plan}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// `members[value eq "id"]`: the group's memberships are searched by the
 /// primary key; with `id eq` (how a membership is checked) the group is
 /// found by its id.
