@@ -62,7 +62,8 @@ pub(crate) struct Driver {
     /// A query of the `rid`s of a superset of the matching resources, each
     /// part a search of an index by a value the filter names: the first
     /// lookup among the terms the filter's top level `and`s (a string
-    /// `eq` on value rows, a value path anchored on one, `id eq`), or the
+    /// `eq` on value rows, a value path anchored on one, `id eq`, a
+    /// group's `members[value eq ...]`), or the
     /// union of every term's lookup under a top-level `or`. Placeholders
     /// as in [`Condition::sql`] (no arguments of its own).
     pub(crate) rids: String,
@@ -109,8 +110,9 @@ struct Lookup {
 }
 
 /// The lookup a translated term is, as a query of `rid`s: the subquery of
-/// `r.rid IN (SELECT ...)` (the whole term), or the resource row of `r.id
-/// = $n`.
+/// `r.rid IN (SELECT ...)` (the whole term), the groups of a member
+/// (PostgreSQL's `members[value eq ...]`), or the resource row of `r.id =
+/// $n`.
 fn lookup_of(term: &str) -> Option<Lookup> {
     if let Some(inner) = term
         .strip_prefix("r.rid IN (")
@@ -133,6 +135,31 @@ fn lookup_of(term: &str) -> Option<Lookup> {
         return (depth == 0 && inner.starts_with("SELECT ")).then(|| Lookup {
             rids: inner.to_owned(),
             term: Some(term.to_owned()),
+        });
+    }
+    // A group with a member (`members[value eq "id"]`, `members.value eq`):
+    // the groups of the member's memberships, by `scim_members_member_folded`
+    // (migration 4). The term stays in the condition: a search of the same
+    // index for one group.
+    if let Some(cond) = term
+        .strip_prefix(
+            "EXISTS (SELECT 1 FROM scim_members m WHERE m.tenant = r.tenant \
+             AND m.group_id = r.id AND ",
+        )
+        .and_then(|t| t.strip_suffix(')'))
+    {
+        let cond = cond
+            .strip_prefix('(')
+            .and_then(|c| c.strip_suffix(')'))
+            .unwrap_or(cond);
+        let p = cond.strip_prefix("lower(m.member_id COLLATE \"C\") = $")?;
+        return (!p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())).then(|| Lookup {
+            rids: format!(
+                "SELECT g0.rid FROM scim_members m0 JOIN scim_resources g0 \
+                 ON g0.tenant = m0.tenant AND g0.id = m0.group_id \
+                 WHERE m0.tenant = $1 AND lower(m0.member_id COLLATE \"C\") = ${p}"
+            ),
+            term: None,
         });
     }
     // `r.id = $n` stays in the condition: a test of the row, no search.

@@ -539,6 +539,7 @@ fn lookup(for_groups: bool, ids: Vec<String>) -> BoxedStrategy<String> {
         ]
     };
     let ids2 = ids.clone();
+    let ids3 = ids.clone();
     let simple = (select(paths), literal(Ty::Str, ids))
         .prop_map(|(p, v)| format!("{p} eq {v}"))
         .boxed();
@@ -560,7 +561,19 @@ fn lookup(for_groups: bool, ids: Vec<String>) -> BoxedStrategy<String> {
         })
         .prop_flat_map(select);
     if for_groups {
-        simple
+        // A group with a member, as Entra and Okta check one; the id in
+        // another case too (`members.value` is not caseExact).
+        let members = (select(ids3), any::<bool>(), any::<bool>())
+            .prop_map(|(id, upper, dotted)| {
+                let id = if upper { id.to_uppercase() } else { id };
+                if dotted {
+                    format!("members.value eq {}", quote(&id))
+                } else {
+                    format!("members[value eq {}]", quote(&id))
+                }
+            })
+            .boxed();
+        prop_oneof![2 => simple, 1 => members].boxed()
     } else {
         prop_oneof![2 => simple, 1 => elements].boxed()
     }

@@ -152,9 +152,12 @@ async fn sqlite_store_lookups_search_the_value_index() {
     }
 }
 
-/// `members[value eq "id"]`: the group's memberships are searched by the
-/// primary key; with `id eq` (how a membership is checked) the group is
-/// found by its id.
+/// `members[value eq "id"]`: with `id eq` (how a membership is checked)
+/// the group is found by its id and the membership by group and member.
+/// Alone, SQLite walks the tenant's groups and checks each with one search
+/// of the folded member index (migration 4), never by reading a group's
+/// memberships; PostgreSQL starts from the member's memberships instead
+/// (`postgres_lookups_use_indexes_right_after_a_bulk_load`).
 #[tokio::test]
 async fn member_lookups_search_memberships_by_group() {
     let db = TestDb::sqlite().await;
@@ -168,14 +171,32 @@ async fn member_lookups_search_memberships_by_group() {
         plan.contains("SEARCH r USING INDEX sqlite_autoindex_scim_resources_1 (tenant=? AND id=?)"),
         "{plan}"
     );
+    // By the folded index (member and group both keys), or by a range of
+    // the primary key within the group.
     assert!(
         plan.contains(
+            "SEARCH m USING COVERING INDEX scim_members_member_folded \
+             (tenant=? AND <expr>=? AND group_id=?"
+        ) || plan.contains(
             "SEARCH m USING PRIMARY KEY \
              (tenant=? AND group_id=? AND member_id>? AND member_id<?)"
         ),
         "{plan}"
     );
     assert!(!plan.lines().any(|l| l.contains("SCAN")), "{plan}");
+    let alone = self::plan(
+        &db,
+        &groups(),
+        r#"members[value eq "2819c223-7f76-453a-919d-413861904646"]"#,
+    )
+    .await;
+    assert!(
+        alone.contains(
+            "SEARCH m USING COVERING INDEX scim_members_member_folded \
+             (tenant=? AND <expr>=? AND group_id=?"
+        ),
+        "{alone}"
+    );
 }
 
 /// Prints the plans of the common lookups (run with `--nocapture`).
@@ -220,7 +241,7 @@ async fn postgres_lookups_use_indexes_right_after_a_bulk_load() {
         )
         .await
         .expect("fillfactor");
-    for table in ["scim_resources", "scim_values"] {
+    for table in ["scim_resources", "scim_values", "scim_members"] {
         db.db
             .exec(
                 &format!("ALTER TABLE {table} SET (autovacuum_enabled = false)"),
@@ -265,6 +286,37 @@ async fn postgres_lookups_use_indexes_right_after_a_bulk_load() {
                 .await
                 .expect("values");
         }
+        // A group per 50 users, each user in one: 2 000 groups of 50 (200
+        // in the decoy), 100 000 memberships (10 000).
+        let groups = n / 50;
+        db.db
+            .exec(
+                "INSERT INTO scim_resources (tenant, id, rid, resource_type, version, created, \
+                 last_modified, owner, deleted, attributes) \
+                 SELECT $1, 'g' || g, 1000000 + g, 'Group', 1, 0, 0, NULL, FALSE, '{}' \
+                 FROM generate_series(1, $2::bigint) AS g",
+                vec![Arg::from(tenant), Arg::I64(groups)],
+            )
+            .await
+            .expect("groups");
+        db.db
+            .exec(
+                "INSERT INTO scim_values (tenant, resource_type, rid, path, elem, prim, kind, s, \
+                 n, t) SELECT $1, 'Group', 1000000 + g, 'displayName', 0, TRUE, 1, \
+                 'group ' || g, NULL, NULL FROM generate_series(1, $2::bigint) AS g",
+                vec![Arg::from(tenant), Arg::I64(groups)],
+            )
+            .await
+            .expect("group names");
+        db.db
+            .exec(
+                "INSERT INTO scim_members (tenant, group_id, member_id, display) \
+                 SELECT $1, 'g' || (1 + u % $2::bigint), 'u' || u, NULL \
+                 FROM generate_series(1, $3::bigint) AS u",
+                vec![Arg::from(tenant), Arg::I64(groups), Arg::I64(n)],
+            )
+            .await
+            .expect("memberships");
     }
     for (state, step) in [
         ("no statistics", None),
@@ -272,7 +324,7 @@ async fn postgres_lookups_use_indexes_right_after_a_bulk_load() {
         ("analyzed", Some("ANALYZE")),
     ] {
         if let Some(step) = step {
-            for table in ["scim_resources", "scim_values"] {
+            for table in ["scim_resources", "scim_values", "scim_members"] {
                 db.db
                     .exec(&format!("{step} {table}"), Vec::new())
                     .await
@@ -357,8 +409,9 @@ async fn postgres_lookups_use_indexes_right_after_a_bulk_load() {
 }
 
 /// Runs the Entra and Okta lookups through `SqlStore::list_with_groups`
-/// on the users `postgres_lookups_use_indexes_right_after_a_bulk_load`
-/// loaded, and checks the plan of every statement each one ran.
+/// on the users and groups `postgres_lookups_use_indexes_right_after_a_bulk_load`
+/// loaded, and checks the plan of every statement each one ran: the index
+/// it must search, no sequential scan, no walk of the tenant's resources.
 #[cfg(feature = "postgres")]
 async fn real_lookups(db: &TestDb, state: &str) {
     use scim_core::store::{ListQuery, Store as _, Visibility};
@@ -368,18 +421,50 @@ async fn real_lookups(db: &TestDb, state: &str) {
     };
     let store = crate::SqlStore::from_pg_pool(pool.clone());
     let ctx = scim_core::store::Context::new("t");
-    for filter in [
-        r#"userName eq "User77777@Contoso.com""#,
-        r#"externalId eq "ext-77777""#,
-        r#"emails[type eq "work"].value eq "user77777@contoso.com""#,
-        r#"emails[type eq "work" and value eq "user77777@contoso.com"]"#,
-        r#"userName eq "user77777@contoso.com" and active eq true"#,
+    for (rtype, filter, index) in [
+        (
+            users(),
+            r#"userName eq "User77777@Contoso.com""#,
+            "scim_values_s",
+        ),
+        (users(), r#"externalId eq "ext-77777""#, "scim_values_s"),
+        (
+            users(),
+            r#"emails[type eq "work"].value eq "user77777@contoso.com""#,
+            "scim_values_s",
+        ),
+        (
+            users(),
+            r#"emails[type eq "work" and value eq "user77777@contoso.com"]"#,
+            "scim_values_s",
+        ),
+        (
+            users(),
+            r#"userName eq "user77777@contoso.com" and active eq true"#,
+            "scim_values_s",
+        ),
+        (groups(), r#"displayName eq "Group 777""#, "scim_values_s"),
+        (
+            groups(),
+            r#"members[value eq "u77777"]"#,
+            "scim_members_member_folded",
+        ),
+        (
+            groups(),
+            r#"members.value eq "U77777""#,
+            "scim_members_member_folded",
+        ),
+        (
+            groups(),
+            r#"id eq "g1555" and members[value eq "u77777"]"#,
+            "scim_members_member_folded",
+        ),
     ] {
         let parsed = scim_filter::parse_filter(filter)
             .expect("a filter")
             .into_owned();
         for visibility in [Visibility::Owner("conn".into()), Visibility::Live] {
-            // One a page: a full page when the user matches, so the total
+            // One a page: a full page when something matches, so the total
             // is counted too.
             for count in [1, 100] {
                 let query = ListQuery {
@@ -389,7 +474,7 @@ async fn real_lookups(db: &TestDb, state: &str) {
                 let reads = crate::engine::READS
                     .scope(std::cell::RefCell::new(Vec::new()), async {
                         store
-                            .list_with_groups(&ctx, &users(), &query)
+                            .list_with_groups(&ctx, &rtype, &query)
                             .await
                             .expect("a page");
                         crate::engine::READS.with(std::cell::RefCell::take)
@@ -405,12 +490,12 @@ async fn real_lookups(db: &TestDb, state: &str) {
                         "{what}: a sequential scan:\n{sql}\n{plan}"
                     );
                     assert!(
-                        plan.contains("scim_values_s"),
-                        "{what}: the value index is not used:\n{sql}\n{plan}"
+                        plan.contains(index),
+                        "{what}: {index} is not used:\n{sql}\n{plan}"
                     );
                     assert!(
                         !plan.contains("scim_resources_order"),
-                        "{what}: a walk of the tenant's users:\n{sql}\n{plan}"
+                        "{what}: a walk of the tenant's resources:\n{sql}\n{plan}"
                     );
                 }
             }
