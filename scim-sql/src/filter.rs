@@ -1107,6 +1107,24 @@ impl<'a> Tr<'a> {
     /// `EXISTS` a relation row of `r` with `cond` (over `m`, and `mr` for
     /// members).
     fn relation_exists(&mut self, members: bool, cond: &str) -> String {
+        // On SQLite, a test of the membership row alone is `r.rid IN` the
+        // rids of the resources its memberships name (read once: by the
+        // folded member index or a range of `(tenant, member_id)` holding
+        // every ASCII case variant; or a range of the primary key for a
+        // group's members), so that `members[value eq "u"]` starts from
+        // the member, and `r` is searched by `rid=?` in the order index as
+        // for value lookups; not a check of each group of the tenant
+        // (SQLite does not turn a correlated `EXISTS` into a join, and
+        // `r.id IN` would walk the order index to spare a sort). The same
+        // rows: `r.tenant = $1` is the enclosing query's. PostgreSQL keeps
+        // `EXISTS`, which `lookup_of` makes a driver.
+        if self.dialect == Dialect::Sqlite && !cond.contains("mr.") {
+            let this = if members { "group_id" } else { "member_id" };
+            return format!(
+                "r.rid IN (SELECT rx.rid FROM scim_members m JOIN scim_resources rx \
+                 ON rx.tenant = m.tenant AND rx.id = m.{this} WHERE m.tenant = $1 AND {cond})"
+            );
+        }
         if members && cond.contains("mr.") {
             format!(
                 "EXISTS (SELECT 1 FROM scim_members m JOIN scim_resources mr \

@@ -152,51 +152,47 @@ async fn sqlite_store_lookups_search_the_value_index() {
     }
 }
 
-/// `members[value eq "id"]`: with `id eq` (how a membership is checked)
-/// the group is found by its id and the membership by group and member.
-/// Alone, SQLite walks the tenant's groups and checks each with one search
-/// of the folded member index (migration 4), never by reading a group's
-/// memberships; PostgreSQL starts from the member's memberships instead
-/// (`postgres_lookups_use_indexes_right_after_a_bulk_load`).
+/// `members[value eq "id"]`, with `id eq` (how a membership is checked)
+/// and alone: the member's memberships are searched by member (the folded
+/// member index, or a range of `(tenant, member_id)` holding every ASCII
+/// case variant), read once as a list of group ids, and the groups found by
+/// id; never a check of each group of the tenant, nor a read of a group's
+/// memberships.
 #[tokio::test]
-async fn member_lookups_search_memberships_by_group() {
+async fn member_lookups_search_memberships_by_member() {
     let db = TestDb::sqlite().await;
-    let plan = plan(
-        &db,
-        &groups(),
+    for filter in [
         r#"id eq "g1" and members[value eq "2819c223-7f76-453a-919d-413861904646"]"#,
-    )
-    .await;
-    assert!(
-        plan.contains("SEARCH r USING INDEX sqlite_autoindex_scim_resources_1 (tenant=? AND id=?)"),
-        "{plan}"
-    );
-    // By the folded index (member and group both keys), or by a range of
-    // the primary key within the group.
-    assert!(
-        plan.contains(
-            "SEARCH m USING COVERING INDEX scim_members_member_folded \
-             (tenant=? AND <expr>=? AND group_id=?"
-        ) || plan.contains(
-            "SEARCH m USING PRIMARY KEY \
-             (tenant=? AND group_id=? AND member_id>? AND member_id<?)"
-        ),
-        "{plan}"
-    );
-    assert!(!plan.lines().any(|l| l.contains("SCAN")), "{plan}");
-    let alone = self::plan(
-        &db,
-        &groups(),
         r#"members[value eq "2819c223-7f76-453a-919d-413861904646"]"#,
-    )
-    .await;
-    assert!(
-        alone.contains(
-            "SEARCH m USING COVERING INDEX scim_members_member_folded \
-             (tenant=? AND <expr>=? AND group_id=?"
-        ),
-        "{alone}"
-    );
+        r#"members.value eq "2819C223-7F76-453A-919D-413861904646""#,
+    ] {
+        let plan = plan(&db, &groups(), filter).await;
+        assert!(
+            !plan.lines().any(|l| l.contains("SCAN")),
+            "{filter}:\n{plan}"
+        );
+        let steps = |prefix: &str| {
+            plan.lines()
+                .filter(|l| l.starts_with(prefix))
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        };
+        let (groups_read, members_read) = (steps("SEARCH r "), steps("SEARCH m "));
+        assert!(
+            !groups_read.is_empty() && groups_read.iter().all(|l| l.contains("id=?")),
+            "{filter}: groups not found by id:\n{plan}"
+        );
+        assert!(
+            !members_read.is_empty()
+                && members_read.iter().all(|l| {
+                    l.contains("scim_members_member_folded (tenant=? AND <expr>=?")
+                        || l.contains(
+                            "scim_members_member (tenant=? AND member_id>? AND member_id<?)",
+                        )
+                }),
+            "{filter}: memberships not searched by member:\n{plan}"
+        );
+    }
 }
 
 /// Prints the plans of the common lookups (run with `--nocapture`).
