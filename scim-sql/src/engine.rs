@@ -23,6 +23,20 @@ tokio::task_local! {
     pub(crate) static READS: std::cell::RefCell<Vec<(String, Vec<Arg>)>>;
 }
 
+/// Runs `f`, and returns its output with every statement [`Db::rows`] ran
+/// meanwhile (see [`READS`]).
+#[cfg(test)]
+pub(crate) async fn recording<T>(
+    f: impl std::future::Future<Output = T>,
+) -> (T, Vec<(String, Vec<Arg>)>) {
+    READS
+        .scope(std::cell::RefCell::new(Vec::new()), async {
+            let out = f.await;
+            (out, READS.with(std::cell::RefCell::take))
+        })
+        .await
+}
+
 /// A bound argument.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Arg {
@@ -537,6 +551,23 @@ impl Db {
             begun: false,
             open: false,
         })
+    }
+
+    /// SQLite's `EXPLAIN QUERY PLAN` of `sql` (with `args`): the detail
+    /// of each step, one per line.
+    #[cfg(all(test, feature = "sqlite"))]
+    pub(crate) async fn query_plan(&self, sql: &str, args: Vec<Arg>) -> String {
+        self.rows(
+            &format!("EXPLAIN QUERY PLAN {sql}"),
+            args,
+            &[Col::I64, Col::I64, Col::I64, Col::Text],
+        )
+        .await
+        .expect("a plan")
+        .into_iter()
+        .map(|mut r| r[3].take_text())
+        .collect::<Vec<_>>()
+        .join("\n")
     }
 
     /// PostgreSQL's plan of `sql` (with `args`) as the store's sessions

@@ -11,21 +11,13 @@ async fn plan(db: &TestDb, rtype: &scim_core::schema::ResourceType, filter: &str
     let filter = scim_filter::parse_filter(filter).expect("a filter");
     let cond = translate(db.dialect(), rtype, &filter, 3);
     let sql = format!(
-        "EXPLAIN QUERY PLAN SELECT r.id FROM scim_resources r WHERE r.tenant = $1 \
+        "SELECT r.id FROM scim_resources r WHERE r.tenant = $1 \
          AND r.resource_type = $2 AND r.deleted = 0 AND ({}) ORDER BY r.rid",
         cond.sql
     );
     let mut args = vec![Arg::from("t"), Arg::from(rtype.id())];
     args.extend(cond.args);
-    let rows = db
-        .db
-        .rows(&sql, args, &[Col::I64, Col::I64, Col::I64, Col::Text])
-        .await
-        .expect("a plan");
-    rows.into_iter()
-        .map(|mut r| r[3].take_text())
-        .collect::<Vec<_>>()
-        .join("\n")
+    db.db.query_plan(&sql, args).await
 }
 
 /// A lookup: the value index is searched, and neither table is scanned.
@@ -75,13 +67,10 @@ async fn entra_and_okta_lookups_search_the_value_index() {
 /// resources found by key; no scan, and no walk of the tenant's resources.
 #[tokio::test]
 async fn sqlite_store_lookups_search_the_value_index() {
-    use scim_core::store::{ListQuery, Store as _, Visibility};
-
     let store = crate::SqlStore::connect("sqlite::memory:")
         .await
         .expect("SQLite");
     store.migrate().await.expect("migrate");
-    let ctx = scim_core::store::Context::new("t");
     for analyzed in [false, true] {
         if analyzed {
             store.db.exec("ANALYZE", Vec::new()).await.expect("analyze");
@@ -99,57 +88,63 @@ async fn sqlite_store_lookups_search_the_value_index() {
             ),
             (groups(), r#"displayName eq "Sales""#),
         ] {
-            let parsed = scim_filter::parse_filter(filter)
-                .expect("a filter")
-                .into_owned();
-            for visibility in [Visibility::Owner("conn".into()), Visibility::Live] {
-                for count in [1, 100] {
-                    let query = ListQuery {
-                        visibility: visibility.clone(),
-                        ..ListQuery::filtered(Some(parsed.clone()), count)
-                    };
-                    let reads = crate::engine::READS
-                        .scope(std::cell::RefCell::new(Vec::new()), async {
-                            store
-                                .list_with_groups(&ctx, &rtype, &query)
-                                .await
-                                .expect("a page");
-                            crate::engine::READS.with(std::cell::RefCell::take)
-                        })
-                        .await;
-                    assert!(!reads.is_empty(), "{filter}: no statement recorded");
-                    for (sql, args) in reads {
-                        let plan: Vec<String> = store
-                            .db
-                            .rows(
-                                &format!("EXPLAIN QUERY PLAN {sql}"),
-                                args,
-                                &[Col::I64, Col::I64, Col::I64, Col::Text],
-                            )
-                            .await
-                            .expect("a plan")
-                            .into_iter()
-                            .map(|mut r| r[3].take_text())
-                            .collect();
-                        let plan = plan.join("\n");
-                        let what =
-                            format!("analyzed {analyzed}, {filter}, {visibility:?}, count {count}");
-                        assert_lookup(&plan, &what);
-                        // SQLite reads the lookup's rids as a list, then
-                        // each resource by `rid=?` (in the order index or
-                        // the `(tenant, rid)` key): never a range of the
-                        // tenant's resources.
-                        assert!(
-                            plan.lines()
-                                .filter(|l| l.starts_with("SEARCH r "))
-                                .all(|l| l.contains("rid=?") || l.contains(" id=?")),
-                            "{what}: the tenant's resources walked:\n{sql}\n{plan}"
-                        );
-                    }
-                }
+            for (what, sql, args) in lookup_statements(&store, &rtype, filter).await {
+                let plan = store.db.query_plan(&sql, args).await;
+                let what = format!("analyzed {analyzed}, {what}");
+                assert_lookup(&plan, &what);
+                // SQLite reads the lookup's rids as a list, then each
+                // resource by `rid=?` (in the order index or the `(tenant,
+                // rid)` key): never a range of the tenant's resources.
+                assert!(
+                    plan.lines()
+                        .filter(|l| l.starts_with("SEARCH r "))
+                        .all(|l| l.contains("rid=?") || l.contains(" id=?")),
+                    "{what}: the tenant's resources walked:\n{sql}\n{plan}"
+                );
             }
         }
     }
+}
+
+/// The statements `SqlStore::list_with_groups` runs for `filter` on
+/// `rtype` in tenant `t`, owner-scoped and live, one a page and a hundred
+/// (a full page when something matches, so the total is counted too):
+/// each with what it was for.
+async fn lookup_statements(
+    store: &crate::SqlStore,
+    rtype: &scim_core::schema::ResourceType,
+    filter: &str,
+) -> Vec<(String, String, Vec<Arg>)> {
+    use scim_core::store::{ListQuery, Store as _, Visibility};
+
+    let ctx = scim_core::store::Context::new("t");
+    let parsed = scim_filter::parse_filter(filter)
+        .expect("a filter")
+        .into_owned();
+    let mut out = Vec::new();
+    for visibility in [Visibility::Owner("conn".into()), Visibility::Live] {
+        for count in [1, 100] {
+            let query = ListQuery {
+                visibility: visibility.clone(),
+                ..ListQuery::filtered(Some(parsed.clone()), count)
+            };
+            let ((), reads) = crate::engine::recording(async {
+                store
+                    .list_with_groups(&ctx, rtype, &query)
+                    .await
+                    .expect("a page");
+            })
+            .await;
+            assert!(!reads.is_empty(), "{filter}: no statement recorded");
+            let what = format!("{filter}, {visibility:?}, count {count}");
+            out.extend(
+                reads
+                    .into_iter()
+                    .map(|(sql, args)| (what.clone(), sql, args)),
+            );
+        }
+    }
+    out
 }
 
 /// `members[value eq "id"]`, with `id eq` (how a membership is checked)
@@ -410,13 +405,10 @@ async fn postgres_lookups_use_indexes_right_after_a_bulk_load() {
 /// it must search, no sequential scan, no walk of the tenant's resources.
 #[cfg(feature = "postgres")]
 async fn real_lookups(db: &TestDb, state: &str) {
-    use scim_core::store::{ListQuery, Store as _, Visibility};
-
     let crate::engine::Db::Postgres(pool) = &db.db else {
         unreachable!("a PostgreSQL test database");
     };
     let store = crate::SqlStore::from_pg_pool(pool.clone());
-    let ctx = scim_core::store::Context::new("t");
     for (rtype, filter, index) in [
         (
             users(),
@@ -456,45 +448,22 @@ async fn real_lookups(db: &TestDb, state: &str) {
             "scim_members_member_folded",
         ),
     ] {
-        let parsed = scim_filter::parse_filter(filter)
-            .expect("a filter")
-            .into_owned();
-        for visibility in [Visibility::Owner("conn".into()), Visibility::Live] {
-            // One a page: a full page when something matches, so the total
-            // is counted too.
-            for count in [1, 100] {
-                let query = ListQuery {
-                    visibility: visibility.clone(),
-                    ..ListQuery::filtered(Some(parsed.clone()), count)
-                };
-                let reads = crate::engine::READS
-                    .scope(std::cell::RefCell::new(Vec::new()), async {
-                        store
-                            .list_with_groups(&ctx, &rtype, &query)
-                            .await
-                            .expect("a page");
-                        crate::engine::READS.with(std::cell::RefCell::take)
-                    })
-                    .await;
-                assert!(!reads.is_empty(), "{filter}: no statement recorded");
-                for (sql, args) in reads {
-                    let plan = db.db.explain(&sql, args).await;
-                    let what = format!("{state}, {filter}, {visibility:?}, count {count}");
-                    eprintln!("{what}:\n{plan}\n");
-                    assert!(
-                        !plan.contains("Seq Scan"),
-                        "{what}: a sequential scan:\n{sql}\n{plan}"
-                    );
-                    assert!(
-                        plan.contains(index),
-                        "{what}: {index} is not used:\n{sql}\n{plan}"
-                    );
-                    assert!(
-                        !plan.contains("scim_resources_order"),
-                        "{what}: a walk of the tenant's resources:\n{sql}\n{plan}"
-                    );
-                }
-            }
+        for (what, sql, args) in lookup_statements(&store, &rtype, filter).await {
+            let plan = db.db.explain(&sql, args).await;
+            let what = format!("{state}, {what}");
+            eprintln!("{what}:\n{plan}\n");
+            assert!(
+                !plan.contains("Seq Scan"),
+                "{what}: a sequential scan:\n{sql}\n{plan}"
+            );
+            assert!(
+                plan.contains(index),
+                "{what}: {index} is not used:\n{sql}\n{plan}"
+            );
+            assert!(
+                !plan.contains("scim_resources_order"),
+                "{what}: a walk of the tenant's resources:\n{sql}\n{plan}"
+            );
         }
     }
 }
