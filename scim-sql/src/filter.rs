@@ -109,67 +109,6 @@ struct Lookup {
     term: Option<String>,
 }
 
-/// The lookup a translated term is, as a query of `rid`s: the subquery of
-/// `r.rid IN (SELECT ...)` (the whole term), the groups of a member
-/// (PostgreSQL's `members[value eq ...]`), or the resource row of `r.id =
-/// $n`.
-fn lookup_of(term: &str) -> Option<Lookup> {
-    if let Some(inner) = term
-        .strip_prefix("r.rid IN (")
-        .and_then(|t| t.strip_suffix(')'))
-    {
-        // The parenthesis closing the term, not one of two subqueries
-        // (`r.rid IN (...) AND r.rid IN (...)` is never one term, but
-        // check rather than assume).
-        let mut depth = 0_i32;
-        for c in inner.chars() {
-            match c {
-                '(' => depth += 1,
-                ')' => depth -= 1,
-                _ => {}
-            }
-            if depth < 0 {
-                return None;
-            }
-        }
-        return (depth == 0 && inner.starts_with("SELECT ")).then(|| Lookup {
-            rids: inner.to_owned(),
-            term: Some(term.to_owned()),
-        });
-    }
-    // A group with a member (`members[value eq "id"]`, `members.value eq`):
-    // the groups of the member's memberships, by `scim_members_member_folded`
-    // (migration 4). The term stays in the condition: a search of the same
-    // index for one group.
-    if let Some(cond) = term
-        .strip_prefix(
-            "EXISTS (SELECT 1 FROM scim_members m WHERE m.tenant = r.tenant \
-             AND m.group_id = r.id AND ",
-        )
-        .and_then(|t| t.strip_suffix(')'))
-    {
-        let cond = cond
-            .strip_prefix('(')
-            .and_then(|c| c.strip_suffix(')'))
-            .unwrap_or(cond);
-        let p = cond.strip_prefix("lower(m.member_id COLLATE \"C\") = $")?;
-        return (!p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())).then(|| Lookup {
-            rids: format!(
-                "SELECT g0.rid FROM scim_members m0 JOIN scim_resources g0 \
-                 ON g0.tenant = m0.tenant AND g0.id = m0.group_id \
-                 WHERE m0.tenant = $1 AND lower(m0.member_id COLLATE \"C\") = ${p}"
-            ),
-            term: None,
-        });
-    }
-    // `r.id = $n` stays in the condition: a test of the row, no search.
-    let p = term.strip_prefix("r.id = $")?;
-    (!p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())).then(|| Lookup {
-        rids: format!("SELECT x.rid FROM scim_resources x WHERE x.tenant = $1 AND x.id = ${p}"),
-        term: None,
-    })
-}
-
 /// Sort key expressions with how each is read back, and their arguments.
 pub(crate) type SortKeys = (Vec<(String, KeyKind)>, Vec<Arg>);
 
@@ -438,6 +377,8 @@ struct Tr<'a> {
     next: usize,
     exact: bool,
     aliases: usize,
+    /// The last lookup term written and its `rid`s (see [`Tr::lookup`]).
+    lookup: Option<(String, Lookup)>,
 }
 
 impl<'a> Tr<'a> {
@@ -449,7 +390,20 @@ impl<'a> Tr<'a> {
             next: first,
             exact: true,
             aliases: 0,
+            lookup: None,
         }
+    }
+
+    /// Writes `term`, a test that an index search by a value the filter
+    /// names answers, with `rids` the query of the `rid`s it holds for
+    /// (see [`Driver`]); `removable` when `term` is `r.rid IN (rids)`.
+    fn lookup(&mut self, term: String, rids: String, removable: bool) -> String {
+        let lookup = Lookup {
+            rids,
+            term: removable.then(|| term.clone()),
+        };
+        self.lookup = Some((term.clone(), lookup));
+        term
     }
 
     /// Binds an argument; its placeholder.
@@ -478,8 +432,14 @@ impl<'a> Tr<'a> {
             Filter::And(terms) => (terms, " AND "),
             Filter::Or(terms) => (terms, " OR "),
             _ => {
+                // A lookup only when it is the whole term (not one under
+                // `not`, nor inside a value path).
+                self.lookup = None;
                 let sql = self.filter(filter, true);
-                let driver = lookup_of(&sql);
+                let driver = match self.lookup.take() {
+                    Some((term, lookup)) if term == sql => Some(lookup),
+                    _ => None,
+                };
                 return (sql, driver);
             }
         };
@@ -713,11 +673,12 @@ impl<'a> Tr<'a> {
             let a = self.alias("a");
             let p = self.arg(Arg::Text(path));
             let m = self.arg(Arg::Text(text.clone()));
-            return format!(
-                "r.rid IN (SELECT {a}.rid FROM scim_values {a} WHERE {a}.tenant = $1 \
+            let rids = format!(
+                "SELECT {a}.rid FROM scim_values {a} WHERE {a}.tenant = $1 \
                  AND {a}.resource_type = $2 AND {a}.path = {p} \
-                 AND substr({a}.s, 1, 200) = substr({m}, 1, 200) AND {a}.s = {m})"
+                 AND substr({a}.s, 1, 200) = substr({m}, 1, 200) AND {a}.s = {m}"
             );
+            return self.lookup(format!("r.rid IN ({rids})"), rids, true);
         }
         let v = self.alias("v");
         let Some(test) = self.row_test(&v, op, &lit) else {
@@ -837,6 +798,14 @@ impl<'a> Tr<'a> {
             return format!("NOT ({eq})");
         }
         match literal(def, op, value) {
+            Some(Lit::Text(text)) if op == CompareOp::Eq => {
+                // Stays in the condition: a test of the row, no search.
+                let l = self.arg(Arg::Text(text));
+                let rids = format!(
+                    "SELECT x.rid FROM scim_resources x WHERE x.tenant = $1 AND x.id = {l}"
+                );
+                self.lookup(format!("r.id = {l}"), rids, false)
+            }
             Some(Lit::Text(text)) => self.text_test("r.id", op, &text),
             _ => self.inexact(positive),
         }
@@ -938,7 +907,12 @@ impl<'a> Tr<'a> {
             let members = self.rtype.is_members(&attr.name);
             let ctx = Elem::Relation { members, attr };
             let cond = self.elem_filter(ctx, &vp.filter, positive);
-            return self.relation_exists(members, &cond);
+            let member_eq = members
+                && matches!(&*vp.filter, Filter::Compare { path, op, value }
+                    if path.uri.is_none() && path.sub_attr.is_none()
+                        && attr.sub_attribute(&path.name).is_some_and(|s| s.is("value"))
+                        && is_text_eq(*op, value));
+            return self.relation_term(members, member_eq, &cond);
         }
         // With a string `eq` among the inner terms, its row is the lookup
         // and stands for the element.
@@ -974,8 +948,8 @@ impl<'a> Tr<'a> {
             let a = self.alias("a");
             let p = self.arg(Arg::Text(path_of(res.extension, attr, Some(sub))));
             let m = self.arg(Arg::Text(text));
-            let mut sql = format!(
-                "r.rid IN (SELECT {a}.rid FROM scim_values {a} WHERE {a}.tenant = $1 \
+            let mut rids = format!(
+                "SELECT {a}.rid FROM scim_values {a} WHERE {a}.tenant = $1 \
                  AND {a}.resource_type = $2 AND {a}.path = {p} \
                  AND substr({a}.s, 1, 200) = substr({m}, 1, 200) AND {a}.s = {m}"
             );
@@ -983,12 +957,11 @@ impl<'a> Tr<'a> {
             for (j, t) in terms.iter().enumerate() {
                 if j != i {
                     let cond = self.elem_filter(ctx, t, positive);
-                    sql.push_str(" AND ");
-                    sql.push_str(&cond);
+                    rids.push_str(" AND ");
+                    rids.push_str(&cond);
                 }
             }
-            sql.push(')');
-            return sql;
+            return self.lookup(format!("r.rid IN ({rids})"), rids, true);
         }
         let e = self.alias("e");
         let p = self.arg(Arg::Text(path_of(res.extension, attr, None)));
@@ -1117,13 +1090,9 @@ impl<'a> Tr<'a> {
         // (SQLite does not turn a correlated `EXISTS` into a join, and
         // `r.id IN` would walk the order index to spare a sort). The same
         // rows: `r.tenant = $1` is the enclosing query's. PostgreSQL keeps
-        // `EXISTS`, which `lookup_of` makes a driver.
+        // `EXISTS`, with a driver for a member's groups (`relation_compare`).
         if self.dialect == Dialect::Sqlite && !cond.contains("mr.") {
-            let this = if members { "group_id" } else { "member_id" };
-            return format!(
-                "r.rid IN (SELECT rx.rid FROM scim_members m JOIN scim_resources rx \
-                 ON rx.tenant = m.tenant AND rx.id = m.{this} WHERE m.tenant = $1 AND {cond})"
-            );
+            return format!("r.rid IN ({})", relation_rids(members, cond));
         }
         if members && cond.contains("mr.") {
             format!(
@@ -1175,7 +1144,23 @@ impl<'a> Tr<'a> {
             return format!("NOT ({eq})");
         }
         let cond = self.rel_compare(&col, def, op, value, positive);
-        self.relation_exists(members, &cond)
+        let member_eq = members && def.is("value") && is_text_eq(op, value);
+        self.relation_term(members, member_eq, &cond)
+    }
+
+    /// [`Tr::relation_exists`], which on PostgreSQL is also a lookup when
+    /// `member_eq`, `cond` testing a group's member id for equality with a
+    /// string (`members[value eq "id"]`, `members.value eq "id"`): the
+    /// groups of the member's memberships, by `scim_members_member_folded`
+    /// (migration 4). The term stays in the condition: a search of the
+    /// same index for one group.
+    fn relation_term(&mut self, members: bool, member_eq: bool, cond: &str) -> String {
+        let term = self.relation_exists(members, cond);
+        if member_eq && self.dialect == Dialect::Postgres {
+            let rids = relation_rids(members, cond);
+            return self.lookup(term, rids, false);
+        }
+        term
     }
 
     /// Whether a relation element's sub-attribute has a non-empty value.
@@ -1272,6 +1257,22 @@ impl<'a> Tr<'a> {
             }
         }
     }
+}
+
+/// Whether a comparison is `eq` with a string.
+fn is_text_eq(op: CompareOp, value: &CompValue<'_>) -> bool {
+    op == CompareOp::Eq && matches!(value, CompValue::String(_))
+}
+
+/// The `rid`s of the resources on the other side of the memberships `m`
+/// passing `cond` (over `m` alone) in tenant `$1`: the groups of matching
+/// members (`members`), or the members of matching groups.
+fn relation_rids(members: bool, cond: &str) -> String {
+    let other = if members { "group_id" } else { "member_id" };
+    format!(
+        "SELECT rx.rid FROM scim_members m JOIN scim_resources rx \
+         ON rx.tenant = m.tenant AND rx.id = m.{other} WHERE m.tenant = $1 AND {cond}"
+    )
 }
 
 /// A value row `v` that is not empty (`eval`'s `is_empty`): a string

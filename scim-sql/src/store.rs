@@ -1116,8 +1116,8 @@ async fn delete_tx(
 /// 5 000 users, growing with the tenant. The lateral subquery (kept apart
 /// by `OFFSET 0`) can only be read after the driver's row, so no plan can
 /// walk the tenant. The condition still applies (less the lookup the
-/// driver is), so the driver need only name a superset. SQLite's planner takes the `IN` lookup
-/// first on its own (and has no `LATERAL`).
+/// driver is), so the driver need only name a superset. SQLite's planner
+/// takes the `IN` lookup first on its own (and has no `LATERAL`).
 pub(crate) fn from_resources(dialect: Dialect, driver: Option<&str>) -> String {
     match (dialect, driver) {
         (Dialect::Postgres, Some(driver)) => format!(
