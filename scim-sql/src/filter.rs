@@ -51,9 +51,46 @@ pub(crate) struct Condition {
     /// could not be translated and the condition matches a superset (the
     /// service then filters the candidates).
     pub(crate) exact: bool,
-    /// Where a statement may start instead of the tenant's resources, when
-    /// the filter names values to look up (see `store::from_resources`).
+    /// On PostgreSQL, where a statement starts instead of the tenant's
+    /// resources when the filter names values to look up (see
+    /// [`Condition::source`]).
     pub(crate) driver: Option<Driver>,
+}
+
+impl Condition {
+    /// The `FROM` item `r` of a list statement under this condition (with
+    /// `$1` the tenant), and the condition to write with it.
+    ///
+    /// With a driver (PostgreSQL), `r` is each resource the driver names,
+    /// read by its key: the statement starts from the filter's index
+    /// lookup. Left to choose, PostgreSQL's generic plan without
+    /// statistics (a fresh database, a bulk load, a restore, a major
+    /// upgrade: until `ANALYZE`) rates each of `tenant = $1`,
+    /// `resource_type = $2`, `deleted = $3` and `owner = $4` as matching
+    /// half a percent of the rows, so the tenant's users look like one row,
+    /// and walking them in creation order (which `ORDER BY r.rid LIMIT`
+    /// favours) looks as cheap as the lookup; it then probed the value
+    /// index once per user: 24-58 ms for a `userName eq` at 5 000 users,
+    /// growing with the tenant. The lateral subquery (kept apart by
+    /// `OFFSET 0`) can only be read after the driver's row, so no plan can
+    /// walk the tenant. The condition still applies (less the lookup the
+    /// driver is), so the driver need only name a superset. SQLite's
+    /// planner takes the `IN` lookup first on its own (and has no
+    /// `LATERAL`).
+    pub(crate) fn source(&self) -> (String, &str) {
+        match &self.driver {
+            Some(d) => (
+                format!(
+                    "(SELECT DISTINCT d0.rid FROM ({}) d0) d CROSS JOIN LATERAL \
+                     (SELECT * FROM scim_resources r0 WHERE r0.tenant = $1 AND r0.rid = d.rid \
+                     OFFSET 0) r",
+                    d.rids
+                ),
+                &d.sql,
+            ),
+            None => ("scim_resources r".to_owned(), &self.sql),
+        }
+    }
 }
 
 /// A filter's lookups, for a statement to start from.
@@ -87,6 +124,8 @@ pub(crate) fn translate(
 ) -> Condition {
     let mut t = Tr::new(dialect, rtype, first);
     let (sql, lookup) = t.top(filter);
+    // SQLite has no `LATERAL`, and needs none (see `Condition::source`).
+    let lookup = lookup.filter(|_| dialect == Dialect::Postgres);
     let driver = lookup.map(|l| Driver {
         sql: match &l.term {
             Some(term) => sql.replacen(term.as_str(), "TRUE", 1),

@@ -1101,33 +1101,6 @@ async fn delete_tx(
     Ok(())
 }
 
-/// The `FROM` item `r` of a list statement whose condition (with `$1`
-/// the tenant) may have a driver (`filter::Driver`): its `rids`.
-///
-/// On PostgreSQL with a driver, `r` is each resource the driver names,
-/// read by its key: the statement starts from the filter's index lookup.
-/// Left to choose, PostgreSQL's generic plan without statistics (a fresh
-/// database, a bulk load, a restore, a major upgrade: until `ANALYZE`)
-/// rates each of `tenant = $1`, `resource_type = $2`, `deleted = $3` and
-/// `owner = $4` as matching half a percent of the rows, so the tenant's
-/// users look like one row, and walking them in creation order (which
-/// `ORDER BY r.rid LIMIT` favours) looks as cheap as the lookup; it then
-/// probed the value index once per user: 24-58 ms for a `userName eq` at
-/// 5 000 users, growing with the tenant. The lateral subquery (kept apart
-/// by `OFFSET 0`) can only be read after the driver's row, so no plan can
-/// walk the tenant. The condition still applies (less the lookup the
-/// driver is), so the driver need only name a superset. SQLite's planner
-/// takes the `IN` lookup first on its own (and has no `LATERAL`).
-pub(crate) fn from_resources(dialect: Dialect, driver: Option<&str>) -> String {
-    match (dialect, driver) {
-        (Dialect::Postgres, Some(driver)) => format!(
-            "(SELECT DISTINCT d0.rid FROM ({driver}) d0) d CROSS JOIN LATERAL \
-             (SELECT * FROM scim_resources r0 WHERE r0.tenant = $1 AND r0.rid = d.rid OFFSET 0) r"
-        ),
-        _ => "scim_resources r".to_owned(),
-    }
-}
-
 /// The visibility condition of a list, with its arguments from `$first`.
 fn visibility(v: &Visibility, first: usize, args: &mut Vec<Arg>) -> String {
     match v {
@@ -1360,18 +1333,13 @@ impl SqlStore {
         let mut cond = String::from("r.tenant = $1 AND r.resource_type = $2");
         cond.push_str(&visibility(&query.visibility, args.len() + 1, &mut args));
         let mut exact = true;
-        let mut from = from_resources(dialect, None);
+        let mut from = String::from("scim_resources r");
         if let Some(f) = &query.filter {
             let c = filter::translate(dialect, rtype, f, args.len() + 1);
-            let sql = match (dialect, c.driver) {
-                (Dialect::Postgres, Some(driver)) => {
-                    from = from_resources(dialect, Some(&driver.rids));
-                    driver.sql
-                }
-                _ => c.sql,
-            };
+            let (source, sql) = c.source();
+            from = source;
             cond.push_str(" AND (");
-            cond.push_str(&sql);
+            cond.push_str(sql);
             cond.push(')');
             args.extend(c.args);
             exact = c.exact;

@@ -500,7 +500,7 @@ pub(super) fn filter(for_groups: bool, ids: Vec<String>) -> BoxedStrategy<String
             inner.prop_map(|a| format!("not ({a})")),
         ]
     });
-    // Filters PostgreSQL starts from their lookups (`store::from_resources`):
+    // Filters PostgreSQL starts from their lookups (`Condition::source`):
     // one ANDed with anything, lookups ORed, and one alone (Entra's).
     prop_oneof![
         6 => general.clone(),

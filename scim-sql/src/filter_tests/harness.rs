@@ -305,16 +305,7 @@ impl TestDb {
     ) -> (Vec<String>, bool, String) {
         let cond = translate(self.dialect(), rtype, filter, 3);
         // As the store writes it: from the filter's lookups on PostgreSQL.
-        let (from, sql) = match (self.dialect(), &cond.driver) {
-            (Dialect::Postgres, Some(d)) => (
-                crate::store::from_resources(self.dialect(), Some(&d.rids)),
-                d.sql.as_str(),
-            ),
-            _ => (
-                crate::store::from_resources(self.dialect(), None),
-                cond.sql.as_str(),
-            ),
-        };
+        let (from, sql) = cond.source();
         let sql = format!(
             "SELECT r.id FROM {from} WHERE r.tenant = $1 AND r.resource_type = $2 \
              AND ({sql}) ORDER BY r.rid"
