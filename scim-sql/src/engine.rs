@@ -193,6 +193,26 @@ pub enum Dialect {
     Postgres,
 }
 
+impl Dialect {
+    /// The column of `scim_resources` that holds creation order (commit
+    /// order, which paging and cursors follow).
+    ///
+    /// On PostgreSQL, `seq`: the row id `rid` comes from a sequence, so
+    /// that a create takes its tenant's counter only at its end (schema
+    /// migration 5). On SQLite, `rid` itself: its one writer holds the
+    /// database from `BEGIN IMMEDIATE` to `COMMIT`, so the counter can
+    /// number the row id, and one index, `(tenant, resource_type, rid)`,
+    /// serves both a lookup's `r.rid IN (...)` and the page's order; with
+    /// order in a column of its own SQLite's planner walks the order
+    /// index to spare a sort instead of taking the lookup first.
+    pub(crate) const fn order_column(self) -> &'static str {
+        match self {
+            Self::Sqlite => "rid",
+            Self::Postgres => "seq",
+        }
+    }
+}
+
 /// A database failure, classified for the store's retry and error rules.
 #[derive(Debug)]
 pub(crate) enum DbError {

@@ -68,7 +68,7 @@ impl Condition {
     /// upgrade: until `ANALYZE`) rates each of `tenant = $1`,
     /// `resource_type = $2`, `deleted = $3` and `owner = $4` as matching
     /// half a percent of the rows, so the tenant's users look like one row,
-    /// and walking them in creation order (which `ORDER BY r.rid LIMIT`
+    /// and walking them in creation order (which `ORDER BY r.seq LIMIT`
     /// favours) looks as cheap as the lookup; it then probed the value
     /// index once per user: 24-58 ms for a `userName eq` at 5 000 users,
     /// growing with the tenant. The lateral subquery (kept apart by
@@ -162,7 +162,7 @@ pub(crate) enum KeyKind {
 /// The sort keys of `sortBy` as SQL expressions over the resource row
 /// `r`, in order (a dateTime has two: its nanoseconds, then its whole
 /// seconds), each sorted `NULLS LAST` in the requested direction with ties
-/// broken by creation order (`r.rid`, ascending, the caller's). Empty when
+/// broken by creation order (`r.seq`, ascending, the caller's). Empty when
 /// every resource ties; `None` when SQL cannot sort as `eval::sort` does.
 /// Arguments are numbered from `first`.
 pub(crate) fn sort_keys(
@@ -171,7 +171,7 @@ pub(crate) fn sort_keys(
     by: &AttrPath<'_>,
     first: usize,
 ) -> Option<SortKeys> {
-    // Every resource ties: creation order (the caller's `r.rid`).
+    // Every resource ties: creation order (the caller's `r.seq`).
     let ties = || Some((Vec::new(), Vec::new()));
     let whole = AttrPath {
         sub_attr: None,
@@ -215,7 +215,7 @@ pub(crate) fn sort_keys(
     sort_by_values(dialect, rtype, res, leaf, first)
 }
 
-/// The `ORDER BY` terms of `sortBy` before the caller's `r.rid` (ending
+/// The `ORDER BY` terms of `sortBy` before the caller's `r.seq` (ending
 /// with `, ` when there are any), or `None` when SQL cannot sort as
 /// `eval::sort` does (see [`sort_keys`]).
 pub(crate) fn order_by(

@@ -83,7 +83,7 @@ fn groups_column(dialect: Dialect) -> &'static str {
         }
         Dialect::Postgres => {
             "(SELECT COALESCE(json_agg(json_build_array(g.id, g.resource_type, \
-             g.attributes::json->>'displayName', g.rid)), '[]')::text \
+             g.attributes::json->>'displayName', g.seq)), '[]')::text \
              FROM scim_members m JOIN scim_resources g ON g.tenant = m.tenant AND g.id = m.group_id \
              WHERE m.tenant = r.tenant AND m.member_id = r.id)"
         }
@@ -583,9 +583,18 @@ async fn pg_explain(
     }
 }
 
-/// A create on PostgreSQL: one statement, its parts chained through
-/// `RETURNING` (the counter hands the row its `rid`; the unique claims,
-/// value rows and members follow the row).
+/// A create on PostgreSQL: one statement, run without `BEGIN` (atomic on
+/// its own), its parts ordered by what they read.
+///
+/// The row id comes from the `scim_rid` sequence, which locks nothing, so
+/// the unique claims, value rows and memberships are written before the
+/// tenant's creation counter is taken: the counter's row (the one lock all
+/// of a tenant's creates share) is held only for the resource row, the
+/// counts trigger and the commit. `c` reads a count of every earlier part
+/// to make them run first: a data-modifying `WITH` part runs when its
+/// output is read, or after the main query if nothing reads it. (The
+/// foreign keys of claims and memberships are checked at the end of the
+/// statement, when the resource row is there.)
 async fn pg_create(
     store: &SqlStore,
     tx: &mut Tx,
@@ -603,42 +612,53 @@ async fn pg_create(
         q.p(rtype.id()),
         q.p(resource.id.as_str()),
     );
-    let mut sql = format!(
-        "WITH c AS (INSERT INTO scim_tenants (tenant, next_rid) VALUES ({t}, 1) \
-         ON CONFLICT (tenant) DO UPDATE SET next_rid = scim_tenants.next_rid + 1 \
-         RETURNING next_rid), \
-         r AS (INSERT INTO scim_resources (tenant, id, rid, resource_type, version, created, \
-         last_modified, owner, deleted, attributes) SELECT {t}, {id}, c.next_rid, {rt}, 1, {}, {}, {}, {}, {} \
-         FROM c RETURNING rid)",
-        q.p(Arg::I64(nanos(resource.meta.created))),
-        q.p(Arg::I64(nanos(resource.meta.last_modified))),
-        q.p(Arg::OptText(resource.owner.clone())),
-        q.p(Arg::Bool(resource.deleted)),
-        q.p(stored.as_str()),
-    );
+    let mut sql = String::from("WITH s AS (SELECT nextval('scim_rid') AS rid)");
+    // The parts the counter waits for, by name.
+    let mut before = Vec::new();
     for (i, u) in unique.iter().enumerate() {
         sql.push_str(&format!(
             ", u{i} AS (INSERT INTO scim_unique (tenant, resource_type, attribute, value_key, id) \
-             SELECT {t}, {rt}, {}, {}, {id} FROM r)",
+             VALUES ({t}, {rt}, {}, {}, {id}) RETURNING 1)",
             q.p(u.attribute.as_str()),
             q.p(u.key.as_str()),
         ));
+        before.push(format!("u{i}"));
     }
     if !rows.is_empty() {
         let rows: Vec<&ValueRow> = rows.iter().collect();
         let json = q.p(rows_json(&rows, false));
         sql.push_str(&format!(
-            ", v AS ({})",
-            insert_values_sql(Dialect::Postgres, (&t, &rt, "r.rid"), "r, ", &json)
+            ", v AS ({} RETURNING 1)",
+            insert_values_sql(Dialect::Postgres, (&t, &rt, "s.rid"), "s, ", &json)
         ));
+        before.push("v".to_owned());
     }
     for (i, chunk) in members.chunks(ROWS_PER_INSERT).enumerate() {
         let values = pg_member_values(&mut q, chunk);
         sql.push_str(&format!(
             ", m{i} AS (INSERT INTO scim_members (tenant, group_id, member_id, display) \
-             SELECT {t}, {id}, x.member_id, x.display FROM r, {values} ON CONFLICT DO NOTHING)"
+             SELECT {t}, {id}, x.member_id, x.display FROM {values} ON CONFLICT DO NOTHING \
+             RETURNING 1)"
         ));
+        before.push(format!("m{i}"));
     }
+    let after: String = before
+        .iter()
+        .map(|name| format!(", (SELECT count(*) FROM {name}) AS {name}_"))
+        .collect();
+    sql.push_str(&format!(
+        ", c AS (INSERT INTO scim_tenants (tenant, next_rid) SELECT {t}, 1 FROM (SELECT) AS go{after} \
+         ON CONFLICT (tenant) DO UPDATE SET next_rid = scim_tenants.next_rid + 1 \
+         RETURNING next_rid), \
+         r AS (INSERT INTO scim_resources (tenant, id, rid, seq, resource_type, version, created, \
+         last_modified, owner, deleted, attributes) \
+         SELECT {t}, {id}, s.rid, c.next_rid, {rt}, 1, {}, {}, {}, {}, {} FROM s, c RETURNING rid)",
+        q.p(Arg::I64(nanos(resource.meta.created))),
+        q.p(Arg::I64(nanos(resource.meta.last_modified))),
+        q.p(Arg::OptText(resource.owner.clone())),
+        q.p(Arg::Bool(resource.deleted)),
+        q.p(stored.as_str()),
+    ));
     sql.push_str(" SELECT rid FROM r");
     match tx.single(Stmt::query(sql, q.0, &[Col::I64])).await {
         Ok(_) => Ok(()),
@@ -838,9 +858,10 @@ async fn create_tx(
     }
     let unique = unique_keys(rtype, &resource.attributes);
     let rows = values::extract(rtype, &resource.attributes);
-    // The tenant's creation counter: its row stays locked until commit, so
-    // creation order is commit order. The statements after it read the
-    // number it handed out.
+    // The tenant's creation counter: SQLite's one writer holds the
+    // database until commit, so creation order is commit order. The
+    // statements after it read the number it handed out: the row id, which
+    // is the creation order on SQLite (see `Dialect::order_column`).
     let mut stmts = vec![
         (
             Role::Other,
@@ -1117,20 +1138,32 @@ fn visibility(v: &Visibility, first: usize, args: &mut Vec<Arg>) -> String {
     }
 }
 
-/// A group's members (tenant, group id, group type), unsorted.
-pub(crate) const MEMBERS_SQL: &str = "SELECT m.member_id, r.resource_type, m.display, r.rid \
-     FROM scim_members m \
-     JOIN scim_resources g ON g.tenant = m.tenant AND g.id = m.group_id \
-     JOIN scim_resources r ON r.tenant = m.tenant AND r.id = m.member_id \
-     WHERE m.tenant = $1 AND m.group_id = $2 AND g.resource_type = $3";
+/// A group's members (tenant, group id, group type) with their creation
+/// order, unsorted.
+pub(crate) fn members_sql(dialect: Dialect) -> String {
+    format!(
+        "SELECT m.member_id, r.resource_type, m.display, r.{} \
+         FROM scim_members m \
+         JOIN scim_resources g ON g.tenant = m.tenant AND g.id = m.group_id \
+         JOIN scim_resources r ON r.tenant = m.tenant AND r.id = m.member_id \
+         WHERE m.tenant = $1 AND m.group_id = $2 AND g.resource_type = $3",
+        dialect.order_column()
+    )
+}
 
-/// The groups of resources (tenant, then the member ids, `IN (...)` of
-/// placeholders from `$2`), unsorted: found by the `(tenant, member_id)`
-/// index (sorted in Rust, see `members`).
-pub(crate) const MEMBER_OF_SQL: &str = "SELECT m.member_id, g.id, g.resource_type, g.attributes, g.rid \
-     FROM scim_members m \
-     JOIN scim_resources g ON g.tenant = m.tenant AND g.id = m.group_id \
-     WHERE m.tenant = $1 AND m.member_id IN (";
+/// The groups of resources with their creation order (tenant, then the
+/// member ids, `IN (...)` of placeholders from `$2`, for the caller to
+/// close), unsorted: found by the `(tenant, member_id)` index (sorted in
+/// Rust, see `members`).
+pub(crate) fn member_of_sql(dialect: Dialect) -> String {
+    format!(
+        "SELECT m.member_id, g.id, g.resource_type, g.attributes, g.{} \
+         FROM scim_members m \
+         JOIN scim_resources g ON g.tenant = m.tenant AND g.id = m.group_id \
+         WHERE m.tenant = $1 AND m.member_id IN (",
+        dialect.order_column()
+    )
+}
 
 /// A sort key's value at a cursor's edge row.
 #[derive(Debug, Clone, PartialEq)]
@@ -1185,29 +1218,29 @@ impl KeyVal {
 #[derive(Debug, Clone, PartialEq)]
 enum Resume {
     First,
-    /// The rows after this one (a `nextCursor`): its sort keys and `rid`.
+    /// The rows after this one (a `nextCursor`): its sort keys and `seq`.
     After(Vec<KeyVal>, i64),
     /// The rows just before this one (a `previousCursor`).
     Before(Vec<KeyVal>, i64),
 }
 
 impl Resume {
-    /// Unsorted: a tag and the `rid` (9 bytes, as before sorted cursors
-    /// existed). Sorted: a tag and `[rid, [keys...]]` as JSON.
+    /// Unsorted: a tag and the `seq` (9 bytes, as before sorted cursors
+    /// existed). Sorted: a tag and `[seq, [keys...]]` as JSON.
     fn encode(&self) -> Vec<u8> {
-        let (tag, keys, rid) = match self {
+        let (tag, keys, seq) = match self {
             Self::First => (b'A', &[][..], 0),
-            Self::After(k, rid) => (b'A', &k[..], *rid),
-            Self::Before(k, rid) => (b'B', &k[..], *rid),
+            Self::After(k, seq) => (b'A', &k[..], *seq),
+            Self::Before(k, seq) => (b'B', &k[..], *seq),
         };
         if keys.is_empty() {
             let mut out = vec![tag];
-            out.extend_from_slice(&rid.to_be_bytes());
+            out.extend_from_slice(&seq.to_be_bytes());
             return out;
         }
         let keys: Vec<Value> = keys.iter().map(KeyVal::to_json).collect();
         let mut out = vec![tag + 10];
-        out.extend(serde_json::json!([rid, keys]).to_string().into_bytes());
+        out.extend(serde_json::json!([seq, keys]).to_string().into_bytes());
         out
     }
 
@@ -1218,14 +1251,14 @@ impl Resume {
             )
         };
         let (&tag, rest) = payload.split_first().ok_or_else(bad)?;
-        let (after, keys, rid) = match tag {
+        let (after, keys, seq) = match tag {
             b'A' | b'B' if kinds.is_empty() => {
-                let rid: [u8; 8] = rest.try_into().map_err(|_| bad())?;
-                (tag == b'A', Vec::new(), i64::from_be_bytes(rid))
+                let seq: [u8; 8] = rest.try_into().map_err(|_| bad())?;
+                (tag == b'A', Vec::new(), i64::from_be_bytes(seq))
             }
             b'K' | b'L' if !kinds.is_empty() => {
                 let v: Value = serde_json::from_slice(rest).map_err(|_| bad())?;
-                let rid = v.get(0).and_then(Value::as_i64).ok_or_else(bad)?;
+                let seq = v.get(0).and_then(Value::as_i64).ok_or_else(bad)?;
                 let vals = v.get(1).and_then(Value::as_array).ok_or_else(bad)?;
                 if vals.len() != kinds.len() {
                     return Err(bad());
@@ -1236,34 +1269,34 @@ impl Resume {
                     .map(|(v, k)| KeyVal::from_json(v, *k))
                     .collect::<Option<Vec<_>>>()
                     .ok_or_else(bad)?;
-                (tag == b'K', keys, rid)
+                (tag == b'K', keys, seq)
             }
             _ => return Err(bad()),
         };
         Ok(if after {
-            Self::After(keys, rid)
+            Self::After(keys, seq)
         } else {
-            Self::Before(keys, rid)
+            Self::Before(keys, seq)
         })
     }
 }
 
 /// The condition that a row of the keyset table `s` (sort keys `s.k0`,
-/// `s.k1`, ..., then `s.rid_`) lies beyond the edge `(keys, rid)` from
+/// `s.k1`, ..., then `s.seq_`) lies beyond the edge `(keys, seq)` from
 /// key `at` on: after it in the list's order (`forward`), or before it.
 /// Keys sort `NULLS LAST` in their direction; arguments are bound through
 /// `bind`.
 fn beyond(
     keys: &[KeyVal],
     at: usize,
-    rid: i64,
+    seq: i64,
     descending: bool,
     forward: bool,
     bind: &mut impl FnMut(Arg) -> String,
 ) -> String {
     let Some(first) = keys.get(at) else {
         let op = if forward { ">" } else { "<" };
-        return format!("s.rid_ {op} {}", bind(Arg::I64(rid)));
+        return format!("s.seq_ {op} {}", bind(Arg::I64(seq)));
     };
     let col = format!("s.k{at}");
     let (past, equal) = match (first, forward) {
@@ -1283,7 +1316,7 @@ fn beyond(
             (past, format!("{col} = {}", bind(v.arg())))
         }
     };
-    let inner = beyond(keys, at + 1, rid, descending, forward, bind);
+    let inner = beyond(keys, at + 1, seq, descending, forward, bind);
     format!("({past} OR ({equal} AND {inner}))")
 }
 
@@ -1346,8 +1379,9 @@ impl SqlStore {
         }
         // `ORDER BY` and its arguments, numbered after the condition's: the
         // count query leaves both out.
-        // Cursor pages are keyset pages on creation order (`rid`); a cursor
+        // Cursor pages are keyset pages on creation order; a cursor
         // query with `sortBy` goes to the service, every page of it alike.
+        let seq = dialect.order_column();
         let (cursor, offset) = match &query.page {
             Page::Cursor(c) => (Some(c.as_deref()), 0),
             Page::Index { start_index } => (None, start_index.saturating_sub(1)),
@@ -1368,17 +1402,18 @@ impl SqlStore {
         let db = |e: DbError| e.into_error();
         let Some((order, order_args)) = order else {
             // The service finishes what SQL could not: every candidate, in
-            // creation order, with its `rid` as its position (so that the
+            // creation order, with its `seq` as its position (so that the
             // service's cursor pages order equal sort keys as ours do).
             let cols: Vec<Col> = RESOURCE_COLS.iter().copied().chain([Col::I64]).collect();
-            let sql =
-                format!("SELECT {RESOURCE_SELECT}, r.rid FROM {from} WHERE {cond} ORDER BY r.rid");
+            let sql = format!(
+                "SELECT {RESOURCE_SELECT}, r.{seq} FROM {from} WHERE {cond} ORDER BY r.{seq}"
+            );
             let rows = self.db.rows(&sql, args, &cols).await.map_err(db)?;
             let candidates = rows
                 .into_iter()
                 .map(|mut row| {
-                    let rid = row.pop().map_or(0, |c| c.i64());
-                    Ok((u64::try_from(rid).unwrap_or(0), resource_from(rtype, row)?))
+                    let seq = row.pop().map_or(0, |c| c.i64());
+                    Ok((u64::try_from(seq).unwrap_or(0), resource_from(rtype, row)?))
                 })
                 .collect::<Result<_>>()?;
             return Ok((ListPage::Positioned(candidates), None));
@@ -1403,7 +1438,7 @@ impl SqlStore {
         let n = args.len();
         let sql = format!(
             "SELECT {RESOURCE_SELECT}{} FROM {from} WHERE {cond} \
-             ORDER BY {order}r.rid LIMIT ${} OFFSET ${}",
+             ORDER BY {order}r.{seq} LIMIT ${} OFFSET ${}",
             if groups {
                 format!(", {}", groups_column(dialect))
             } else {
@@ -1521,8 +1556,8 @@ impl SqlStore {
     }
 
     /// A keyset page in creation order (RFC 9865): the rows after (or just
-    /// before) the `rid` a cursor holds, found by the `(tenant,
-    /// resource_type, rid)` index, so a page deep in the list costs what
+    /// before) the `seq` a cursor holds, found by the `(tenant,
+    /// resource_type, seq)` index, so a page deep in the list costs what
     /// the first costs.
     #[allow(clippy::too_many_arguments, reason = "the parts of one list query")]
     async fn cursor_page(
@@ -1556,7 +1591,8 @@ impl SqlStore {
         // The keyset table: the matching rows with their sort keys, `s`.
         let mut inner_args = args.clone();
         inner_args.extend(key_args);
-        let mut select = format!("r.rid AS rid_, {RESOURCE_SELECT}");
+        let seq = self.db.dialect().order_column();
+        let mut select = format!("r.{seq} AS seq_, {RESOURCE_SELECT}");
         if groups {
             select.push_str(&format!(", {} AS grp_", groups_column(self.db.dialect())));
         }
@@ -1565,9 +1601,9 @@ impl SqlStore {
         }
         let table = format!("(SELECT {select} FROM {from} WHERE {cond}) s");
         // Rows beyond an edge, with arguments numbered after the table's.
-        let edge = |keys: &[KeyVal], rid: i64, forward: bool| {
+        let edge = |keys: &[KeyVal], seq: i64, forward: bool| {
             let mut a = inner_args.clone();
-            let sql = beyond(keys, 0, rid, descending, forward, &mut |arg| {
+            let sql = beyond(keys, 0, seq, descending, forward, &mut |arg| {
                 a.push(arg);
                 format!("${}", a.len())
             });
@@ -1575,12 +1611,12 @@ impl SqlStore {
         };
         let (bound, mut page_args, backwards) = match &resume {
             Resume::First => ("TRUE".to_owned(), inner_args.clone(), false),
-            Resume::After(k, rid) => {
-                let (sql, a) = edge(k, *rid, true);
+            Resume::After(k, seq) => {
+                let (sql, a) = edge(k, *seq, true);
                 (sql, a, false)
             }
-            Resume::Before(k, rid) => {
-                let (sql, a) = edge(k, *rid, false);
+            Resume::Before(k, seq) => {
+                let (sql, a) = edge(k, *seq, false);
                 (sql, a, true)
             }
         };
@@ -1596,9 +1632,9 @@ impl SqlStore {
             order.push_str(&format!("s.k{i} {dir}, "));
         }
         order.push_str(if backwards {
-            "s.rid_ DESC"
+            "s.seq_ DESC"
         } else {
-            "s.rid_ ASC"
+            "s.seq_ ASC"
         });
         // One more than a page: whether another page follows that way.
         page_args.push(Arg::I64(
@@ -1635,7 +1671,7 @@ impl SqlStore {
             rows.reverse();
         }
         let width = cols.len() - kinds.len();
-        // A row's edge: its sort keys and `rid`.
+        // A row's edge: its sort keys and `seq`.
         let edge_of = |row: &Vec<Cell>| {
             let keys: Vec<KeyVal> = row[width..]
                 .iter()
@@ -1654,8 +1690,8 @@ impl SqlStore {
             return Ok((page, groups.then(Vec::new)));
         };
         // The other way: whether any match lies beyond the page's edge.
-        let exists = |(keys, rid): &(Vec<KeyVal>, i64), forward: bool| {
-            let (bound, a) = edge(keys, *rid, forward);
+        let exists = |(keys, seq): &(Vec<KeyVal>, i64), forward: bool| {
+            let (bound, a) = edge(keys, *seq, forward);
             let sql = format!("SELECT EXISTS (SELECT 1 FROM {table} WHERE {bound})");
             async move {
                 let found = self.db.rows(&sql, a, &[Col::Bool]).await.map_err(db)?;
@@ -1781,13 +1817,13 @@ impl Store for SqlStore {
 
     async fn members(&self, ctx: &Context, rtype: &ResourceType, id: &str) -> Result<Vec<Member>> {
         // No `ORDER BY` in SQL: it would tempt SQLite's planner into walking
-        // the tenant's resources in `rid` order, probing memberships for
+        // the tenant's resources in creation order, probing memberships for
         // each (a scan per call); the memberships are found by their key
         // and sorted here.
         let rows = self
             .db
             .rows(
-                MEMBERS_SQL,
+                &members_sql(self.db.dialect()),
                 vec![ctx.tenant().into(), id.into(), rtype.id().into()],
                 &[Col::Text, Col::Text, Col::OptText, Col::I64],
             )
@@ -1806,7 +1842,7 @@ impl Store for SqlStore {
                 )
             })
             .collect();
-        rows.sort_unstable_by_key(|(rid, _)| *rid);
+        rows.sort_unstable_by_key(|(seq, _)| *seq);
         Ok(rows.into_iter().map(|(_, m)| m).collect())
     }
 
@@ -1823,7 +1859,7 @@ impl Store for SqlStore {
         // per listed user.
         let mut by_member: HashMap<String, Vec<(i64, GroupRef)>> = HashMap::new();
         for chunk in ids.chunks(IDS_PER_QUERY) {
-            let mut sql = String::from(MEMBER_OF_SQL);
+            let mut sql = member_of_sql(self.db.dialect());
             let mut args = vec![Arg::from(ctx.tenant())];
             for (i, id) in chunk.iter().enumerate() {
                 if i > 0 {
@@ -1862,7 +1898,7 @@ impl Store for SqlStore {
             .iter()
             .map(|id| {
                 let mut groups = by_member.get(*id).cloned().unwrap_or_default();
-                groups.sort_unstable_by_key(|(rid, _)| *rid);
+                groups.sort_unstable_by_key(|(seq, _)| *seq);
                 groups.into_iter().map(|(_, g)| g).collect()
             })
             .collect())

@@ -3,14 +3,16 @@
 //! adds all land, concurrent creates of one userName give one winner, and
 //! a PostgreSQL schema partitioned by tenant (Citus's rules) passes the
 //! contract kit; updates racing deletes leave no value rows behind and
-//! the kept counts right.
+//! the kept counts right; lists grow only at their end while creates
+//! commit (creation order is commit order).
 
 mod support;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use scim_core::schema::ResourceType;
-use scim_core::store::{MemberChange, Update};
+use scim_core::store::{ListPage, ListQuery, MemberChange, Page, Update};
 use scim_core::testing::run_store_contract_with;
 use scim_core::{Context, ErrorKind, Member, Resource, Store};
 use scim_sql::SqlStore;
@@ -196,6 +198,149 @@ async fn updates_racing_deletes(stores: Vec<Arc<SqlStore>>, raw: Raw) {
         left > 0 && left < 48,
         "{left} users left: the mix did not race"
     );
+}
+
+/// The ids of `ctx`'s live users in list order.
+async fn listed(store: &SqlStore, ctx: &Context) -> Vec<String> {
+    let query = ListQuery::filtered(None, 1_000_000);
+    let page = store
+        .list(ctx, &ResourceType::user(), &query)
+        .await
+        .unwrap();
+    page.into_resources().into_iter().map(|r| r.id).collect()
+}
+
+/// The ids a cursor walk through `ctx`'s live users gives, `count` a page.
+async fn walked(store: &SqlStore, ctx: &Context, count: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cursor = None;
+    loop {
+        let query = ListQuery {
+            page: Page::Cursor(cursor.take()),
+            ..ListQuery::filtered(None, count)
+        };
+        let ListPage::Done {
+            resources,
+            next_cursor,
+            ..
+        } = store
+            .list(ctx, &ResourceType::user(), &query)
+            .await
+            .unwrap()
+        else {
+            panic!("not a cursor page");
+        };
+        out.extend(resources.into_iter().map(|r| r.id));
+        match next_cursor {
+            Some(next) => cursor = Some(next),
+            None => return out,
+        }
+    }
+}
+
+/// Creation order is commit order: while creates commit through `stores`
+/// at once, a list only ever grows at its end (each listing starts with
+/// the one before it), and a cursor walk begun after a listing starts with
+/// that listing. A create that committed behind one numbered after it
+/// would appear in the middle of a list a client already paged through,
+/// and a cursor past it would never show it.
+async fn lists_grow_at_their_end(stores: Vec<Arc<SqlStore>>) {
+    let ctx = Context::new("acme");
+    let users = ResourceType::user();
+    let reader = Arc::clone(&stores[stores.len() - 1]);
+    // Connected before the writers start, so that it reads beside them.
+    assert!(listed(&reader, &ctx).await.is_empty());
+    // Writers go on until the reader has read beside them this many
+    // times (and create at least 40 users each).
+    const READS: usize = 5;
+    let read_enough = Arc::new(AtomicBool::new(false));
+    let mut writers = Vec::new();
+    for w in 0..8 {
+        let store = Arc::clone(&stores[w % stores.len()]);
+        let (ctx, users) = (ctx.clone(), users.clone());
+        let read_enough = Arc::clone(&read_enough);
+        writers.push(tokio::spawn(async move {
+            let mut i = 0;
+            while i < 40 || !read_enough.load(Ordering::Relaxed) {
+                // Several value rows, so the part of a create before its
+                // number is taken is not instant.
+                let attrs = json!({
+                    "userName": format!("w{w}-{i}@x"),
+                    "externalId": format!("ext-{w}-{i}"),
+                    "name": {"givenName": "Given", "familyName": format!("F{i}")},
+                    "emails": [{"type": "work", "value": format!("w{w}-{i}@x"), "primary": true}],
+                });
+                let user = Resource::new(format!("w{w}-{i}"), attrs.as_object().cloned().unwrap());
+                store.create(&ctx, &users, user, vec![]).await.unwrap();
+                i += 1;
+            }
+            i
+        }));
+    }
+    let mut before: Vec<String> = Vec::new();
+    let mut reads = 0;
+    while writers.iter().any(|w| !w.is_finished()) {
+        let now = listed(&reader, &ctx).await;
+        if !now.starts_with(&before) {
+            let at = before
+                .iter()
+                .zip(&now)
+                .position(|(a, b)| a != b)
+                .unwrap_or(0);
+            panic!(
+                "a resource appeared before one listed earlier, at {at} of {} then {}: {:?} then {:?}",
+                before.len(),
+                now.len(),
+                &before[at.saturating_sub(2)..(at + 3).min(before.len())],
+                &now[at.saturating_sub(2)..(at + 3).min(now.len())]
+            );
+        }
+        let walk = walked(&reader, &ctx, 200).await;
+        assert!(
+            walk.starts_with(&now),
+            "a cursor walk missed a resource listed before it: {now:?} then {walk:?}"
+        );
+        before = walk;
+        reads += 1;
+        if reads == READS {
+            read_enough.store(true, Ordering::Relaxed);
+        }
+    }
+    let mut created = 0;
+    for w in writers {
+        created += w.await.unwrap();
+    }
+    let all = listed(&reader, &ctx).await;
+    assert!(all.starts_with(&before));
+    assert_eq!(all.len(), created);
+    assert!(reads >= READS);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_lists_grow_at_their_end_while_creates_commit() {
+    let path = std::env::temp_dir().join(format!("scim-sql-order-{}.db", uuid::Uuid::new_v4()));
+    let url = format!("sqlite://{}?mode=rwc", path.display());
+    let mut stores = Vec::new();
+    for _ in 0..3 {
+        let s = SqlStore::connect(&url).await.unwrap();
+        s.migrate().await.unwrap();
+        stores.push(Arc::new(s));
+    }
+    lists_grow_at_their_end(stores).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_lists_grow_at_their_end_while_creates_commit() {
+    let Some(url) = support::postgres_url("postgres_lists_grow_at_their_end_while_creates_commit")
+    else {
+        return;
+    };
+    let (first, schema) = support::postgres_schema(&url).await;
+    let mut stores = vec![Arc::new(first)];
+    for _ in 1..3 {
+        stores.push(Arc::new(support::on_schema(&url, &schema).await));
+    }
+    lists_grow_at_their_end(stores).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -205,6 +205,9 @@ const DROP_SQLITE: &[&str] = &[
 ];
 
 const DROP_POSTGRES: &[&str] = &[
+    "DROP SEQUENCE scim_rid",
+    "ALTER TABLE scim_resources DROP COLUMN seq",
+    "CREATE INDEX scim_resources_order ON scim_resources (tenant, resource_type, rid)",
     "DROP INDEX scim_members_member_folded",
     "DROP TRIGGER scim_counts_insert ON scim_resources",
     "DROP TRIGGER scim_counts_delete ON scim_resources",

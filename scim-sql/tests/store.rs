@@ -93,3 +93,106 @@ async fn postgres_resources_leave_room_for_hot_updates() {
         .await;
     assert_eq!(set, 1, "scim_resources has no fillfactor of 80");
 }
+
+/// The ids of every page of a cursor walk through `ctx`'s users, `count`
+/// at a time.
+async fn cursor_walk(store: &SqlStore, ctx: &Context, count: usize) -> Vec<String> {
+    let users = ResourceType::user();
+    let mut out = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let query = ListQuery {
+            page: scim_core::store::Page::Cursor(cursor.take()),
+            ..ListQuery::filtered(None, count)
+        };
+        match store.list(ctx, &users, &query).await.unwrap() {
+            ListPage::Done {
+                resources,
+                next_cursor,
+                ..
+            } => {
+                out.extend(resources.into_iter().map(|r| r.id));
+                match next_cursor {
+                    Some(next) => cursor = Some(next),
+                    None => return out,
+                }
+            }
+            other => panic!("not a cursor page: {other:?}"),
+        }
+    }
+}
+
+/// Migration 5 (PostgreSQL) on a database written by version 4, where
+/// each tenant's counter numbered its row ids: creation order is kept
+/// (index and cursor pages), the old rows are still found by their
+/// values, and new resources get row ids no old row holds and come after
+/// the old ones.
+#[tokio::test]
+async fn postgres_migration_5_keeps_creation_order() {
+    let Some(url) = support::postgres_url("postgres_migration_5_keeps_creation_order") else {
+        return;
+    };
+    let (store, schema) = support::postgres_schema(&url).await;
+    let raw = support::Raw::postgres(&url, &schema).await;
+    let users = ResourceType::user();
+    let (t, u) = (Context::new("t"), Context::new("u"));
+    for (ctx, id) in [(&t, "a"), (&u, "x"), (&t, "b"), (&u, "y"), (&t, "c")] {
+        let name = format!("{id}@X");
+        store
+            .create(ctx, &users, user(id, &name), vec![])
+            .await
+            .unwrap();
+    }
+    // Version 4's numbering: row ids are each tenant's creation order.
+    raw.exec(
+        "UPDATE scim_values v SET rid = r.seq FROM scim_resources r \
+         WHERE r.tenant = v.tenant AND r.rid = v.rid",
+    )
+    .await;
+    raw.exec("UPDATE scim_resources SET rid = seq").await;
+    // Version 4's schema.
+    for statement in [
+        "DROP SEQUENCE scim_rid",
+        "ALTER TABLE scim_resources DROP COLUMN seq",
+        "CREATE INDEX scim_resources_order ON scim_resources (tenant, resource_type, rid)",
+        "DELETE FROM scim_migrations WHERE version = 5",
+    ] {
+        raw.exec(statement).await;
+    }
+    assert_eq!(
+        raw.scalar("SELECT count(*) FROM scim_resources WHERE tenant = 'u' AND rid = 2")
+            .await,
+        1,
+        "not version 4's numbering"
+    );
+    store.migrate().await.unwrap();
+    for (ctx, id) in [(&t, "d"), (&u, "z"), (&t, "e")] {
+        let name = format!("{id}@X");
+        store
+            .create(ctx, &users, user(id, &name), vec![])
+            .await
+            .unwrap();
+    }
+    let all = ListQuery::filtered(None, 100);
+    assert_eq!(
+        ids(store.list(&t, &users, &all).await.unwrap()),
+        ["a", "b", "c", "d", "e"]
+    );
+    assert_eq!(
+        ids(store.list(&u, &users, &all).await.unwrap()),
+        ["x", "y", "z"]
+    );
+    assert_eq!(cursor_walk(&store, &t, 2).await, ["a", "b", "c", "d", "e"]);
+    for (ctx, id) in [(&t, "b"), (&u, "y"), (&t, "e")] {
+        let filter = scim_filter::parse_filter(&format!("userName eq \"{id}@x\""))
+            .unwrap()
+            .into_owned();
+        let query = ListQuery::filtered(Some(filter), 10);
+        assert_eq!(ids(store.list(ctx, &users, &query).await.unwrap()), [id]);
+    }
+    assert_eq!(
+        raw.scalar("SELECT count(DISTINCT (tenant, rid)) FROM scim_resources")
+            .await,
+        8
+    );
+}

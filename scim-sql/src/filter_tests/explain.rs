@@ -3,7 +3,7 @@
 //! resource is then found by its rid, not by scanning the tenant.
 
 use super::harness::{TestDb, groups, users};
-use crate::engine::{Arg, Col};
+use crate::engine::{Arg, Col, Dialect};
 use crate::filter::translate;
 
 /// The plan of the list query for `filter`, one line per step.
@@ -244,9 +244,9 @@ async fn postgres_lookups_use_indexes_right_after_a_bulk_load() {
     for (tenant, n) in [("t", 100_000_i64), ("decoy", 10_000)] {
         db.db
             .exec(
-                "INSERT INTO scim_resources (tenant, id, rid, resource_type, version, created, \
+                "INSERT INTO scim_resources (tenant, id, rid, seq, resource_type, version, created, \
                  last_modified, owner, deleted, attributes) \
-                 SELECT $1, 'u' || g, g, 'User', 1, 0, 0, NULL, FALSE, '{}' \
+                 SELECT $1, 'u' || g, g, g, 'User', 1, 0, 0, NULL, FALSE, '{}' \
                  FROM generate_series(1, $2::bigint) AS g",
                 vec![Arg::from(tenant), Arg::I64(n)],
             )
@@ -282,9 +282,9 @@ async fn postgres_lookups_use_indexes_right_after_a_bulk_load() {
         let groups = n / 50;
         db.db
             .exec(
-                "INSERT INTO scim_resources (tenant, id, rid, resource_type, version, created, \
+                "INSERT INTO scim_resources (tenant, id, rid, seq, resource_type, version, created, \
                  last_modified, owner, deleted, attributes) \
-                 SELECT $1, 'g' || g, 1000000 + g, 'Group', 1, 0, 0, NULL, FALSE, '{}' \
+                 SELECT $1, 'g' || g, 1000000 + g, 1000000 + g, 'Group', 1, 0, 0, NULL, FALSE, '{}' \
                  FROM generate_series(1, $2::bigint) AS g",
                 vec![Arg::from(tenant), Arg::I64(groups)],
             )
@@ -331,7 +331,7 @@ async fn postgres_lookups_use_indexes_right_after_a_bulk_load() {
             let cond = translate(db.dialect(), &users(), &parsed, 3);
             let sql = format!(
                 "SELECT r.id FROM scim_resources r WHERE r.tenant = $1 \
-                 AND r.resource_type = $2 AND r.deleted = FALSE AND ({}) ORDER BY r.rid",
+                 AND r.resource_type = $2 AND r.deleted = FALSE AND ({}) ORDER BY r.seq",
                 cond.sql
             );
             let mut args = vec![Arg::from("t"), Arg::from("User")];
@@ -477,12 +477,12 @@ async fn membership_reads_use_their_keys_without_statistics() {
     for (what, sql, args) in [
         (
             "members",
-            crate::store::MEMBERS_SQL.to_owned(),
+            crate::store::members_sql(Dialect::Sqlite),
             vec![Arg::from("t"), Arg::from("g"), Arg::from("Group")],
         ),
         (
             "member_of",
-            format!("{}$2)", crate::store::MEMBER_OF_SQL),
+            format!("{}$2)", crate::store::member_of_sql(Dialect::Sqlite)),
             vec![Arg::from("t"), Arg::from("u")],
         ),
     ] {

@@ -236,11 +236,18 @@ impl TestDb {
             } else {
                 &item.attrs
             };
+            // Creation order is the row id on SQLite, `seq` on PostgreSQL.
+            let (seq, seq_value) = match self.dialect() {
+                Dialect::Sqlite => ("", ""),
+                Dialect::Postgres => (", seq", ", $3"),
+            };
             self.db
                 .exec(
-                    "INSERT INTO scim_resources (tenant, id, rid, resource_type, version, created, \
-                     last_modified, owner, deleted, attributes) \
-                     VALUES ($1, $2, $3, $4, 1, $5, $6, NULL, $7, $8)",
+                    &format!(
+                        "INSERT INTO scim_resources (tenant, id, rid{seq}, resource_type, \
+                         version, created, last_modified, owner, deleted, attributes) \
+                         VALUES ($1, $2, $3{seq_value}, $4, 1, $5, $6, NULL, $7, $8)"
+                    ),
                     vec![
                         Arg::from(tenant),
                         Arg::from(item.id.as_str()),
@@ -308,7 +315,8 @@ impl TestDb {
         let (from, sql) = cond.source();
         let sql = format!(
             "SELECT r.id FROM {from} WHERE r.tenant = $1 AND r.resource_type = $2 \
-             AND ({sql}) ORDER BY r.rid"
+             AND ({sql}) ORDER BY r.{}",
+            self.dialect().order_column()
         );
         let mut args = vec![Arg::from(tenant), Arg::from(rtype.id())];
         args.extend(cond.args);
@@ -333,7 +341,8 @@ impl TestDb {
         let (ob, extra) = order_by(self.dialect(), rtype, by, order, 3)?;
         let sql = format!(
             "SELECT r.id FROM scim_resources r WHERE r.tenant = $1 AND r.resource_type = $2 \
-             ORDER BY {ob}r.rid"
+             ORDER BY {ob}r.{}",
+            self.dialect().order_column()
         );
         let mut args = vec![Arg::from(tenant), Arg::from(rtype.id())];
         args.extend(extra);

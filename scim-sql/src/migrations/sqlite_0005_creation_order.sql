@@ -1,0 +1,10 @@
+-- scim-sql schema, version 5 (SQLite): nothing to change.
+--
+-- PostgreSQL's migration 5 holds creation order apart from the row id
+-- (`seq` beside `rid`), so that a create there takes its tenant's counter
+-- last. On SQLite one writer holds the database from `BEGIN IMMEDIATE` to
+-- `COMMIT` anyway, so the counter keeps numbering `rid`, which stays the
+-- creation order; and the one index `(tenant, resource_type, rid)` serves
+-- both a lookup's `rid IN (...)` and a page's order (see
+-- `Dialect::order_column`). The version is recorded so that both engines
+-- count their schema alike.
