@@ -27,7 +27,8 @@
 //! * `scim_members`: group memberships, one row each;
 //! * `scim_values`: every simple value, folded in Rust the way the service
 //!   compares, which is what filters and `sortBy` run on;
-//! * `scim_tenants`: each tenant's creation counter;
+//! * `scim_tenants`: each tenant's creation counter, which numbers the
+//!   list order (`scim_resources.seq` on PostgreSQL, `rid` on SQLite);
 //! * `scim_migrations`: the schema version ([`SqlStore::migrate`]).
 //!
 //! The admin store's tables (feature `admin`), created by the migrations
