@@ -316,17 +316,34 @@ async fn lists_grow_at_their_end(stores: Vec<Arc<SqlStore>>) {
     assert!(reads >= READS);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn sqlite_lists_grow_at_their_end_while_creates_commit() {
-    let path = std::env::temp_dir().join(format!("scim-sql-order-{}.db", uuid::Uuid::new_v4()));
+/// `n` stores, each with a pool of its own (as separate processes would
+/// have), on one new SQLite file; and the file's URL.
+async fn sqlite_stores(what: &str, n: usize) -> (Vec<Arc<SqlStore>>, String) {
+    let path = std::env::temp_dir().join(format!("scim-sql-{what}-{}.db", uuid::Uuid::new_v4()));
     let url = format!("sqlite://{}?mode=rwc", path.display());
     let mut stores = Vec::new();
-    for _ in 0..3 {
+    for _ in 0..n {
         let s = SqlStore::connect(&url).await.unwrap();
         s.migrate().await.unwrap();
         stores.push(Arc::new(s));
     }
-    lists_grow_at_their_end(stores).await;
+    (stores, url)
+}
+
+/// `n` stores, each with a pool of its own, on one new PostgreSQL schema;
+/// and the schema's name.
+async fn postgres_stores(url: &str, n: usize) -> (Vec<Arc<SqlStore>>, String) {
+    let (first, schema) = support::postgres_schema(url).await;
+    let mut stores = vec![Arc::new(first)];
+    for _ in 1..n {
+        stores.push(Arc::new(support::on_schema(url, &schema).await));
+    }
+    (stores, schema)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_lists_grow_at_their_end_while_creates_commit() {
+    lists_grow_at_their_end(sqlite_stores("order", 3).await.0).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -335,25 +352,12 @@ async fn postgres_lists_grow_at_their_end_while_creates_commit() {
     else {
         return;
     };
-    let (first, schema) = support::postgres_schema(&url).await;
-    let mut stores = vec![Arc::new(first)];
-    for _ in 1..3 {
-        stores.push(Arc::new(support::on_schema(&url, &schema).await));
-    }
-    lists_grow_at_their_end(stores).await;
+    lists_grow_at_their_end(postgres_stores(&url, 3).await.0).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sqlite_stores_on_one_file_write_concurrently() {
-    let path = std::env::temp_dir().join(format!("scim-sql-conc-{}.db", uuid::Uuid::new_v4()));
-    let url = format!("sqlite://{}", path.display());
-    let mut stores = Vec::new();
-    for _ in 0..4 {
-        let s = SqlStore::connect(&url).await.unwrap();
-        s.migrate().await.unwrap();
-        stores.push(Arc::new(s));
-    }
-    concurrent_writes(stores).await;
+    concurrent_writes(sqlite_stores("conc", 4).await.0).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -362,13 +366,7 @@ async fn postgres_stores_on_one_database_write_concurrently() {
     else {
         return;
     };
-    let (first, schema) = support::postgres_schema(&url).await;
-    let mut stores = vec![Arc::new(first)];
-    for _ in 1..4 {
-        // Pools of their own on the same schema.
-        stores.push(Arc::new(support::on_schema(&url, &schema).await));
-    }
-    concurrent_writes(stores).await;
+    concurrent_writes(postgres_stores(&url, 4).await.0).await;
 }
 
 /// The schema as Citus would distribute it: every table hash-partitioned
@@ -387,14 +385,7 @@ async fn postgres_schema_partitioned_by_tenant_keeps_the_contract() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sqlite_updates_racing_deletes_leave_nothing_behind() {
-    let path = std::env::temp_dir().join(format!("scim-sql-race-{}.db", uuid::Uuid::new_v4()));
-    let url = format!("sqlite://{}?mode=rwc", path.display());
-    let mut stores = Vec::new();
-    for _ in 0..3 {
-        let s = SqlStore::connect(&url).await.unwrap();
-        s.migrate().await.unwrap();
-        stores.push(Arc::new(s));
-    }
+    let (stores, url) = sqlite_stores("race", 3).await;
     updates_racing_deletes(stores, Raw::sqlite(&url).await).await;
 }
 
@@ -404,10 +395,6 @@ async fn postgres_updates_racing_deletes_leave_nothing_behind() {
     else {
         return;
     };
-    let (first, schema) = support::postgres_schema(&url).await;
-    let mut stores = vec![Arc::new(first)];
-    for _ in 1..3 {
-        stores.push(Arc::new(support::on_schema(&url, &schema).await));
-    }
+    let (stores, schema) = postgres_stores(&url, 3).await;
     updates_racing_deletes(stores, Raw::postgres(&url, &schema).await).await;
 }
