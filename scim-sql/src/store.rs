@@ -1620,22 +1620,26 @@ impl SqlStore {
                 (sql, a, true)
             }
         };
-        // Backwards is the list's order reversed.
-        let dir = match (descending, backwards) {
-            (false, false) => "ASC NULLS LAST",
-            (true, false) => "DESC NULLS LAST",
-            (false, true) => "DESC NULLS FIRST",
-            (true, true) => "ASC NULLS FIRST",
+        // The list's order, or (backwards) its reverse.
+        let order_of = |backwards: bool| {
+            let dir = match (descending, backwards) {
+                (false, false) => "ASC NULLS LAST",
+                (true, false) => "DESC NULLS LAST",
+                (false, true) => "DESC NULLS FIRST",
+                (true, true) => "ASC NULLS FIRST",
+            };
+            let mut order = String::new();
+            for i in 0..keys.len() {
+                order.push_str(&format!("s.k{i} {dir}, "));
+            }
+            order.push_str(if backwards {
+                "s.seq_ DESC"
+            } else {
+                "s.seq_ ASC"
+            });
+            order
         };
-        let mut order = String::new();
-        for i in 0..keys.len() {
-            order.push_str(&format!("s.k{i} {dir}, "));
-        }
-        order.push_str(if backwards {
-            "s.seq_ DESC"
-        } else {
-            "s.seq_ ASC"
-        });
+        let order = order_of(backwards);
         // One more than a page: whether another page follows that way.
         page_args.push(Arg::I64(
             i64::try_from(query.count).unwrap_or(i64::MAX - 1) + 1,
@@ -1690,12 +1694,21 @@ impl SqlStore {
             return Ok((page, groups.then(Vec::new)));
         };
         // The other way: whether any match lies beyond the page's edge.
+        // The nearest match beyond the edge, in the order it lies that way:
+        // on an unsorted list, one entry of the order index. Asked as
+        // `EXISTS`, PostgreSQL's plan with statistics scanned the table
+        // until some row matched (it drops an `ORDER BY` inside `EXISTS`),
+        // which in a database of many tenants can read most of the table
+        // before reaching this tenant's rows.
         let exists = |(keys, seq): &(Vec<KeyVal>, i64), forward: bool| {
             let (bound, a) = edge(keys, *seq, forward);
-            let sql = format!("SELECT EXISTS (SELECT 1 FROM {table} WHERE {bound})");
+            let sql = format!(
+                "SELECT s.seq_ FROM {table} WHERE {bound} ORDER BY {} LIMIT 1",
+                order_of(!forward)
+            );
             async move {
-                let found = self.db.rows(&sql, a, &[Col::Bool]).await.map_err(db)?;
-                Ok::<bool, Error>(found.first().is_some_and(|r| r[0].bool()))
+                let found = self.db.rows(&sql, a, &[Col::I64]).await.map_err(db)?;
+                Ok::<bool, Error>(!found.is_empty())
             }
         };
         let (has_next, has_previous) = match resume {
