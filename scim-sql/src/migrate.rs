@@ -50,10 +50,16 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("migrations/sqlite_0005_creation_order.sql"),
         postgres: include_str!("migrations/postgres_0005_creation_order.sql"),
     },
+    Migration {
+        version: 6,
+        description: "a connection's resources in creation order",
+        sqlite: include_str!("migrations/sqlite_0006_owner_order.sql"),
+        postgres: include_str!("migrations/postgres_0006_owner_order.sql"),
+    },
 ];
 
 /// The newest schema version this library writes.
-pub(crate) const LATEST: i64 = 5;
+pub(crate) const LATEST: i64 = 6;
 
 /// Arbitrary, fixed: the PostgreSQL advisory lock that serializes
 /// migrations across processes ("scim" in ASCII).

@@ -197,6 +197,7 @@ async fn counts_are_filled_by_the_migration(store: &SqlStore, drop: &[&str], raw
 }
 
 const DROP_SQLITE: &[&str] = &[
+    "DROP INDEX scim_resources_owner",
     "DROP INDEX scim_members_member_folded",
     "DROP TRIGGER scim_counts_insert",
     "DROP TRIGGER scim_counts_delete",
@@ -206,6 +207,7 @@ const DROP_SQLITE: &[&str] = &[
 
 const DROP_POSTGRES: &[&str] = &[
     "DROP SEQUENCE scim_rid",
+    // Drops `scim_resources_owner` (migration 6) too.
     "ALTER TABLE scim_resources DROP COLUMN seq",
     "CREATE INDEX scim_resources_order ON scim_resources (tenant, resource_type, rid)",
     "DROP INDEX scim_members_member_folded",

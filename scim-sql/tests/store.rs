@@ -153,9 +153,10 @@ async fn postgres_migration_5_keeps_creation_order() {
     // Version 4's schema.
     for statement in [
         "DROP SEQUENCE scim_rid",
+        // Drops `scim_resources_owner` (migration 6) too.
         "ALTER TABLE scim_resources DROP COLUMN seq",
         "CREATE INDEX scim_resources_order ON scim_resources (tenant, resource_type, rid)",
-        "DELETE FROM scim_migrations WHERE version = 5",
+        "DELETE FROM scim_migrations WHERE version >= 5",
     ] {
         raw.exec(statement).await;
     }

@@ -1,0 +1,15 @@
+-- scim-sql schema, version 6 (PostgreSQL): a connection's resources in
+-- creation order. The service lists only what the asking connection
+-- manages (`owner = $n AND deleted = false`), and the order index
+-- `(tenant, resource_type, seq)` holds no owner: in a tenant provisioned by
+-- two connections (an identity provider replacing another, two regions),
+-- a page of the smaller one walked the other's rows or sorted all of its
+-- own. With this index every page of a connection's list, and every
+-- cursor page, starts at its edge.
+-- `deleted` is not a key column: a list of every connection's live
+-- resources (`deleted = false` without owner) then finds nothing here it
+-- could read by key, and reads the order index in order; with it as a
+-- key, PostgreSQL without column statistics chose this index and sorted
+-- the whole tenant (the plan test caught it). Soft-deleted resources are
+-- few, and skipped as they are met.
+CREATE INDEX scim_resources_owner ON scim_resources (tenant, resource_type, owner, seq);
