@@ -60,6 +60,97 @@ async fn entra_and_okta_lookups_search_the_value_index() {
     }
 }
 
+/// Unfiltered pages on SQLite as the service asks for them (scoped to a
+/// connection) and live: the first `startIndex` page, the first cursor
+/// page and the one after it, with no statistics and after `ANALYZE`.
+/// Each page statement reads an order index in order (the connection's
+/// for a connection's list): no sort of the tenant's resources.
+#[tokio::test]
+async fn sqlite_pages_read_an_order_index_in_order() {
+    use scim_core::store::{ListPage, ListQuery, Page, Store as _, Visibility};
+
+    let store = crate::SqlStore::connect("sqlite::memory:")
+        .await
+        .expect("SQLite");
+    store.migrate().await.expect("migrate");
+    let ctx = scim_core::store::Context::new("t");
+    for (i, owner) in ["conn", "conn", "other", "conn"].iter().enumerate() {
+        let attrs = serde_json::json!({ "userName": format!("user{i}@contoso.com") });
+        let mut user = scim_core::Resource::new(
+            format!("u{i}"),
+            attrs.as_object().cloned().expect("an object"),
+        );
+        user.owner = Some((*owner).to_owned());
+        store
+            .create(&ctx, &users(), user, Vec::new())
+            .await
+            .expect("a user");
+    }
+    for analyzed in [false, true] {
+        if analyzed {
+            store.db.exec("ANALYZE", Vec::new()).await.expect("analyze");
+        }
+        for visibility in [Visibility::Owner("conn".into()), Visibility::Live] {
+            let first = ListQuery {
+                visibility: visibility.clone(),
+                ..ListQuery::filtered(None, 1)
+            };
+            let cursor = ListQuery {
+                page: Page::Cursor(None),
+                ..first.clone()
+            };
+            let (page, mut reads) = crate::engine::recording(async {
+                store
+                    .list_with_groups(&ctx, &users(), &first)
+                    .await
+                    .expect("a page");
+                store
+                    .list_with_groups(&ctx, &users(), &cursor)
+                    .await
+                    .expect("a page")
+                    .0
+            })
+            .await;
+            let ListPage::Done {
+                next_cursor: Some(next),
+                ..
+            } = page
+            else {
+                panic!("{visibility:?}: no next page");
+            };
+            let after = ListQuery {
+                page: Page::Cursor(Some(next)),
+                ..cursor.clone()
+            };
+            let ((), more) = crate::engine::recording(async {
+                store
+                    .list_with_groups(&ctx, &users(), &after)
+                    .await
+                    .expect("a page");
+            })
+            .await;
+            reads.extend(more);
+            let index = match visibility {
+                Visibility::Owner(_) => "scim_resources_owner",
+                _ => "scim_resources_order",
+            };
+            let mut paged = 0;
+            for (sql, args) in reads
+                .into_iter()
+                .filter(|(sql, _)| sql.contains("ORDER BY"))
+            {
+                paged += 1;
+                let plan = store.db.query_plan(&sql, args).await;
+                assert!(
+                    plan.contains(index) && !plan.contains("TEMP B-TREE"),
+                    "analyzed {analyzed}, {visibility:?}: not read in order from {index}:\n{sql}\n{plan}"
+                );
+            }
+            assert!(paged >= 3, "{paged} page statements recorded");
+        }
+    }
+}
+
 /// The statements `SqlStore` itself runs for the Entra and Okta lookups on
 /// SQLite (the page with its groups column, owner-scoped and live, full
 /// and partial pages, so the count too), with no statistics and with the
