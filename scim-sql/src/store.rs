@@ -1138,31 +1138,53 @@ fn visibility(v: &Visibility, first: usize, args: &mut Vec<Arg>) -> String {
     }
 }
 
+/// The statement of [`members_sql`] with `$order` the creation-order
+/// column.
+macro_rules! members_sql {
+    ($order:literal) => {
+        concat!(
+            "SELECT m.member_id, r.resource_type, m.display, r.",
+            $order,
+            " FROM scim_members m \
+             JOIN scim_resources g ON g.tenant = m.tenant AND g.id = m.group_id \
+             JOIN scim_resources r ON r.tenant = m.tenant AND r.id = m.member_id \
+             WHERE m.tenant = $1 AND m.group_id = $2 AND g.resource_type = $3"
+        )
+    };
+}
+
+/// The statement of [`member_of_sql`] with `$order` the creation-order
+/// column.
+macro_rules! member_of_sql {
+    ($order:literal) => {
+        concat!(
+            "SELECT m.member_id, g.id, g.resource_type, g.attributes, g.",
+            $order,
+            " FROM scim_members m \
+             JOIN scim_resources g ON g.tenant = m.tenant AND g.id = m.group_id \
+             WHERE m.tenant = $1 AND m.member_id IN ("
+        )
+    };
+}
+
 /// A group's members (tenant, group id, group type) with their creation
-/// order, unsorted.
-pub(crate) fn members_sql(dialect: Dialect) -> String {
-    format!(
-        "SELECT m.member_id, r.resource_type, m.display, r.{} \
-         FROM scim_members m \
-         JOIN scim_resources g ON g.tenant = m.tenant AND g.id = m.group_id \
-         JOIN scim_resources r ON r.tenant = m.tenant AND r.id = m.member_id \
-         WHERE m.tenant = $1 AND m.group_id = $2 AND g.resource_type = $3",
-        dialect.order_column()
-    )
+/// order ([`Dialect::order_column`]), unsorted.
+pub(crate) const fn members_sql(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Sqlite => members_sql!("rid"),
+        Dialect::Postgres => members_sql!("seq"),
+    }
 }
 
 /// The groups of resources with their creation order (tenant, then the
 /// member ids, `IN (...)` of placeholders from `$2`, for the caller to
 /// close), unsorted: found by the `(tenant, member_id)` index (sorted in
 /// Rust, see `members`).
-pub(crate) fn member_of_sql(dialect: Dialect) -> String {
-    format!(
-        "SELECT m.member_id, g.id, g.resource_type, g.attributes, g.{} \
-         FROM scim_members m \
-         JOIN scim_resources g ON g.tenant = m.tenant AND g.id = m.group_id \
-         WHERE m.tenant = $1 AND m.member_id IN (",
-        dialect.order_column()
-    )
+pub(crate) const fn member_of_sql(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Sqlite => member_of_sql!("rid"),
+        Dialect::Postgres => member_of_sql!("seq"),
+    }
 }
 
 /// A sort key's value at a cursor's edge row.
@@ -1836,7 +1858,7 @@ impl Store for SqlStore {
         let rows = self
             .db
             .rows(
-                &members_sql(self.db.dialect()),
+                members_sql(self.db.dialect()),
                 vec![ctx.tenant().into(), id.into(), rtype.id().into()],
                 &[Col::Text, Col::Text, Col::OptText, Col::I64],
             )
@@ -1872,7 +1894,7 @@ impl Store for SqlStore {
         // per listed user.
         let mut by_member: HashMap<String, Vec<(i64, GroupRef)>> = HashMap::new();
         for chunk in ids.chunks(IDS_PER_QUERY) {
-            let mut sql = member_of_sql(self.db.dialect());
+            let mut sql = String::from(member_of_sql(self.db.dialect()));
             let mut args = vec![Arg::from(ctx.tenant())];
             for (i, id) in chunk.iter().enumerate() {
                 if i > 0 {

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use scim_core::schema::ResourceType;
-use scim_core::store::{ListPage, ListQuery, MemberChange, Page, Update};
+use scim_core::store::{ListQuery, MemberChange, Update};
 use scim_core::testing::run_store_contract_with;
 use scim_core::{Context, ErrorKind, Member, Resource, Store};
 use scim_sql::SqlStore;
@@ -210,34 +210,6 @@ async fn listed(store: &SqlStore, ctx: &Context) -> Vec<String> {
     page.into_resources().into_iter().map(|r| r.id).collect()
 }
 
-/// The ids a cursor walk through `ctx`'s live users gives, `count` a page.
-async fn walked(store: &SqlStore, ctx: &Context, count: usize) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cursor = None;
-    loop {
-        let query = ListQuery {
-            page: Page::Cursor(cursor.take()),
-            ..ListQuery::filtered(None, count)
-        };
-        let ListPage::Done {
-            resources,
-            next_cursor,
-            ..
-        } = store
-            .list(ctx, &ResourceType::user(), &query)
-            .await
-            .unwrap()
-        else {
-            panic!("not a cursor page");
-        };
-        out.extend(resources.into_iter().map(|r| r.id));
-        match next_cursor {
-            Some(next) => cursor = Some(next),
-            None => return out,
-        }
-    }
-}
-
 /// Creation order is commit order: while creates commit through `stores`
 /// at once, a list only ever grows at its end (each listing starts with
 /// the one before it), and a cursor walk begun after a listing starts with
@@ -295,7 +267,7 @@ async fn lists_grow_at_their_end(stores: Vec<Arc<SqlStore>>) {
                 &now[at.saturating_sub(2)..(at + 3).min(now.len())]
             );
         }
-        let walk = walked(&reader, &ctx, 200).await;
+        let walk = support::cursor_walk(&reader, &ctx, 200).await;
         assert!(
             walk.starts_with(&now),
             "a cursor walk missed a resource listed before it: {now:?} then {walk:?}"

@@ -94,34 +94,6 @@ async fn postgres_resources_leave_room_for_hot_updates() {
     assert_eq!(set, 1, "scim_resources has no fillfactor of 80");
 }
 
-/// The ids of every page of a cursor walk through `ctx`'s users, `count`
-/// at a time.
-async fn cursor_walk(store: &SqlStore, ctx: &Context, count: usize) -> Vec<String> {
-    let users = ResourceType::user();
-    let mut out = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let query = ListQuery {
-            page: scim_core::store::Page::Cursor(cursor.take()),
-            ..ListQuery::filtered(None, count)
-        };
-        match store.list(ctx, &users, &query).await.unwrap() {
-            ListPage::Done {
-                resources,
-                next_cursor,
-                ..
-            } => {
-                out.extend(resources.into_iter().map(|r| r.id));
-                match next_cursor {
-                    Some(next) => cursor = Some(next),
-                    None => return out,
-                }
-            }
-            other => panic!("not a cursor page: {other:?}"),
-        }
-    }
-}
-
 /// Migration 5 (PostgreSQL) on a database written by version 4, where
 /// each tenant's counter numbered its row ids: creation order is kept
 /// (index and cursor pages), the old rows are still found by their
@@ -183,7 +155,10 @@ async fn postgres_migration_5_keeps_creation_order() {
         ids(store.list(&u, &users, &all).await.unwrap()),
         ["x", "y", "z"]
     );
-    assert_eq!(cursor_walk(&store, &t, 2).await, ["a", "b", "c", "d", "e"]);
+    assert_eq!(
+        support::cursor_walk(&store, &t, 2).await,
+        ["a", "b", "c", "d", "e"]
+    );
     for (ctx, id) in [(&t, "b"), (&u, "y"), (&t, "e")] {
         let filter = scim_filter::parse_filter(&format!("userName eq \"{id}@x\""))
             .unwrap()

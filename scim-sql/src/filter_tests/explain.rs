@@ -60,6 +60,60 @@ async fn entra_and_okta_lookups_search_the_value_index() {
     }
 }
 
+/// The statements `SqlStore::list_with_groups` runs for unfiltered pages
+/// of tenant `t`'s users under `visibility`, `count` a page: the first
+/// `startIndex` page, the first cursor page, and the page its
+/// `nextCursor` names (there must be one).
+async fn page_statements(
+    store: &crate::SqlStore,
+    visibility: &scim_core::store::Visibility,
+    count: usize,
+) -> Vec<(String, Vec<Arg>)> {
+    use scim_core::store::{ListPage, ListQuery, Page, Store as _};
+
+    let ctx = scim_core::store::Context::new("t");
+    let first = ListQuery {
+        visibility: visibility.clone(),
+        ..ListQuery::filtered(None, count)
+    };
+    let cursor = ListQuery {
+        page: Page::Cursor(None),
+        ..first.clone()
+    };
+    let (page, mut reads) = crate::engine::recording(async {
+        store
+            .list_with_groups(&ctx, &users(), &first)
+            .await
+            .expect("a page");
+        store
+            .list_with_groups(&ctx, &users(), &cursor)
+            .await
+            .expect("a page")
+            .0
+    })
+    .await;
+    let ListPage::Done {
+        next_cursor: Some(next),
+        ..
+    } = page
+    else {
+        panic!("{visibility:?}: no next page");
+    };
+    let after = ListQuery {
+        page: Page::Cursor(Some(next)),
+        ..cursor
+    };
+    let ((), more) = crate::engine::recording(async {
+        store
+            .list_with_groups(&ctx, &users(), &after)
+            .await
+            .expect("a page");
+    })
+    .await;
+    reads.extend(more);
+    reads
+}
+
 /// Unfiltered pages on SQLite as the service asks for them (scoped to a
 /// connection) and live: the first `startIndex` page, the first cursor
 /// page and the one after it, with no statistics and after `ANALYZE`.
@@ -67,7 +121,7 @@ async fn entra_and_okta_lookups_search_the_value_index() {
 /// for a connection's list): no sort of the tenant's resources.
 #[tokio::test]
 async fn sqlite_pages_read_an_order_index_in_order() {
-    use scim_core::store::{ListPage, ListQuery, Page, Store as _, Visibility};
+    use scim_core::store::{Store as _, Visibility};
 
     let store = crate::SqlStore::connect("sqlite::memory:")
         .await
@@ -91,45 +145,7 @@ async fn sqlite_pages_read_an_order_index_in_order() {
             store.db.exec("ANALYZE", Vec::new()).await.expect("analyze");
         }
         for visibility in [Visibility::Owner("conn".into()), Visibility::Live] {
-            let first = ListQuery {
-                visibility: visibility.clone(),
-                ..ListQuery::filtered(None, 1)
-            };
-            let cursor = ListQuery {
-                page: Page::Cursor(None),
-                ..first.clone()
-            };
-            let (page, mut reads) = crate::engine::recording(async {
-                store
-                    .list_with_groups(&ctx, &users(), &first)
-                    .await
-                    .expect("a page");
-                store
-                    .list_with_groups(&ctx, &users(), &cursor)
-                    .await
-                    .expect("a page")
-                    .0
-            })
-            .await;
-            let ListPage::Done {
-                next_cursor: Some(next),
-                ..
-            } = page
-            else {
-                panic!("{visibility:?}: no next page");
-            };
-            let after = ListQuery {
-                page: Page::Cursor(Some(next)),
-                ..cursor.clone()
-            };
-            let ((), more) = crate::engine::recording(async {
-                store
-                    .list_with_groups(&ctx, &users(), &after)
-                    .await
-                    .expect("a page");
-            })
-            .await;
-            reads.extend(more);
+            let reads = page_statements(&store, &visibility, 1).await;
             let index = match visibility {
                 Visibility::Owner(_) => "scim_resources_owner",
                 _ => "scim_resources_order",
@@ -504,56 +520,18 @@ async fn postgres_lookups_use_indexes_right_after_a_bulk_load() {
 /// live.
 #[cfg(feature = "postgres")]
 async fn real_pages(db: &TestDb, state: &str) {
-    use scim_core::store::{ListPage, ListQuery, Page, Store as _, Visibility};
+    use scim_core::store::Visibility;
 
     let crate::engine::Db::Postgres(pool) = &db.db else {
         unreachable!("a PostgreSQL test database");
     };
     let store = crate::SqlStore::from_pg_pool(pool.clone());
-    let ctx = scim_core::store::Context::new("t");
     for visibility in [
         Visibility::Owner("conn".into()),
         Visibility::Owner("other".into()),
         Visibility::Live,
     ] {
-        let first = ListQuery {
-            visibility: visibility.clone(),
-            ..ListQuery::filtered(None, 100)
-        };
-        let cursor = ListQuery {
-            page: Page::Cursor(None),
-            ..first.clone()
-        };
-        let (page, mut reads) = crate::engine::recording(async {
-            store
-                .list_with_groups(&ctx, &users(), &first)
-                .await
-                .expect("a page");
-            store
-                .list_with_groups(&ctx, &users(), &cursor)
-                .await
-                .expect("a page")
-                .0
-        })
-        .await;
-        if let ListPage::Done {
-            next_cursor: Some(next),
-            ..
-        } = page
-        {
-            let after = ListQuery {
-                page: Page::Cursor(Some(next)),
-                ..cursor.clone()
-            };
-            let ((), more) = crate::engine::recording(async {
-                store
-                    .list_with_groups(&ctx, &users(), &after)
-                    .await
-                    .expect("a page");
-            })
-            .await;
-            reads.extend(more);
-        }
+        let reads = page_statements(&store, &visibility, 100).await;
         let mut paged = 0;
         for (sql, args) in reads {
             let plan = db.db.explain(&sql, args).await;
@@ -664,7 +642,7 @@ async fn membership_reads_use_their_keys_without_statistics() {
     for (what, sql, args) in [
         (
             "members",
-            crate::store::members_sql(Dialect::Sqlite),
+            crate::store::members_sql(Dialect::Sqlite).to_owned(),
             vec![Arg::from("t"), Arg::from("g"), Arg::from("Group")],
         ),
         (

@@ -3,6 +3,9 @@
 
 #![allow(dead_code, unreachable_pub, reason = "each test file uses a part")]
 
+use scim_core::schema::ResourceType;
+use scim_core::store::{ListPage, ListQuery, Page};
+use scim_core::{Context, Store as _};
 use scim_sql::SqlStore;
 use sqlx::Executor as _;
 use sqlx::postgres::PgPoolOptions;
@@ -220,5 +223,34 @@ impl Raw {
             Self::Postgres(p) => sqlx::query_scalar::<_, i64>(sql).fetch_one(p).await,
         }
         .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+}
+
+/// The ids a cursor walk through `ctx`'s live users gives, following
+/// `nextCursor` from the first page, `count` a page.
+pub async fn cursor_walk(store: &SqlStore, ctx: &Context, count: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cursor = None;
+    loop {
+        let query = ListQuery {
+            page: Page::Cursor(cursor.take()),
+            ..ListQuery::filtered(None, count)
+        };
+        let ListPage::Done {
+            resources,
+            next_cursor,
+            ..
+        } = store
+            .list(ctx, &ResourceType::user(), &query)
+            .await
+            .unwrap()
+        else {
+            panic!("not a cursor page");
+        };
+        out.extend(resources.into_iter().map(|r| r.id));
+        match next_cursor {
+            Some(next) => cursor = Some(next),
+            None => return out,
+        }
     }
 }
