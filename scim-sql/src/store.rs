@@ -150,7 +150,7 @@ fn resource_from(rtype: &ResourceType, mut row: Vec<Cell>) -> Result<Resource> {
 
 /// The unique values of `attrs` as `scim_unique` keys them: the value as
 /// compared, hashed so that a value of any length fits the index.
-fn unique_keys(rtype: &ResourceType, attrs: &Map<String, Value>) -> Vec<UniqueValue> {
+pub(crate) fn unique_keys(rtype: &ResourceType, attrs: &Map<String, Value>) -> Vec<UniqueValue> {
     let mut values = unique_values(rtype, attrs);
     for u in &mut values {
         let digest = Sha256::digest(u.key.as_bytes());
@@ -308,15 +308,21 @@ impl Changes {
         let key = |r: &ValueRow| (r.path.clone(), r.elem);
         let old_by_key: HashMap<_, &ValueRow> = old_rows.iter().map(|r| (key(r), r)).collect();
         let new_by_key: HashMap<_, &ValueRow> = new_rows.iter().map(|r| (key(r), r)).collect();
+        // A claim is its key: a value that changes only in what folding
+        // ignores (`John@x` to `john@x`) keeps its claim. Compared with the
+        // value too, it was released and claimed again in one statement,
+        // whose parts PostgreSQL runs in no set order: the claim could
+        // meet the row being released (a 409 on PostgreSQL only).
+        let same = |a: &UniqueValue, b: &UniqueValue| a.attribute == b.attribute && a.key == b.key;
         Self {
             released: old_unique
                 .iter()
-                .filter(|u| !new_unique.contains(u))
+                .filter(|u| !new_unique.iter().any(|n| same(u, n)))
                 .cloned()
                 .collect(),
             claimed: new_unique
                 .iter()
-                .filter(|u| !old_unique.contains(u))
+                .filter(|u| !old_unique.iter().any(|o| same(u, o)))
                 .cloned()
                 .collect(),
             removed: old_rows

@@ -184,6 +184,28 @@ impl<'s, S: Store> Kit<'s, S> {
         .await
     }
 
+    /// The same, as the service sends it: with the attributes it read and
+    /// their version, which a store may diff instead of reading them again.
+    pub(super) async fn set_user_name_as_read(
+        &self,
+        id: &str,
+        user_name: &str,
+    ) -> Result<Resource> {
+        let read = self.must_get(&self.users, id).await;
+        let body = json!({"userName": user_name, "displayName": format!("User {user_name}")});
+        self.update(
+            &self.users,
+            Update {
+                attributes: Some(attrs(&self.users, &body)),
+                last_modified: later(1),
+                if_version: Some(&read.meta.version),
+                previous: Some(read.attributes.map()),
+                ..Update::new(id)
+            },
+        )
+        .await
+    }
+
     pub(super) async fn rename_group(&self, id: &str, name: &str) -> Result<Resource> {
         self.update(
             &self.groups,

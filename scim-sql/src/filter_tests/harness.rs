@@ -421,3 +421,18 @@ pub(super) async fn postgres_schema(url: &str, connections: u32) -> (sqlx::PgPoo
         .expect("the PostgreSQL test database");
     (pool, schema)
 }
+
+/// Drops a schema [`postgres_schema`] made (a failure is left to the
+/// next run's cleanup: it does not fail the test).
+#[cfg(feature = "postgres")]
+pub(super) async fn drop_schema(url: &str, schema: &str) {
+    let admin = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect(url)
+        .await
+        .expect("the PostgreSQL test database");
+    let _ = sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+        .execute(&admin)
+        .await;
+    admin.close().await;
+}

@@ -11,3 +11,4 @@ mod explain;
 mod harness;
 mod paging;
 mod unit;
+mod updates;

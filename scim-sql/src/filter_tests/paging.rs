@@ -964,7 +964,7 @@ fn cases(default: u32) -> u32 {
 
 /// The seed: `PROPTEST_RNG_SEED` when set, else a new one, printed so
 /// that a failing run can be repeated.
-fn seed() -> u64 {
+pub(super) fn seed() -> u64 {
     use std::hash::{BuildHasher as _, Hasher as _};
     std::env::var("PROPTEST_RNG_SEED")
         .ok()
@@ -1039,7 +1039,7 @@ async fn run(backends: &[Backend], worlds: u32) {
 
 /// A migrated SQLite store in a new file under the temp folder, and the
 /// file, removed when dropped (a failing test too).
-async fn sqlite() -> (SqlStore, TempFile) {
+pub(super) async fn sqlite() -> (SqlStore, TempFile) {
     let path = std::env::temp_dir().join(format!("scim-sql-paging-{}.db", uuid::Uuid::new_v4()));
     let file = TempFile(path);
     let store = SqlStore::connect(&format!("sqlite://{}", file.0.display()))
@@ -1050,7 +1050,7 @@ async fn sqlite() -> (SqlStore, TempFile) {
 }
 
 /// A SQLite file and its `-wal` and `-shm`, removed when dropped.
-struct TempFile(std::path::PathBuf);
+pub(super) struct TempFile(std::path::PathBuf);
 
 impl Drop for TempFile {
     fn drop(&mut self) {
@@ -1138,13 +1138,5 @@ async fn postgres_lists_the_same_pages_as_sqlite_and_memory() {
     run(&backends, cases(96)).await;
     drop(backends);
     pool.close().await;
-    let admin = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(1)
-        .connect(&url)
-        .await
-        .expect("the PostgreSQL test database");
-    let _ = sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
-        .execute(&admin)
-        .await;
-    admin.close().await;
+    super::harness::drop_schema(&url, &schema).await;
 }

@@ -77,6 +77,27 @@ pub(crate) async fn uniqueness<S: Store>(store: &S) {
         "update must store the new case, got {:?}",
         renamed.str_attr("userName")
     );
+    // Again as the service sends it (a PATCH of `userName` from Entra when
+    // a UPN changes case): with the attributes read at their version.
+    let r = kit
+        .set_user_name_as_read(&first.id, "bjensen@EXAMPLE.com")
+        .await;
+    let renamed = kit.ok(
+        "update of a user to its own userName in another case, with the attributes read at its version",
+        r,
+    );
+    ensure!(
+        kit.rule,
+        renamed.str_attr("userName") == Some("bjensen@EXAMPLE.com"),
+        "update with the attributes read must store the new case, got {:?}",
+        renamed.str_attr("userName")
+    );
+    let r = kit.set_user_name(&second.id, "BJENSEN@example.com").await;
+    kit.err(
+        "update to a userName another user has, after it changed case",
+        r,
+        ErrorKind::Uniqueness,
+    );
 
     // Renamed and deleted values are free again.
     let r = kit.set_user_name(&second.id, "renamed@example.com").await;
