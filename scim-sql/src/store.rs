@@ -1,7 +1,7 @@
 //! [`SqlStore`]'s [`Store`] implementation: one transaction per write,
 //! retried when the database asks for it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
 use async_trait::async_trait;
@@ -336,6 +336,29 @@ impl Changes {
                 .cloned()
                 .collect(),
         }
+    }
+}
+
+impl Changes {
+    /// The value rows to rewrite in place (a key both sides have, with
+    /// another value), and the removed and added rows left to delete and
+    /// insert.
+    fn rewrites(&self) -> (Vec<&ValueRow>, Vec<&ValueRow>, Vec<&ValueRow>) {
+        fn key(r: &ValueRow) -> (&str, i64) {
+            (r.path.as_str(), r.elem)
+        }
+        let removed_keys: HashSet<_> = self.removed.iter().map(key).collect();
+        let added_keys: HashSet<_> = self.added.iter().map(key).collect();
+        let (rewritten, added) = self
+            .added
+            .iter()
+            .partition(|r| removed_keys.contains(&key(r)));
+        let removed = self
+            .removed
+            .iter()
+            .filter(|r| !added_keys.contains(&key(r)))
+            .collect();
+        (rewritten, removed, added)
     }
 }
 
@@ -745,15 +768,29 @@ async fn pg_update(
                 q.p(u.key.as_str()),
             ));
         }
-        if !c.removed.is_empty() {
-            let json = q.p(rows_json(&c.removed.iter().collect::<Vec<_>>(), true));
+        // A value row whose key stays is rewritten in place: a change of a
+        // number or a boolean (`active`) then touches no index (a HOT
+        // update, on the room migration 7 leaves in each page), and a
+        // string's costs what its delete and insert did.
+        let (rewritten, removed, added) = c.rewrites();
+        if !rewritten.is_empty() {
+            let json = q.p(rows_json(&rewritten, false));
+            sql.push_str(&format!(
+                ", vu AS (UPDATE scim_values x SET prim = (e->>2)::boolean, kind = (e->>3)::bigint, \
+                 s = e->>4, n = (e->>5)::float8, t = (e->>6)::bigint \
+                 FROM upd, json_array_elements({json}::json) AS e \
+                 WHERE x.tenant = {t} AND x.rid = upd.rid AND x.path = e->>0 AND x.elem = (e->>1)::bigint)"
+            ));
+        }
+        if !removed.is_empty() {
+            let json = q.p(rows_json(&removed, true));
             sql.push_str(&format!(
                 ", vd AS (DELETE FROM scim_values x USING upd WHERE {})",
                 values_at_sql(Dialect::Postgres, &t, "upd.rid", &json)
             ));
         }
-        if !c.added.is_empty() {
-            let json = q.p(rows_json(&c.added.iter().collect::<Vec<_>>(), false));
+        if !added.is_empty() {
+            let json = q.p(rows_json(&added, false));
             sql.push_str(&format!(
                 ", vi AS ({})",
                 insert_values_sql(Dialect::Postgres, (&t, &rt, "upd.rid"), "upd, ", &json)
@@ -1089,7 +1126,7 @@ async fn delete_tx(
     {
         return Err(precondition_failed(id).into());
     }
-    let stmts = vec![
+    let mut stmts = vec![
         // Losing a member is a write of the group: a new version.
         (
             Role::Other,
@@ -1114,16 +1151,26 @@ async fn delete_tx(
                 vec![ctx.tenant().into(), Arg::I64(row[1].i64())],
             ),
         ),
-        // Its unique values and memberships in both directions go with it
-        // (`ON DELETE CASCADE`).
-        (
+    ];
+    // Its unique values: no foreign key on PostgreSQL either (migration 7).
+    if tx.dialect() == Dialect::Postgres {
+        stmts.push((
             Role::Other,
             Stmt::exec(
-                "DELETE FROM scim_resources WHERE tenant = $1 AND id = $2",
+                "DELETE FROM scim_unique WHERE tenant = $1 AND id = $2",
                 vec![ctx.tenant().into(), id.into()],
             ),
+        ));
+    }
+    // Its memberships in both directions go with it (`ON DELETE CASCADE`),
+    // and on SQLite its unique values.
+    stmts.push((
+        Role::Other,
+        Stmt::exec(
+            "DELETE FROM scim_resources WHERE tenant = $1 AND id = $2",
+            vec![ctx.tenant().into(), id.into()],
         ),
-    ];
+    ));
     run_write(store, tx, ctx, stmts, id, &[]).await?;
     Ok(())
 }

@@ -109,8 +109,9 @@ async fn concurrent_writes(stores: Vec<Arc<SqlStore>>) {
 
 /// Per user, through different stores at once: updates rewriting its
 /// value rows, an owner change, a soft delete and a hard delete. Whatever
-/// order they land in, no value row outlives its resource (PostgreSQL's
-/// have no foreign key) and `scim_counts` equals a count of the rows.
+/// order they land in, no value row or unique claim outlives its resource
+/// (PostgreSQL's have no foreign key) and `scim_counts` equals a count of
+/// the rows.
 async fn updates_racing_deletes(stores: Vec<Arc<SqlStore>>, raw: Raw) {
     let ctx = Context::new("acme");
     let users = ResourceType::user();
@@ -157,7 +158,18 @@ async fn updates_racing_deletes(stores: Vec<Arc<SqlStore>>, raw: Raw) {
                         store.update(&ctx, &users, update).await.map(drop)
                     }
                     _ => {
+                        // As the service sends it: with the attributes read
+                        // and their version (PostgreSQL's one-statement
+                        // update), and a new userName (a claim released and
+                        // one taken, racing the delete).
+                        let Some(read) = store.get(&ctx, &users, &id).await? else {
+                            return Err(scim_core::Error::not_found("User", &id));
+                        };
+                        let mut attributes = attributes;
+                        attributes.insert("userName".to_owned(), json!(format!("u{i}.{k}@x")));
                         let update = Update {
+                            if_version: Some(&read.meta.version),
+                            previous: Some(read.attributes.map()),
                             attributes: Some(attributes),
                             ..Update::new(&id)
                         };
@@ -170,7 +182,11 @@ async fn updates_racing_deletes(stores: Vec<Arc<SqlStore>>, raw: Raw) {
     for t in tasks {
         match t.await.unwrap() {
             Ok(()) => {}
-            Err(e) if e.kind() == ErrorKind::NotFound => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    ErrorKind::NotFound | ErrorKind::PreconditionFailed
+                ) => {}
             Err(e) => panic!("unexpected {e:?}"),
         }
     }
@@ -181,6 +197,13 @@ async fn updates_racing_deletes(stores: Vec<Arc<SqlStore>>, raw: Raw) {
         )
         .await;
     assert_eq!(orphans, 0, "value rows of deleted resources");
+    let orphans = raw
+        .scalar(
+            "SELECT count(*) FROM scim_unique u WHERE NOT EXISTS \
+             (SELECT 1 FROM scim_resources r WHERE r.tenant = u.tenant AND r.id = u.id)",
+        )
+        .await;
+    assert_eq!(orphans, 0, "unique claims of deleted resources");
     let wrong = raw
         .scalar(
             "SELECT count(*) FROM (SELECT tenant, resource_type, COALESCE(owner, '') AS o, \

@@ -94,6 +94,76 @@ async fn postgres_resources_leave_room_for_hot_updates() {
     assert_eq!(set, 1, "scim_resources has no fillfactor of 80");
 }
 
+/// Migration 7 leaves room on the value rows' pages, and an update that
+/// changes a boolean rewrites its value row in place: a HOT update, with
+/// no new index entries (PATCH `active`, Entra's deactivation). Read from
+/// PostgreSQL's statistics, which the store's connections report a few
+/// seconds after their writes.
+#[tokio::test]
+async fn postgres_boolean_changes_are_hot_updates_of_value_rows() {
+    let Some(url) = support::postgres_url("postgres_boolean_changes_are_hot_updates_of_value_rows")
+    else {
+        return;
+    };
+    let (store, schema) = support::postgres_schema(&url).await;
+    let raw = support::Raw::postgres(&url, &schema).await;
+    let set = raw
+        .scalar(
+            "SELECT count(*) FROM pg_class WHERE oid = 'scim_values'::regclass \
+             AND 'fillfactor=90' = ANY(reloptions)",
+        )
+        .await;
+    assert_eq!(set, 1, "scim_values has no fillfactor of 90");
+    let (ctx, users) = (Context::new("t"), ResourceType::user());
+    let mut u = user("u1", "hot@example.com");
+    u.attributes
+        .map_mut()
+        .insert("active".to_owned(), json!(true));
+    store.create(&ctx, &users, u, Vec::new()).await.unwrap();
+    const FLIPS: i64 = 10;
+    for i in 0..FLIPS {
+        let read = store.get(&ctx, &users, "u1").await.unwrap().unwrap();
+        let mut next = read.attributes.map().clone();
+        next.insert("active".to_owned(), json!(i % 2 == 1));
+        let update = Update {
+            if_version: Some(&read.meta.version),
+            previous: Some(read.attributes.map()),
+            attributes: Some(next),
+            ..Update::new("u1")
+        };
+        store.update(&ctx, &users, update).await.unwrap();
+    }
+    // A backend reports its statistics at most every 10 s while busy or
+    // idle (PostgreSQL 15): wait up to 30.
+    let mut seen = (0, 0);
+    for _ in 0..300 {
+        seen = (
+            raw.scalar(
+                "SELECT n_tup_upd FROM pg_stat_user_tables WHERE relid = 'scim_values'::regclass",
+            )
+            .await,
+            raw.scalar(
+                "SELECT n_tup_hot_upd FROM pg_stat_user_tables \
+                 WHERE relid = 'scim_values'::regclass",
+            )
+            .await,
+        );
+        if seen.0 >= FLIPS {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        seen,
+        (FLIPS, FLIPS),
+        "(updates, HOT updates) of value rows after {FLIPS} changes of `active`"
+    );
+    let rows = raw
+        .scalar("SELECT count(*) FROM scim_values WHERE path = 'active'")
+        .await;
+    assert_eq!(rows, 1, "one `active` row, rewritten in place");
+}
+
 /// Migration 5 (PostgreSQL) on a database written by version 4, where
 /// each tenant's counter numbered its row ids: creation order is kept
 /// (index and cursor pages), the old rows are still found by their
