@@ -218,6 +218,22 @@ impl<'s, S: Store> Kit<'s, S> {
         .await
     }
 
+    /// The same, as the service sends it (see [`Self::set_user_name_as_read`]).
+    pub(super) async fn rename_group_as_read(&self, id: &str, name: &str) -> Result<Resource> {
+        let read = self.must_get(&self.groups, id).await;
+        self.update(
+            &self.groups,
+            Update {
+                attributes: Some(attrs(&self.groups, &json!({"displayName": name}))),
+                last_modified: later(1),
+                if_version: Some(&read.meta.version),
+                previous: Some(read.attributes.map()),
+                ..Update::new(id)
+            },
+        )
+        .await
+    }
+
     pub(super) async fn change_members(
         &self,
         group: &str,

@@ -139,6 +139,11 @@ async fn group_names<S: Store>(kit: &Kit<'_, S>) {
         "rename of a group to its own displayName in another case",
         r,
     );
+    let r = kit.rename_group_as_read(&sales.id, "sales").await;
+    kit.ok(
+        "rename of a group to its own displayName in another case, with the attributes read at its version",
+        r,
+    );
     let r = kit.store.delete(&kit.ctx, groups, &sales.id, None).await;
     kit.ok("delete of a group", r);
     let r = kit.create_group_in(&kit.ctx, "Sales", &[]).await;
