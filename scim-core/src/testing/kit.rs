@@ -191,12 +191,23 @@ impl<'s, S: Store> Kit<'s, S> {
         id: &str,
         user_name: &str,
     ) -> Result<Resource> {
-        let read = self.must_get(&self.users, id).await;
         let body = json!({"userName": user_name, "displayName": format!("User {user_name}")});
+        self.replace_as_read(&self.users, id, &body).await
+    }
+
+    /// Replaces the attributes of `id` with `body` as the service does:
+    /// naming the version it read and passing the attributes read.
+    async fn replace_as_read(
+        &self,
+        rtype: &ResourceType,
+        id: &str,
+        body: &Value,
+    ) -> Result<Resource> {
+        let read = self.must_get(rtype, id).await;
         self.update(
-            &self.users,
+            rtype,
             Update {
-                attributes: Some(attrs(&self.users, &body)),
+                attributes: Some(attrs(rtype, body)),
                 last_modified: later(1),
                 if_version: Some(&read.meta.version),
                 previous: Some(read.attributes.map()),
@@ -220,18 +231,8 @@ impl<'s, S: Store> Kit<'s, S> {
 
     /// The same, as the service sends it (see [`Self::set_user_name_as_read`]).
     pub(super) async fn rename_group_as_read(&self, id: &str, name: &str) -> Result<Resource> {
-        let read = self.must_get(&self.groups, id).await;
-        self.update(
-            &self.groups,
-            Update {
-                attributes: Some(attrs(&self.groups, &json!({"displayName": name}))),
-                last_modified: later(1),
-                if_version: Some(&read.meta.version),
-                previous: Some(read.attributes.map()),
-                ..Update::new(id)
-            },
-        )
-        .await
+        self.replace_as_read(&self.groups, id, &json!({"displayName": name}))
+            .await
     }
 
     pub(super) async fn change_members(
