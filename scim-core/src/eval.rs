@@ -529,6 +529,16 @@ impl<'a> Literal<'a> {
 /// service.
 #[must_use]
 pub fn fold_case(s: &str) -> Cow<'_, str> {
+    // Most values (user names, e-mail addresses, ids) are ASCII, where
+    // lower-casing is one table lookup a byte: the same result as the
+    // Unicode walk below at a fraction of its cost.
+    if s.is_ascii() {
+        return if s.bytes().any(|b| b.is_ascii_uppercase()) {
+            Cow::Owned(s.to_ascii_lowercase())
+        } else {
+            Cow::Borrowed(s)
+        };
+    }
     let changes = s.chars().any(|c| {
         let mut lower = c.to_lowercase();
         lower.next() != Some(c) || lower.next().is_some()

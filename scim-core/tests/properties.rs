@@ -340,3 +340,23 @@ proptest! {
         prop_assert_eq!(back, user);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2048))]
+
+    /// `fold_case` is Unicode lower-casing (its ASCII shortcut included),
+    /// and borrows exactly when nothing changes.
+    #[test]
+    fn fold_case_is_lowercase(s in prop_oneof![
+        "[ -~]{0,24}",
+        "[a-zA-Z0-9@.İΣßǅẞK\u{0130}\u{212A}é]{0,12}",
+        any::<String>(),
+    ]) {
+        let folded = eval::fold_case(&s);
+        prop_assert_eq!(folded.as_ref(), s.to_lowercase());
+        prop_assert_eq!(
+            matches!(folded, std::borrow::Cow::Borrowed(_)),
+            s.to_lowercase() == s
+        );
+    }
+}
