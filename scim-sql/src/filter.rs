@@ -30,6 +30,8 @@
 //! that the condition matches a superset, and the condition is marked
 //! inexact.
 
+use std::ops::Range;
+
 use scim_core::eval;
 use scim_core::resource::{Resource, parse_datetime};
 use scim_core::schema::{Attribute, AttributeType, Resolved, ResourceType};
@@ -73,21 +75,31 @@ impl Condition {
     /// index once per user: 24-58 ms for a `userName eq` at 5 000 users,
     /// growing with the tenant. The lateral subquery (kept apart by
     /// `OFFSET 0`) can only be read after the driver's row, so no plan can
-    /// walk the tenant. The condition still applies (less the lookup the
-    /// driver is), so the driver need only name a superset. SQLite's
-    /// planner takes the `IN` lookup first on its own (and has no
-    /// `LATERAL`).
+    /// walk the tenant (`r.rid = ANY(ARRAY(...))`, with two plan nodes
+    /// fewer, walked it in the bulk-load plan test). The condition still
+    /// applies (less the lookup the driver is), so the driver need only
+    /// name a superset. The driver's rows go through `DISTINCT` only when
+    /// they may repeat a resource: PostgreSQL sets up each node of a plan
+    /// on every execution, and the `userName` and `externalId` lookups
+    /// name each resource once. SQLite's planner takes the `IN` lookup
+    /// first on its own (and has no `LATERAL`).
     pub(crate) fn source(&self) -> (String, &str) {
         match &self.driver {
-            Some(d) => (
-                format!(
-                    "(SELECT DISTINCT d0.rid FROM ({}) d0) d CROSS JOIN LATERAL \
-                     (SELECT * FROM scim_resources r0 WHERE r0.tenant = $1 AND r0.rid = d.rid \
-                     OFFSET 0) r",
-                    d.rids
-                ),
-                &d.sql,
-            ),
+            Some(d) => {
+                let rids = if d.repeats {
+                    format!("(SELECT DISTINCT d0.rid FROM ({}) d0)", d.rids)
+                } else {
+                    format!("({})", d.rids)
+                };
+                (
+                    format!(
+                        "{rids} d CROSS JOIN LATERAL \
+                         (SELECT * FROM scim_resources r0 WHERE r0.tenant = $1 AND r0.rid = d.rid \
+                         OFFSET 0) r"
+                    ),
+                    &d.sql,
+                )
+            }
             None => ("scim_resources r".to_owned(), &self.sql),
         }
     }
@@ -108,6 +120,10 @@ pub(crate) struct Driver {
     /// same, less the lookup `rids` already is when it is one term (that
     /// term is `TRUE` here), so that it is not searched twice.
     pub(crate) sql: String,
+    /// Whether `rids` may name a resource more than once (a multi-valued
+    /// attribute's rows, memberships, a union): read through `DISTINCT`
+    /// then. A single-valued attribute has one row a resource.
+    pub(crate) repeats: bool,
 }
 
 /// Translates `filter` for resources of `rtype`.
@@ -127,11 +143,12 @@ pub(crate) fn translate(
     // SQLite has no `LATERAL`, and needs none (see `Condition::source`).
     let lookup = lookup.filter(|_| dialect == Dialect::Postgres);
     let driver = lookup.map(|l| Driver {
-        sql: match &l.term {
-            Some(term) => sql.replacen(term.as_str(), "TRUE", 1),
+        sql: match l.span {
+            Some(span) => format!("{}TRUE{}", &sql[..span.start], &sql[span.end..]),
             None => sql.clone(),
         },
         rids: l.rids,
+        repeats: l.repeats,
     });
     Condition {
         sql,
@@ -141,11 +158,14 @@ pub(crate) fn translate(
     }
 }
 
-/// The lookups of (a part of) a filter: the query of their `rid`s, and the
-/// term it came from when it is exactly one `r.rid IN (...)` term.
+/// The lookups of (a part of) a filter: the query of their `rid`s, where
+/// the term it came from stands in the condition when it is exactly one
+/// `r.rid IN (...)` term (which the driver then replaces), and whether the
+/// query may name a resource more than once.
 struct Lookup {
     rids: String,
-    term: Option<String>,
+    span: Option<Range<usize>>,
+    repeats: bool,
 }
 
 /// Sort key expressions with how each is read back, and their arguments.
@@ -435,11 +455,13 @@ impl<'a> Tr<'a> {
 
     /// Writes `term`, a test that an index search by a value the filter
     /// names answers, with `rids` the query of the `rid`s it holds for
-    /// (see [`Driver`]); `removable` when `term` is `r.rid IN (rids)`.
-    fn lookup(&mut self, term: String, rids: String, removable: bool) -> String {
+    /// (see [`Driver`]); `removable` when `term` is `r.rid IN (rids)`;
+    /// `repeats` when `rids` may name a resource more than once.
+    fn lookup(&mut self, term: String, rids: String, removable: bool, repeats: bool) -> String {
         let lookup = Lookup {
             rids,
-            term: removable.then(|| term.clone()),
+            span: removable.then_some(0..term.len()),
+            repeats,
         };
         self.lookup = Some((term.clone(), lookup));
         term
@@ -490,8 +512,13 @@ impl<'a> Tr<'a> {
                 sql.push_str(sep);
             }
             let (term_sql, driver) = self.top(term);
+            // Where the term's own lookup stands, now in `sql`.
+            let start = sql.len();
+            drivers.push(driver.map(|mut d| {
+                d.span = d.span.map(|s| s.start + start..s.end + start);
+                d
+            }));
             sql.push_str(&term_sql);
-            drivers.push(driver);
         }
         sql.push(')');
         let driver = if sep == " AND " {
@@ -504,7 +531,8 @@ impl<'a> Tr<'a> {
                 .collect::<Option<Vec<_>>>()
                 .map(|all| Lookup {
                     rids: all.join(" UNION ALL "),
-                    term: None,
+                    span: None,
+                    repeats: true,
                 })
         };
         (sql, driver)
@@ -678,6 +706,9 @@ impl<'a> Tr<'a> {
         value: &CompValue<'_>,
         positive: bool,
     ) -> String {
+        // A single-valued attribute (of a single-valued parent) has at most
+        // one row a resource.
+        let repeats = res.attr.multi_valued || res.sub.is_some_and(|s| s.multi_valued);
         let Some((def, path)) = Self::leaf(res) else {
             return self.inexact(positive);
         };
@@ -717,7 +748,7 @@ impl<'a> Tr<'a> {
                  AND {a}.resource_type = $2 AND {a}.path = {p} \
                  AND substr({a}.s, 1, 200) = substr({m}, 1, 200) AND {a}.s = {m}"
             );
-            return self.lookup(format!("r.rid IN ({rids})"), rids, true);
+            return self.lookup(format!("r.rid IN ({rids})"), rids, true, repeats);
         }
         let v = self.alias("v");
         let Some(test) = self.row_test(&v, op, &lit) else {
@@ -843,7 +874,7 @@ impl<'a> Tr<'a> {
                 let rids = format!(
                     "SELECT x.rid FROM scim_resources x WHERE x.tenant = $1 AND x.id = {l}"
                 );
-                self.lookup(format!("r.id = {l}"), rids, false)
+                self.lookup(format!("r.id = {l}"), rids, false, false)
             }
             Some(Lit::Text(text)) => self.text_test("r.id", op, &text),
             _ => self.inexact(positive),
@@ -1000,7 +1031,9 @@ impl<'a> Tr<'a> {
                     rids.push_str(&cond);
                 }
             }
-            return self.lookup(format!("r.rid IN ({rids})"), rids, true);
+            // One row a resource unless the attribute is multi-valued.
+            let repeats = res.attr.multi_valued;
+            return self.lookup(format!("r.rid IN ({rids})"), rids, true, repeats);
         }
         let e = self.alias("e");
         let p = self.arg(Arg::Text(path_of(res.extension, attr, None)));
@@ -1197,7 +1230,7 @@ impl<'a> Tr<'a> {
         let term = self.relation_exists(members, cond);
         if member_eq && self.dialect == Dialect::Postgres {
             let rids = relation_rids(members, cond);
-            return self.lookup(term, rids, false);
+            return self.lookup(term, rids, false, true);
         }
         term
     }

@@ -81,11 +81,14 @@ fn groups_column(dialect: Dialect) -> &'static str {
              FROM scim_members m JOIN scim_resources g ON g.tenant = m.tenant AND g.id = m.group_id \
              WHERE m.tenant = r.tenant AND m.member_id = r.id)"
         }
+        // An `ARRAY` subquery rather than `json_agg`: no aggregate node to
+        // set up on each execution (4 % of a GET's database instructions,
+        // by callgrind), and `[]` for none without a `COALESCE`.
         Dialect::Postgres => {
-            "(SELECT COALESCE(json_agg(json_build_array(g.id, g.resource_type, \
-             g.attributes::json->>'displayName', g.seq)), '[]')::text \
+            "array_to_json(ARRAY(SELECT json_build_array(g.id, g.resource_type, \
+             g.attributes::json->>'displayName', g.seq) \
              FROM scim_members m JOIN scim_resources g ON g.tenant = m.tenant AND g.id = m.group_id \
-             WHERE m.tenant = r.tenant AND m.member_id = r.id)"
+             WHERE m.tenant = r.tenant AND m.member_id = r.id))::text"
         }
     }
 }

@@ -235,3 +235,57 @@ async fn known_answers() {
         assert_eq!(got, world.reference(&groups(), &filter), "{text}");
     }
 }
+
+/// On PostgreSQL a filtered list starts from its driver's lookup; the
+/// lookup's rows go through `DISTINCT` only when they may name a resource
+/// twice (a multi-valued attribute, memberships, a union of lookups), and
+/// the term the driver is becomes `TRUE` in the condition, whichever `and`
+/// it stands in.
+#[test]
+fn drivers_read_distinct_only_when_rows_may_repeat() {
+    use crate::engine::Dialect;
+    use crate::filter::translate;
+
+    for (rtype, text, repeats) in [
+        (users(), r#"userName eq "a@b.c""#, false),
+        (users(), r#"externalId eq "x""#, false),
+        (users(), r#"name.givenName eq "Ann""#, false),
+        (
+            users(),
+            r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber eq "7""#,
+            false,
+        ),
+        (users(), r#"id eq "u1""#, false),
+        (users(), r#"emails.value eq "a@b.c""#, true),
+        (users(), r#"emails[type eq "work"].value eq "a@b.c""#, true),
+        (users(), r#"emails[value eq "a@b.c"]"#, true),
+        (users(), r#"userName eq "a" or externalId eq "b""#, true),
+        (groups(), r#"displayName eq "Team""#, false),
+        (groups(), r#"members[value eq "u1"]"#, true),
+        (
+            users(),
+            r#"active eq true and (title pr and userName eq "a")"#,
+            false,
+        ),
+    ] {
+        let filter = scim_filter::parse_filter(text).expect("a filter");
+        let cond = translate(Dialect::Postgres, &rtype, &filter, 3);
+        let driver = cond
+            .driver
+            .as_ref()
+            .unwrap_or_else(|| panic!("{text}: a driver"));
+        assert_eq!(driver.repeats, repeats, "{text}");
+        let (from, sql) = cond.source();
+        assert_eq!(from.contains("DISTINCT"), repeats, "{text}: {from}");
+        if driver.sql != cond.sql {
+            // The lookup the driver is, and nothing else, became `TRUE`.
+            assert!(driver.sql.contains("TRUE"), "{text}: {sql}");
+            assert!(!sql.contains(&driver.rids), "{text}: {sql}");
+            assert_eq!(
+                cond.sql.len() - driver.sql.len(),
+                format!("r.rid IN ({})", driver.rids).len() - "TRUE".len(),
+                "{text}: {sql}"
+            );
+        }
+    }
+}
