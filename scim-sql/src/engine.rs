@@ -358,6 +358,187 @@ pub(crate) fn sql_for(dialect: Dialect, sql: &str) -> Cow<'_, str> {
     }
 }
 
+/// PostgreSQL's pool, and the connections kept out of it between
+/// statements.
+///
+/// sqlx 0.8 pings every connection given back to its pool (a `Sync` and
+/// its `ReadyForQuery`: a round trip, with both processes woken), to
+/// drain what a future dropped mid-statement may have left. A statement
+/// that ran to its end leaves nothing to drain, so its connection is kept
+/// here instead, and the next statement takes it without a round trip;
+/// only a connection whose statement did not finish (dropped, or failed)
+/// goes back through sqlx's release and its ping. At most half the
+/// pool's connections are kept (the pool may be the app's own), each for
+/// at most [`WARM_FOR`]: a task started with the first kept connection
+/// gives back those unused that long, and stops when none is left.
+#[cfg(feature = "postgres")]
+#[derive(Debug)]
+pub(crate) struct PgConns {
+    pub(crate) pool: PgPool,
+    warm: std::sync::Mutex<Vec<Warm>>,
+    /// How many connections may be kept.
+    keep: usize,
+    /// A task giving back stale connections is running.
+    sweeping: std::sync::atomic::AtomicBool,
+}
+
+/// How long an unused connection is kept out of the pool.
+#[cfg(feature = "postgres")]
+pub(crate) const WARM_FOR: std::time::Duration = std::time::Duration::from_secs(1);
+
+#[cfg(feature = "postgres")]
+#[derive(Debug)]
+struct Warm {
+    conn: sqlx::pool::PoolConnection<sqlx::Postgres>,
+    since: std::time::Instant,
+}
+
+#[cfg(feature = "postgres")]
+impl PgConns {
+    pub(crate) fn new(pool: PgPool) -> std::sync::Arc<Self> {
+        let keep = (pool.options().get_max_connections() / 2).max(1) as usize;
+        std::sync::Arc::new(Self {
+            pool,
+            warm: std::sync::Mutex::new(Vec::with_capacity(keep)),
+            keep,
+            sweeping: std::sync::atomic::AtomicBool::new(false),
+        })
+    }
+
+    /// A connection: the one kept last, or one from the pool.
+    pub(crate) async fn acquire(self: &std::sync::Arc<Self>) -> Result<PgConn, sqlx::Error> {
+        let kept = self.lock().pop();
+        let conn = match kept {
+            Some(w) if w.since.elapsed() < WARM_FOR => w.conn,
+            stale => {
+                // The newest is stale, so all are: back to the pool.
+                drop(stale);
+                drop(std::mem::take(&mut *self.lock()));
+                self.pool.acquire().await?
+            }
+        };
+        Ok(PgConn {
+            conn: Some(conn),
+            clean: false,
+            home: std::sync::Arc::clone(self),
+        })
+    }
+
+    /// How many connections are kept now.
+    #[cfg(test)]
+    pub(crate) fn kept(&self) -> usize {
+        self.lock().len()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Warm>> {
+        // A panic while holding the lock leaves a valid list.
+        self.warm
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Keeps `conn`, whose last statement ran to its end; gives it back to
+    /// the pool when enough are kept.
+    fn put(self: &std::sync::Arc<Self>, conn: sqlx::pool::PoolConnection<sqlx::Postgres>) {
+        let mut warm = self.lock();
+        if warm.len() >= self.keep {
+            drop(warm);
+            drop(conn);
+            return;
+        }
+        warm.push(Warm {
+            conn,
+            since: std::time::Instant::now(),
+        });
+        drop(warm);
+        self.sweep();
+    }
+
+    /// Starts the task that gives back unused connections, unless it runs
+    /// (or there is no runtime to run it on: then they are given back by
+    /// the next [`PgConns::acquire`] after [`WARM_FOR`]).
+    fn sweep(self: &std::sync::Arc<Self>) {
+        use std::sync::atomic::Ordering;
+        if self.sweeping.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            self.sweeping.store(false, Ordering::Release);
+            return;
+        };
+        let home = std::sync::Arc::downgrade(self);
+        runtime.spawn(async move {
+            loop {
+                tokio::time::sleep(WARM_FOR).await;
+                let Some(conns) = home.upgrade() else { return };
+                let (stale, done) = {
+                    let mut warm = conns.lock();
+                    let (stale, fresh): (Vec<Warm>, Vec<Warm>) = std::mem::take(&mut *warm)
+                        .into_iter()
+                        .partition(|w| w.since.elapsed() >= WARM_FOR);
+                    *warm = fresh;
+                    // Cleared under the lock: a connection kept after this
+                    // starts a new task.
+                    let done = warm.is_empty();
+                    if done {
+                        conns.sweeping.store(false, Ordering::Release);
+                    }
+                    (stale, done)
+                };
+                drop(stale);
+                if done {
+                    return;
+                }
+            }
+        });
+    }
+}
+
+/// A connection from [`PgConns::acquire`]: kept warm when dropped after
+/// [`PgConn::finished`], given back to sqlx's pool otherwise.
+#[cfg(feature = "postgres")]
+#[derive(Debug)]
+pub(crate) struct PgConn {
+    conn: Option<sqlx::pool::PoolConnection<sqlx::Postgres>>,
+    /// Its last statement ran to its end (and it is not to be closed).
+    clean: bool,
+    home: std::sync::Arc<PgConns>,
+}
+
+#[cfg(feature = "postgres")]
+impl PgConn {
+    /// The connection, for a statement: not clean until
+    /// [`PgConn::finished`] says that statement ran to its end.
+    pub(crate) fn start(&mut self) -> &mut sqlx::PgConnection {
+        self.clean = false;
+        self.conn.as_deref_mut().expect("held until dropped")
+    }
+
+    /// The statement begun by [`PgConn::start`] ran to its end.
+    pub(crate) fn finished(&mut self) {
+        self.clean = true;
+    }
+
+    /// Closes the connection when dropped (a transaction may be open).
+    pub(crate) fn close_on_drop(&mut self) {
+        self.clean = false;
+        if let Some(c) = &mut self.conn {
+            c.close_on_drop();
+        }
+    }
+}
+
+#[cfg(feature = "postgres")]
+impl Drop for PgConn {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            if self.clean {
+                self.home.put(conn);
+            }
+        }
+    }
+}
+
 /// The pools of one database.
 #[derive(Debug, Clone)]
 pub(crate) enum Db {
@@ -365,9 +546,9 @@ pub(crate) enum Db {
     /// when the store opened the file itself).
     #[cfg(feature = "sqlite")]
     Sqlite { read: SqlitePool, write: SqlitePool },
-    /// PostgreSQL: one pool.
+    /// PostgreSQL: one pool, and the connections kept warm.
     #[cfg(feature = "postgres")]
-    Postgres(PgPool),
+    Postgres(std::sync::Arc<PgConns>),
 }
 
 /// A write transaction on a connection of its own.
@@ -402,7 +583,7 @@ enum TxConn {
     #[cfg(feature = "sqlite")]
     Sqlite(sqlx::pool::PoolConnection<sqlx::Sqlite>),
     #[cfg(feature = "postgres")]
-    Postgres(sqlx::pool::PoolConnection<sqlx::Postgres>),
+    Postgres(PgConn),
     /// Given back to the pool by [`Tx::release`].
     Released(Dialect),
 }
@@ -564,7 +745,7 @@ impl Db {
             #[cfg(feature = "sqlite")]
             Self::Sqlite { write, .. } => TxConn::Sqlite(write.acquire().await?),
             #[cfg(feature = "postgres")]
-            Self::Postgres(pool) => TxConn::Postgres(pool.acquire().await?),
+            Self::Postgres(conns) => TxConn::Postgres(conns.acquire().await?),
         };
         Ok(Tx {
             conn,
@@ -601,10 +782,10 @@ impl Db {
         use sqlx::Executor as _;
 
         #[cfg_attr(not(feature = "sqlite"), allow(irrefutable_let_patterns))]
-        let Self::Postgres(pool) = self else {
+        let Self::Postgres(conns) = self else {
             panic!("explain is PostgreSQL's");
         };
-        let mut conn = pool.acquire().await.expect("a connection");
+        let mut conn = conns.pool.acquire().await.expect("a connection");
         let (types, values): (Vec<&str>, Vec<String>) = args.iter().map(Arg::pg_literal).unzip();
         let types = if types.is_empty() {
             String::new()
@@ -657,11 +838,13 @@ impl Db {
                 }
             }
             #[cfg(feature = "postgres")]
-            Self::Postgres(pool) => {
+            Self::Postgres(conns) => {
+                let mut conn = conns.acquire().await?;
                 let q = bind_all!(sqlx::query(&sql), args);
-                for row in q.fetch_all(pool).await? {
+                for row in q.fetch_all(conn.start()).await? {
                     out.push(decode_row!(row, cols));
                 }
+                conn.finished();
             }
         }
         Ok(out)
@@ -678,8 +861,8 @@ impl Db {
                 .await?
                 .rows_affected(),
             #[cfg(feature = "postgres")]
-            Self::Postgres(pool) => bind_all!(sqlx::query(&sql), args)
-                .execute(pool)
+            Self::Postgres(conns) => bind_all!(sqlx::query(&sql), args)
+                .execute(&conns.pool)
                 .await?
                 .rows_affected(),
         })
@@ -863,7 +1046,11 @@ impl Tx {
             #[cfg(feature = "sqlite")]
             TxConn::Sqlite(c) => sqlx::query(sql).execute(&mut **c).await.map(drop),
             #[cfg(feature = "postgres")]
-            TxConn::Postgres(c) => sqlx::query(sql).execute(&mut **c).await.map(drop),
+            TxConn::Postgres(c) => {
+                sqlx::query(sql).execute(c.start()).await?;
+                c.finished();
+                Ok(())
+            }
             TxConn::Released(_) => Err(released()),
         }
     }
@@ -958,13 +1145,14 @@ async fn sqlite_batch(
 
 #[cfg(feature = "postgres")]
 async fn postgres_batch(
-    conn: &mut sqlx::pool::PoolConnection<sqlx::Postgres>,
+    pg: &mut PgConn,
     stmts: Vec<Stmt>,
     begin: bool,
     commit: bool,
 ) -> Result<Vec<Done>, BatchFailed> {
+    let conn = pg.start();
     let mut done = Vec::with_capacity(stmts.len());
-    if begin && let Err(e) = sqlx::query("BEGIN").execute(&mut **conn).await {
+    if begin && let Err(e) = sqlx::query("BEGIN").execute(&mut *conn).await {
         return Err(BatchFailed {
             at: None,
             error: e.into(),
@@ -975,14 +1163,14 @@ async fn postgres_batch(
         let q = bind_all!(sqlx::query(&stmt.sql), stmt.args);
         let result: Result<Done, sqlx::Error> = async {
             if stmt.cols.is_empty() {
-                let r = q.execute(&mut **conn).await?;
+                let r = q.execute(&mut *conn).await?;
                 Ok(Done {
                     rows: Vec::new(),
                     changed: r.rows_affected(),
                 })
             } else {
                 let mut rows = Vec::new();
-                for row in q.fetch_all(&mut **conn).await? {
+                for row in q.fetch_all(&mut *conn).await? {
                     rows.push(decode_row!(row, stmt.cols));
                 }
                 let changed = rows.len() as u64;
@@ -1001,13 +1189,14 @@ async fn postgres_batch(
             }
         }
     }
-    if commit && let Err(e) = sqlx::query("COMMIT").execute(&mut **conn).await {
+    if commit && let Err(e) = sqlx::query("COMMIT").execute(&mut *conn).await {
         return Err(BatchFailed {
             at: None,
             error: e.into(),
             done,
         });
     }
+    pg.finished();
     Ok(done)
 }
 

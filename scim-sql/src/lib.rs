@@ -271,10 +271,18 @@ impl SqlStore {
     /// A store over the app's own PostgreSQL pool. Every store call is a
     /// statement or a short transaction; a pool built with
     /// `.test_before_acquire(false)` saves a round trip on each.
+    ///
+    /// sqlx pings each connection given back to its pool (another round
+    /// trip). The store skips that for a connection whose statement ran to
+    /// its end: it keeps the connection for its next statement instead,
+    /// up to half of the pool's `max_connections`, each for at most a
+    /// second unused (then it goes back to the pool, so `PgPool::close`
+    /// finishes within about a second). A connection whose statement was
+    /// dropped midway or failed goes back through sqlx as before.
     #[cfg(feature = "postgres")]
     #[must_use]
     pub fn from_pg_pool(pool: sqlx::PgPool) -> Self {
-        Self::on(Db::Postgres(pool))
+        Self::on(Db::Postgres(crate::engine::PgConns::new(pool)))
     }
 
     fn on(db: Db) -> Self {

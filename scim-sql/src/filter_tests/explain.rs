@@ -522,10 +522,10 @@ async fn postgres_lookups_use_indexes_right_after_a_bulk_load() {
 async fn real_pages(db: &TestDb, state: &str) {
     use scim_core::store::Visibility;
 
-    let crate::engine::Db::Postgres(pool) = &db.db else {
+    let crate::engine::Db::Postgres(conns) = &db.db else {
         unreachable!("a PostgreSQL test database");
     };
-    let store = crate::SqlStore::from_pg_pool(pool.clone());
+    let store = crate::SqlStore::from_pg_pool(conns.pool.clone());
     for visibility in [
         Visibility::Owner("conn".into()),
         Visibility::Owner("other".into()),
@@ -570,10 +570,10 @@ async fn real_pages(db: &TestDb, state: &str) {
 /// it must search, no sequential scan, no walk of the tenant's resources.
 #[cfg(feature = "postgres")]
 async fn real_lookups(db: &TestDb, state: &str) {
-    let crate::engine::Db::Postgres(pool) = &db.db else {
+    let crate::engine::Db::Postgres(conns) = &db.db else {
         unreachable!("a PostgreSQL test database");
     };
-    let store = crate::SqlStore::from_pg_pool(pool.clone());
+    let store = crate::SqlStore::from_pg_pool(conns.pool.clone());
     for (rtype, filter, index) in [
         (
             users(),

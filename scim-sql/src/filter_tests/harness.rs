@@ -199,7 +199,7 @@ impl TestDb {
     pub(super) async fn postgres() -> Option<Self> {
         let url = postgres_url("the PostgreSQL differential test")?;
         let (pool, _schema) = postgres_schema(&url, 2).await;
-        let db = Db::Postgres(pool);
+        let db = Db::Postgres(crate::engine::PgConns::new(pool));
         crate::migrate::run(&db).await.expect("the migration runs");
         Some(Self {
             db,

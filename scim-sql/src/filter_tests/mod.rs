@@ -3,7 +3,8 @@
 //! are compared with what `scim_core::eval` answers over the same
 //! resources. `paging` compares whole list answers (pages, totals,
 //! cursors) of `MemoryStore` and `SqlStore` on both engines through the
-//! service.
+//! service. `warm` checks the PostgreSQL connections kept between
+//! statements.
 
 mod arb;
 mod differential;
@@ -12,3 +13,5 @@ mod harness;
 mod paging;
 mod unit;
 mod updates;
+#[cfg(feature = "postgres")]
+mod warm;

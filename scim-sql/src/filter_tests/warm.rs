@@ -1,0 +1,123 @@
+//! The PostgreSQL connections kept between statements (`PgConns`): a
+//! connection whose statement ran to its end is reused without going back
+//! through sqlx's pool (and its ping); one whose statement was dropped
+//! midway is not kept; no more than half the pool is kept, and nothing
+//! for longer than `WARM_FOR`, so an app sharing its pool gets its
+//! connections back and can close the pool.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::harness::{postgres_schema, postgres_url};
+use crate::engine::{Col, Db, PgConns, WARM_FOR};
+
+async fn pid(db: &Db) -> i64 {
+    db.rows("SELECT pg_backend_pid()::bigint", Vec::new(), &[Col::I64])
+        .await
+        .expect("a read")[0][0]
+        .i64()
+}
+
+fn conns(db: &Db) -> &Arc<PgConns> {
+    #[cfg_attr(not(feature = "sqlite"), allow(irrefutable_let_patterns))]
+    let Db::Postgres(conns) = db else {
+        unreachable!("a PostgreSQL database")
+    };
+    conns
+}
+
+/// Waits (up to 5 s) until the pool holds `idle` idle connections.
+async fn until_idle(pool: &sqlx::PgPool, idle: usize) {
+    for _ in 0..100 {
+        if pool.num_idle() == idle {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!(
+        "{} idle connections in the pool, not {idle}",
+        pool.num_idle()
+    );
+}
+
+#[tokio::test]
+async fn finished_statements_keep_their_connection_for_the_next() {
+    let Some(url) = postgres_url("finished_statements_keep_their_connection_for_the_next") else {
+        return;
+    };
+    let (pool, _) = postgres_schema(&url, 4).await;
+    let db = Db::Postgres(PgConns::new(pool.clone()));
+    let first = pid(&db).await;
+    // Kept here, not idle in the pool: the next statement takes it.
+    assert_eq!(conns(&db).kept(), 1);
+    assert_eq!(pool.num_idle(), 0);
+    assert_eq!(pid(&db).await, first, "the kept connection is reused");
+    // Unused for `WARM_FOR`, it goes back to the pool.
+    tokio::time::sleep(WARM_FOR).await;
+    until_idle(&pool, 1).await;
+    assert_eq!(conns(&db).kept(), 0);
+    // And the pool can be closed.
+    tokio::time::timeout(Duration::from_secs(5), pool.close())
+        .await
+        .expect("the pool closes");
+}
+
+#[tokio::test]
+async fn at_most_half_the_pool_is_kept() {
+    let Some(url) = postgres_url("at_most_half_the_pool_is_kept") else {
+        return;
+    };
+    let (pool, _) = postgres_schema(&url, 4).await;
+    let db = Db::Postgres(PgConns::new(pool.clone()));
+    let sleep = || db.rows("SELECT pg_sleep(0.2)::text", Vec::new(), &[Col::OptText]);
+    let (a, b, c, d) = tokio::join!(sleep(), sleep(), sleep(), sleep());
+    for r in [a, b, c, d] {
+        r.expect("a read");
+    }
+    assert_eq!(conns(&db).kept(), 2);
+    // The other two went back to the pool.
+    until_idle(&pool, 2).await;
+}
+
+#[tokio::test]
+async fn a_statement_dropped_midway_does_not_keep_its_connection() {
+    let Some(url) = postgres_url("a_statement_dropped_midway_does_not_keep_its_connection") else {
+        return;
+    };
+    let (pool, _) = postgres_schema(&url, 2).await;
+    let db = Db::Postgres(PgConns::new(pool.clone()));
+    let slow = db.rows("SELECT pg_sleep(2)::text", Vec::new(), &[Col::OptText]);
+    assert!(
+        tokio::time::timeout(Duration::from_millis(200), slow)
+            .await
+            .is_err(),
+        "the statement is still running when dropped"
+    );
+    assert_eq!(conns(&db).kept(), 0, "not kept: its answer is still coming");
+    // Its connection is drained by sqlx's release, and every later
+    // statement gets its own answer.
+    for n in 0..4i64 {
+        let rows = db
+            .rows("SELECT $1::bigint", vec![n.into()], &[Col::I64])
+            .await
+            .expect("a read");
+        assert_eq!(rows[0][0].i64(), n);
+    }
+    // A transaction dropped midway is not kept either (it took the
+    // connection the reads left).
+    assert_eq!(conns(&db).kept(), 1);
+    let mut tx = crate::engine::Db::begin(&db).await.expect("a transaction");
+    let slow = tx.rows("SELECT pg_sleep(2)::text", Vec::new(), &[Col::OptText]);
+    assert!(
+        tokio::time::timeout(Duration::from_millis(200), slow)
+            .await
+            .is_err()
+    );
+    drop(tx);
+    assert_eq!(conns(&db).kept(), 0);
+    let rows = db
+        .rows("SELECT 7::bigint", Vec::new(), &[Col::I64])
+        .await
+        .expect("a read");
+    assert_eq!(rows[0][0].i64(), 7);
+}
