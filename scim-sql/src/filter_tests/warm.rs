@@ -121,3 +121,45 @@ async fn a_statement_dropped_midway_does_not_keep_its_connection() {
         .expect("a read");
     assert_eq!(rows[0][0].i64(), 7);
 }
+
+/// With every connection out, a statement waiting for one takes the
+/// first that is kept, rather than waiting for one to go back to the pool
+/// (which a kept connection does only after `WARM_FOR`).
+#[tokio::test]
+async fn a_waiting_statement_takes_a_connection_as_soon_as_one_is_kept() {
+    let Some(url) = postgres_url("a_waiting_statement_takes_a_connection_as_soon_as_one_is_kept")
+    else {
+        return;
+    };
+    let (pool, _) = postgres_schema(&url, 2).await;
+    let db = Db::Postgres(PgConns::new(pool.clone()));
+    // Both connections out: one in an open transaction, one running.
+    let mut open = db.begin().await.expect("a transaction");
+    open.rows("SELECT 1::bigint", Vec::new(), &[Col::I64])
+        .await
+        .expect("a read in the transaction");
+    let running = {
+        let db = db.clone();
+        tokio::spawn(async move {
+            db.rows("SELECT pg_sleep(0.3)::text", Vec::new(), &[Col::OptText])
+                .await
+                .expect("a read")
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let waiting = {
+        let db = db.clone();
+        tokio::spawn(async move {
+            let asked = std::time::Instant::now();
+            pid(&db).await;
+            asked.elapsed()
+        })
+    };
+    running.await.expect("the running read");
+    let waited = waiting.await.expect("the waiting read");
+    assert!(
+        waited < WARM_FOR / 2,
+        "waited {waited:?} for a connection kept after ~200 ms"
+    );
+    open.rollback().await;
+}
