@@ -9,11 +9,7 @@
 use std::borrow::Cow;
 
 use scim_core::Error;
-#[cfg(feature = "postgres")]
-use sqlx::PgPool;
 use sqlx::Row as _;
-#[cfg(feature = "sqlite")]
-use sqlx::SqlitePool;
 
 #[cfg(test)]
 tokio::task_local! {
@@ -361,26 +357,26 @@ pub(crate) fn sql_for(dialect: Dialect, sql: &str) -> Cow<'_, str> {
     }
 }
 
-/// PostgreSQL's pool, and the connections kept out of it between
-/// statements.
+/// A pool, and the connections kept out of it between statements.
 ///
-/// sqlx 0.8 pings every connection given back to its pool (a `Sync` and
-/// its `ReadyForQuery`: a round trip, with both processes woken), to
+/// sqlx 0.8 pings every connection given back to its pool (on
+/// PostgreSQL a `Sync` and its `ReadyForQuery`: a round trip, with both
+/// processes woken; on SQLite a hop to the connection's thread and back), to
 /// drain what a future dropped mid-statement may have left. A statement
 /// that ran to its end leaves nothing to drain, so its connection is kept
 /// here instead, and the next statement takes it without a round trip;
 /// only a connection whose statement did not finish (dropped, or failed)
 /// goes back through sqlx's release and its ping. At most half the
-/// pool's connections are kept (the pool may be the app's own), each for
+/// pool's connections are kept when the pool may be the app's own (all
+/// of them when the store opened it), each for
 /// at most [`WARM_FOR`]: a task started with the first kept connection
 /// gives back those unused that long, and stops when none is left. A
 /// statement waiting for the pool (every connection out) takes the first
 /// connection kept meanwhile.
-#[cfg(feature = "postgres")]
 #[derive(Debug)]
-pub(crate) struct PgConns {
-    pub(crate) pool: PgPool,
-    warm: std::sync::Mutex<Vec<Warm>>,
+pub(crate) struct Conns<DB: sqlx::Database> {
+    pub(crate) pool: sqlx::Pool<DB>,
+    warm: std::sync::Mutex<Vec<Warm<DB>>>,
     /// How many connections may be kept.
     keep: usize,
     /// A task giving back stale connections is running.
@@ -393,20 +389,28 @@ pub(crate) struct PgConns {
 }
 
 /// How long an unused connection is kept out of the pool.
-#[cfg(feature = "postgres")]
 pub(crate) const WARM_FOR: std::time::Duration = std::time::Duration::from_secs(1);
 
-#[cfg(feature = "postgres")]
 #[derive(Debug)]
-struct Warm {
-    conn: sqlx::pool::PoolConnection<sqlx::Postgres>,
+struct Warm<DB: sqlx::Database> {
+    conn: sqlx::pool::PoolConnection<DB>,
     since: std::time::Instant,
 }
 
-#[cfg(feature = "postgres")]
-impl PgConns {
-    pub(crate) fn new(pool: PgPool) -> std::sync::Arc<Self> {
-        let keep = (pool.options().get_max_connections() / 2).max(1) as usize;
+impl<DB: sqlx::Database> Conns<DB> {
+    /// Over a pool others may use too: keeps at most half of it.
+    pub(crate) fn new(pool: sqlx::Pool<DB>) -> std::sync::Arc<Self> {
+        let keep = pool.options().get_max_connections() / 2;
+        Self::keeping(pool, keep as usize)
+    }
+
+    /// Over a pool the store opened for itself: may keep all of it.
+    pub(crate) fn owned(pool: sqlx::Pool<DB>) -> std::sync::Arc<Self> {
+        let keep = pool.options().get_max_connections();
+        Self::keeping(pool, keep as usize)
+    }
+
+    fn keeping(pool: sqlx::Pool<DB>, keep: usize) -> std::sync::Arc<Self> {
         std::sync::Arc::new(Self {
             pool,
             warm: std::sync::Mutex::new(Vec::with_capacity(keep)),
@@ -418,7 +422,7 @@ impl PgConns {
 
     /// A connection: the one kept last, or one from the pool, whichever
     /// comes first.
-    pub(crate) async fn acquire(self: &std::sync::Arc<Self>) -> Result<PgConn, sqlx::Error> {
+    pub(crate) async fn acquire(self: &std::sync::Arc<Self>) -> Result<Conn<DB>, sqlx::Error> {
         let conn = loop {
             let kept = self.lock().pop();
             match kept {
@@ -437,7 +441,7 @@ impl PgConns {
                 futures_util::future::Either::Right(((), _)) => {}
             }
         };
-        Ok(PgConn {
+        Ok(Conn {
             conn: Some(conn),
             clean: false,
             home: std::sync::Arc::clone(self),
@@ -450,7 +454,7 @@ impl PgConns {
         self.lock().len()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Warm>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Warm<DB>>> {
         // A panic while holding the lock leaves a valid list.
         self.warm
             .lock()
@@ -459,7 +463,7 @@ impl PgConns {
 
     /// Keeps `conn`, whose last statement ran to its end; gives it back to
     /// the pool when enough are kept.
-    fn put(self: &std::sync::Arc<Self>, conn: sqlx::pool::PoolConnection<sqlx::Postgres>) {
+    fn put(self: &std::sync::Arc<Self>, conn: sqlx::pool::PoolConnection<DB>) {
         let mut warm = self.lock();
         if warm.len() >= self.keep {
             drop(warm);
@@ -477,7 +481,7 @@ impl PgConns {
 
     /// Starts the task that gives back unused connections, unless it runs
     /// (or there is no runtime to run it on: then they are given back by
-    /// the next [`PgConns::acquire`] after [`WARM_FOR`]).
+    /// the next [`Conns::acquire`] after [`WARM_FOR`]).
     fn sweep(self: &std::sync::Arc<Self>) {
         use std::sync::atomic::Ordering;
         if self.sweeping.swap(true, Ordering::AcqRel) {
@@ -494,7 +498,7 @@ impl PgConns {
                 let Some(conns) = home.upgrade() else { return };
                 let (stale, done) = {
                     let mut warm = conns.lock();
-                    let (stale, fresh): (Vec<Warm>, Vec<Warm>) = std::mem::take(&mut *warm)
+                    let (stale, fresh): (Vec<Warm<DB>>, Vec<Warm<DB>>) = std::mem::take(&mut *warm)
                         .into_iter()
                         .partition(|w| w.since.elapsed() >= WARM_FOR);
                     *warm = fresh;
@@ -515,27 +519,25 @@ impl PgConns {
     }
 }
 
-/// A connection from [`PgConns::acquire`]: kept warm when dropped after
-/// [`PgConn::finished`], given back to sqlx's pool otherwise.
-#[cfg(feature = "postgres")]
+/// A connection from [`Conns::acquire`]: kept warm when dropped after
+/// [`Conn::finished`], given back to sqlx's pool otherwise.
 #[derive(Debug)]
-pub(crate) struct PgConn {
-    conn: Option<sqlx::pool::PoolConnection<sqlx::Postgres>>,
+pub(crate) struct Conn<DB: sqlx::Database> {
+    conn: Option<sqlx::pool::PoolConnection<DB>>,
     /// Its last statement ran to its end (and it is not to be closed).
     clean: bool,
-    home: std::sync::Arc<PgConns>,
+    home: std::sync::Arc<Conns<DB>>,
 }
 
-#[cfg(feature = "postgres")]
-impl PgConn {
+impl<DB: sqlx::Database> Conn<DB> {
     /// The connection, for a statement: not clean until
-    /// [`PgConn::finished`] says that statement ran to its end.
-    pub(crate) fn start(&mut self) -> &mut sqlx::PgConnection {
+    /// [`Conn::finished`] says that statement ran to its end.
+    pub(crate) fn start(&mut self) -> &mut DB::Connection {
         self.clean = false;
         self.conn.as_deref_mut().expect("held until dropped")
     }
 
-    /// The statement begun by [`PgConn::start`] ran to its end.
+    /// The statement begun by [`Conn::start`] ran to its end.
     pub(crate) fn finished(&mut self) {
         self.clean = true;
     }
@@ -549,8 +551,7 @@ impl PgConn {
     }
 }
 
-#[cfg(feature = "postgres")]
-impl Drop for PgConn {
+impl<DB: sqlx::Database> Drop for Conn<DB> {
     fn drop(&mut self) {
         if let Some(conn) = self.conn.take() {
             if self.clean {
@@ -560,13 +561,29 @@ impl Drop for PgConn {
     }
 }
 
+/// PostgreSQL's [`Conns`].
+#[cfg(feature = "postgres")]
+pub(crate) type PgConns = Conns<sqlx::Postgres>;
+/// PostgreSQL's [`Conn`].
+#[cfg(feature = "postgres")]
+pub(crate) type PgConn = Conn<sqlx::Postgres>;
+/// SQLite's [`Conns`].
+#[cfg(feature = "sqlite")]
+pub(crate) type LiteConns = Conns<sqlx::Sqlite>;
+/// SQLite's [`Conn`].
+#[cfg(feature = "sqlite")]
+pub(crate) type LiteConn = Conn<sqlx::Sqlite>;
+
 /// The pools of one database.
 #[derive(Debug, Clone)]
 pub(crate) enum Db {
     /// SQLite: readers in parallel, writes through `write` (one connection
     /// when the store opened the file itself).
     #[cfg(feature = "sqlite")]
-    Sqlite { read: SqlitePool, write: SqlitePool },
+    Sqlite {
+        read: std::sync::Arc<LiteConns>,
+        write: std::sync::Arc<LiteConns>,
+    },
     /// PostgreSQL: one pool, and the connections kept warm.
     #[cfg(feature = "postgres")]
     Postgres(std::sync::Arc<PgConns>),
@@ -602,7 +619,7 @@ pub(crate) struct Tx {
 #[derive(Debug)]
 enum TxConn {
     #[cfg(feature = "sqlite")]
-    Sqlite(sqlx::pool::PoolConnection<sqlx::Sqlite>),
+    Sqlite(LiteConn),
     #[cfg(feature = "postgres")]
     Postgres(PgConn),
     /// Given back to the pool by [`Tx::release`].
@@ -853,10 +870,12 @@ impl Db {
         match self {
             #[cfg(feature = "sqlite")]
             Self::Sqlite { read, .. } => {
+                let mut conn = read.acquire().await?;
                 let q = bind_all!(sqlx::query(&sql), args);
-                for row in q.fetch_all(read).await? {
+                for row in q.fetch_all(conn.start()).await? {
                     out.push(decode_row!(row, cols));
                 }
+                conn.finished();
             }
             #[cfg(feature = "postgres")]
             Self::Postgres(conns) => {
@@ -878,7 +897,7 @@ impl Db {
         Ok(match self {
             #[cfg(feature = "sqlite")]
             Self::Sqlite { write, .. } => bind_all!(sqlx::query(&sql), args)
-                .execute(write)
+                .execute(&write.pool)
                 .await?
                 .rows_affected(),
             #[cfg(feature = "postgres")]
@@ -1066,7 +1085,11 @@ impl Tx {
     async fn raw(&mut self, sql: &'static str) -> Result<(), sqlx::Error> {
         match &mut self.conn {
             #[cfg(feature = "sqlite")]
-            TxConn::Sqlite(c) => sqlx::query(sql).execute(&mut **c).await.map(drop),
+            TxConn::Sqlite(c) => {
+                sqlx::query(sql).execute(c.start()).await?;
+                c.finished();
+                Ok(())
+            }
             #[cfg(feature = "postgres")]
             TxConn::Postgres(c) => {
                 sqlx::query(sql).execute(c.start()).await?;
@@ -1099,7 +1122,7 @@ impl Tx {
 
 #[cfg(feature = "sqlite")]
 async fn sqlite_batch(
-    conn: &mut sqlx::pool::PoolConnection<sqlx::Sqlite>,
+    lite: &mut LiteConn,
     stmts: Vec<Stmt>,
     begin: bool,
     commit: bool,
@@ -1133,7 +1156,7 @@ async fn sqlite_batch(
         deprecated,
         reason = "SQLite runs a multi-statement text; see Tx::batch"
     )]
-    let mut stream = bind_all!(sqlx::query(&sql), args).fetch_many(&mut **conn);
+    let mut stream = bind_all!(sqlx::query(&sql), args).fetch_many(lite.start());
     while let Some(item) = stream.next().await {
         match item {
             Ok(Either::Right(row)) => {
@@ -1162,6 +1185,8 @@ async fn sqlite_batch(
             }
         }
     }
+    drop(stream);
+    lite.finished();
     Ok(done)
 }
 

@@ -182,7 +182,9 @@ impl SqlStore {
                 })
                 .connect(url)
                 .await?;
-            return Ok(Self::from_pg_pool(pool));
+            // A pool of the store's own: every connection may be kept
+            // between statements (see `engine::Conns`).
+            return Ok(Self::on(Db::Postgres(engine::Conns::owned(pool))));
         }
         Err(SetupError::UnsupportedUrl(url.to_owned()))
     }
@@ -212,7 +214,7 @@ impl SqlStore {
                 .max_lifetime(None)
                 .connect_with(options)
                 .await?;
-            return Ok(Self::from_sqlite_pools(pool.clone(), pool));
+            return Ok(Self::from_sqlite_pool(pool));
         }
         let options = options
             .journal_mode(SqliteJournalMode::Wal)
@@ -244,7 +246,12 @@ impl SqlStore {
             .test_before_acquire(false)
             .connect_with(options)
             .await?;
-        let store = Self::from_sqlite_pools(read, write);
+        // Pools of the store's own: every connection may be kept between
+        // statements (see `engine::Conns`).
+        let store = Self::on(Db::Sqlite {
+            read: engine::Conns::owned(read),
+            write: engine::Conns::owned(write),
+        });
         store.checkpoint_in_background();
         Ok(store)
     }
@@ -258,14 +265,23 @@ impl SqlStore {
     #[cfg(feature = "sqlite")]
     #[must_use]
     pub fn from_sqlite_pool(pool: sqlx::SqlitePool) -> Self {
-        Self::from_sqlite_pools(pool.clone(), pool)
+        // One set of kept connections for reads and writes, as they share
+        // the pool.
+        let conns = engine::Conns::new(pool);
+        Self::on(Db::Sqlite {
+            read: conns.clone(),
+            write: conns,
+        })
     }
 
     /// A store reading through `read` and writing through `write`.
     #[cfg(feature = "sqlite")]
     #[must_use]
     pub fn from_sqlite_pools(read: sqlx::SqlitePool, write: sqlx::SqlitePool) -> Self {
-        Self::on(Db::Sqlite { read, write })
+        Self::on(Db::Sqlite {
+            read: engine::Conns::new(read),
+            write: engine::Conns::new(write),
+        })
     }
 
     /// A store over the app's own PostgreSQL pool. Every store call is a
@@ -275,10 +291,13 @@ impl SqlStore {
     /// sqlx pings each connection given back to its pool (another round
     /// trip). The store skips that for a connection whose statement ran to
     /// its end: it keeps the connection for its next statement instead,
-    /// up to half of the pool's `max_connections`, each for at most a
-    /// second unused (then it goes back to the pool, so `PgPool::close`
-    /// finishes within about a second). A connection whose statement was
-    /// dropped midway or failed goes back through sqlx as before.
+    /// up to half of the pool's `max_connections` (all of them for a pool
+    /// [`SqlStore::connect`] opened), each for at most a second unused
+    /// (then it goes back to the pool, so `PgPool::close` finishes within
+    /// about a second). A connection whose statement was dropped midway
+    /// or failed goes back through sqlx as before. The SQLite
+    /// constructors do the same (there the ping is a hop to the
+    /// connection's thread and back).
     #[cfg(feature = "postgres")]
     #[must_use]
     pub fn from_pg_pool(pool: sqlx::PgPool) -> Self {
@@ -319,13 +338,20 @@ impl SqlStore {
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tick.tick().await;
-                if alive.upgrade().is_none() || read.is_closed() {
+                if alive.upgrade().is_none() || read.pool.is_closed() {
                     break;
                 }
-                if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-                    .execute(&read)
-                    .await
-                {
+                // Through the kept connections, as every read: the pool's
+                // own may all be kept.
+                let done = async {
+                    let mut conn = read.acquire().await?;
+                    sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                        .execute(conn.start())
+                        .await?;
+                    conn.finished();
+                    Ok::<_, sqlx::Error>(())
+                };
+                if let Err(e) = done.await {
                     tracing::debug!(error = %e, "scim-sql: background checkpoint");
                 }
             }

@@ -182,9 +182,10 @@ impl TestDb {
             .connect("sqlite::memory:")
             .await
             .expect("an in-memory SQLite database");
+        let conns = crate::engine::Conns::new(pool);
         let db = Db::Sqlite {
-            read: pool.clone(),
-            write: pool,
+            read: conns.clone(),
+            write: conns,
         };
         crate::migrate::run(&db).await.expect("the migration runs");
         Self {

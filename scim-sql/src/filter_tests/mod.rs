@@ -3,8 +3,7 @@
 //! are compared with what `scim_core::eval` answers over the same
 //! resources. `paging` compares whole list answers (pages, totals,
 //! cursors) of `MemoryStore` and `SqlStore` on both engines through the
-//! service. `warm` checks the PostgreSQL connections kept between
-//! statements.
+//! service. `warm` checks the connections kept between statements.
 
 mod arb;
 mod differential;
@@ -13,5 +12,4 @@ mod harness;
 mod paging;
 mod unit;
 mod updates;
-#[cfg(feature = "postgres")]
 mod warm;

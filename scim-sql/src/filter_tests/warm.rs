@@ -1,16 +1,22 @@
-//! The PostgreSQL connections kept between statements (`PgConns`): a
+//! The connections kept between statements (`engine::Conns`): a
 //! connection whose statement ran to its end is reused without going back
 //! through sqlx's pool (and its ping); one whose statement was dropped
 //! midway is not kept; no more than half the pool is kept, and nothing
 //! for longer than `WARM_FOR`, so an app sharing its pool gets its
 //! connections back and can close the pool.
 
+#[cfg(feature = "postgres")]
 use std::sync::Arc;
+#[cfg(feature = "postgres")]
 use std::time::Duration;
 
+#[cfg(feature = "postgres")]
 use super::harness::{postgres_schema, postgres_url};
-use crate::engine::{Col, Db, PgConns, WARM_FOR};
+use crate::engine::{Col, Db};
+#[cfg(feature = "postgres")]
+use crate::engine::{PgConns, WARM_FOR};
 
+#[cfg(feature = "postgres")]
 async fn pid(db: &Db) -> i64 {
     db.rows("SELECT pg_backend_pid()::bigint", Vec::new(), &[Col::I64])
         .await
@@ -18,6 +24,7 @@ async fn pid(db: &Db) -> i64 {
         .i64()
 }
 
+#[cfg(feature = "postgres")]
 fn conns(db: &Db) -> &Arc<PgConns> {
     #[cfg_attr(not(feature = "sqlite"), allow(irrefutable_let_patterns))]
     let Db::Postgres(conns) = db else {
@@ -27,6 +34,7 @@ fn conns(db: &Db) -> &Arc<PgConns> {
 }
 
 /// Waits (up to 5 s) until the pool holds `idle` idle connections.
+#[cfg(feature = "postgres")]
 async fn until_idle(pool: &sqlx::PgPool, idle: usize) {
     for _ in 0..100 {
         if pool.num_idle() == idle {
@@ -40,6 +48,7 @@ async fn until_idle(pool: &sqlx::PgPool, idle: usize) {
     );
 }
 
+#[cfg(feature = "postgres")]
 #[tokio::test]
 async fn finished_statements_keep_their_connection_for_the_next() {
     let Some(url) = postgres_url("finished_statements_keep_their_connection_for_the_next") else {
@@ -62,6 +71,7 @@ async fn finished_statements_keep_their_connection_for_the_next() {
         .expect("the pool closes");
 }
 
+#[cfg(feature = "postgres")]
 #[tokio::test]
 async fn at_most_half_the_pool_is_kept() {
     let Some(url) = postgres_url("at_most_half_the_pool_is_kept") else {
@@ -79,6 +89,7 @@ async fn at_most_half_the_pool_is_kept() {
     until_idle(&pool, 2).await;
 }
 
+#[cfg(feature = "postgres")]
 #[tokio::test]
 async fn a_statement_dropped_midway_does_not_keep_its_connection() {
     let Some(url) = postgres_url("a_statement_dropped_midway_does_not_keep_its_connection") else {
@@ -125,6 +136,7 @@ async fn a_statement_dropped_midway_does_not_keep_its_connection() {
 /// With every connection out, a statement waiting for one takes the
 /// first that is kept, rather than waiting for one to go back to the pool
 /// (which a kept connection does only after `WARM_FOR`).
+#[cfg(feature = "postgres")]
 #[tokio::test]
 async fn a_waiting_statement_takes_a_connection_as_soon_as_one_is_kept() {
     let Some(url) = postgres_url("a_waiting_statement_takes_a_connection_as_soon_as_one_is_kept")
@@ -162,4 +174,58 @@ async fn a_waiting_statement_takes_a_connection_as_soon_as_one_is_kept() {
         "waited {waited:?} for a connection kept after ~200 ms"
     );
     open.rollback().await;
+}
+
+/// SQLite through `SqlStore::connect`: a read keeps its reader, the
+/// write connection (the only one) is kept after a write that finished
+/// and not after one dropped inside its transaction, and the next write
+/// then starts on a clean connection (`BEGIN IMMEDIATE` would fail inside
+/// a transaction left open).
+#[cfg(feature = "sqlite")]
+#[tokio::test]
+async fn sqlite_keeps_finished_connections_and_not_a_dropped_write() {
+    let (store, _file) = super::paging::sqlite().await;
+    #[cfg_attr(not(feature = "postgres"), allow(irrefutable_let_patterns))]
+    let Db::Sqlite { read, write } = &store.db else {
+        unreachable!("a SQLite store")
+    };
+    store
+        .db
+        .rows("SELECT 1", Vec::new(), &[Col::I64])
+        .await
+        .expect("a read");
+    assert_eq!(read.kept(), 1);
+    let mut tx = store.db.begin().await.expect("a write");
+    tx.exec("CREATE TABLE t (n INTEGER)", Vec::new())
+        .await
+        .expect("a statement");
+    tx.commit().await.expect("a commit");
+    assert_eq!(write.kept(), 1, "the writer, after a finished write");
+    let mut tx = store.db.begin().await.expect("a write");
+    tx.exec("INSERT INTO t VALUES (1)", Vec::new())
+        .await
+        .expect("a statement");
+    drop(tx);
+    assert_eq!(write.kept(), 0, "not kept: its transaction was open");
+    for n in 2..5i64 {
+        let mut tx = store.db.begin().await.expect("a write");
+        tx.exec("INSERT INTO t VALUES ($1)", vec![n.into()])
+            .await
+            .expect("an insert on a clean connection");
+        tx.commit().await.expect("a commit");
+    }
+    let rows = store
+        .db
+        .rows(
+            "SELECT count(*), sum(n) FROM t",
+            Vec::new(),
+            &[Col::I64, Col::I64],
+        )
+        .await
+        .expect("a read");
+    assert_eq!(
+        (rows[0][0].i64(), rows[0][1].i64()),
+        (3, 9),
+        "the dropped insert rolled back"
+    );
 }
