@@ -8,6 +8,9 @@
 
 use std::borrow::Cow;
 
+#[cfg(feature = "sqlite")]
+pub(crate) mod group;
+
 use scim_core::Error;
 use sqlx::Row as _;
 
@@ -299,7 +302,7 @@ macro_rules! in_transaction {
         loop {
             attempt += 1;
             let outcome: ::std::result::Result<_, $crate::engine::Fail<_>> = async {
-                let mut tx = $store.db.begin().await?;
+                let mut tx = $store.db.begin_write().await?;
                 let value = {
                     let $tx = &mut tx;
                     $body.await
@@ -310,7 +313,9 @@ macro_rules! in_transaction {
                         Ok(value)
                     }
                     Err(e) => {
-                        tx.rollback().await;
+                        // In a group, the group's failure, if it failed
+                        // (the answer may rest on a write before it).
+                        tx.rollback().await?;
                         Err(e)
                     }
                 }
@@ -583,6 +588,8 @@ pub(crate) enum Db {
     Sqlite {
         read: std::sync::Arc<LiteConns>,
         write: std::sync::Arc<LiteConns>,
+        /// The writes, committed in groups (see [`group`]).
+        writes: std::sync::Arc<group::Writes>,
     },
     /// PostgreSQL: one pool, and the connections kept warm.
     #[cfg(feature = "postgres")]
@@ -614,6 +621,23 @@ pub(crate) struct Tx {
     /// A transaction may be open on `conn`: set before `BEGIN` is sent,
     /// cleared once `COMMIT` or `ROLLBACK` has been answered.
     open: bool,
+    /// A SQLite write in a group (`conn` is then unused).
+    #[cfg(feature = "sqlite")]
+    group: Option<Grouped>,
+}
+
+/// A SQLite write's part in a group commit, and the group's connection
+/// while the write runs. It joins the group with its first statements,
+/// so that the work before them (building statements from a resource)
+/// is done before it waits for the writer, not while it holds it.
+#[cfg(feature = "sqlite")]
+#[derive(Debug)]
+struct Grouped {
+    conn: Option<LiteConn>,
+    /// `None` until the first statements.
+    member: Option<group::Member>,
+    writes: std::sync::Arc<group::Writes>,
+    pool: std::sync::Arc<LiteConns>,
 }
 
 #[derive(Debug)]
@@ -634,6 +658,15 @@ fn released() -> sqlx::Error {
 
 impl Drop for Tx {
     fn drop(&mut self) {
+        // A write dropped while it runs in a group: the group's
+        // connection is closed, which rolls the group back (see `group`).
+        #[cfg(feature = "sqlite")]
+        if let Some(g) = &mut self.group
+            && g.member.as_ref().is_some_and(group::Member::running)
+            && let Some(c) = &mut g.conn
+        {
+            c.close_on_drop();
+        }
         if self.open {
             match &mut self.conn {
                 #[cfg(feature = "sqlite")]
@@ -789,7 +822,30 @@ impl Db {
             conn,
             begun: false,
             open: false,
+            #[cfg(feature = "sqlite")]
+            group: None,
         })
+    }
+
+    /// A write of the store's: on SQLite, one of a group committed
+    /// together (see [`group`]); on PostgreSQL, [`Db::begin`].
+    pub(crate) async fn begin_write(&self) -> DbResult<Tx> {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite { write, writes, .. } => Ok(Tx {
+                conn: TxConn::Released(Dialect::Sqlite),
+                begun: true,
+                open: false,
+                group: Some(Grouped {
+                    conn: None,
+                    member: None,
+                    writes: std::sync::Arc::clone(writes),
+                    pool: std::sync::Arc::clone(write),
+                }),
+            }),
+            #[cfg(feature = "postgres")]
+            Self::Postgres(_) => self.begin().await,
+        }
     }
 
     /// SQLite's `EXPLAIN QUERY PLAN` of `sql` (with `args`): the detail
@@ -964,6 +1020,15 @@ impl Tx {
     /// waiting for another starves the pool when every connection does
     /// so (PostgreSQL's pool serves both). Statements after this fail.
     pub(crate) async fn release(&mut self) {
+        // In a group: this write's savepoint rolled back, and the group
+        // committed now (the reads after may need the one connection).
+        #[cfg(feature = "sqlite")]
+        if let Some(g) = &mut self.group {
+            if let Some(m) = &mut g.member {
+                let _ = m.finish(&mut g.conn, false, true).await;
+            }
+            return;
+        }
         if self.open && self.raw("ROLLBACK").await.is_ok() {
             self.open = false;
         }
@@ -999,6 +1064,10 @@ impl Tx {
         stmts: Vec<Stmt>,
         commit: bool,
     ) -> Result<Vec<Done>, BatchFailed> {
+        #[cfg(feature = "sqlite")]
+        if let Some(g) = &mut self.group {
+            return grouped_batch(g, stmts, commit).await;
+        }
         let begin = !self.begun;
         if begin {
             self.begun = true;
@@ -1006,7 +1075,18 @@ impl Tx {
         }
         let outcome = match &mut self.conn {
             #[cfg(feature = "sqlite")]
-            TxConn::Sqlite(c) => sqlite_batch(c, stmts, begin, commit).await,
+            TxConn::Sqlite(c) => {
+                let head: &[&str] = if begin { &["BEGIN IMMEDIATE"] } else { &[] };
+                let tail: &[&str] = if commit { &["COMMIT"] } else { &[] };
+                let n = stmts.len();
+                sqlite_batch(c, stmts, head, tail)
+                    .await
+                    .map_err(|(seen, error, done)| BatchFailed {
+                        at: seen.checked_sub(head.len()).filter(|i| *i < n),
+                        error,
+                        done,
+                    })
+            }
             #[cfg(feature = "postgres")]
             TxConn::Postgres(c) => postgres_batch(c, stmts, begin, commit).await,
             TxConn::Released(_) => Err(BatchFailed {
@@ -1102,6 +1182,13 @@ impl Tx {
 
     /// Commits, unless a batch already did (or nothing was begun).
     pub(crate) async fn commit(mut self) -> DbResult<()> {
+        #[cfg(feature = "sqlite")]
+        if let Some(g) = &mut self.group {
+            return match &mut g.member {
+                Some(m) => m.finish(&mut g.conn, true, false).await,
+                None => Ok(()),
+            };
+        }
         if self.open {
             // On failure `open` stays set: the connection is closed, which
             // rolls back whatever is left.
@@ -1112,27 +1199,98 @@ impl Tx {
     }
 
     /// Rolls back. A failure leaves `open` set, so the connection is
-    /// closed rather than reused.
-    pub(crate) async fn rollback(mut self) {
+    /// closed rather than reused. In a group, rolls back this write only,
+    /// and answers what became of the group: a write's own answer (a 409)
+    /// may rest on the writes before it in the group, so it stands only
+    /// if they are committed.
+    pub(crate) async fn rollback(mut self) -> DbResult<()> {
+        #[cfg(feature = "sqlite")]
+        if let Some(g) = &mut self.group {
+            return match &mut g.member {
+                Some(m) => m.finish(&mut g.conn, false, false).await,
+                None => Ok(()),
+            };
+        }
         if self.open && self.raw("ROLLBACK").await.is_ok() {
             self.open = false;
+        }
+        Ok(())
+    }
+}
+
+/// A batch of a SQLite write in a group: framed by the group's `BEGIN`,
+/// the write's savepoint and its release (see [`group::Member::frame`]).
+#[cfg(feature = "sqlite")]
+async fn grouped_batch(
+    g: &mut Grouped,
+    stmts: Vec<Stmt>,
+    ends: bool,
+) -> Result<Vec<Done>, BatchFailed> {
+    if g.member.is_none() {
+        match g.writes.join(&g.pool).await {
+            Ok((conn, member)) => {
+                g.conn = Some(conn);
+                g.member = Some(member);
+            }
+            Err(error) => {
+                return Err(BatchFailed {
+                    at: None,
+                    error,
+                    done: Vec::new(),
+                });
+            }
+        }
+    }
+    let member = g.member.as_mut().expect("joined above");
+    let Some(conn) = g.conn.as_mut().filter(|_| member.running()) else {
+        return Err(BatchFailed {
+            at: None,
+            error: released().into(),
+            done: Vec::new(),
+        });
+    };
+    let frame = member.frame(ends);
+    let n = stmts.len();
+    match sqlite_batch(conn, stmts, &frame.head, &frame.tail).await {
+        Ok(done) => {
+            member.after(&frame, &mut g.conn, None).await;
+            Ok(done)
+        }
+        Err((seen, error, done)) => {
+            let head = frame.head.len();
+            let at = if seen < head {
+                group::At::Head(seen)
+            } else if seen - head < n {
+                group::At::Statement
+            } else {
+                group::At::Tail
+            };
+            member.after(&frame, &mut g.conn, Some((at, &error))).await;
+            Err(BatchFailed {
+                at: matches!(at, group::At::Statement).then(|| seen - head),
+                error,
+                done,
+            })
         }
     }
 }
 
+/// Runs `head`, `stmts` and `tail` as one SQLite text. A failure says how
+/// many of its statements (`head`'s counted) were answered before it.
 #[cfg(feature = "sqlite")]
 async fn sqlite_batch(
     lite: &mut LiteConn,
     stmts: Vec<Stmt>,
-    begin: bool,
-    commit: bool,
-) -> Result<Vec<Done>, BatchFailed> {
+    head: &[&str],
+    tail: &[&str],
+) -> Result<Vec<Done>, (usize, DbError, Vec<Done>)> {
     use futures_util::StreamExt as _;
     use sqlx::Either;
 
     let mut sql = String::new();
-    if begin {
-        sql.push_str("BEGIN IMMEDIATE;\n");
+    for h in head {
+        sql.push_str(h);
+        sql.push_str(";\n");
     }
     let mut args = Vec::new();
     let mut cols = Vec::with_capacity(stmts.len());
@@ -1141,17 +1299,14 @@ async fn sqlite_batch(
         sql.push_str(";\n");
         cols.push(stmt.cols);
     }
-    if commit {
-        sql.push_str("COMMIT;\n");
+    for t in tail {
+        sql.push_str(t);
+        sql.push_str(";\n");
     }
-    let skip = usize::from(begin);
+    let skip = head.len();
     let mut done: Vec<Done> = Vec::with_capacity(cols.len());
     let mut seen = 0usize;
     let mut current = Done::default();
-    let fail = |seen: usize, error: DbError, done: Vec<Done>| {
-        let at = seen.checked_sub(skip).filter(|i| *i < cols.len());
-        BatchFailed { at, error, done }
-    };
     #[allow(
         deprecated,
         reason = "SQLite runs a multi-statement text; see Tx::batch"
@@ -1168,7 +1323,7 @@ async fn sqlite_batch(
                     Ok(cells) => current.rows.push(cells),
                     Err(e) => {
                         drop(stream);
-                        return Err(fail(seen, e.into(), done));
+                        return Err((seen, e.into(), done));
                     }
                 }
             }
@@ -1181,7 +1336,7 @@ async fn sqlite_batch(
             }
             Err(e) => {
                 drop(stream);
-                return Err(fail(seen, e.into(), done));
+                return Err((seen, e.into(), done));
             }
         }
     }

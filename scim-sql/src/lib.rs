@@ -251,6 +251,7 @@ impl SqlStore {
         let store = Self::on(Db::Sqlite {
             read: engine::Conns::owned(read),
             write: engine::Conns::owned(write),
+            writes: std::sync::Arc::default(),
         });
         store.checkpoint_in_background();
         Ok(store)
@@ -271,6 +272,7 @@ impl SqlStore {
         Self::on(Db::Sqlite {
             read: conns.clone(),
             write: conns,
+            writes: std::sync::Arc::default(),
         })
     }
 
@@ -281,6 +283,7 @@ impl SqlStore {
         Self::on(Db::Sqlite {
             read: engine::Conns::new(read),
             write: engine::Conns::new(write),
+            writes: std::sync::Arc::default(),
         })
     }
 

@@ -186,6 +186,7 @@ impl TestDb {
         let db = Db::Sqlite {
             read: conns.clone(),
             write: conns,
+            writes: std::sync::Arc::default(),
         };
         crate::migrate::run(&db).await.expect("the migration runs");
         Self {

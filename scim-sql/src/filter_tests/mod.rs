@@ -8,6 +8,8 @@
 mod arb;
 mod differential;
 mod explain;
+#[cfg(feature = "sqlite")]
+mod group;
 mod harness;
 mod paging;
 mod unit;

@@ -1052,6 +1052,12 @@ pub(super) async fn sqlite() -> (SqlStore, TempFile) {
 /// A SQLite file and its `-wal` and `-shm`, removed when dropped.
 pub(super) struct TempFile(std::path::PathBuf);
 
+impl TempFile {
+    pub(super) fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
 impl Drop for TempFile {
     fn drop(&mut self) {
         for suffix in ["", "-wal", "-shm"] {

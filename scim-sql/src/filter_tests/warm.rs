@@ -173,7 +173,7 @@ async fn a_waiting_statement_takes_a_connection_as_soon_as_one_is_kept() {
         waited < WARM_FOR / 2,
         "waited {waited:?} for a connection kept after ~200 ms"
     );
-    open.rollback().await;
+    open.rollback().await.expect("a rollback");
 }
 
 /// SQLite through `SqlStore::connect`: a read keeps its reader, the
@@ -186,7 +186,7 @@ async fn a_waiting_statement_takes_a_connection_as_soon_as_one_is_kept() {
 async fn sqlite_keeps_finished_connections_and_not_a_dropped_write() {
     let (store, _file) = super::paging::sqlite().await;
     #[cfg_attr(not(feature = "postgres"), allow(irrefutable_let_patterns))]
-    let Db::Sqlite { read, write } = &store.db else {
+    let Db::Sqlite { read, write, .. } = &store.db else {
         unreachable!("a SQLite store")
     };
     store
