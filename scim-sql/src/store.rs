@@ -185,13 +185,15 @@ fn rows_json(rows: &[&ValueRow], keys_only: bool) -> String {
 /// the one the tenant's counter just handed out (a create's, within the
 /// same batch).
 #[derive(Clone, Copy)]
-enum Rid {
+enum Rid<'a> {
     Known(i64),
     JustCounted,
+    /// That of the resource with this id (in the tenant `$1`).
+    Of(&'a str),
 }
 
-impl Rid {
-    /// The SQL for it, `$n` being its argument when known; and that
+impl Rid<'_> {
+    /// The SQL for it, `$n` being its argument when it has one; and that
     /// argument.
     fn sql(self, n: usize) -> (String, Option<Arg>) {
         match self {
@@ -199,6 +201,10 @@ impl Rid {
             Self::JustCounted => (
                 "(SELECT next_rid FROM scim_tenants WHERE tenant = $1)".to_owned(),
                 None,
+            ),
+            Self::Of(id) => (
+                format!("(SELECT rid FROM scim_resources WHERE tenant = $1 AND id = ${n})"),
+                Some(Arg::from(id)),
             ),
         }
     }
@@ -278,17 +284,16 @@ fn insert_values(
 }
 
 /// Deletes the value rows of resource `rid` at these `(path, elem)` keys.
-fn delete_values(dialect: Dialect, ctx: &Context, rid: i64, rows: &[&ValueRow]) -> Stmt {
+fn delete_values(dialect: Dialect, ctx: &Context, rid: Rid<'_>, rows: &[&ValueRow]) -> Stmt {
+    let (rid_sql, rid_arg) = rid.sql(3);
+    let mut args = vec![Arg::from(ctx.tenant()), Arg::Text(rows_json(rows, true))];
+    args.extend(rid_arg);
     Stmt::exec(
         format!(
             "DELETE FROM scim_values AS x WHERE {}",
-            values_at_sql(dialect, "$1", "$2", "$3")
+            values_at_sql(dialect, "$1", &rid_sql, "$2")
         ),
-        vec![
-            Arg::from(ctx.tenant()),
-            Arg::I64(rid),
-            Arg::Text(rows_json(rows, true)),
-        ],
+        args,
     )
 }
 
@@ -503,6 +508,26 @@ fn for_update(dialect: Dialect) -> &'static str {
     }
 }
 
+/// SQLite's guard of a one-batch update: fails (a `NOT NULL` violation,
+/// inserting nothing otherwise) unless resource `id` of `rtype` is there,
+/// at version `if_version` when one is named, so that the statements
+/// after it in the batch do not run.
+fn lite_guard(ctx: &Context, rtype: &ResourceType, id: &str, if_version: Option<&str>) -> Stmt {
+    Stmt::exec(
+        format!(
+            "INSERT INTO scim_keys (name, value) SELECT NULL, NULL WHERE NOT EXISTS \
+             (SELECT 1 FROM scim_resources WHERE {} AND ($4 IS NULL OR CAST(version AS TEXT) = $4))",
+            by_id("", "$1", "$2", "$3")
+        ),
+        vec![
+            ctx.tenant().into(),
+            id.into(),
+            rtype.id().into(),
+            Arg::OptText(if_version.map(str::to_owned)),
+        ],
+    )
+}
+
 fn precondition_failed(id: &str) -> Error {
     Error::precondition_failed(format!(
         "resource {id:?} has changed since the version the request names (If-Match)"
@@ -519,6 +544,9 @@ enum Role<'a> {
     Claim(&'a UniqueValue),
     /// Adding members.
     Members,
+    /// Refusing to go on unless the resource (of this type) is there at
+    /// the version the update names: a failure is a 404 or a 412.
+    Guard(&'a str),
 }
 
 /// Runs a write batch (ending with `COMMIT`) whose statements have these
@@ -540,6 +568,24 @@ async fn run_write(
     Err(match (role, &failed.error) {
         (Some(Role::Resource), DbError::Unique) => Error::uniqueness("id", id).into(),
         (Some(Role::Claim(u)), DbError::Unique) => Error::uniqueness(&u.attribute, &u.value).into(),
+        (Some(Role::Guard(rtype)), DbError::Other(_)) => {
+            // Still inside the write: read what refused it.
+            let found = tx
+                .rows(
+                    &format!(
+                        "SELECT 1 FROM scim_resources WHERE {}",
+                        by_id("", "$1", "$2", "$3")
+                    ),
+                    vec![ctx.tenant().into(), id.into(), rtype.into()],
+                    &[Col::I64],
+                )
+                .await?;
+            if found.is_empty() {
+                Error::not_found(rtype, id).into()
+            } else {
+                precondition_failed(id).into()
+            }
+        }
         (Some(Role::Members), DbError::ForeignKey) => {
             let ids: Vec<&str> = members
                 .iter()
@@ -968,30 +1014,43 @@ async fn update_tx(
     if dialect == Dialect::Postgres && !need_old && update.members.len() <= 1 {
         return pg_update(store, tx, ctx, rtype, update, stored, previous).await;
     }
-    let sql = format!(
-        "SELECT rid, version, {} FROM scim_resources WHERE {}{}",
-        if need_old { "attributes" } else { "''" },
-        by_id("", "$1", "$2", "$3"),
-        for_update(dialect)
-    );
-    let mut row = tx
-        .rows(
-            &sql,
-            vec![ctx.tenant().into(), id.into(), rtype.id().into()],
-            &[Col::I64, Col::I64, Col::Text],
-        )
-        .await?
-        .pop()
-        .ok_or_else(|| Error::not_found(rtype.id(), id))?;
-    let rid = row[0].i64();
-    let version = row[1].i64().to_string();
-    if let Some(v) = update.if_version
-        && v != version
-    {
-        return Err(precondition_failed(id).into());
-    }
-
     let mut stmts: Vec<(Role<'_>, Stmt)> = Vec::new();
+    // On SQLite, when the old attributes are known (or not needed), the
+    // whole update is one batch, one round trip to the writer: it starts
+    // with a guard that stops it unless the resource is there at the
+    // version named, and finds the row id by the resource's id. Otherwise
+    // the row is read (and checked) first.
+    let (rid, mut row) = if dialect == Dialect::Sqlite && !need_old {
+        stmts.push((
+            Role::Guard(rtype.id()),
+            lite_guard(ctx, rtype, id, update.if_version),
+        ));
+        (Rid::Of(id), Vec::new())
+    } else {
+        let sql = format!(
+            "SELECT rid, version, {} FROM scim_resources WHERE {}{}",
+            if need_old { "attributes" } else { "''" },
+            by_id("", "$1", "$2", "$3"),
+            for_update(dialect)
+        );
+        let row = tx
+            .rows(
+                &sql,
+                vec![ctx.tenant().into(), id.into(), rtype.id().into()],
+                &[Col::I64, Col::I64, Col::Text],
+            )
+            .await?
+            .pop()
+            .ok_or_else(|| Error::not_found(rtype.id(), id))?;
+        let version = row[1].i64().to_string();
+        if let Some(v) = update.if_version
+            && v != version
+        {
+            return Err(precondition_failed(id).into());
+        }
+        (Rid::Known(row[0].i64()), row)
+    };
+
     let changes;
     if let Some(new) = &update.attributes {
         let decoded;
@@ -1018,7 +1077,7 @@ async fn update_tx(
         }
         if !changes.added.is_empty() {
             let rows: Vec<&ValueRow> = changes.added.iter().collect();
-            let stmt = insert_values(dialect, ctx, rtype, Rid::Known(rid), &rows);
+            let stmt = insert_values(dialect, ctx, rtype, rid, &rows);
             stmts.push((Role::Other, stmt));
         }
     }

@@ -295,3 +295,84 @@ async fn acknowledged_group_writes_are_in_the_file() {
         .expect("a second store on the file");
     assert_eq!(count(&other, "group-durable").await, 48);
 }
+
+/// An update whose old attributes the caller read is one batch on SQLite,
+/// stopped by a guard unless the resource is there at the version named:
+/// a stale version is a 412, a missing resource a 404, a taken userName a
+/// 409, and none of them changes anything (nor leaves a row behind in the
+/// table the guard writes to).
+#[tokio::test]
+async fn one_batch_update_refuses_as_before() {
+    let (store, _file) = store().await;
+    let ctx = Context::new("one-batch");
+    let (a, b) = (user("a", "a@x.com"), user("b", "b@x.com"));
+    let previous = a.attributes.map().clone();
+    store
+        .create(&ctx, &users(), a, Vec::new())
+        .await
+        .expect("a");
+    store
+        .create(&ctx, &users(), b, Vec::new())
+        .await
+        .expect("b");
+    let renamed = |name: &str| {
+        let mut attrs = previous.clone();
+        attrs.insert("userName".into(), json!(name));
+        attrs
+    };
+    let update = |id: &'static str, version: &'static str, attrs| Update {
+        if_version: Some(version),
+        attributes: Some(attrs),
+        previous: Some(&previous),
+        ..Update::new(id)
+    };
+    let keys = async || {
+        store
+            .db
+            .rows("SELECT count(*) FROM scim_keys", Vec::new(), &[Col::I64])
+            .await
+            .expect("a read")[0][0]
+            .i64()
+    };
+    let before = keys().await;
+    let stale = store
+        .update(&ctx, &users(), update("a", "2", renamed("c@x.com")))
+        .await;
+    assert_eq!(
+        stale.expect_err("stale").kind(),
+        ErrorKind::PreconditionFailed
+    );
+    let missing = store
+        .update(&ctx, &users(), update("z", "1", renamed("c@x.com")))
+        .await;
+    assert_eq!(missing.expect_err("missing").kind(), ErrorKind::NotFound);
+    let taken = store
+        .update(&ctx, &users(), update("a", "1", renamed("B@x.com")))
+        .await;
+    assert_eq!(taken.expect_err("taken").kind(), ErrorKind::Uniqueness);
+    assert_eq!(keys().await, before);
+    let a = store
+        .get(&ctx, &users(), "a")
+        .await
+        .expect("a read")
+        .expect("a");
+    assert_eq!(
+        (a.meta.version.as_str(), a.attributes.map().get("userName")),
+        ("1", Some(&json!("a@x.com")))
+    );
+    let done = store
+        .update(&ctx, &users(), update("a", "1", renamed("c@x.com")))
+        .await
+        .expect("an update at the version read");
+    assert_eq!(done.meta.version, "2");
+    let rows = store
+        .db
+        .rows(
+            "SELECT count(*) FROM scim_values WHERE tenant = $1 AND path = 'userName' AND s = 'c@x.com'",
+            vec!["one-batch".into()],
+            &[Col::I64],
+        )
+        .await
+        .expect("a read");
+    assert_eq!(rows[0][0].i64(), 1, "the new value row, found by its rid");
+}
