@@ -1024,9 +1024,7 @@ impl Tx {
         // committed now (the reads after may need the one connection).
         #[cfg(feature = "sqlite")]
         if let Some(g) = &mut self.group {
-            if let Some(m) = &mut g.member {
-                let _ = m.finish(&mut g.conn, false, true).await;
-            }
+            let _ = g.finish(false, true).await;
             return;
         }
         if self.open && self.raw("ROLLBACK").await.is_ok() {
@@ -1184,10 +1182,7 @@ impl Tx {
     pub(crate) async fn commit(mut self) -> DbResult<()> {
         #[cfg(feature = "sqlite")]
         if let Some(g) = &mut self.group {
-            return match &mut g.member {
-                Some(m) => m.finish(&mut g.conn, true, false).await,
-                None => Ok(()),
-            };
+            return g.finish(true, false).await;
         }
         if self.open {
             // On failure `open` stays set: the connection is closed, which
@@ -1206,15 +1201,24 @@ impl Tx {
     pub(crate) async fn rollback(mut self) -> DbResult<()> {
         #[cfg(feature = "sqlite")]
         if let Some(g) = &mut self.group {
-            return match &mut g.member {
-                Some(m) => m.finish(&mut g.conn, false, false).await,
-                None => Ok(()),
-            };
+            return g.finish(false, false).await;
         }
         if self.open && self.raw("ROLLBACK").await.is_ok() {
             self.open = false;
         }
         Ok(())
+    }
+}
+
+#[cfg(feature = "sqlite")]
+impl Grouped {
+    /// Ends the write (see [`group::Member::finish`]); nothing to do for
+    /// one that never joined (ran no statement).
+    async fn finish(&mut self, keep: bool, close_now: bool) -> DbResult<()> {
+        match &mut self.member {
+            Some(m) => m.finish(&mut self.conn, keep, close_now).await,
+            None => Ok(()),
+        }
     }
 }
 
@@ -1251,7 +1255,7 @@ async fn grouped_batch(
     };
     let frame = member.frame(ends);
     let n = stmts.len();
-    match sqlite_batch(conn, stmts, &frame.head, &frame.tail).await {
+    match sqlite_batch(conn, stmts, frame.head, frame.tail).await {
         Ok(done) => {
             member.after(&frame, &mut g.conn, None).await;
             Ok(done)

@@ -34,9 +34,11 @@ use super::{DbError, DbResult, LiteConn, LiteConns};
 pub(crate) const MAX_GROUP: usize = 32;
 
 /// The savepoint each write of a group runs in.
-pub(crate) const SAVEPOINT: &str = "SAVEPOINT scim_write";
+const SAVEPOINT: &str = "SAVEPOINT scim_write";
 /// Ends that savepoint, keeping what the write did.
-pub(crate) const RELEASE: &str = "RELEASE scim_write";
+const RELEASE: &str = "RELEASE scim_write";
+/// Ends that savepoint, undoing what the write did.
+const ROLLBACK_TO: &str = "ROLLBACK TO scim_write; RELEASE scim_write";
 
 /// The writes of one SQLite store: who holds the writer, and the group
 /// left open for the next write.
@@ -148,7 +150,6 @@ impl Writes {
                 outcome: Some(outcome),
                 begun,
                 savepoint: false,
-                ran: false,
             },
         ))
     }
@@ -181,14 +182,12 @@ impl Drop for Waiting<'_> {
         if self.armed
             && let Ok(runtime) = tokio::runtime::Handle::try_current()
         {
-            let slot = Arc::clone(&self.writes.slot);
             let writes = Arc::clone(self.writes);
             runtime.spawn(async move {
-                let mut guard = slot.lock_owned().await;
-                let idle = guard.open.as_ref().is_some_and(|o| o.conn.is_some());
-                if idle {
-                    let open = guard.open.as_mut().expect("checked");
-                    let conn = open.conn.take().expect("checked");
+                let mut guard = Arc::clone(&writes.slot).lock_owned().await;
+                if let Some(open) = guard.open.as_mut()
+                    && let Some(conn) = open.conn.take()
+                {
                     let begun = open.begun;
                     close(&writes, guard, conn, begun).await;
                 }
@@ -210,8 +209,6 @@ pub(crate) struct Member {
     begun: bool,
     /// This write's savepoint is open.
     savepoint: bool,
-    /// This write has sent statements.
-    ran: bool,
 }
 
 /// Where a grouped batch failed: at one of the statements of its head
@@ -227,8 +224,8 @@ pub(crate) enum At {
 /// How a grouped batch is framed: what goes before its statements, what
 /// after, and whether it commits the group.
 pub(crate) struct Frame {
-    pub(crate) head: Vec<&'static str>,
-    pub(crate) tail: Vec<&'static str>,
+    pub(crate) head: &'static [&'static str],
+    pub(crate) tail: &'static [&'static str],
     closes: bool,
 }
 
@@ -251,22 +248,19 @@ impl Member {
     /// group's only one and none waits (one round trip, as without
     /// groups).
     pub(crate) fn frame(&self, ends: bool) -> Frame {
-        let mut head = Vec::new();
-        if !self.begun {
-            head.push("BEGIN IMMEDIATE");
-        }
-        if !self.savepoint {
-            head.push(SAVEPOINT);
-        }
-        let mut tail = Vec::new();
-        let mut closes = false;
-        if ends {
-            tail.push(RELEASE);
-            if self.members() == 1 && self.writes.waiting.load(Ordering::SeqCst) == 0 {
-                tail.push("COMMIT");
-                closes = true;
-            }
-        }
+        // The savepoint is opened by the write's first batch, and the
+        // group begun by its first write's: no savepoint without `BEGIN`.
+        let head: &'static [&'static str] = match (self.begun, self.savepoint) {
+            (false, _) => &["BEGIN IMMEDIATE", SAVEPOINT],
+            (true, false) => &[SAVEPOINT],
+            (true, true) => &[],
+        };
+        let closes = ends && self.members() == 1 && self.writes.waiting.load(Ordering::SeqCst) == 0;
+        let tail: &'static [&'static str] = match (ends, closes) {
+            (false, _) => &[],
+            (true, false) => &[RELEASE],
+            (true, true) => &[RELEASE, "COMMIT"],
+        };
         Frame { head, tail, closes }
     }
 
@@ -280,7 +274,6 @@ impl Member {
         match failed {
             None => {
                 self.begun = true;
-                self.ran = true;
                 self.savepoint = frame.tail.is_empty();
                 if frame.closes {
                     // Committed with the batch: this write was the group's
@@ -297,23 +290,16 @@ impl Member {
                 // The write's statement failed (SQLite undid just that
                 // statement): its savepoint is open, to roll back to.
                 self.begun = true;
-                self.ran = true;
                 self.savepoint = true;
             }
             Some((At::Head(0), _)) if !self.begun => {
-                // `BEGIN` itself failed (a busy file): nothing is open, and
-                // no write of the group has run.
-                if let Some(mut guard) = self.guard.take()
-                    && let Some(open) = guard.open.as_mut()
-                {
-                    open.members.pop();
-                    self.outcome = None;
-                    if open.members.is_empty() {
-                        guard.open = None;
-                    } else {
-                        open.conn = conn.take();
-                    }
+                // `BEGIN` itself failed (a busy file): nothing is open. A
+                // group is begun by its first write's first batch, so this
+                // write is its only one: no group, nothing to wait for.
+                if let Some(mut guard) = self.guard.take() {
+                    guard.open = None;
                 }
+                self.outcome = None;
             }
             Some((at, error)) => {
                 if matches!(at, At::Head(n) if n > 0) {
@@ -327,18 +313,16 @@ impl Member {
 
     /// The group cannot go on: rolls it back and tells every write of it.
     pub(crate) async fn broken(&mut self, conn: &mut Option<LiteConn>, error: &DbError) {
-        let Some(guard) = self.guard.take() else {
+        let Some(mut guard) = self.guard.take() else {
             return;
         };
-        if let Some(c) = conn.as_mut()
-            && sqlx::query("ROLLBACK").execute(c.start()).await.is_ok()
-        {
-            c.finished();
-        } else if let Some(c) = conn.as_mut() {
-            c.close_on_drop();
+        if let Some(c) = conn.as_mut() {
+            match sqlx::query("ROLLBACK").execute(c.start()).await {
+                Ok(_) => c.finished(),
+                Err(_) => c.close_on_drop(),
+            }
         }
         drop(conn.take());
-        let mut guard = guard;
         if let Some(open) = guard.open.take() {
             tell(&self.writes, open, self.begun, &Err(Lost::of(error)));
         }
@@ -355,11 +339,7 @@ impl Member {
     ) -> DbResult<()> {
         if self.guard.is_some() {
             if self.savepoint {
-                let sql = if keep {
-                    "RELEASE scim_write"
-                } else {
-                    "ROLLBACK TO scim_write; RELEASE scim_write"
-                };
+                let sql = if keep { RELEASE } else { ROLLBACK_TO };
                 let run = match conn.as_mut() {
                     Some(c) => {
                         let r = sqlx::query(sql).execute(c.start()).await;
@@ -376,21 +356,12 @@ impl Member {
                 }
                 self.savepoint = false;
             }
-            if !self.ran {
-                // Nothing of this write is in the group.
-                let guard = self.guard.as_mut().expect("running");
-                if let Some(open) = guard.open.as_mut() {
-                    open.members.pop();
-                }
-                self.outcome = None;
-            }
+            // This write is one of the group's members (it joined with its
+            // first batch, which ran).
+            let members = self.members();
             let mut guard = self.guard.take().expect("running");
-            let members = guard.open.as_ref().map_or(0, |o| o.members.len());
             let waiting = self.writes.waiting.load(Ordering::SeqCst);
-            if members == 0 {
-                guard.open = None;
-                drop(conn.take());
-            } else if !close_now && waiting > 0 && members < MAX_GROUP {
+            if !close_now && waiting > 0 && members < MAX_GROUP {
                 let open = guard.open.as_mut().expect("members");
                 open.conn = conn.take();
                 open.begun = self.begun;
@@ -437,6 +408,7 @@ async fn close(
 ) {
     // Dropped before the commit is answered (the write that closes the
     // group dropped): the connection is closed, not reused.
+    // A failed commit closes it too, which rolls back what is left.
     let mut abandon = Abandon(Some(conn));
     let conn = abandon.0.as_mut().expect("just set");
     let outcome = if begun {
@@ -445,26 +417,15 @@ async fn close(
                 conn.finished();
                 Ok(())
             }
-            Err(e) => {
-                let e = DbError::from(e);
-                if sqlx::query("ROLLBACK").execute(conn.start()).await.is_ok() {
-                    conn.finished();
-                }
-                Err(Lost::of(&e))
-            }
+            Err(e) => Err(Lost::of(&DbError::from(e))),
         }
     } else {
         Ok(())
     };
-    let conn = abandon.0.take();
-    // A connection whose `ROLLBACK` failed is not clean: sqlx's pool gets
-    // it back, closed.
-    if let Some(mut c) = conn {
-        if outcome.is_err() {
-            c.close_on_drop();
-        }
-        drop(c);
+    if outcome.is_ok() {
+        drop(abandon.0.take());
     }
+    drop(abandon);
     if let Some(open) = guard.open.take() {
         tell(writes, open, begun, &outcome);
     }

@@ -68,6 +68,21 @@ async fn store() -> (Arc<SqlStore>, TempFile) {
     (Arc::new(store), file)
 }
 
+/// Creates user `id` named `name` in a task of its own, beside others.
+fn spawn_create(
+    store: &Arc<SqlStore>,
+    ctx: &Context,
+    id: String,
+    name: String,
+) -> tokio::task::JoinHandle<scim_core::Result<Resource>> {
+    let (store, ctx) = (store.clone(), ctx.clone());
+    tokio::spawn(async move {
+        store
+            .create(&ctx, &users(), user(&id, &name), Vec::new())
+            .await
+    })
+}
+
 /// Concurrent creates, a pair for each userName: one of each pair is
 /// created, the other refused with a 409, and some writes were committed
 /// together.
@@ -75,16 +90,16 @@ async fn store() -> (Arc<SqlStore>, TempFile) {
 async fn concurrent_creates_share_commits_and_refusals_stay_their_own() {
     let (store, _file) = store().await;
     let ctx = Context::new("group");
-    let mut tasks = Vec::new();
-    for i in 0..64 {
-        let (store, ctx) = (store.clone(), ctx.clone());
-        tasks.push(tokio::spawn(async move {
-            let name = format!("user{}@example.com", i / 2);
-            store
-                .create(&ctx, &users(), user(&format!("id{i}"), &name), Vec::new())
-                .await
-        }));
-    }
+    let tasks: Vec<_> = (0..64)
+        .map(|i| {
+            spawn_create(
+                &store,
+                &ctx,
+                format!("id{i}"),
+                format!("user{}@example.com", i / 2),
+            )
+        })
+        .collect();
     let (mut created, mut refused) = (0, 0);
     for t in tasks {
         match t.await.expect("no panic") {
@@ -193,18 +208,8 @@ async fn dropped_writes_neither_hang_nor_half_write() {
             let mut kept = Vec::new();
             let mut dropped = Vec::new();
             for i in 0..12u64 {
-                let (store, ctx) = (store.clone(), ctx.clone());
                 let id = format!("r{round}-{i}");
-                let task = tokio::spawn(async move {
-                    store
-                        .create(
-                            &ctx,
-                            &users(),
-                            user(&id, &format!("{id}@x.com")),
-                            Vec::new(),
-                        )
-                        .await
-                });
+                let task = spawn_create(&store, &ctx, id.clone(), format!("{id}@x.com"));
                 if i % 3 == 1 {
                     dropped.push((task, Duration::from_micros(round * 37 % 500 + i * 20)));
                 } else {
@@ -273,20 +278,9 @@ async fn dropped_writes_neither_hang_nor_half_write() {
 async fn acknowledged_group_writes_are_in_the_file() {
     let (store, file) = store().await;
     let ctx = Context::new("group-durable");
-    let mut tasks = Vec::new();
-    for i in 0..48 {
-        let (store, ctx) = (store.clone(), ctx.clone());
-        tasks.push(tokio::spawn(async move {
-            store
-                .create(
-                    &ctx,
-                    &users(),
-                    user(&format!("d{i}"), &format!("d{i}@x.com")),
-                    Vec::new(),
-                )
-                .await
-        }));
-    }
+    let tasks: Vec<_> = (0..48)
+        .map(|i| spawn_create(&store, &ctx, format!("d{i}"), format!("d{i}@x.com")))
+        .collect();
     for t in tasks {
         t.await.expect("no panic").expect("a create");
     }
